@@ -1,0 +1,29 @@
+/* The server-side commands: the one place that wires config, store, core and HTTP together.
+ * Each returns the process exit code. argv holds the flags after the command. */
+#ifndef ROSTER_APP_APP_H
+#define ROSTER_APP_APP_H
+
+#include <stdbool.h>
+
+int app_serve(int argc, char **argv);
+int app_init(int argc, char **argv);
+int app_migrate(int argc, char **argv);
+int app_backup(int argc, char **argv);
+int app_audit_verify(int argc, char **argv);
+
+struct app;
+/* First-start bootstrap; prints the one-time credential. Returns an exit code. */
+int app_bootstrap(struct app *app, const char *db);
+
+/* Shared by the commands: loads config, key and store, and builds the core. */
+struct config;
+struct store;
+struct core;
+struct app {
+	struct store *store;
+	struct core *core;
+};
+int app_open(struct config *cfg, int argc, char **argv, bool create, struct app *out);
+void app_close(struct app *app);
+
+#endif

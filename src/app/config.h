@@ -1,0 +1,59 @@
+/* Server configuration: built-in defaults < config file < environment < command-line flags.
+ * This module only parses and validates; it opens nothing but the config file and starts
+ * nothing. The file format is "key = value" lines, '#' comment lines, blank lines; values
+ * may be double-quoted (no escapes; a quoted value may hold '#' and spaces). */
+#ifndef ROSTER_APP_CONFIG_H
+#define ROSTER_APP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/err.h"
+#include "util/log.h"
+
+#define CONFIG_LISTEN_MAX 128
+#define CONFIG_PATH_MAX 1024
+#define CONFIG_FILE_MAX (256 * 1024) /* a config file is a few hundred bytes */
+#define CONFIG_BODY_MAX_LIMIT (1024u * 1024 * 1024) /* body_max may not exceed 1 GiB */
+#define CONFIG_THREADS_MAX 1024
+
+struct config {
+	char listen[CONFIG_LISTEN_MAX]; /* "127.0.0.1:7070", "[::1]:7070"; port 0 = any free */
+	char db[CONFIG_PATH_MAX];
+	/* "" until config_load() resolves it to "<dir of db>/roster.key" */
+	char key_file[CONFIG_PATH_MAX];
+	enum log_level log_level;
+	size_t body_max; /* bytes */
+	unsigned threads; /* HTTP worker threads, 1-1024 */
+	int sync;         /* enum store_sync values: 0 full, 1 normal, 2 off */
+	char config_file[CONFIG_PATH_MAX]; /* the file read, "" if none */
+};
+
+/* Fills cfg with the built-in defaults: listen 127.0.0.1:7070, db ./data/roster.db, key_file
+ * "" (derived from db), log level info, body_max 1 MiB, 32 threads, sync full. Cannot fail. */
+void config_defaults(struct config *cfg);
+
+/* Builds the configuration from every source. argv holds argc flags after the subcommand
+ * ("--listen 127.0.0.1:0", "--threads=8", …; unknown flags are errors). envp is a
+ * NULL-terminated "NAME=value" array, or NULL for the process environment. The file comes
+ * from --config, else ROSTER_CONFIG; none means defaults + environment + flags. An empty
+ * key_file is resolved last from the final db. On error cfg holds a partial result and err
+ * says which source, key or line was wrong (RS_E_INVALID; RS_E_TOO_LARGE for an oversized
+ * file). Not thread-safe only in that it reads environ when envp is NULL. */
+enum rs_status config_load(struct config *cfg, int argc, char **argv, char **envp,
+			   struct rs_err *err);
+
+/* Applies the settings of a config file's text (len bytes, need not be NUL-terminated) on
+ * top of cfg. Errors name the 1-based line: RS_E_INVALID with code config.syntax,
+ * config.unknown_key or config.invalid_value. Settings before the bad line stay applied. */
+enum rs_status config_parse_file_text(struct config *cfg, const char *text, size_t len,
+				      struct rs_err *err);
+
+/* Parses a byte size: plain digits, or with a k/K (KiB) or m/M (MiB) suffix; 1 to
+ * CONFIG_BODY_MAX_LIMIT. False on anything else. */
+bool config_parse_size(const char *s, size_t *out);
+
+/* True for "IPV4:PORT", "localhost:PORT" and "[IPV6]:PORT" with PORT 0-65535. */
+bool config_listen_valid(const char *s);
+
+#endif

@@ -1,0 +1,114 @@
+/* roster serve: config -> key -> store (migrated) -> core -> bootstrap -> HTTP, then waits for
+ * SIGTERM/SIGINT and shuts down in the reverse order: stop accepting, finish the requests in
+ * flight, drain the store's writer, close. */
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/rest/rest.h"
+#include "app/app.h"
+#include "app/config.h"
+#include "http/http.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+
+#define SHUTDOWN_GRACE_S 30
+
+static atomic_bool serve_ready;
+
+static bool ready_hook(void *app)
+{
+	(void)app;
+	return atomic_load(&serve_ready);
+}
+
+static size_t metrics_hook(void *app, char *buf, size_t cap)
+{
+	struct app *a = app;
+	int n = snprintf(buf, cap,
+			 "# HELP roster_store_errors_total Store operations that failed (busy, "
+			 "unavailable or internal).\n"
+			 "# TYPE roster_store_errors_total counter\n"
+			 "roster_store_errors_total %llu\n",
+			 (unsigned long long)core_store_errors(a->core));
+
+	return n < 0 ? 0 : ((size_t)n >= cap ? cap - 1 : (size_t)n);
+}
+
+int app_serve(int argc, char **argv)
+{
+	int64_t t0 = time_mono_ns();
+	struct config cfg;
+	struct app app;
+	struct http_router *router = NULL;
+	struct http_server *srv = NULL;
+	struct http_server_config hc = {0};
+	struct http_hooks hooks = {ready_hook, metrics_hook, &app};
+	struct rs_err err = {0};
+	sigset_t set;
+	char url[200], ms[32];
+	int sig = 0, rc;
+
+	/* Block the shutdown signals before any thread starts, so every thread inherits the mask
+	 * and only sigwait() below ever receives them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = app_open(&cfg, argc, argv, true, &app);
+	if (rc)
+		return rc;
+	rc = app_bootstrap(&app, cfg.db);
+	if (rc)
+		goto out;
+	router = http_router_new();
+	if (!router || rest_routes_register(router, app.core, &err) != RS_OK) {
+		fprintf(stderr, "roster: routes: %s\n", router ? err.msg : "out of memory");
+		rc = 1;
+		goto out;
+	}
+	hc.listen = cfg.listen;
+	hc.threads = cfg.threads;
+	hc.body_max = cfg.body_max;
+	hc.conn_timeout_s = 60;
+	if (http_server_start(&hc, router, &hooks, &srv, &err) != RS_OK) {
+		fprintf(stderr, "roster: listen on %s: %s\n", cfg.listen, err.msg);
+		rc = 1;
+		goto out;
+	}
+	atomic_store(&serve_ready, true);
+	{
+		/* Print the address clients should use: the wildcard is reachable on loopback. */
+		const char *host = cfg.listen;
+		const char *colon = strrchr(cfg.listen, ':');
+		int hl = colon ? (int)(colon - host) : (int)strlen(host);
+
+		if ((hl == 7 && strncmp(host, "0.0.0.0", 7) == 0) || (hl == 4 && strncmp(host, "[::]", 4) == 0)) {
+			host = "127.0.0.1";
+			hl = 9;
+		}
+		snprintf(url, sizeof(url), "http://%.*s:%u", hl, host, http_server_port(srv));
+	}
+	log_kv(LOG_INFO, "ready", "url", url, "db", cfg.db, "engine", store_engine(app.store),
+	       "startup_ms", log_num(ms, (time_mono_ns() - t0) / 1000000), NULL);
+	printf("{\"msg\":\"listening\",\"url\":\"%s\"}\n", url);
+	fflush(stdout);
+	while (sigwait(&set, &sig) != 0)
+		;
+	log_kv(LOG_INFO, "shutting down", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+	atomic_store(&serve_ready, false);
+	http_server_stop(srv, SHUTDOWN_GRACE_S);
+	srv = NULL;
+out:
+	http_server_stop(srv, 0);
+	http_router_free(router);
+	app_close(&app);
+	if (rc == 0)
+		log_kv(LOG_INFO, "stopped", NULL);
+	return rc;
+}

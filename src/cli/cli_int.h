@@ -1,0 +1,345 @@
+/* Internals shared by the files of src/cli/ (callers outside the CLI include cli.h only).
+ * Everything here is pure and unit-tested except http_*, request_* and the command tables.
+ * Convention: fallible functions return enum cli_status and take struct cli_err *err last;
+ * err is untouched on success and the top level (cli_main) reports it once. */
+#ifndef ROSTER_CLI_CLI_INT_H
+#define ROSTER_CLI_CLI_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "exit.h"
+
+/* Limits of the client. The response cap protects the CLI from a hostile or broken server. */
+#define CLI_RESPONSE_MAX (16u * 1024 * 1024)
+#define CLI_URL_MAX 8192       /* base URL + path + query */
+#define CLI_CELL_MAX 4096      /* one formatted value in a table or key: value block */
+#define CLI_PAGE_LIMIT_ALL 200 /* page size used by --all (the server's maximum) */
+#define CLI_PAGES_MAX 100000   /* --all stops here even if the server keeps paging */
+#define CLI_DEFAULT_SERVER "http://127.0.0.1:7070"
+
+/* ---- errors ---- */
+
+struct cli_err {
+	enum cli_status status;
+	char msg[512]; /* one line, printed as "roster: <msg>"; never contains the token */
+};
+
+/* Fills err (if not NULL) and returns status. */
+enum cli_status cli_fail(struct cli_err *err, enum cli_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- buf.c: a growable, NUL-terminated string with a hard maximum ---- */
+
+struct buf {
+	char *s;     /* NULL until the first append; always NUL-terminated after */
+	size_t len;  /* without the NUL */
+	size_t cap;  /* allocated bytes */
+	size_t max;  /* len never exceeds this */
+	bool failed; /* sticky: an append ran out of memory or hit max; contents then truncated */
+};
+
+/* Empty buffer that may grow to max bytes. Cannot fail. */
+void buf_init(struct buf *b, size_t max);
+/* Frees the contents; the buffer is empty and usable again. NULL-safe. */
+void buf_release(struct buf *b);
+/* Empties without freeing. */
+void buf_reset(struct buf *b);
+/* Appends; false (and b->failed) when out of memory or over max: nothing is appended then. */
+bool buf_append(struct buf *b, const void *p, size_t n);
+bool buf_puts(struct buf *b, const char *s);
+bool buf_putc(struct buf *b, char c);
+bool buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The contents, "" when empty. Borrowed: valid until the next change. */
+const char *buf_cstr(const struct buf *b);
+/* Appends s with control characters (C0, DEL, C1) replaced by '?', so text from the server
+ * cannot move the cursor or recolour the terminal. */
+bool buf_puts_safe(struct buf *b, const char *s);
+
+/* ---- args.c: option parsing (no getopt: it keeps global state) ---- */
+
+enum args_opt_flags {
+	ARGS_VALUE = 1 << 0, /* takes a value: --name VALUE or --name=VALUE */
+	ARGS_MULTI = 1 << 1, /* may repeat; every value is kept (otherwise the last one wins) */
+};
+
+struct args_opt {
+	const char *name;    /* long name without "--"; NULL ends a table */
+	char short_name;     /* e.g. 'h'; 0 if none */
+	unsigned flags;	     /* enum args_opt_flags */
+	const char *metavar; /* shown in help for options with a value: "N", "TEXT" */
+	const char *help;
+};
+
+struct args_item {
+	const struct args_opt *opt; /* borrowed from the tables given to args_parse */
+	const char *value;	    /* borrowed from argv; NULL for a flag */
+};
+
+/* The parsed command line. Items and positionals point into argv, which must outlive it. */
+struct args {
+	struct args_item *items;
+	size_t n_items;
+	const char **pos;
+	size_t n_pos;
+	size_t cap; /* room in items and pos */
+};
+
+/* Room for every word of a command line of argc words. CLI_E_INTERNAL when out of memory. */
+enum cli_status args_init(struct args *a, int argc, struct cli_err *err);
+/* NULL-safe. */
+void args_release(struct args *a);
+
+enum args_parse_flags {
+	ARGS_STOP_AT_POSITIONAL = 1 << 0, /* stop before the first positional word */
+};
+
+/* Parses argv[0..argc) against tables (an array of option tables, ended by NULL; each table
+ * ends with an entry whose name is NULL), appending to a. Accepts "--name value",
+ * "--name=value", "-h", and "--" (everything after it is positional). Stores in *consumed the
+ * number of words used (with ARGS_STOP_AT_POSITIONAL the index of the first positional).
+ * CLI_E_USAGE for an unknown option, a missing value or a value given to a flag. */
+enum cli_status args_parse(struct args *a, const struct args_opt *const *tables, int argc,
+			   char **argv, unsigned flags, int *consumed, struct cli_err *err);
+
+/* Last value of option name ("status"), or NULL when absent or a flag. */
+const char *args_get(const struct args *a, const char *name);
+/* Whether the option was given at all. */
+bool args_has(const struct args *a, const char *name);
+/* Iterates over every value of a (repeatable) option, in command-line order: start with
+ * *iter = 0; returns NULL when done. */
+const char *args_next(const struct args *a, const char *name, size_t *iter);
+/* Parses a decimal integer in [min, max] for option name into *out; absent leaves *out
+ * untouched and returns CLI_OK. CLI_E_USAGE for anything else (trailing text, overflow). */
+enum cli_status args_get_long(const struct args *a, const char *name, long min, long max, long *out,
+			      struct cli_err *err);
+/* Strict decimal parse of s into [min, max]; false on any junk. */
+bool args_parse_long(const char *s, long min, long max, long *out);
+
+/* ---- url.c: request paths and query strings, every piece percent-encoded ---- */
+
+/* Appends "/" and the percent-encoded segment (RFC 3986 unreserved characters stay as they
+ * are). CLI_E_USAGE for "", "." or "..", which would change the meaning of the path;
+ * CLI_E_INTERNAL when out of memory or over the URL limit. */
+enum cli_status url_path_add(struct buf *b, const char *segment, struct cli_err *err);
+/* Appends each segment of the NULL-terminated list with url_path_add. */
+enum cli_status url_path_build(struct buf *b, struct cli_err *err, ...) __attribute__((sentinel));
+/* Appends "?key=value" or "&key=value", both percent-encoded; does nothing for value NULL. */
+enum cli_status url_query_add(struct buf *b, const char *key, const char *value,
+			      struct cli_err *err);
+/* Percent-encodes s onto b. */
+bool url_escape(struct buf *b, const char *s);
+
+/* ---- patch.c: JSON bodies from options ---- */
+
+/* The value of "--set field=VALUE": VALUE as JSON when it parses as JSON (null, true, 42,
+ * "x", [..], {..}), otherwise the text as a string. Returns a new reference, NULL when out of
+ * memory. */
+json_t *patch_value_parse(const char *text);
+/* Applies "field=VALUE" (field may be a dotted path into nested objects, e.g.
+ * custom_attributes.team=red) to obj. CLI_E_USAGE when there is no '=', the field is empty,
+ * or the path crosses a member that is not an object. */
+enum cli_status patch_set_apply(json_t *obj, const char *assignment, struct cli_err *err);
+/* Sets obj[key] = string value when value is not NULL. */
+enum cli_status patch_set_string(json_t *obj, const char *key, const char *value,
+				 struct cli_err *err);
+/* Sets obj[key] = [values of repeatable option name], each also split at ',', when the option
+ * was given (or always, with an empty array, when always is true). */
+enum cli_status patch_set_list(json_t *obj, const char *key, const struct args *a, const char *name,
+			       bool always, struct cli_err *err);
+/* The If-Match header value for "--if-match V": digits become "\"V\"", anything else
+ * ("*", W/"3", "3" with quotes) is passed as is. Writes into out (size n). CLI_E_USAGE for an
+ * empty value or characters not allowed in a header. */
+enum cli_status patch_if_match(const char *v, char *out, size_t n, struct cli_err *err);
+
+/* ---- table.c: aligned text tables ---- */
+
+struct table {
+	size_t ncols;
+	const char *const *headers; /* borrowed */
+	char **cells;		    /* owned, nrows * ncols, already sanitised */
+	size_t nrows;
+	size_t cap_rows;
+	bool failed; /* out of memory: table_print then fails */
+};
+
+/* A table with ncols columns; headers (borrowed) must outlive it. Cannot fail. */
+void table_init(struct table *t, size_t ncols, const char *const *headers);
+/* Copies one row of ncols cells (NULL cells print as "-"), with control characters replaced.
+ * false when out of memory. */
+bool table_add_row(struct table *t, const char *const *cells);
+/* Writes the header and the rows, columns separated by two spaces and padded to the widest
+ * cell (counting UTF-8 characters, not bytes); the last column is not padded. */
+enum cli_status table_print(const struct table *t, FILE *out, struct cli_err *err);
+/* NULL-safe. */
+void table_release(struct table *t);
+/* Display width of a UTF-8 string: code points, not bytes (wide characters count as one). */
+size_t table_width(const char *s);
+
+/* ---- output.c: rendering answers ---- */
+
+enum out_mode {
+	OUT_BRIEF, /* table cells: references shown by name, lists joined with "," */
+	OUT_FULL,  /* key: value blocks: references as "name (id)", lists joined with ", " */
+};
+
+/* A table column: either path (member name, or "a.b" into a nested object) or fmt. */
+struct out_column {
+	const char *header;
+	const char *path;
+	void (*fmt)(const json_t *item, struct buf *b);
+};
+
+/* Appends a readable rendering of v (borrowed; NULL or null gives "-"). */
+void out_value(const json_t *v, enum out_mode mode, struct buf *b);
+/* Member at a dotted path in obj, NULL when absent. Borrowed. */
+const json_t *out_lookup(const json_t *obj, const char *path);
+/* Writes v as indented JSON followed by a newline. */
+enum cli_status out_json(FILE *out, const json_t *v, struct cli_err *err);
+/* Writes obj as a "key: value" block, keys padded to align; keys NULL means every member
+ * in the server's order. */
+enum cli_status out_object(FILE *out, const json_t *obj, const char *const *keys,
+			   struct cli_err *err);
+/* Writes items (an array of objects) as a table with the given columns. */
+enum cli_status out_table(FILE *out, const json_t *items, const struct out_column *cols,
+			  size_t ncols, struct cli_err *err);
+
+/* ---- http.c: libcurl wrapper ---- */
+
+struct http_client {
+	void *curl;	   /* CURL *; opaque so this header needs no curl.h */
+	char *base;	   /* server URL without a trailing '/' */
+	char *auth_header; /* "Authorization: Bearer ..."; wiped before it is freed */
+	char errbuf[256];  /* CURL_ERROR_SIZE */
+};
+
+struct http_response {
+	long status;
+	struct buf body; /* capped at CLI_RESPONSE_MAX */
+	char request_id[72];
+	char content_type[128];
+	char etag[72];
+};
+
+/* Prepares a client for server (http:// or https:// URL; CLI_E_USAGE otherwise) with an
+ * optional bearer token (copied; NULL or "" sends no Authorization header). */
+enum cli_status http_client_init(struct http_client *c, const char *server, const char *token,
+				 struct cli_err *err);
+/* Frees and wipes the token copy. NULL-safe, accepts a half-built client. */
+void http_client_release(struct http_client *c);
+/* Sends method path (which starts with "/" and is already encoded) with an optional JSON body
+ * and If-Match value. Any HTTP answer is CLI_OK with resp filled (resp must be released by the
+ * caller either way); CLI_E_CONNECT when no answer came; CLI_E_INTERNAL when the answer is
+ * over CLI_RESPONSE_MAX or libcurl fails otherwise. Redirects are not followed. */
+enum cli_status http_request(struct http_client *c, const char *method, const char *path,
+			     const char *body, const char *if_match, struct http_response *resp,
+			     struct cli_err *err);
+void http_response_release(struct http_response *r);
+
+/* ---- commands ---- */
+
+struct cli_ctx;
+
+enum cli_cmd_flags {
+	CLI_CMD_TENANT = 1 << 0, /* needs --tenant */
+};
+
+struct cli_cmd {
+	const char *name;	     /* "list"; NULL for a resource without subcommands (me) */
+	const char *synopsis;	     /* positional and key options: "ID [--if-match V]" */
+	const char *summary;	     /* one line */
+	const struct args_opt *opts; /* command options, ended by {NULL}; NULL if none */
+	unsigned pos_min, pos_max;   /* positional words allowed */
+	unsigned flags;		     /* enum cli_cmd_flags */
+	enum cli_status (*run)(struct cli_ctx *ctx, struct cli_err *err);
+};
+
+struct cli_resource {
+	const char *name;    /* "user" */
+	const char *summary; /* one line */
+	const struct cli_cmd *cmds;
+	size_t n_cmds;
+	const char *note; /* extra help text, NULL if none */
+};
+
+/* What a running command sees. Built by cli_main for one invocation; nothing is global. */
+struct cli_ctx {
+	const struct cli_resource *res;
+	const struct cli_cmd *cmd;
+	const struct args *args; /* command-line options, including global ones */
+	const char *server;
+	const char *token; /* never printed */
+	const char *tenant;
+	bool json;
+	FILE *out;
+	struct http_client *http;
+};
+
+extern const struct cli_resource cmd_me_resource;
+extern const struct cli_resource cmd_templates_resource;
+extern const struct cli_resource cmd_tenant_resource;
+extern const struct cli_resource cmd_user_resource;
+extern const struct cli_resource cmd_role_resource;
+extern const struct cli_resource cmd_group_resource;
+extern const struct cli_resource cmd_token_resource;
+extern const struct cli_resource cmd_audit_resource;
+
+/* Prints the help of one command ("roster user list ...") to out. */
+void cli_cmd_usage(FILE *out, const struct cli_resource *res, const struct cli_cmd *cmd);
+/* Prints the help of a resource (its subcommands) to out. */
+void cli_resource_usage(FILE *out, const struct cli_resource *res);
+
+/* ---- request.c: one API call, and lists ---- */
+
+/* Sends a request with body (borrowed, may be NULL) and returns the parsed JSON answer in *out
+ * (new reference; NULL for an empty answer such as 204). On an HTTP error, fills err with the
+ * problem's code and detail (and with --json prints the problem body to stdout). */
+enum cli_status request_call(struct cli_ctx *ctx, const char *method, const char *path,
+			     const json_t *body, const char *if_match, json_t **out,
+			     struct cli_err *err);
+/* Builds "/api/v1/tenants/{ctx->tenant}" followed by the given segments (NULL-terminated). */
+enum cli_status request_tenant_path(struct cli_ctx *ctx, struct buf *b, struct cli_err *err, ...)
+    __attribute__((sentinel));
+/* GETs a collection at path (with query already in it, or not), honouring --limit, --cursor
+ * and --all, and prints it (--json: the answer; otherwise a table with cols). */
+enum cli_status request_list(struct cli_ctx *ctx, struct buf *path, const struct out_column *cols,
+			     size_t ncols, struct cli_err *err);
+/* Prints a single resource: --json as is, otherwise as a key: value block. NULL prints
+ * nothing. */
+enum cli_status request_show(struct cli_ctx *ctx, const json_t *obj, struct cli_err *err);
+/* Sends the request and prints the resource it answers with (request_show). */
+enum cli_status request_show_call(struct cli_ctx *ctx, const char *method, const char *path,
+				  const json_t *body, struct cli_err *err);
+/* DELETE path (honouring --if-match when the command has it); without --json prints
+ * "<done>" on success, e.g. "user 0190... deleted". */
+enum cli_status request_delete(struct cli_ctx *ctx, const char *path, const char *done,
+			       struct cli_err *err);
+/* The value of a required option in *out; CLI_E_USAGE when it is missing. */
+enum cli_status request_need(struct cli_ctx *ctx, const char *name, const char **out,
+			     struct cli_err *err);
+/* The If-Match value for --if-match into out (size n), "" when not given. */
+enum cli_status request_if_match(struct cli_ctx *ctx, char *out, size_t n, struct cli_err *err);
+/* Fails with CLI_E_USAGE when a PATCH body has no member: nothing to change. */
+enum cli_status request_need_changes(const json_t *patch, struct cli_err *err);
+/* Option table entries shared by commands: --set and --if-match (updates), and
+ * --limit, --cursor, --all (lists, read by request_list). */
+#define CLI_OPT_SET                                                                                \
+	{                                                                                          \
+		"set", 0, ARGS_VALUE | ARGS_MULTI, "FIELD=VALUE",                                  \
+		    "set any field (VALUE is JSON when it parses, else a string; null clears)"     \
+	}
+#define CLI_OPT_IF_MATCH                                                                           \
+	{                                                                                          \
+		"if-match", 0, ARGS_VALUE, "VERSION", "fail with 412 unless the version matches"   \
+	}
+#define CLI_OPTS_LIST                                                                              \
+	{"limit", 0, ARGS_VALUE, "N", "page size (1-200; default 50)"},                            \
+	    {"cursor", 0, ARGS_VALUE, "CURSOR", "continue from a previous page"},                  \
+	{                                                                                          \
+		"all", 0, 0, NULL, "follow next_cursor to the end"                                 \
+	}
+
+#endif

@@ -1,0 +1,366 @@
+/* struct core, access checks, row mapping, cursors and validation shared by core/ modules. */
+#include "core/core_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "crypto/crypto.h"
+#include "util/timeutil.h"
+
+static int64_t wall_clock(void *ctx)
+{
+	(void)ctx;
+	return time_now_ms();
+}
+
+enum rs_status core_new(const struct core_config *cfg, struct core **out, struct rs_err *err)
+{
+	struct core *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return core_oom(err);
+	c->store = cfg->store;
+	memcpy(c->key, cfg->key, CORE_KEY_LEN);
+	c->now_ms = cfg->now_ms ? cfg->now_ms : wall_clock;
+	c->clock_ctx = cfg->clock_ctx;
+	atomic_init(&c->auth_epoch, 1);
+	atomic_init(&c->store_errors, 0);
+	c->cache = auth_cache_new();
+	if (!c->cache) {
+		free(c);
+		return core_oom(err);
+	}
+	*out = c;
+	return RS_OK;
+}
+
+void core_free(struct core *c)
+{
+	if (!c)
+		return;
+	auth_cache_free(c->cache);
+	crypto_wipe(c->key, sizeof(c->key));
+	free(c);
+}
+
+int64_t core_now(const struct core *c)
+{
+	return c->now_ms(c->clock_ctx);
+}
+
+uint64_t core_store_errors(const struct core *c)
+{
+	return atomic_load(&c->store_errors);
+}
+
+static enum rs_status count_store_error(struct core *c, enum rs_status st)
+{
+	if (st == RS_E_UNAVAILABLE || st == RS_E_INTERNAL)
+		atomic_fetch_add(&c->store_errors, 1);
+	return st;
+}
+
+enum rs_status core_read(struct core *c, store_fn fn, void *ctx, struct rs_err *err)
+{
+	return count_store_error(c, store_read(c->store, fn, ctx, err));
+}
+
+enum rs_status core_write(struct core *c, store_fn fn, void *ctx, struct rs_err *err)
+{
+	return count_store_error(c, store_write(c->store, fn, ctx, err));
+}
+
+void core_auth_changed(struct core *c)
+{
+	atomic_fetch_add(&c->auth_epoch, 1);
+}
+
+bool core_new_id(char out[UUID_STR_LEN])
+{
+	return uuid7_new(time_now_ms(), out);
+}
+
+enum rs_status core_oom(struct rs_err *err)
+{
+	return rs_fail(err, RS_E_INTERNAL, "internal.out_of_memory", NULL, "out of memory");
+}
+
+/* ---- access ------------------------------------------------------------------------------ */
+
+enum rs_status require_perm(const struct actor *who, enum perm p, struct rs_err *err)
+{
+	if (who->perms & PERM_BIT(p))
+		return RS_OK;
+	return rs_fail(err, RS_E_FORBIDDEN, "auth.permission_denied", NULL,
+		       "this action needs the permission '%s'", perm_name(p));
+}
+
+enum rs_status rank_may_act_on(const struct actor *who, int target_rank, struct rs_err *err)
+{
+	/* DESIGN rule 2: equal ranks may act on each other (an Administrator edits another). */
+	if (target_rank <= who->rank)
+		return RS_OK;
+	return rs_fail(err, RS_E_FORBIDDEN, "rank.outranked", NULL,
+		       "the target user's role outranks yours (%d > %d)", target_rank, who->rank);
+}
+
+enum rs_status rank_may_grant(const struct actor *who, int role_rank, struct rs_err *err)
+{
+	if (role_rank <= who->rank)
+		return RS_OK;
+	return rs_fail(err, RS_E_FORBIDDEN, "rank.role_above_own", NULL,
+		       "you can't grant a role ranked above your own (%d > %d)", role_rank,
+		       who->rank);
+}
+
+enum rs_status tenant_load(struct store_tx *tx, const char *ref, struct arena *a,
+			   struct tenant *out, struct rs_err *err)
+{
+	struct store_rows *r = NULL;
+	enum rs_status st;
+	bool has = false;
+
+	if (!ref || !*ref)
+		goto missing;
+	st = Q_QUERY(tx, uuid_valid(ref) ? Q_TENANT_GET_ID : Q_TENANT_GET_SLUG, &r, err,
+		     SV_S(ref));
+	if (st != RS_OK)
+		return st;
+	st = store_rows_next(r, &has, err);
+	if (st == RS_OK && has)
+		row_tenant(r, a, out);
+	store_rows_close(r);
+	if (st != RS_OK)
+		return st;
+	if (has)
+		return RS_OK;
+missing:
+	return rs_fail(err, RS_E_NOT_FOUND, "tenant.not_found", NULL, "no such tenant");
+}
+
+enum rs_status tenant_resolve(struct store_tx *tx, const struct actor *who, const char *ref,
+			      struct arena *a, struct tenant *out, struct rs_err *err)
+{
+	enum rs_status st = tenant_load(tx, ref, a, out, err);
+
+	if (st != RS_OK)
+		return st;
+	/* DESIGN rule 3: another tenant's id answers exactly like a missing one. */
+	if (!who->platform && strcmp(out->id, who->tenant_id) != 0)
+		return rs_fail(err, RS_E_NOT_FOUND, "tenant.not_found", NULL, "no such tenant");
+	return RS_OK;
+}
+
+/* ---- rows --------------------------------------------------------------------------------- */
+
+const char *col_str(struct store_rows *r, int col, struct arena *a)
+{
+	const char *s = store_col_text(r, col);
+
+	return s ? arena_strdup(a, s) : NULL;
+}
+
+void row_tenant(struct store_rows *r, struct arena *a, struct tenant *out)
+{
+	out->id = col_str(r, TC_ID, a);
+	out->slug = col_str(r, TC_SLUG, a);
+	out->name = col_str(r, TC_NAME, a);
+	out->template_name = col_str(r, TC_TEMPLATE, a);
+	out->status = col_str(r, TC_STATUS, a);
+	out->created_at = store_col_int(r, TC_CREATED);
+	out->updated_at = store_col_int(r, TC_UPDATED);
+	out->version = store_col_int(r, TC_VERSION);
+}
+
+void row_role(struct store_rows *r, struct arena *a, struct role *out)
+{
+	out->tenant_id = col_str(r, RC_TENANT, a);
+	out->id = col_str(r, RC_ID, a);
+	out->name = col_str(r, RC_NAME, a);
+	out->scope = col_str(r, RC_SCOPE, a);
+	out->rank = (int)store_col_int(r, RC_RANK);
+	out->perms = perm_set_parse(store_col_text(r, RC_PERMS));
+	out->description = col_str(r, RC_DESC, a);
+	out->builtin = store_col_int(r, RC_BUILTIN) != 0;
+	out->is_default = store_col_int(r, RC_DEFAULT) != 0;
+	out->created_at = store_col_int(r, RC_CREATED);
+	out->updated_at = store_col_int(r, RC_UPDATED);
+	out->version = store_col_int(r, RC_VERSION);
+}
+
+void row_group(struct store_rows *r, struct arena *a, struct group *out)
+{
+	out->tenant_id = col_str(r, GC_TENANT, a);
+	out->id = col_str(r, GC_ID, a);
+	out->name = col_str(r, GC_NAME, a);
+	out->description = col_str(r, GC_DESC, a);
+	out->created_at = store_col_int(r, GC_CREATED);
+	out->updated_at = store_col_int(r, GC_UPDATED);
+	out->version = store_col_int(r, GC_VERSION);
+	out->member_count = store_col_int(r, GC_MEMBERS);
+}
+
+void row_token(struct store_rows *r, struct arena *a, struct token *out)
+{
+	out->tenant_id = col_str(r, KC_TENANT, a);
+	out->id = col_str(r, KC_ID, a);
+	out->user_id = col_str(r, KC_USER, a);
+	out->name = col_str(r, KC_NAME, a);
+	out->role.id = col_str(r, KC_ROLE, a);
+	out->created_at = store_col_int(r, KC_CREATED);
+	out->expires_at = store_col_null(r, KC_EXPIRES) ? 0 : store_col_int(r, KC_EXPIRES);
+	out->last_used_at = store_col_null(r, KC_LASTUSED) ? 0 : store_col_int(r, KC_LASTUSED);
+	out->revoked_at = store_col_null(r, KC_REVOKED) ? 0 : store_col_int(r, KC_REVOKED);
+}
+
+void row_audit(struct store_rows *r, struct arena *a, struct audit_event *out)
+{
+	out->tenant_id = col_str(r, AC_TENANT, a);
+	out->seq = store_col_int(r, AC_SEQ);
+	out->id = col_str(r, AC_ID, a);
+	out->at = store_col_int(r, AC_AT);
+	out->actor_type = col_str(r, AC_ACTOR_TYPE, a);
+	out->actor_id = col_str(r, AC_ACTOR_ID, a);
+	out->actor_name = col_str(r, AC_ACTOR_NAME, a);
+	out->action = col_str(r, AC_ACTION, a);
+	out->target_type = col_str(r, AC_TTYPE, a);
+	out->target_id = col_str(r, AC_TID, a);
+	out->changes = col_str(r, AC_CHANGES, a);
+	out->request_id = col_str(r, AC_REQID, a);
+	out->source_ip = col_str(r, AC_IP, a);
+	out->prev_hash = col_str(r, AC_PREV, a);
+	out->hash = col_str(r, AC_HASH, a);
+}
+
+char *perms_to_text(uint64_t perms, struct arena *a)
+{
+	char buf[1024];
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < PERM__COUNT; i++) {
+		if (!(perms & PERM_BIT(i)))
+			continue;
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", len ? " " : "",
+					perm_name((enum perm)i));
+	}
+	return arena_strdup(a, buf);
+}
+
+/* ---- validation ---------------------------------------------------------------------------- */
+
+enum rs_status check_text(const char *field, const char *v, size_t max, bool required,
+			  struct rs_err *err)
+{
+	if (!v || !*v) {
+		if (required)
+			return rs_fail(err, RS_E_INVALID, "request.invalid_field", field,
+				       "'%s' is required", field);
+		return RS_OK;
+	}
+	if (strlen(v) > max)
+		return rs_fail(err, RS_E_INVALID, "request.invalid_field", field,
+			       "'%s' is longer than %zu bytes", field, max);
+	if (!str_valid_text(v))
+		return rs_fail(err, RS_E_INVALID, "request.invalid_field", field,
+			       "'%s' must be UTF-8 text without control characters", field);
+	return RS_OK;
+}
+
+/* ---- cursors -------------------------------------------------------------------------------- */
+
+/* A cursor is base64url("<sortval>\n<id>") + "." + base64url(HMAC(key, that)[0..12]). */
+char *cursor_encode(struct core *c, struct arena *a, const char *sortval, const char *id)
+{
+	char *plain = arena_printf(a, "%s\n%s", sortval ? sortval : "", id ? id : "");
+	unsigned char mac[CRYPTO_SHA256_LEN];
+	char *out;
+	size_t n, m;
+
+	if (!plain)
+		return NULL;
+	n = strlen(plain);
+	out = arena_alloc(a, 4 * ((n + 2) / 3) + 1 + 24);
+	if (!out)
+		return NULL;
+	crypto_hmac_sha256(c->key, sizeof(c->key), plain, n, mac);
+	m = crypto_b64url((const unsigned char *)plain, n, out);
+	out[m++] = '.';
+	crypto_b64url(mac, 12, out + m);
+	return out;
+}
+
+static int b64url_val(char ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	if (ch == '-')
+		return 62;
+	if (ch == '_')
+		return 63;
+	return -1;
+}
+
+enum rs_status cursor_decode(struct core *c, struct arena *a, const char *cursor,
+			     const char **sortval, const char **id, struct rs_err *err)
+{
+	const char *dot = strchr(cursor, '.');
+	size_t n = dot ? (size_t)(dot - cursor) : 0;
+	unsigned char *plain;
+	size_t len = 0;
+	unsigned acc = 0;
+	int bits = 0;
+	char *nl;
+
+	if (!dot || n == 0 || n > 2048)
+		goto bad;
+	plain = arena_alloc(a, n + 1);
+	if (!plain)
+		return core_oom(err);
+	for (size_t i = 0; i < n; i++) {
+		int v = b64url_val(cursor[i]);
+
+		if (v < 0)
+			goto bad;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			plain[len++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	plain[len] = '\0';
+	if (memchr(plain, '\0', len))
+		goto bad;
+	{
+		unsigned char mac[CRYPTO_SHA256_LEN];
+		char tag[24];
+
+		crypto_hmac_sha256(c->key, sizeof(c->key), plain, len, mac);
+		crypto_b64url(mac, 12, tag);
+		if (strlen(dot + 1) != strlen(tag) || !crypto_equal(dot + 1, tag, strlen(tag)))
+			goto bad;
+	}
+	nl = strchr((char *)plain, '\n');
+	if (!nl)
+		goto bad;
+	*nl = '\0';
+	*sortval = (const char *)plain;
+	*id = nl + 1;
+	return RS_OK;
+bad:
+	return rs_fail(err, RS_E_INVALID, "request.invalid_cursor", "cursor",
+		       "the cursor is not one this server issued");
+}
+
+int page_limit(const struct page *pg)
+{
+	if (!pg || pg->limit <= 0)
+		return RS_LIST_LIMIT_DEFAULT;
+	return pg->limit > RS_LIST_LIMIT_MAX ? RS_LIST_LIMIT_MAX : pg->limit;
+}

@@ -1,0 +1,384 @@
+/* The domain core of roster: tenants, users, roles and the rank rule, groups, API tokens and
+ * the audit chain. This is the one header adapters include. Every operation takes an explicit
+ * actor and decides permission, tenant isolation and rank here, so every surface (REST, SCIM,
+ * GraphQL, QRadar-compatible API, CLI through REST) gets the same rules.
+ *
+ * Conventions: results are written to caller storage (out); their strings point into the arena
+ * passed along and die with it. Errors follow util/err.h. Thread-safe: a struct core is shared
+ * by all HTTP worker threads. */
+#ifndef ROSTER_CORE_CORE_H
+#define ROSTER_CORE_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/perms.h"
+#include "util/arena.h"
+#include "util/err.h"
+#include "util/uuid.h"
+
+struct core;
+struct store;
+
+#define CORE_KEY_LEN 32
+
+struct core_config {
+	struct store *store;                 /* borrowed */
+	unsigned char key[CORE_KEY_LEN];     /* server secret for keyed token hashes */
+	int64_t (*now_ms)(void *clock_ctx);  /* NULL = wall clock; tests pin it */
+	void *clock_ctx;
+};
+
+enum rs_status core_new(const struct core_config *cfg, struct core **out, struct rs_err *err);
+/* NULL is a no-op. Wipes the key. */
+void core_free(struct core *c);
+int64_t core_now(const struct core *c);
+
+/* ---- Actors ----------------------------------------------------------------------------- */
+
+enum actor_kind {
+	ACTOR_TOKEN,  /* an API token acting with its role's permissions, within its owner's */
+	ACTOR_SYSTEM, /* roster itself: bootstrap, migrations (never reachable from a surface) */
+};
+
+struct actor {
+	enum actor_kind kind;
+	char tenant_id[UUID_STR_LEN];
+	char tenant_slug[64];
+	char user_id[UUID_STR_LEN];
+	char username[129];
+	char token_id[UUID_STR_LEN];
+	uint64_t perms; /* PERM_BIT(p) set */
+	int rank;       /* the actor's place in the hierarchy; larger outranks smaller */
+	bool platform;  /* holds platform.tenants: may reach every tenant */
+	const char *request_id; /* borrowed, for the audit trail */
+	const char *source_ip;
+};
+
+/* Resolves an "Authorization: Bearer" credential into an actor. Unknown, malformed, expired and
+ * revoked tokens, deleted owners and deleted tenants all give RS_E_UNAUTHENTICATED with the one
+ * code "auth.invalid_token": a caller learns nothing about which. Served from an in-memory
+ * cache that every revocation invalidates at once. */
+enum rs_status auth_bearer(struct core *c, const char *token, struct actor *out,
+			   struct rs_err *err);
+
+/* ---- Shared shapes ------------------------------------------------------------------------- */
+
+/* A field of a merge patch: absent (set false), cleared (set, value NULL) or a value. */
+struct opt_str {
+	bool set;
+	const char *v;
+};
+struct opt_int {
+	bool set;
+	bool null;
+	int64_t v;
+};
+
+struct page {
+	const char *cursor; /* opaque, from a previous answer; NULL = first page */
+	int limit;          /* 0 = default */
+};
+
+struct role_ref {
+	const char *id;
+	const char *name;
+	int rank;
+};
+
+/* ---- Tenants ------------------------------------------------------------------------------ */
+
+struct tenant {
+	const char *id, *slug, *name, *template_name, *status;
+	int64_t created_at, updated_at, version;
+};
+
+struct tenant_create_req {
+	const char *slug, *name, *template_name; /* template NULL = "default" */
+};
+
+struct tenant_patch {
+	struct opt_str name;
+	int64_t if_match; /* 0 = unconditional */
+};
+
+struct tenant_list {
+	struct tenant *items;
+	int n;
+	const char *next_cursor;
+};
+
+/* ref: tenant id or slug. */
+enum rs_status tenants_create(struct core *c, const struct actor *who,
+			      const struct tenant_create_req *req, struct arena *a,
+			      struct tenant *out, struct rs_err *err);
+enum rs_status tenants_get(struct core *c, const struct actor *who, const char *ref,
+			   struct arena *a, struct tenant *out, struct rs_err *err);
+enum rs_status tenants_list(struct core *c, const struct actor *who, const struct page *pg,
+			    struct arena *a, struct tenant_list *out, struct rs_err *err);
+enum rs_status tenants_update(struct core *c, const struct actor *who, const char *ref,
+			      const struct tenant_patch *p, struct arena *a, struct tenant *out,
+			      struct rs_err *err);
+enum rs_status tenants_delete(struct core *c, const struct actor *who, const char *ref,
+			      int64_t if_match, struct rs_err *err);
+
+/* ---- Roles --------------------------------------------------------------------------------- */
+
+struct role {
+	const char *id, *tenant_id, *name, *scope, *description;
+	int rank;
+	uint64_t perms;
+	bool builtin, is_default;
+	int64_t created_at, updated_at, version;
+};
+
+struct role_create_req {
+	const char *name, *scope, *description; /* scope NULL = "tenant" */
+	int rank;
+	const char *const *permissions;
+	int npermissions;
+};
+
+struct role_patch {
+	struct opt_str name, description;
+	struct opt_int rank;
+	bool permissions_set;
+	const char *const *permissions;
+	int npermissions;
+	int64_t if_match;
+};
+
+struct role_list {
+	struct role *items;
+	int n;
+};
+
+/* role ref: id or name (case-insensitive). */
+enum rs_status roles_list(struct core *c, const struct actor *who, const char *tenant,
+			  struct arena *a, struct role_list *out, struct rs_err *err);
+enum rs_status roles_get(struct core *c, const struct actor *who, const char *tenant,
+			 const char *ref, struct arena *a, struct role *out, struct rs_err *err);
+enum rs_status roles_create(struct core *c, const struct actor *who, const char *tenant,
+			    const struct role_create_req *req, struct arena *a, struct role *out,
+			    struct rs_err *err);
+enum rs_status roles_update(struct core *c, const struct actor *who, const char *tenant,
+			    const char *ref, const struct role_patch *p, struct arena *a,
+			    struct role *out, struct rs_err *err);
+enum rs_status roles_delete(struct core *c, const struct actor *who, const char *tenant,
+			    const char *ref, int64_t if_match, struct rs_err *err);
+
+/* Templates: the role sets a tenant can start from. */
+struct template_role {
+	const char *name, *scope;
+	int rank;
+	const enum perm *perms; /* terminated by PERM__COUNT */
+	bool is_default;
+};
+struct role_template {
+	const char *name, *description;
+	const struct template_role *roles;
+	int nroles;
+};
+/* The built-in templates, for listing. Cannot fail. */
+const struct role_template *templates_all(int *n);
+
+/* ---- Users --------------------------------------------------------------------------------- */
+
+#define USER_REQUIRED_ACTIONS_MAX 3
+
+struct group_ref {
+	const char *id, *name;
+};
+
+struct user {
+	const char *id, *tenant_id, *username, *email, *first_name, *last_name, *type, *status;
+	struct role_ref system_role;
+	struct role_ref *roles;
+	int nroles;
+	struct group_ref *groups;
+	int ngroups;
+	const char *department, *locale, *timezone, *description, *external_id;
+	const char *custom_attributes; /* JSON object text, "{}" when empty */
+	const char *required_actions[USER_REQUIRED_ACTIONS_MAX];
+	int nrequired_actions;
+	bool locked;
+	bool has_idle_logout;
+	int64_t idle_logout_minutes;
+	const char *summary_mail_time, *security_profile;
+	int64_t created_at, updated_at, last_login_at, last_activity_at, version; /* 0 = never */
+	int rank; /* the largest rank among its roles */
+};
+
+/* Everything a user create or update may carry. On create, set=false means "default". */
+struct user_fields {
+	struct opt_str username, email, first_name, last_name, type, department, locale, timezone,
+		description, external_id, summary_mail_time, security_profile;
+	struct opt_str custom_attributes; /* JSON object text (the adapter parsed it) */
+	bool required_actions_set;
+	const char *const *required_actions;
+	int nrequired_actions;
+	struct opt_int idle_logout_minutes;
+	struct opt_str system_role; /* role id or name */
+	bool roles_set;
+	const char *const *roles; /* tenant-scope role ids or names */
+	int nroles;
+};
+
+struct user_list_query {
+	const char *username, *email, *name;                      /* exact, case-insensitive */
+	const char *username_prefix, *email_prefix, *name_prefix; /* prefix */
+	const char *q;                                             /* substring of any name */
+	const char *status, *type, *role, *group;                  /* role/group: id or name */
+	const char *sort;                                          /* "username", "-created_at" */
+	struct page page;
+};
+
+struct user_list {
+	struct user *items;
+	int n;
+	const char *next_cursor;
+};
+
+enum rs_status users_create(struct core *c, const struct actor *who, const char *tenant,
+			    const struct user_fields *f, struct arena *a, struct user *out,
+			    struct rs_err *err);
+enum rs_status users_get(struct core *c, const struct actor *who, const char *tenant,
+			 const char *id, struct arena *a, struct user *out, struct rs_err *err);
+enum rs_status users_list(struct core *c, const struct actor *who, const char *tenant,
+			  const struct user_list_query *q, struct arena *a, struct user_list *out,
+			  struct rs_err *err);
+/* A merge patch. if_match 0 = unconditional. Changing roles needs roles.assign as well. */
+enum rs_status users_update(struct core *c, const struct actor *who, const char *tenant,
+			    const char *id, const struct user_fields *f, int64_t if_match,
+			    struct arena *a, struct user *out, struct rs_err *err);
+enum rs_status users_delete(struct core *c, const struct actor *who, const char *tenant,
+			    const char *id, int64_t if_match, struct rs_err *err);
+
+/* ---- Groups -------------------------------------------------------------------------------- */
+
+struct group {
+	const char *id, *tenant_id, *name, *description;
+	int64_t member_count, created_at, updated_at, version;
+};
+struct group_list {
+	struct group *items;
+	int n;
+	const char *next_cursor;
+};
+struct group_member {
+	const char *id, *username;
+};
+struct member_list {
+	struct group_member *items;
+	int n;
+	const char *next_cursor;
+};
+struct group_fields {
+	struct opt_str name, description;
+};
+
+enum rs_status groups_list(struct core *c, const struct actor *who, const char *tenant,
+			   const struct page *pg, struct arena *a, struct group_list *out,
+			   struct rs_err *err);
+enum rs_status groups_get(struct core *c, const struct actor *who, const char *tenant,
+			  const char *ref, struct arena *a, struct group *out, struct rs_err *err);
+enum rs_status groups_create(struct core *c, const struct actor *who, const char *tenant,
+			     const struct group_fields *f, struct arena *a, struct group *out,
+			     struct rs_err *err);
+enum rs_status groups_update(struct core *c, const struct actor *who, const char *tenant,
+			     const char *ref, const struct group_fields *f, int64_t if_match,
+			     struct arena *a, struct group *out, struct rs_err *err);
+enum rs_status groups_delete(struct core *c, const struct actor *who, const char *tenant,
+			     const char *ref, int64_t if_match, struct rs_err *err);
+enum rs_status groups_members(struct core *c, const struct actor *who, const char *tenant,
+			      const char *ref, const struct page *pg, struct arena *a,
+			      struct member_list *out, struct rs_err *err);
+enum rs_status groups_member_add(struct core *c, const struct actor *who, const char *tenant,
+				 const char *ref, const char *user_id, struct rs_err *err);
+enum rs_status groups_member_remove(struct core *c, const struct actor *who,
+				    const char *tenant, const char *ref, const char *user_id,
+				    struct rs_err *err);
+
+/* ---- API tokens ----------------------------------------------------------------------------- */
+
+struct token {
+	const char *id, *tenant_id, *user_id, *name;
+	struct role_ref role;
+	int64_t created_at, expires_at, last_used_at, revoked_at; /* 0 = none */
+};
+struct token_list {
+	struct token *items;
+	int n;
+	const char *next_cursor;
+};
+struct token_create_req {
+	const char *name;
+	const char *role;    /* id or name; NULL = the owner's system role */
+	const char *user_id; /* NULL = the caller */
+	bool has_expiry;
+	int64_t expires_in_days;
+};
+
+/* On success *secret (arena) holds the only copy of the token's secret: show it once. */
+enum rs_status tokens_create(struct core *c, const struct actor *who, const char *tenant,
+			     const struct token_create_req *req, struct arena *a, struct token *out,
+			     const char **secret, struct rs_err *err);
+enum rs_status tokens_list(struct core *c, const struct actor *who, const char *tenant,
+			   const char *user_id, const struct page *pg, struct arena *a,
+			   struct token_list *out, struct rs_err *err);
+enum rs_status tokens_get(struct core *c, const struct actor *who, const char *tenant,
+			  const char *id, struct arena *a, struct token *out, struct rs_err *err);
+enum rs_status tokens_revoke(struct core *c, const struct actor *who, const char *tenant,
+			     const char *id, struct rs_err *err);
+
+/* ---- Audit --------------------------------------------------------------------------------- */
+
+struct audit_event {
+	const char *id, *tenant_id, *actor_type, *actor_id, *actor_name, *action, *target_type,
+		*target_id, *changes, *request_id, *source_ip, *prev_hash, *hash;
+	int64_t seq, at;
+};
+struct audit_list {
+	struct audit_event *items;
+	int n;
+	const char *next_cursor;
+};
+struct audit_query {
+	const char *actor, *target, *action; /* action ending in '.' is a prefix */
+	bool has_since, has_until;
+	int64_t since, until;
+	struct page page;
+};
+
+enum rs_status audit_list(struct core *c, const struct actor *who, const char *tenant,
+			  const struct audit_query *q, struct arena *a, struct audit_list *out,
+			  struct rs_err *err);
+
+/* Walks every tenant's chain. Calls report() once per tenant; on the first bad event of a
+ * chain, bad is true and seq/event_id/reason name it. Returns RS_OK when every chain holds,
+ * RS_E_CONFLICT (code "audit.chain_broken") when one does not. */
+struct audit_verify_report {
+	const char *tenant_id, *tenant_slug;
+	int64_t events;
+	bool bad;
+	int64_t seq;
+	const char *event_id;
+	const char *reason;
+};
+enum rs_status audit_verify(struct core *c, struct arena *a,
+			    void (*report)(const struct audit_verify_report *r, void *ctx),
+			    void *ctx, struct rs_err *err);
+
+/* ---- Bootstrap ------------------------------------------------------------------------------ */
+
+/* Creates the system tenant, the maintenance account and its token when the store has none.
+ * token: the secret to use (ROSTER_BOOTSTRAP_TOKEN), or NULL to generate one. On creation
+ * *created is true and *secret (arena) holds the secret to print once; otherwise nothing is
+ * changed and *created is false. */
+enum rs_status core_bootstrap(struct core *c, const char *token, struct arena *a, bool *created,
+			      const char **secret, struct rs_err *err);
+
+/* Counters for /metrics. */
+uint64_t core_store_errors(const struct core *c);
+
+#endif

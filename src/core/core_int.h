@@ -1,0 +1,133 @@
+/* Shared internals of core/: the struct core, row mapping, access checks, audit append and
+ * cursors. Adapters never include this header. */
+#ifndef ROSTER_CORE_CORE_INT_H
+#define ROSTER_CORE_CORE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "store/store.h"
+#include "util/limits.h"
+#include "util/str.h"
+
+struct auth_cache;
+
+struct core {
+	struct store *store;
+	unsigned char key[CORE_KEY_LEN];
+	int64_t (*now_ms)(void *);
+	void *clock_ctx;
+	/* Bumped by every committed write that can take access away (token revoke, user delete,
+	 * role change, tenant delete). Cached actors remember the epoch they were built in and
+	 * are discarded when it moved: revocation is effective on the very next request. */
+	atomic_uint_fast64_t auth_epoch;
+	atomic_uint_fast64_t store_errors;
+	struct auth_cache *cache;
+};
+
+/* Runs a named query with an inline argument list:
+ *   Q_EXEC(tx, Q_USER_DELETE, &changes, err, SV_S(tid), SV_S(id), SV_I(now)) */
+#define Q_ARGS(...) ((const struct store_val[]){__VA_ARGS__})
+#define Q_NARGS(...) ((int)(sizeof(Q_ARGS(__VA_ARGS__)) / sizeof(struct store_val)))
+#define Q_EXEC(tx, q, changes, err, ...)                                                        \
+	store_exec((tx), (q), Q_ARGS(__VA_ARGS__), Q_NARGS(__VA_ARGS__), (changes), (err))
+#define Q_QUERY(tx, q, rows, err, ...)                                                          \
+	store_query((tx), (q), Q_ARGS(__VA_ARGS__), Q_NARGS(__VA_ARGS__), (rows), (err))
+
+/* Runs fn on a read or write transaction and counts store failures for /metrics. */
+enum rs_status core_read(struct core *c, store_fn fn, void *ctx, struct rs_err *err);
+enum rs_status core_write(struct core *c, store_fn fn, void *ctx, struct rs_err *err);
+void core_auth_changed(struct core *c);
+bool core_new_id(char out[UUID_STR_LEN]);
+enum rs_status core_oom(struct rs_err *err);
+
+/* Access. DESIGN rule 1: authorisation is decided here, never in an adapter. */
+enum rs_status require_perm(const struct actor *who, enum perm p, struct rs_err *err);
+/* DESIGN rule 2: nobody acts on a user who outranks them. */
+enum rs_status rank_may_act_on(const struct actor *who, int target_rank, struct rs_err *err);
+/* DESIGN rule 2: nobody grants a role above their own. */
+enum rs_status rank_may_grant(const struct actor *who, int role_rank, struct rs_err *err);
+
+/* Resolves a tenant ref (id or slug) for who. DESIGN rule 3: a tenant the actor may not reach
+ * answers exactly like a missing one. */
+enum rs_status tenant_resolve(struct store_tx *tx, const struct actor *who, const char *ref,
+			      struct arena *a, struct tenant *out, struct rs_err *err);
+enum rs_status tenant_load(struct store_tx *tx, const char *ref, struct arena *a,
+			   struct tenant *out, struct rs_err *err);
+
+/* Row mapping: strings are copied into a. */
+void row_tenant(struct store_rows *r, struct arena *a, struct tenant *out);
+void row_role(struct store_rows *r, struct arena *a, struct role *out);
+void row_group(struct store_rows *r, struct arena *a, struct group *out);
+void row_token(struct store_rows *r, struct arena *a, struct token *out);
+void row_audit(struct store_rows *r, struct arena *a, struct audit_event *out);
+const char *col_str(struct store_rows *r, int col, struct arena *a);
+
+/* Loads one row of a single-row query into out via map; RS_E_NOT_FOUND (code) when none. */
+enum rs_status role_find(struct store_tx *tx, const char *tenant_id, const char *ref,
+			 struct arena *a, struct role *out, struct rs_err *err);
+enum rs_status group_find(struct store_tx *tx, const char *tenant_id, const char *ref,
+			  struct arena *a, struct group *out, struct rs_err *err);
+/* Loads a live user with roles and groups and computes its rank; *perms (if not NULL) gets
+ * its effective permissions: the union of its system role's and tenant roles'. */
+enum rs_status user_load(struct store_tx *tx, const char *tenant_id, const char *id,
+			 struct arena *a, struct user *out, uint64_t *perms, struct rs_err *err);
+
+/* Audit: builds the changes document and appends an event to the tenant's chain, inside the
+ * caller's write transaction. changes is JSON object text or NULL for "{}". */
+struct changes;
+struct changes *changes_new(void);
+void changes_free(struct changes *ch);
+/* before/after NULL mean JSON null; a field whose values are equal is not recorded. */
+void changes_str(struct changes *ch, const char *field, const char *before, const char *after);
+void changes_int(struct changes *ch, const char *field, bool has_before, int64_t before,
+		 bool has_after, int64_t after);
+/* Adds a field whose before/after are JSON texts (arrays, objects). */
+void changes_json(struct changes *ch, const char *field, const char *before, const char *after);
+bool changes_empty(const struct changes *ch);
+char *changes_dump(struct changes *ch, struct arena *a);
+
+enum rs_status audit_append(struct store_tx *tx, struct core *c, const struct actor *who,
+			    const char *tenant_id, const char *action, const char *target_type,
+			    const char *target_id, const char *changes, struct rs_err *err);
+/* The chain hash of an event (hex). */
+void audit_hash(const struct audit_event *e, char out[65]);
+
+/* Cursors: opaque, authenticated with the server key so a tampered one is refused. */
+char *cursor_encode(struct core *c, struct arena *a, const char *sortval, const char *id);
+enum rs_status cursor_decode(struct core *c, struct arena *a, const char *cursor,
+			     const char **sortval, const char **id, struct rs_err *err);
+int page_limit(const struct page *pg);
+
+/* Templates. */
+const struct role_template *templates_find(const char *name);
+uint64_t template_role_perms(const struct template_role *r);
+/* Writes the roles of template t into tenant tenant_id. */
+enum rs_status template_apply(struct store_tx *tx, struct core *c, const char *tenant_id,
+			      const struct role_template *t, struct arena *a, struct rs_err *err);
+char *perms_to_text(uint64_t perms, struct arena *a);
+
+/* Validation shared by every surface. */
+enum rs_status check_text(const char *field, const char *v, size_t max, bool required,
+			  struct rs_err *err);
+
+/* The token format and its keyed hash. */
+#define TOKEN_PREFIX "rst_"
+#define TOKEN_LOOKUP_LEN 16 /* hex chars */
+void token_split(const char *token, char lookup[TOKEN_LOOKUP_LEN + 1], const char **secret);
+void token_hash(const struct core *c, const char *secret, char out[65]);
+/* Makes a new token: *token = "rst_<lookup>_<secret>" (arena), lookup/hash for storage. */
+enum rs_status token_mint(const struct core *c, struct arena *a, const char **token,
+			  char lookup[TOKEN_LOOKUP_LEN + 1], char hash[65], struct rs_err *err);
+/* Stores a token row; the caller has checked access. */
+enum rs_status token_insert(struct store_tx *tx, struct core *c, const char *tenant_id,
+			    const char *id, const char *lookup, const char *hash,
+			    const char *user_id, const char *name, const char *role_id,
+			    const char *created_by, int64_t expires_at, struct rs_err *err);
+
+void auth_cache_free(struct auth_cache *ac);
+struct auth_cache *auth_cache_new(void);
+
+#endif

@@ -1,0 +1,851 @@
+/* Users: create, read, list, merge-patch, delete (tombstone), with the rank rule on every
+ * write. Field validation lives here so that REST, SCIM, GraphQL and CSV all refuse the same
+ * input the same way. */
+#include "core/core_int.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+static const char *const user_types[] = {"standard", "api", "taxii", "read_only", NULL};
+static const char *const user_statuses[] = {"active", "invited", "suspended", "deactivated",
+					    NULL};
+static const char *const required_actions[] = {"password_reset", "mfa_reset",
+					       "terms_of_service", NULL};
+
+static bool in_set(const char *v, const char *const *set)
+{
+	for (; *set; set++) {
+		if (strcmp(v, *set) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* ---- loading -------------------------------------------------------------------------------- */
+
+static void row_user(struct store_rows *r, struct arena *a, struct user *u)
+{
+	const char *ra;
+
+	memset(u, 0, sizeof(*u));
+	u->tenant_id = col_str(r, UC_TENANT, a);
+	u->id = col_str(r, UC_ID, a);
+	u->username = col_str(r, UC_USERNAME, a);
+	u->email = col_str(r, UC_EMAIL, a);
+	u->first_name = col_str(r, UC_FIRST, a);
+	u->last_name = col_str(r, UC_LAST, a);
+	u->type = col_str(r, UC_TYPE, a);
+	u->status = col_str(r, UC_STATUS, a);
+	u->system_role.id = col_str(r, UC_SYSROLE, a);
+	u->department = col_str(r, UC_DEPT, a);
+	u->locale = col_str(r, UC_LOCALE, a);
+	u->timezone = col_str(r, UC_TZ, a);
+	u->description = col_str(r, UC_DESC, a);
+	u->external_id = col_str(r, UC_EXTID, a);
+	u->custom_attributes = col_str(r, UC_CUSTOM, a);
+	/* required_actions are stored space-separated, from a closed set. */
+	ra = store_col_text(r, UC_REQACT);
+	for (int i = 0; required_actions[i]; i++) {
+		const char *hit = ra ? strstr(ra, required_actions[i]) : NULL;
+
+		if (hit && u->nrequired_actions < USER_REQUIRED_ACTIONS_MAX)
+			u->required_actions[u->nrequired_actions++] = required_actions[i];
+	}
+	u->locked = store_col_int(r, UC_LOCKED) != 0;
+	u->has_idle_logout = !store_col_null(r, UC_IDLE);
+	u->idle_logout_minutes = store_col_int(r, UC_IDLE);
+	u->summary_mail_time = col_str(r, UC_SUMMARY, a);
+	u->security_profile = col_str(r, UC_SECPROF, a);
+	u->created_at = store_col_int(r, UC_CREATED);
+	u->updated_at = store_col_int(r, UC_UPDATED);
+	u->last_login_at = store_col_null(r, UC_LASTLOGIN) ? 0 : store_col_int(r, UC_LASTLOGIN);
+	u->last_activity_at = store_col_null(r, UC_LASTACT) ? 0 : store_col_int(r, UC_LASTACT);
+	u->version = store_col_int(r, UC_VERSION);
+}
+
+/* Fills roles, groups, rank and permissions of a user whose base row is loaded. */
+static enum rs_status user_complete(struct store_tx *tx, struct arena *a, struct user *u,
+				    uint64_t *perms, struct rs_err *err)
+{
+	struct store_rows *r = NULL;
+	struct role sys;
+	uint64_t p;
+	enum rs_status st;
+	size_t cap;
+	bool has;
+
+	st = role_find(tx, u->tenant_id, u->system_role.id, a, &sys, err);
+	if (st != RS_OK)
+		return st == RS_E_NOT_FOUND ? rs_fail(err, RS_E_INTERNAL, "user.role_missing", NULL,
+						      "a user's system role is missing")
+					    : st;
+	u->system_role.name = sys.name;
+	u->system_role.rank = sys.rank;
+	u->rank = sys.rank;
+	p = sys.perms;
+	cap = 4;
+	u->roles = arena_alloc(a, cap * sizeof(*u->roles));
+	if (!u->roles)
+		return core_oom(err);
+	st = Q_QUERY(tx, Q_USER_ROLES, &r, err, SV_S(u->tenant_id), SV_S(u->id));
+	if (st != RS_OK)
+		return st;
+	while ((st = store_rows_next(r, &has, err)) == RS_OK && has) {
+		struct role ro;
+
+		if ((size_t)u->nroles == cap) {
+			struct role_ref *n = arena_alloc(a, 2 * cap * sizeof(*n));
+
+			if (!n) {
+				st = core_oom(err);
+				break;
+			}
+			memcpy(n, u->roles, cap * sizeof(*n));
+			u->roles = n;
+			cap *= 2;
+		}
+		row_role(r, a, &ro);
+		u->roles[u->nroles++] = (struct role_ref){ro.id, ro.name, ro.rank};
+		if (ro.rank > u->rank)
+			u->rank = ro.rank;
+		p |= ro.perms;
+	}
+	store_rows_close(r);
+	if (st != RS_OK)
+		return st;
+	cap = 4;
+	u->groups = arena_alloc(a, cap * sizeof(*u->groups));
+	if (!u->groups)
+		return core_oom(err);
+	st = Q_QUERY(tx, Q_USER_GROUPS, &r, err, SV_S(u->tenant_id), SV_S(u->id));
+	if (st != RS_OK)
+		return st;
+	while ((st = store_rows_next(r, &has, err)) == RS_OK && has) {
+		if ((size_t)u->ngroups == cap) {
+			struct group_ref *n = arena_alloc(a, 2 * cap * sizeof(*n));
+
+			if (!n) {
+				st = core_oom(err);
+				break;
+			}
+			memcpy(n, u->groups, cap * sizeof(*n));
+			u->groups = n;
+			cap *= 2;
+		}
+		u->groups[u->ngroups].id = col_str(r, 0, a);
+		u->groups[u->ngroups].name = col_str(r, 1, a);
+		u->ngroups++;
+	}
+	store_rows_close(r);
+	if (perms)
+		*perms = p;
+	return st;
+}
+
+enum rs_status user_load(struct store_tx *tx, const char *tenant_id, const char *id,
+			 struct arena *a, struct user *out, uint64_t *perms, struct rs_err *err)
+{
+	struct store_rows *r = NULL;
+	enum rs_status st;
+	bool has = false;
+
+	if (!id || !uuid_valid(id))
+		goto missing;
+	st = Q_QUERY(tx, Q_USER_GET, &r, err, SV_S(tenant_id), SV_S(id));
+	if (st != RS_OK)
+		return st;
+	st = store_rows_next(r, &has, err);
+	if (st == RS_OK && has)
+		row_user(r, a, out);
+	store_rows_close(r);
+	if (st != RS_OK)
+		return st;
+	if (has)
+		return user_complete(tx, a, out, perms, err);
+missing:
+	return rs_fail(err, RS_E_NOT_FOUND, "user.not_found", NULL, "no such user");
+}
+
+/* ---- validation ----------------------------------------------------------------------------- */
+
+static enum rs_status check_email(const char *v, struct rs_err *err)
+{
+	const char *at;
+	enum rs_status st = check_text("email", v, RS_EMAIL_MAX, false, err);
+
+	if (st != RS_OK || !v)
+		return st;
+	at = strchr(v, '@');
+	if (!at || at == v || !at[1] || strchr(at + 1, '@') || strpbrk(v, " \t"))
+		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "email",
+			       "'email' must look like name@domain");
+	return RS_OK;
+}
+
+static enum rs_status check_username(const char *v, struct rs_err *err)
+{
+	enum rs_status st = check_text("username", v, RS_USERNAME_MAX, true, err);
+
+	if (st != RS_OK)
+		return st;
+	for (const char *p = v; *p; p++) {
+		if (isspace((unsigned char)*p))
+			return rs_fail(err, RS_E_INVALID, "request.invalid_field", "username",
+				       "'username' can't contain whitespace");
+	}
+	return RS_OK;
+}
+
+static enum rs_status check_fields(const struct user_fields *f, bool create, struct rs_err *err)
+{
+	enum rs_status st = RS_OK;
+	const struct {
+		const char *name;
+		const struct opt_str *v;
+		size_t max;
+	} texts[] = {
+		{"first_name", &f->first_name, RS_NAME_MAX},
+		{"last_name", &f->last_name, RS_NAME_MAX},
+		{"department", &f->department, RS_ATTR_MAX},
+		{"locale", &f->locale, RS_ATTR_MAX},
+		{"timezone", &f->timezone, RS_ATTR_MAX},
+		{"description", &f->description, RS_TEXT_MAX},
+		{"external_id", &f->external_id, RS_ATTR_MAX},
+		{"security_profile", &f->security_profile, RS_ATTR_MAX},
+	};
+
+	if (create || f->username.set)
+		st = check_username(f->username.v, err);
+	if (st == RS_OK && f->email.set)
+		st = check_email(f->email.v, err);
+	for (size_t i = 0; st == RS_OK && i < sizeof(texts) / sizeof(texts[0]); i++) {
+		if (texts[i].v->set)
+			st = check_text(texts[i].name, texts[i].v->v, texts[i].max, false, err);
+	}
+	if (st != RS_OK)
+		return st;
+	if (f->type.set && (!f->type.v || !in_set(f->type.v, user_types)))
+		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "type",
+			       "'type' must be one of standard, api, taxii, read_only");
+	if (f->summary_mail_time.set && f->summary_mail_time.v) {
+		const char *s = f->summary_mail_time.v;
+
+		if (strlen(s) != 5 || !isdigit((unsigned char)s[0]) ||
+		    !isdigit((unsigned char)s[1]) || s[2] != ':' || !isdigit((unsigned char)s[3]) ||
+		    !isdigit((unsigned char)s[4]) || (s[0] - '0') * 10 + (s[1] - '0') > 23 ||
+		    s[3] > '5')
+			return rs_fail(err, RS_E_INVALID, "request.invalid_field", "summary_mail_time",
+				       "'summary_mail_time' must be HH:MM (24-hour)");
+	}
+	if (f->idle_logout_minutes.set && !f->idle_logout_minutes.null &&
+	    (f->idle_logout_minutes.v < 1 || f->idle_logout_minutes.v > 10080))
+		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "idle_logout_minutes",
+			       "'idle_logout_minutes' must be between 1 and 10080");
+	if (f->custom_attributes.set && f->custom_attributes.v &&
+	    strlen(f->custom_attributes.v) > RS_CUSTOM_ATTRS_MAX)
+		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "custom_attributes",
+			       "'custom_attributes' is larger than %d bytes", RS_CUSTOM_ATTRS_MAX);
+	if (f->required_actions_set) {
+		for (int i = 0; i < f->nrequired_actions; i++) {
+			if (!f->required_actions[i] || !in_set(f->required_actions[i], required_actions))
+				return rs_fail(err, RS_E_INVALID, "request.invalid_field",
+					       "required_actions",
+					       "required actions are password_reset, mfa_reset and "
+					       "terms_of_service");
+		}
+	}
+	if (f->roles_set && f->nroles > RS_ROLES_PER_USER_MAX)
+		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "roles",
+			       "at most %d roles per user", RS_ROLES_PER_USER_MAX);
+	return RS_OK;
+}
+
+static char *required_text(const struct user_fields *f, const struct user *cur, struct arena *a)
+{
+	char buf[128] = "";
+	size_t len = 0;
+
+	for (int i = 0; required_actions[i]; i++) {
+		bool on = false;
+
+		if (f->required_actions_set) {
+			for (int j = 0; j < f->nrequired_actions; j++)
+				on = on || strcmp(f->required_actions[j], required_actions[i]) == 0;
+		} else if (cur) {
+			for (int j = 0; j < cur->nrequired_actions; j++)
+				on = on || strcmp(cur->required_actions[j], required_actions[i]) == 0;
+		}
+		if (on)
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", len ? " " : "",
+						required_actions[i]);
+	}
+	return arena_strdup(a, buf);
+}
+
+/* ---- role resolution -------------------------------------------------------------------------- */
+
+/* Resolves the roles a write asks for and checks that the actor may grant each. */
+static enum rs_status resolve_roles(struct store_tx *tx, const struct actor *who,
+				    const char *tenant_id, const struct user_fields *f,
+				    struct arena *a, struct role *sys, struct role *roles,
+				    struct rs_err *err)
+{
+	enum rs_status st;
+
+	if (f->system_role.set) {
+		if (!f->system_role.v)
+			return rs_fail(err, RS_E_INVALID, "request.invalid_field", "system_role",
+				       "'system_role' can't be null");
+		st = role_find(tx, tenant_id, f->system_role.v, a, sys, err);
+		if (st == RS_E_NOT_FOUND)
+			return rs_fail(err, RS_E_INVALID, "request.invalid_field", "system_role",
+				       "unknown role '%s'", f->system_role.v);
+		if (st != RS_OK)
+			return st;
+		if (strcmp(sys->scope, "system") != 0)
+			return rs_fail(err, RS_E_INVALID, "request.invalid_field", "system_role",
+				       "'%s' is not a system role", sys->name);
+		st = rank_may_grant(who, sys->rank, err);
+		if (st != RS_OK)
+			return st;
+	}
+	for (int i = 0; f->roles_set && i < f->nroles; i++) {
+		st = role_find(tx, tenant_id, f->roles[i], a, &roles[i], err);
+		if (st == RS_E_NOT_FOUND)
+			return rs_fail(err, RS_E_INVALID, "request.invalid_field", "roles",
+				       "unknown role '%s'", f->roles[i] ? f->roles[i] : "");
+		if (st != RS_OK)
+			return st;
+		if (strcmp(roles[i].scope, "tenant") != 0)
+			return rs_fail(err, RS_E_INVALID, "request.invalid_field", "roles",
+				       "'%s' is not a tenant role", roles[i].name);
+		st = rank_may_grant(who, roles[i].rank, err);
+		if (st != RS_OK)
+			return st;
+	}
+	return RS_OK;
+}
+
+static enum rs_status write_roles(struct store_tx *tx, const char *tenant_id, const char *uid,
+				  const struct role *roles, int n, struct rs_err *err)
+{
+	enum rs_status st = Q_EXEC(tx, Q_USER_ROLES_CLEAR, NULL, err, SV_S(tenant_id), SV_S(uid));
+
+	for (int i = 0; st == RS_OK && i < n; i++)
+		st = Q_EXEC(tx, Q_USER_ROLE_ADD, NULL, err, SV_S(tenant_id), SV_S(uid),
+			    SV_S(roles[i].id));
+	return st;
+}
+
+static char *role_names(const struct role_ref *refs, int n, struct arena *a)
+{
+	char *s = arena_strdup(a, "[");
+
+	for (int i = 0; s && i < n; i++)
+		s = arena_printf(a, "%s%s\"%s\"", s, i ? "," : "", refs[i].id);
+	return s ? arena_printf(a, "%s]", s) : NULL;
+}
+
+/* ---- writes ----------------------------------------------------------------------------------- */
+
+struct wctx {
+	struct core *c;
+	const struct actor *who;
+	const char *tenant, *id;
+	const struct user_fields *f;
+	int64_t if_match;
+	bool del;
+	bool roles_changed;
+	struct arena *a;
+	struct user *out;
+};
+
+static const char *pick(const struct opt_str *o, const char *cur)
+{
+	return o->set ? o->v : cur;
+}
+
+static const char *key_of(struct arena *a, const char *v)
+{
+	return v ? str_lower(a, v) : NULL;
+}
+
+static void text_changes(struct changes *ch, const struct user *b, const struct user *n)
+{
+	changes_str(ch, "username", b ? b->username : NULL, n->username);
+	changes_str(ch, "email", b ? b->email : NULL, n->email);
+	changes_str(ch, "first_name", b ? b->first_name : NULL, n->first_name);
+	changes_str(ch, "last_name", b ? b->last_name : NULL, n->last_name);
+	changes_str(ch, "type", b ? b->type : NULL, n->type);
+	changes_str(ch, "status", b ? b->status : NULL, n->status);
+	changes_str(ch, "department", b ? b->department : NULL, n->department);
+	changes_str(ch, "locale", b ? b->locale : NULL, n->locale);
+	changes_str(ch, "timezone", b ? b->timezone : NULL, n->timezone);
+	changes_str(ch, "description", b ? b->description : NULL, n->description);
+	changes_str(ch, "external_id", b ? b->external_id : NULL, n->external_id);
+	changes_json(ch, "custom_attributes", b ? b->custom_attributes : NULL,
+		     n->custom_attributes);
+	changes_str(ch, "summary_mail_time", b ? b->summary_mail_time : NULL, n->summary_mail_time);
+	changes_str(ch, "security_profile", b ? b->security_profile : NULL, n->security_profile);
+	changes_int(ch, "idle_logout_minutes", b && b->has_idle_logout,
+		    b ? b->idle_logout_minutes : 0, n->has_idle_logout, n->idle_logout_minutes);
+	changes_str(ch, "system_role", b ? b->system_role.id : NULL, n->system_role.id);
+}
+
+/* Merges f over cur (NULL on create) into n. */
+static void merge(const struct user_fields *f, const struct user *cur, struct user *n)
+{
+	static const struct user none = {.type = "standard", .status = "active",
+					 .custom_attributes = "{}"};
+
+	if (!cur)
+		cur = &none;
+	*n = *cur;
+	n->username = pick(&f->username, cur->username);
+	n->email = pick(&f->email, cur->email);
+	n->first_name = pick(&f->first_name, cur->first_name);
+	n->last_name = pick(&f->last_name, cur->last_name);
+	n->type = f->type.set ? f->type.v : cur->type;
+	n->department = pick(&f->department, cur->department);
+	n->locale = pick(&f->locale, cur->locale);
+	n->timezone = pick(&f->timezone, cur->timezone);
+	n->description = pick(&f->description, cur->description);
+	n->external_id = pick(&f->external_id, cur->external_id);
+	n->custom_attributes = f->custom_attributes.set
+				       ? (f->custom_attributes.v ? f->custom_attributes.v : "{}")
+				       : cur->custom_attributes;
+	n->summary_mail_time = pick(&f->summary_mail_time, cur->summary_mail_time);
+	n->security_profile = pick(&f->security_profile, cur->security_profile);
+	if (f->idle_logout_minutes.set) {
+		n->has_idle_logout = !f->idle_logout_minutes.null;
+		n->idle_logout_minutes = f->idle_logout_minutes.v;
+	}
+}
+
+static enum rs_status store_user(struct store_tx *tx, struct wctx *x, const char *tid,
+				 const struct user *n, const char *reqact, bool create,
+				 struct rs_err *err)
+{
+	struct arena *a = x->a;
+	struct store_val idle = n->has_idle_logout ? SV_I(n->idle_logout_minutes) : SV_NULLV;
+
+	return Q_EXEC(tx, create ? Q_USER_INSERT : Q_USER_UPDATE, NULL, err, SV_S(tid),
+		      SV_S(n->id), SV_S(n->username), SV_S(key_of(a, n->username)), SV_S(n->email),
+		      SV_S(key_of(a, n->email)), SV_S(n->first_name), SV_S(key_of(a, n->first_name)),
+		      SV_S(n->last_name), SV_S(key_of(a, n->last_name)), SV_S(n->type),
+		      SV_S(n->status), SV_S(n->system_role.id), SV_S(n->department),
+		      SV_S(n->locale), SV_S(n->timezone), SV_S(n->description),
+		      SV_S(n->external_id), SV_S(n->custom_attributes), SV_S(reqact), idle,
+		      SV_S(n->summary_mail_time), SV_S(n->security_profile),
+		      SV_I(core_now(x->c)));
+}
+
+static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *err)
+{
+	struct wctx *x = arg;
+	const struct user_fields *f = x->f;
+	struct tenant t;
+	struct user cur, n;
+	struct role sys, *roles = NULL;
+	struct changes *ch = NULL;
+	bool create = x->id == NULL;
+	char id[UUID_STR_LEN];
+	enum rs_status st;
+	const char *action;
+
+	st = tenant_resolve(tx, x->who, x->tenant, x->a, &t, err);
+	if (st != RS_OK)
+		return st;
+	st = require_perm(x->who, create ? PERM_USERS_CREATE
+					 : (x->del ? PERM_USERS_DELETE : PERM_USERS_UPDATE),
+			  err);
+	if (st != RS_OK)
+		return st;
+	if (!create) {
+		st = user_load(tx, t.id, x->id, x->a, &cur, NULL, err);
+		if (st != RS_OK)
+			return st;
+		if (x->if_match && x->if_match != cur.version)
+			return rs_fail(err, RS_E_PRECONDITION, "request.precondition_failed", NULL,
+				       "the user changed since version %lld",
+				       (long long)x->if_match);
+		/* DESIGN rule 2: nobody edits or deletes a user who outranks them. */
+		st = rank_may_act_on(x->who, cur.rank, err);
+		if (st != RS_OK)
+			return st;
+	}
+	if (x->del) {
+		if (strcmp(cur.id, x->who->user_id) == 0)
+			return rs_fail(err, RS_E_CONFLICT, "user.self_delete", NULL,
+				       "you can't delete your own account");
+		st = Q_EXEC(tx, Q_USER_DELETE, NULL, err, SV_S(t.id), SV_S(cur.id),
+			    SV_I(core_now(x->c)));
+		if (st == RS_OK)
+			st = Q_EXEC(tx, Q_TOKEN_REVOKE_USER, NULL, err, SV_S(t.id), SV_S(cur.id),
+				    SV_I(core_now(x->c)));
+		if (st == RS_OK)
+			st = Q_EXEC(tx, Q_USER_GROUPS_CLEAR, NULL, err, SV_S(t.id), SV_S(cur.id));
+		if (st != RS_OK)
+			return st;
+		ch = changes_new();
+		changes_str(ch, "status", cur.status, "deleted");
+		st = audit_append(tx, x->c, x->who, t.id, "user.delete", "user", cur.id,
+				  changes_dump(ch, x->a), err);
+		changes_free(ch);
+		return st;
+	}
+	if ((f->system_role.set || f->roles_set) && !create) {
+		st = require_perm(x->who, PERM_ROLES_ASSIGN, err);
+		if (st != RS_OK)
+			return st;
+	}
+	if (f->roles_set && f->nroles > 0) {
+		roles = arena_alloc(x->a, (size_t)f->nroles * sizeof(*roles));
+		if (!roles)
+			return core_oom(err);
+	}
+	st = resolve_roles(tx, x->who, t.id, f, x->a, &sys, roles, err);
+	if (st != RS_OK)
+		return st;
+	if (create && !f->system_role.set) {
+		struct store_rows *r = NULL;
+		bool has = false;
+
+		st = Q_QUERY(tx, Q_ROLE_DEFAULT, &r, err, SV_S(t.id));
+		if (st == RS_OK && (st = store_rows_next(r, &has, err)) == RS_OK && has)
+			row_role(r, x->a, &sys);
+		store_rows_close(r);
+		if (st != RS_OK)
+			return st;
+		if (!has)
+			return rs_fail(err, RS_E_INVALID, "request.invalid_field", "system_role",
+				       "this tenant has no default role: name one");
+		st = rank_may_grant(x->who, sys.rank, err);
+		if (st != RS_OK)
+			return st;
+	}
+	merge(f, create ? NULL : &cur, &n);
+	if (create) {
+		if (!core_new_id(id))
+			return rs_fail(err, RS_E_INTERNAL, "internal.random", NULL, "no randomness");
+		n.id = id;
+	}
+	if (create || f->system_role.set)
+		n.system_role = (struct role_ref){sys.id, sys.name, sys.rank};
+	st = store_user(tx, x, t.id, &n, required_text(f, create ? NULL : &cur, x->a), create,
+			err);
+	if (st == RS_E_CONFLICT)
+		return rs_fail(err, RS_E_CONFLICT, "user.username_taken", "username",
+			       "username '%s' is already taken in this tenant", n.username);
+	if (st != RS_OK)
+		return st;
+	if (f->roles_set) {
+		st = write_roles(tx, t.id, n.id, roles, f->nroles, err);
+		if (st != RS_OK)
+			return st;
+	}
+	st = user_load(tx, t.id, n.id, x->a, x->out, NULL, err);
+	if (st != RS_OK)
+		return st;
+	ch = changes_new();
+	text_changes(ch, create ? NULL : &cur, x->out);
+	if (f->roles_set || create)
+		changes_json(ch, "roles", create ? NULL : role_names(cur.roles, cur.nroles, x->a),
+			     role_names(x->out->roles, x->out->nroles, x->a));
+	changes_str(ch, "required_actions",
+		    create ? NULL : required_text(&(struct user_fields){0}, &cur, x->a),
+		    required_text(&(struct user_fields){0}, x->out, x->a));
+	x->roles_changed = !create && (f->system_role.set || f->roles_set);
+	action = create ? "user.create" : "user.update";
+	if (!create && changes_empty(ch)) {
+		changes_free(ch);
+		return RS_OK; /* nothing changed: no audit noise (the version still moved) */
+	}
+	st = audit_append(tx, x->c, x->who, t.id, action, "user", n.id, changes_dump(ch, x->a),
+			  err);
+	changes_free(ch);
+	return st;
+}
+
+enum rs_status users_create(struct core *c, const struct actor *who, const char *tenant,
+			    const struct user_fields *f, struct arena *a, struct user *out,
+			    struct rs_err *err)
+{
+	struct wctx x = {.c = c, .who = who, .tenant = tenant, .f = f, .a = a, .out = out};
+	enum rs_status st = check_fields(f, true, err);
+
+	if (st != RS_OK)
+		return st;
+	return core_write(c, write_tx, &x, err);
+}
+
+enum rs_status users_update(struct core *c, const struct actor *who, const char *tenant,
+			    const char *id, const struct user_fields *f, int64_t if_match,
+			    struct arena *a, struct user *out, struct rs_err *err)
+{
+	struct wctx x = {.c = c, .who = who, .tenant = tenant, .id = id, .f = f,
+			 .if_match = if_match, .a = a, .out = out};
+	enum rs_status st = check_fields(f, false, err);
+
+	if (st != RS_OK)
+		return st;
+	st = core_write(c, write_tx, &x, err);
+	if (st == RS_OK && x.roles_changed)
+		core_auth_changed(c);
+	return st;
+}
+
+enum rs_status users_delete(struct core *c, const struct actor *who, const char *tenant,
+			    const char *id, int64_t if_match, struct rs_err *err)
+{
+	struct arena a;
+	struct user_fields none = {0};
+	struct wctx x = {.c = c, .who = who, .tenant = tenant, .id = id, .f = &none,
+			 .if_match = if_match, .del = true, .a = &a};
+	enum rs_status st;
+
+	arena_init(&a, 0);
+	st = core_write(c, write_tx, &x, err);
+	arena_release(&a);
+	if (st == RS_OK)
+		core_auth_changed(c); /* DESIGN: tokens of a deleted user are refused at once */
+	return st;
+}
+
+/* ---- reads ------------------------------------------------------------------------------------- */
+
+struct rctx {
+	struct core *c;
+	const struct actor *who;
+	const char *tenant, *id;
+	const struct user_list_query *q;
+	struct arena *a;
+	struct user *out;
+	struct user_list *list;
+};
+
+static enum rs_status get_tx(struct store_tx *tx, void *arg, struct rs_err *err)
+{
+	struct rctx *x = arg;
+	struct tenant t;
+	enum rs_status st = tenant_resolve(tx, x->who, x->tenant, x->a, &t, err);
+
+	if (st == RS_OK)
+		st = require_perm(x->who, PERM_USERS_READ, err);
+	if (st != RS_OK)
+		return st;
+	return user_load(tx, t.id, x->id, x->a, x->out, NULL, err);
+}
+
+enum rs_status users_get(struct core *c, const struct actor *who, const char *tenant,
+			 const char *id, struct arena *a, struct user *out, struct rs_err *err)
+{
+	struct rctx x = {.c = c, .who = who, .tenant = tenant, .id = id, .a = a, .out = out};
+
+	return core_read(c, get_tx, &x, err);
+}
+
+struct sort_key {
+	const char *name;
+	int attr;
+	bool is_int;
+};
+
+static const struct sort_key sort_keys[] = {
+	{"created_at", UA_CREATED_AT, true}, {"updated_at", UA_UPDATED_AT, true},
+	{"username", UA_USERNAME_CI, false}, {"email", UA_EMAIL_CI, false},
+	{"last_name", UA_LAST_NAME_CI, false},
+};
+
+/* The sort value of a row, as the cursor carries it (the engine compares the same form). */
+static const char *sort_value(const struct sort_key *k, const struct user *u, struct arena *a)
+{
+	const char *v = NULL;
+
+	switch (k->attr) {
+	case UA_CREATED_AT:
+		return arena_printf(a, "%" PRId64, u->created_at);
+	case UA_UPDATED_AT:
+		return arena_printf(a, "%" PRId64, u->updated_at);
+	case UA_USERNAME_CI:
+		v = u->username;
+		break;
+	case UA_EMAIL_CI:
+		v = u->email;
+		break;
+	case UA_LAST_NAME_CI:
+		v = u->last_name;
+		break;
+	}
+	return v ? str_lower(a, v) : "";
+}
+
+struct preds {
+	struct store_pred p[24];
+	int n;
+	const struct store_pred *where;
+};
+
+static const struct store_pred *pred_add(struct preds *ps, struct store_pred p)
+{
+	if (ps->n >= (int)(sizeof(ps->p) / sizeof(ps->p[0])))
+		return NULL;
+	ps->p[ps->n] = p;
+	return &ps->p[ps->n++];
+}
+
+static void pred_and(struct preds *ps, const struct store_pred *p)
+{
+	if (!p)
+		return;
+	if (!ps->where)
+		ps->where = p;
+	else
+		ps->where = pred_add(ps, (struct store_pred){.op = SO_AND, .a = ps->where, .b = p});
+}
+
+static const struct store_pred *pred_or(struct preds *ps, const struct store_pred *a,
+					const struct store_pred *b)
+{
+	return pred_add(ps, (struct store_pred){.op = SO_OR, .a = a, .b = b});
+}
+
+static const struct store_pred *pred_cmp(struct preds *ps, enum store_op op, int attr,
+					 const char *v)
+{
+	return pred_add(ps, (struct store_pred){.op = op, .attr = attr, .val = SV_S(v)});
+}
+
+static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err)
+{
+	struct rctx *x = arg;
+	const struct user_list_query *q = x->q;
+	struct store_select sel = {.coll = SC_USERS};
+	const struct sort_key *key = &sort_keys[0];
+	struct preds ps = {.n = 0};
+	struct store_rows *r = NULL;
+	struct tenant t;
+	int limit = page_limit(&q->page);
+	enum rs_status st;
+	bool has;
+
+	st = tenant_resolve(tx, x->who, x->tenant, x->a, &t, err);
+	if (st == RS_OK)
+		st = require_perm(x->who, PERM_USERS_READ, err);
+	if (st != RS_OK)
+		return st;
+	if (q->sort) {
+		const char *s = q->sort[0] == '-' ? q->sort + 1 : q->sort;
+
+		key = NULL;
+		for (size_t i = 0; i < sizeof(sort_keys) / sizeof(sort_keys[0]); i++) {
+			if (strcmp(sort_keys[i].name, s) == 0)
+				key = &sort_keys[i];
+		}
+		if (!key)
+			return rs_fail(err, RS_E_INVALID, "request.invalid_parameter", "sort",
+				       "'sort' must be created_at, updated_at, username, email or "
+				       "last_name, optionally prefixed by '-'");
+		sel.desc = q->sort[0] == '-';
+	}
+	if (q->status && (!in_set(q->status, user_statuses)))
+		return rs_fail(err, RS_E_INVALID, "request.invalid_parameter", "status",
+			       "'status' must be active, invited, suspended or deactivated");
+	if (q->type && !in_set(q->type, user_types))
+		return rs_fail(err, RS_E_INVALID, "request.invalid_parameter", "type",
+			       "'type' must be standard, api, taxii or read_only");
+	if (q->username)
+		pred_and(&ps, pred_cmp(&ps, SO_EQ, UA_USERNAME_CI, q->username));
+	if (q->email)
+		pred_and(&ps, pred_cmp(&ps, SO_EQ, UA_EMAIL_CI, q->email));
+	if (q->name)
+		pred_and(&ps, pred_or(&ps, pred_cmp(&ps, SO_EQ, UA_FIRST_NAME_CI, q->name),
+				      pred_cmp(&ps, SO_EQ, UA_LAST_NAME_CI, q->name)));
+	if (q->username_prefix)
+		pred_and(&ps, pred_cmp(&ps, SO_SW, UA_USERNAME_CI, q->username_prefix));
+	if (q->email_prefix)
+		pred_and(&ps, pred_cmp(&ps, SO_SW, UA_EMAIL_CI, q->email_prefix));
+	if (q->name_prefix)
+		pred_and(&ps, pred_or(&ps, pred_cmp(&ps, SO_SW, UA_FIRST_NAME_CI, q->name_prefix),
+				      pred_cmp(&ps, SO_SW, UA_LAST_NAME_CI, q->name_prefix)));
+	if (q->q)
+		pred_and(&ps,
+			 pred_or(&ps,
+				 pred_or(&ps, pred_cmp(&ps, SO_CO, UA_USERNAME_CI, q->q),
+					 pred_cmp(&ps, SO_CO, UA_EMAIL_CI, q->q)),
+				 pred_or(&ps, pred_cmp(&ps, SO_CO, UA_FIRST_NAME_CI, q->q),
+					 pred_cmp(&ps, SO_CO, UA_LAST_NAME_CI, q->q))));
+	if (q->status)
+		pred_and(&ps, pred_cmp(&ps, SO_EQ, UA_STATUS, q->status));
+	if (q->type)
+		pred_and(&ps, pred_cmp(&ps, SO_EQ, UA_TYPE, q->type));
+	if (q->role) {
+		struct role ro;
+
+		st = role_find(tx, t.id, q->role, x->a, &ro, err);
+		if (st == RS_E_NOT_FOUND)
+			return RS_OK; /* no such role: nobody holds it */
+		if (st != RS_OK)
+			return st;
+		pred_and(&ps, pred_cmp(&ps, SO_EQ, UA_ROLE, ro.id));
+	}
+	if (q->group) {
+		struct group g;
+
+		st = group_find(tx, t.id, q->group, x->a, &g, err);
+		if (st == RS_E_NOT_FOUND)
+			return RS_OK;
+		if (st != RS_OK)
+			return st;
+		pred_and(&ps, pred_cmp(&ps, SO_EQ, UA_GROUP, g.id));
+	}
+	sel.tenant_id = t.id;
+	sel.where = ps.where;
+	sel.sort_attr = key->attr;
+	sel.limit = limit + 1;
+	if (q->page.cursor) {
+		const char *sv, *cid;
+		long long iv;
+
+		st = cursor_decode(x->c, x->a, q->page.cursor, &sv, &cid, err);
+		if (st != RS_OK)
+			return st;
+		if (key->is_int && !str_to_ll(sv, 0, INT64_MAX, &iv))
+			return rs_fail(err, RS_E_INVALID, "request.invalid_cursor", "cursor",
+				       "the cursor does not match this sort order");
+		sel.has_after = true;
+		sel.after_val = key->is_int ? SV_I(iv) : SV_S(sv);
+		sel.after_id = cid;
+	}
+	x->list->items = arena_alloc(x->a, sizeof(*x->list->items) * (size_t)(limit + 1));
+	if (!x->list->items)
+		return core_oom(err);
+	st = store_select(tx, &sel, &r, err);
+	if (st != RS_OK)
+		return st;
+	while ((st = store_rows_next(r, &has, err)) == RS_OK && has) {
+		if (x->list->n == limit) {
+			const struct user *last = &x->list->items[limit - 1];
+
+			x->list->next_cursor =
+				cursor_encode(x->c, x->a, sort_value(key, last, x->a), last->id);
+			break;
+		}
+		row_user(r, x->a, &x->list->items[x->list->n++]);
+	}
+	store_rows_close(r);
+	for (int i = 0; st == RS_OK && i < x->list->n; i++)
+		st = user_complete(tx, x->a, &x->list->items[i], NULL, err);
+	return st;
+}
+
+enum rs_status users_list(struct core *c, const struct actor *who, const char *tenant,
+			  const struct user_list_query *q, struct arena *a, struct user_list *out,
+			  struct rs_err *err)
+{
+	struct rctx x = {.c = c, .who = who, .tenant = tenant, .q = q, .a = a, .list = out};
+
+	memset(out, 0, sizeof(*out));
+	return core_read(c, list_tx, &x, err);
+}

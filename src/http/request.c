@@ -1,0 +1,120 @@
+/* Request accessors (query arguments and headers straight from libmicrohttpd) and the two
+ * header checks the layer makes itself: X-Request-Id syntax and JSON media types. */
+#include "http/http_int.h"
+
+#include <microhttpd.h>
+#include <string.h>
+#include <strings.h>
+
+const char *http_header(const struct http_req *req, const char *name)
+{
+	if (!req->conn)
+		return NULL;
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+struct query_find {
+	const char *name;
+	const char *value;
+	bool found;
+};
+
+static enum MHD_Result query_find_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	struct query_find *q = cls;
+
+	(void)kind;
+	if (key && strcmp(key, q->name) == 0) {
+		/* "?flag" has no value: report it as present and empty, not absent. */
+		q->value = value ? value : "";
+		q->found = true;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+const char *http_query(const struct http_req *req, const char *name)
+{
+	struct query_find q = {.name = name};
+
+	if (!req->conn)
+		return NULL;
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, query_find_cb, &q);
+	return q.found ? q.value : NULL;
+}
+
+struct query_each {
+	bool (*fn)(const char *key, const char *value, void *ctx);
+	void *ctx;
+};
+
+static enum MHD_Result query_each_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	struct query_each *q = cls;
+
+	(void)kind;
+	return q->fn(key ? key : "", value ? value : "", q->ctx) ? MHD_YES : MHD_NO;
+}
+
+void http_query_each(const struct http_req *req,
+		     bool (*fn)(const char *key, const char *value, void *ctx), void *ctx)
+{
+	struct query_each q = {.fn = fn, .ctx = ctx};
+
+	if (!req->conn)
+		return;
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, query_each_cb, &q);
+}
+
+bool http_request_id_valid(const char *s)
+{
+	size_t n = 0;
+
+	if (!s)
+		return false;
+	for (; s[n]; n++) {
+		char c = s[n];
+
+		if (n == RS_REQUEST_ID_MAX)
+			return false;
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return n > 0;
+}
+
+static bool is_token_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$&-^_.+", c) != NULL);
+}
+
+bool http_content_type_is_json(const char *ct)
+{
+	static const char prefix[] = "application/";
+	const char *sub, *end;
+	size_t n;
+
+	if (!ct)
+		return false;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	if (strncasecmp(ct, prefix, sizeof(prefix) - 1) != 0)
+		return false;
+	sub = ct + sizeof(prefix) - 1;
+	for (end = sub; is_token_char(*end); end++)
+		;
+	n = (size_t)(end - sub);
+	/* After the subtype only whitespace or parameters may follow. */
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (*end != '\0' && *end != ';')
+		return false;
+	if (n == 4 && strncasecmp(sub, "json", 4) == 0)
+		return true;
+	/* application/<x>+json (RFC 6839 structured syntax suffix), x non-empty. */
+	return n > 5 && strncasecmp(sub + n - 5, "+json", 5) == 0;
+}

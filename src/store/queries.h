@@ -1,0 +1,96 @@
+/* The catalogue of named queries and the column layout of the rows they return. Engines map
+ * each enum store_q to their own SQL (sqlite/queries.c); arguments are positional (1-based in
+ * the comments). Changing a layout here means changing every engine's SQL. */
+#ifndef ROSTER_STORE_QUERIES_H
+#define ROSTER_STORE_QUERIES_H
+
+enum store_q {
+	/* tenants */
+	Q_TENANT_INSERT,     /* id, slug, name, template, now */
+	Q_TENANT_GET_ID,     /* id -> tenant row (not deleted) */
+	Q_TENANT_GET_SLUG,   /* slug -> tenant row (not deleted) */
+	Q_TENANT_LIST,       /* after_id|NULL, limit -> tenant rows by id */
+	Q_TENANT_UPDATE,     /* id, name, settings, now, expected version -> changes */
+	Q_TENANT_DELETE,     /* id, now */
+	Q_TENANT_AUDIT_HEAD, /* id -> audit_seq, audit_head (any status) */
+	Q_TENANT_AUDIT_SET,  /* id, seq, head */
+	Q_TENANT_LIST_ALL,   /* -> id, slug, status: every tenant, deleted too (audit verify) */
+	/* roles */
+	Q_ROLE_INSERT,   /* tenant, id, name, name_key, scope, rank, perms, desc, builtin, is_default, now */
+	Q_ROLE_GET,      /* tenant, id -> role row */
+	Q_ROLE_GET_NAME, /* tenant, name_key -> role row */
+	Q_ROLE_LIST,     /* tenant -> role rows by rank desc, name */
+	Q_ROLE_UPDATE,   /* tenant, id, name, name_key, rank, perms, desc, now */
+	Q_ROLE_DELETE,   /* tenant, id */
+	Q_ROLE_USES,     /* tenant, id -> count of live users and unrevoked tokens holding it */
+	Q_ROLE_DEFAULT,  /* tenant -> the default system role row */
+	/* users */
+	Q_USER_INSERT, /* tenant, id, username, username_key, email, email_key, first, first_key,
+			  last, last_key, type, status, system_role, department, locale, timezone,
+			  description, external_id, custom_attributes, required_actions,
+			  idle_logout_minutes, summary_mail_time, security_profile, now */
+	Q_USER_GET,    /* tenant, id -> user row (not deleted) */
+	Q_USER_UPDATE, /* same 23 arguments as insert (status included), then now; bumps version */
+	Q_USER_DELETE, /* tenant, id, now: tombstone */
+	Q_USER_ROLES,  /* tenant, user -> role rows of the user's tenant roles */
+	Q_USER_ROLES_CLEAR, /* tenant, user */
+	Q_USER_ROLE_ADD,    /* tenant, user, role */
+	Q_USER_GROUPS,      /* tenant, user -> group id, name */
+	Q_USER_GROUPS_CLEAR, /* tenant, user */
+	Q_USER_BY_USERNAME,  /* tenant, username_key -> user row (not deleted) */
+	/* groups */
+	Q_GROUP_INSERT,   /* tenant, id, name, name_key, desc, now */
+	Q_GROUP_GET,      /* tenant, id -> group row */
+	Q_GROUP_GET_NAME, /* tenant, name_key -> group row */
+	Q_GROUP_LIST,     /* tenant, after_id|NULL, limit -> group rows by id */
+	Q_GROUP_UPDATE,   /* tenant, id, name, name_key, desc, now */
+	Q_GROUP_DELETE,   /* tenant, id */
+	Q_GROUP_MEMBERS_CLEAR, /* tenant, group */
+	Q_GROUP_MEMBER_ADD,    /* tenant, group, user, now -> changes 0 if already a member */
+	Q_GROUP_MEMBER_REMOVE, /* tenant, group, user -> changes */
+	Q_GROUP_MEMBERS,       /* tenant, group, after_user|NULL, limit -> user id, username */
+	/* API tokens */
+	Q_TOKEN_INSERT,    /* tenant, id, lookup, hash, user, name, role, created_by, now, expires|NULL */
+	Q_TOKEN_BY_LOOKUP, /* lookup -> token row */
+	Q_TOKEN_GET,       /* tenant, id -> token row */
+	Q_TOKEN_LIST,      /* tenant, user|NULL, after_id|NULL, limit -> token rows by id */
+	Q_TOKEN_REVOKE,    /* tenant, id, now -> changes (0 if already revoked) */
+	Q_TOKEN_REVOKE_USER,   /* tenant, user, now */
+	Q_TOKEN_REVOKE_TENANT, /* tenant, now */
+	Q_TOKEN_TOUCH,         /* tenant, id, now */
+	/* audit */
+	Q_AUDIT_INSERT, /* the 15 audit columns in row order */
+	Q_AUDIT_CHAIN,  /* tenant -> audit rows by seq ascending */
+	Q__COUNT
+};
+
+/* Row layouts. */
+enum { TC_ID, TC_SLUG, TC_NAME, TC_TEMPLATE, TC_STATUS, TC_SETTINGS, TC_CREATED, TC_UPDATED,
+       TC_VERSION };
+enum { RC_TENANT, RC_ID, RC_NAME, RC_SCOPE, RC_RANK, RC_PERMS, RC_DESC, RC_BUILTIN, RC_DEFAULT,
+       RC_CREATED, RC_UPDATED, RC_VERSION };
+enum { UC_TENANT, UC_ID, UC_USERNAME, UC_EMAIL, UC_FIRST, UC_LAST, UC_TYPE, UC_STATUS,
+       UC_SYSROLE, UC_DEPT, UC_LOCALE, UC_TZ, UC_DESC, UC_EXTID, UC_CUSTOM, UC_REQACT,
+       UC_LOCKED, UC_IDLE, UC_SUMMARY, UC_SECPROF, UC_CREATED, UC_UPDATED, UC_LASTLOGIN,
+       UC_LASTACT, UC_VERSION };
+enum { GC_TENANT, GC_ID, GC_NAME, GC_DESC, GC_CREATED, GC_UPDATED, GC_VERSION, GC_MEMBERS };
+enum { KC_TENANT, KC_ID, KC_LOOKUP, KC_HASH, KC_USER, KC_NAME, KC_ROLE, KC_CREATED_BY,
+       KC_CREATED, KC_EXPIRES, KC_LASTUSED, KC_REVOKED };
+enum { AC_TENANT, AC_SEQ, AC_ID, AC_AT, AC_ACTOR_TYPE, AC_ACTOR_ID, AC_ACTOR_NAME, AC_ACTION,
+       AC_TTYPE, AC_TID, AC_CHANGES, AC_REQID, AC_IP, AC_PREV, AC_HASH };
+
+/* Collections that store_select() can filter, sort and page. */
+enum store_coll { SC_USERS, SC_AUDIT };
+
+/* SC_USERS attributes; rows have the UC_* layout; deleted users are never returned.
+ * _ci: text compared case-insensitively. ROLE and GROUP take an id and support SO_EQ only
+ * (ROLE matches the system role or any tenant role). */
+enum store_user_attr {
+	UA_ID, UA_USERNAME_CI, UA_EMAIL_CI, UA_FIRST_NAME_CI, UA_LAST_NAME_CI, UA_TYPE, UA_STATUS,
+	UA_EXTERNAL_ID, UA_CREATED_AT, UA_UPDATED_AT, UA_ROLE, UA_GROUP, UA__COUNT
+};
+
+/* SC_AUDIT attributes; rows have the AC_* layout. SEQ is the only sort key (unique). */
+enum store_audit_attr { AA_SEQ, AA_ACTOR_ID, AA_TARGET_ID, AA_ACTION, AA_AT, AA__COUNT };
+
+#endif
