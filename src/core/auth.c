@@ -106,8 +106,13 @@ static enum rs_status fill_tx(struct store_tx *tx, void *arg, struct rs_err *err
 		st = user_load(tx, t.id, tok.user_id, &a, &owner, &owner_perms, err);
 	if (st == RS_OK && strcmp(owner.status, "active") != 0)
 		st = RS_E_NOT_FOUND;
-	if (st == RS_OK)
+	if (st == RS_OK && tok.role.id) {
 		st = role_find(tx, t.id, tok.role.id, &a, &role, err);
+	} else if (st == RS_OK) {
+		/* No role of its own: the token acts as its owner. */
+		role.perms = owner_perms;
+		role.rank = owner.rank;
+	}
 	if (st == RS_E_NOT_FOUND) {
 		st = invalid(err);
 		goto out;

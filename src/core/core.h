@@ -213,7 +213,9 @@ struct user {
 struct user_fields {
 	struct opt_str username, email, first_name, last_name, type, department, locale, timezone,
 		description, external_id, summary_mail_time, security_profile;
-	struct opt_str custom_attributes; /* JSON object text (the adapter parsed it) */
+	/* A JSON merge patch (RFC 7396) of the user's custom_attributes object, as text; null
+	 * clears them all. */
+	struct opt_str custom_attributes;
 	bool required_actions_set;
 	const char *const *required_actions;
 	int nrequired_actions;
@@ -368,6 +370,18 @@ struct audit_verify_report {
 enum rs_status audit_verify(struct core *c, struct arena *a,
 			    void (*report)(const struct audit_verify_report *r, void *ctx),
 			    void *ctx, struct rs_err *err);
+
+/* ---- The caller itself ------------------------------------------------------------------- */
+
+struct me {
+	struct tenant tenant;
+	struct user user;
+	struct token token;
+	bool has_token;
+};
+/* The actor's own tenant, user and token: readable by every authenticated actor. */
+enum rs_status me_get(struct core *c, const struct actor *who, struct arena *a, struct me *out,
+		      struct rs_err *err);
 
 /* ---- Bootstrap ------------------------------------------------------------------------------ */
 

@@ -109,6 +109,9 @@ enum rs_status template_apply(struct store_tx *tx, struct core *c, const char *t
 			      const struct role_template *t, struct arena *a, struct rs_err *err);
 char *perms_to_text(uint64_t perms, struct arena *a);
 
+/* RFC 7396: target (JSON text, NULL = {}) merged with patch; NULL when patch is not JSON. */
+char *json_merge_patch_text(struct arena *a, const char *target, const char *patch);
+
 /* Validation shared by every surface. */
 enum rs_status check_text(const char *field, const char *v, size_t max, bool required,
 			  struct rs_err *err);
@@ -121,6 +124,8 @@ void token_hash(const struct core *c, const char *secret, char out[65]);
 /* Makes a new token: *token = "rst_<lookup>_<secret>" (arena), lookup/hash for storage. */
 enum rs_status token_mint(const struct core *c, struct arena *a, const char **token,
 			  char lookup[TOKEN_LOOKUP_LEN + 1], char hash[65], struct rs_err *err);
+enum rs_status token_find(struct store_tx *tx, const char *tenant_id, const char *id,
+			  struct arena *a, struct token *out, struct rs_err *err);
 /* Stores a token row; the caller has checked access. */
 enum rs_status token_insert(struct store_tx *tx, struct core *c, const char *tenant_id,
 			    const char *id, const char *lookup, const char *hash,

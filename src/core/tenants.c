@@ -119,7 +119,7 @@ enum rs_status tenants_create(struct core *c, const struct actor *who,
 		return st;
 	x.tpl = templates_find(tname);
 	/* The system template belongs to the system tenant alone. */
-	if (!x.tpl || (strcmp(tname, "system") == 0) != (strcmp(req->slug, SYSTEM_SLUG) == 0))
+	if (!x.tpl || (strcmp(tname, "system") == 0 && strcmp(req->slug, SYSTEM_SLUG) != 0))
 		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "template",
 			       "unknown template '%s'", tname);
 	return core_write(c, create_tx, &x, err);

@@ -77,7 +77,11 @@ static enum rs_status token_complete(struct store_tx *tx, struct arena *a, struc
 				     struct rs_err *err)
 {
 	struct role r;
-	enum rs_status st = role_find(tx, t->tenant_id, t->role.id, a, &r, err);
+	enum rs_status st;
+
+	if (!t->role.id)
+		return RS_OK;
+	st = role_find(tx, t->tenant_id, t->role.id, a, &r, err);
 
 	if (st == RS_E_NOT_FOUND)
 		return RS_OK; /* a role deleted under a revoked token: show the id alone */
@@ -88,8 +92,8 @@ static enum rs_status token_complete(struct store_tx *tx, struct arena *a, struc
 	return RS_OK;
 }
 
-static enum rs_status token_find(struct store_tx *tx, const char *tenant_id, const char *id,
-				 struct arena *a, struct token *out, struct rs_err *err)
+enum rs_status token_find(struct store_tx *tx, const char *tenant_id, const char *id,
+			  struct arena *a, struct token *out, struct rs_err *err)
 {
 	struct store_rows *r = NULL;
 	enum rs_status st;
@@ -162,19 +166,24 @@ static enum rs_status create_tx(struct store_tx *tx, void *arg, struct rs_err *e
 		st = rank_may_act_on(x->who, owner.rank, err);
 	if (st != RS_OK)
 		return st;
-	st = role_find(tx, t.id, q->role ? q->role : owner.system_role.id, x->a, &role, err);
-	if (st == RS_E_NOT_FOUND)
-		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "role", "unknown role '%s'",
-			       q->role);
-	if (st != RS_OK)
-		return st;
-	/* DESIGN rule 2: a token's scope is a role not above its creator's, nor its owner's. */
-	st = rank_may_grant(x->who, role.rank, err);
-	if (st != RS_OK)
-		return st;
-	if (role.rank > owner.rank)
-		return rs_fail(err, RS_E_FORBIDDEN, "rank.role_above_own", "role",
-			       "a token can't be ranked above the user it belongs to");
+	if (q->role) {
+		st = role_find(tx, t.id, q->role, x->a, &role, err);
+		if (st == RS_E_NOT_FOUND)
+			return rs_fail(err, RS_E_INVALID, "request.invalid_field", "role",
+				       "unknown role '%s'", q->role);
+		if (st != RS_OK)
+			return st;
+		/* DESIGN rule 2: a token's scope is a role not above its creator's nor its
+		 * owner's. */
+		st = rank_may_grant(x->who, role.rank, err);
+		if (st != RS_OK)
+			return st;
+		if (role.rank > owner.rank)
+			return rs_fail(err, RS_E_FORBIDDEN, "rank.role_above_own", "role",
+				       "a token can't be ranked above the user it belongs to");
+	} else {
+		role.id = NULL; /* the owner's own roles, whatever they become */
+	}
 	if (q->has_expiry)
 		expires = core_now(x->c) + q->expires_in_days * 86400000LL;
 	if (!core_new_id(id))
@@ -188,7 +197,8 @@ static enum rs_status create_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	ch = changes_new();
 	changes_str(ch, "name", NULL, q->name);
 	changes_str(ch, "user_id", NULL, owner.id);
-	changes_str(ch, "role", NULL, role.id);
+	if (role.id)
+		changes_str(ch, "role", NULL, role.id);
 	if (expires)
 		changes_int(ch, "expires_at", false, 0, true, expires);
 	st = audit_append(tx, x->c, x->who, t.id, "token.create", "token", id,

@@ -393,8 +393,9 @@ static void text_changes(struct changes *ch, const struct user *b, const struct 
 	changes_str(ch, "system_role", b ? b->system_role.id : NULL, n->system_role.id);
 }
 
-/* Merges f over cur (NULL on create) into n. */
-static void merge(const struct user_fields *f, const struct user *cur, struct user *n)
+/* Merges f over cur (NULL on create) into n; false when out of memory. */
+static bool merge(const struct user_fields *f, const struct user *cur, struct user *n,
+		  struct arena *a)
 {
 	static const struct user none = {.type = "standard", .status = "active",
 					 .custom_attributes = "{}"};
@@ -412,15 +413,21 @@ static void merge(const struct user_fields *f, const struct user *cur, struct us
 	n->timezone = pick(&f->timezone, cur->timezone);
 	n->description = pick(&f->description, cur->description);
 	n->external_id = pick(&f->external_id, cur->external_id);
-	n->custom_attributes = f->custom_attributes.set
-				       ? (f->custom_attributes.v ? f->custom_attributes.v : "{}")
-				       : cur->custom_attributes;
+	if (f->custom_attributes.set) {
+		n->custom_attributes =
+			f->custom_attributes.v
+				? json_merge_patch_text(a, cur->custom_attributes, f->custom_attributes.v)
+				: "{}";
+		if (!n->custom_attributes)
+			return false;
+	}
 	n->summary_mail_time = pick(&f->summary_mail_time, cur->summary_mail_time);
 	n->security_profile = pick(&f->security_profile, cur->security_profile);
 	if (f->idle_logout_minutes.set) {
 		n->has_idle_logout = !f->idle_logout_minutes.null;
 		n->idle_logout_minutes = f->idle_logout_minutes.v;
 	}
+	return true;
 }
 
 static enum rs_status store_user(struct store_tx *tx, struct wctx *x, const char *tid,
@@ -439,6 +446,23 @@ static enum rs_status store_user(struct store_tx *tx, struct wctx *x, const char
 		      SV_S(n->external_id), SV_S(n->custom_attributes), SV_S(reqact), idle,
 		      SV_S(n->summary_mail_time), SV_S(n->security_profile),
 		      SV_I(core_now(x->c)));
+}
+
+/* A write that touches nothing but role assignments (PUT …/roles, SCIM roles). */
+static bool only_roles(const struct user_fields *f)
+{
+	const struct opt_str *texts[] = {
+		&f->username,    &f->email,       &f->first_name,        &f->last_name,
+		&f->type,        &f->department,  &f->locale,            &f->timezone,
+		&f->description, &f->external_id, &f->summary_mail_time, &f->security_profile,
+		&f->custom_attributes};
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		if (texts[i]->set)
+			return false;
+	}
+	return !f->required_actions_set && !f->idle_logout_minutes.set &&
+	       (f->system_role.set || f->roles_set);
 }
 
 static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *err)
@@ -525,7 +549,11 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 		if (st != RS_OK)
 			return st;
 	}
-	merge(f, create ? NULL : &cur, &n);
+	if (!merge(f, create ? NULL : &cur, &n, x->a))
+		return core_oom(err);
+	if (strlen(n.custom_attributes) > RS_CUSTOM_ATTRS_MAX)
+		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "custom_attributes",
+			       "'custom_attributes' is larger than %d bytes", RS_CUSTOM_ATTRS_MAX);
 	if (create) {
 		if (!core_new_id(id))
 			return rs_fail(err, RS_E_INTERNAL, "internal.random", NULL, "no randomness");
@@ -557,7 +585,7 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 		    create ? NULL : required_text(&(struct user_fields){0}, &cur, x->a),
 		    required_text(&(struct user_fields){0}, x->out, x->a));
 	x->roles_changed = !create && (f->system_role.set || f->roles_set);
-	action = create ? "user.create" : "user.update";
+	action = create ? "user.create" : (only_roles(f) ? "user.roles_assign" : "user.update");
 	if (!create && changes_empty(ch)) {
 		changes_free(ch);
 		return RS_OK; /* nothing changed: no audit noise (the version still moved) */

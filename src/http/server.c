@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -493,6 +494,25 @@ bad:
 
 /* ---- start and stop */
 
+/* libmicrohttpd's own complaints (malformed requests, resource limits) go to our log at
+ * debug level, so stderr stays JSON lines. */
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+	size_t n;
+
+	(void)cls;
+	if (!log_enabled(LOG_DEBUG))
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	log_kv(LOG_DEBUG, "libmicrohttpd", "detail", str_valid_text(buf) ? buf : "(not text)", NULL);
+}
+
 enum rs_status http_server_start(const struct http_server_config *cfg, struct http_router *r,
 				 const struct http_hooks *hooks, struct http_server **out,
 				 struct rs_err *err)
@@ -500,7 +520,7 @@ enum rs_status http_server_start(const struct http_server_config *cfg, struct ht
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
 	struct http_server *s = NULL;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	const union MHD_DaemonInfo *info;
 	enum rs_status st;
 	double expected = 0;
@@ -527,6 +547,8 @@ enum rs_status http_server_start(const struct http_server_config *cfg, struct ht
 		flags |= MHD_USE_IPv6;
 	s->d = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_access, s,
+		/* first, so that no message goes to MHD's plain-text stderr logger */
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads ? cfg->threads : HTTP_THREADS_DEFAULT),
 		MHD_OPTION_CONNECTION_TIMEOUT,
@@ -543,8 +565,14 @@ enum rs_status http_server_start(const struct http_server_config *cfg, struct ht
 	}
 	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info ? info->port : 0;
-	log_kv(LOG_INFO, "http server listening", "listen", cfg->listen,
-	       "epoll", (flags & MHD_USE_EPOLL) ? "yes" : "no", NULL);
+	{
+		char port[32], threads[32];
+
+		log_kv(LOG_INFO, "http server listening", "listen", cfg->listen, "port",
+		       log_num(port, s->port), "threads",
+		       log_num(threads, cfg->threads ? cfg->threads : HTTP_THREADS_DEFAULT), "epoll",
+		       (flags & MHD_USE_EPOLL) ? "yes" : "no", NULL);
+	}
 	*out = s;
 	return RS_OK;
 }

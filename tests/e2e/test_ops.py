@@ -190,7 +190,7 @@ class GracefulShutdownTest(unittest.TestCase):
         try:
             root = srv.root()
             t = h.new_tenant(root)
-            body = json.dumps({"username": "inflight-" + h.uid(), "description": "x" * 20000}).encode()
+            body = json.dumps({"username": "inflight-" + h.uid(), "description": "x" * 1500}).encode()
             head = ("POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\n"
                     "Content-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
                     % (h.tpath(t, "users"), srv.port, srv.root_token, len(body))).encode()

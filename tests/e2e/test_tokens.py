@@ -47,8 +47,11 @@ class TokenTest(unittest.TestCase):
         self.assertEqual(tok["name"], "ci")
         self.assertEqual(tok["user_id"], self.admin_user["id"])
         self.assertEqual(tok["tenant_id"], self.t["id"])
-        self.assertEqual(tok["role"]["name"], "Administrator")          # default: the owner's system role
-        self.assertEqual(tok["role"]["rank"], 900)
+        # default: no role of its own; the token acts as its owner
+        self.assertIsNone(tok["role"])
+        me = h.expect(S.client(secret).get(h.API + "/me"), 200).json
+        self.assertEqual(me["rank"], 900)
+        self.assertEqual(me["user"]["system_role"]["name"], "Administrator")
         self.assertIsNone(tok["expires_at"])
         self.assertIsNone(tok["revoked_at"])
         self.assertRegex(tok["created_at"], h.TIME_RE)
@@ -98,7 +101,8 @@ class TokenTest(unittest.TestCase):
         r = h.expect(self.admin.post(self.tp, json={"name": "svc", "user_id": u["id"], "expires_in_days": 1}), 201)
         tok = r.json["token"]
         self.assertEqual(tok["user_id"], u["id"])
-        self.assertEqual(tok["role"]["name"], "Api User")
+        self.assertIsNone(tok["role"])
+        self.assertEqual(h.expect(S.client(r.json["secret"]).get(h.API + "/me"), 200).json["rank"], 400)
         delta = (parse_time(tok["expires_at"]) - parse_time(tok["created_at"])).total_seconds()
         self.assertTrue(86400 - 5 <= delta <= 86400 + 5, delta)
         me = h.expect(S.client(r.json["secret"]).get(h.API + "/me"), 200).json
@@ -147,6 +151,7 @@ class TokenTest(unittest.TestCase):
         other = h.make_user(self.root, self.t, "o-" + h.uid())
         r = h.expect(user.post(self.tp, json={"name": "mine"}), 201)
         mine = r.json["token"]
+        mine_secret = r.json["secret"]
         self.assertEqual(mine["user_id"], u["id"])
         h.assert_problem(user.post(self.tp, json={"name": "theirs", "user_id": other["id"]}), 403,
                          "auth.permission_denied")
@@ -165,7 +170,7 @@ class TokenTest(unittest.TestCase):
         h.expect(S.client(admins["secret"]).get(h.API + "/me"), 200)
         # ... but can revoke its own
         h.expect(user.delete(h.tpath(self.t, "tokens", mine["id"])), 204)
-        h.assert_problem(S.client(r.json["secret"]).get(h.API + "/me"), 401, "auth.invalid_token")
+        h.assert_problem(S.client(mine_secret).get(h.API + "/me"), 401, "auth.invalid_token")
 
     def test_deleting_owner_revokes(self):
         u = h.make_user(self.root, self.t, "leaver-" + h.uid())

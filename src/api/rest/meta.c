@@ -9,20 +9,26 @@ static void me(struct http_req *req, struct http_resp *resp, void *app)
 {
 	struct core *c = app;
 	struct actor who;
+	struct me m;
+	struct rs_err err = {0};
 	json_t *perms;
 
 	if (!rest_actor_or_reply(req, resp, c, &who))
 		return;
+	if (me_get(c, &who, req->arena, &m, &err) != RS_OK) {
+		rest_fail(req, resp, &err);
+		return;
+	}
 	perms = json_array();
 	for (int i = 0; i < PERM__COUNT; i++) {
 		if (who.perms & PERM_BIT(i))
 			json_array_append_new(perms, json_string(perm_name((enum perm)i)));
 	}
 	rest_reply(req, resp, 200,
-		   json_pack("{s:{s:s,s:s},s:{s:s,s:s},s:{s:s},s:o,s:i,s:b}", "tenant", "id",
-			     who.tenant_id, "slug", who.tenant_slug, "user", "id", who.user_id,
-			     "username", who.username, "token", "id", who.token_id, "permissions",
-			     perms, "rank", who.rank, "platform", who.platform),
+		   json_pack("{s:o,s:o,s:o,s:o,s:i,s:b}", "tenant", render_tenant(&m.tenant), "user",
+			     render_user(&m.user), "token",
+			     m.has_token ? render_token(&m.token) : json_null(), "permissions", perms,
+			     "rank", who.rank, "platform", who.platform),
 		   0);
 }
 

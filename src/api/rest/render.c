@@ -104,7 +104,7 @@ json_t *render_token(const struct token *t)
 {
 	return json_pack("{s:s?,s:s?,s:s?,s:s?,s:o,s:o,s:o,s:o,s:o}", "id", t->id, "tenant_id",
 			 t->tenant_id, "user_id", t->user_id, "name", t->name, "role",
-			 render_role_ref(&t->role), "created_at", js_time(t->created_at),
+			 t->role.id ? render_role_ref(&t->role) : json_null(), "created_at", js_time(t->created_at),
 			 "expires_at", js_time(t->expires_at), "last_used_at",
 			 js_time(t->last_used_at), "revoked_at", js_time(t->revoked_at));
 }

@@ -584,6 +584,44 @@ static void test_keep_alive(void **state)
 	assert_non_null(strstr(r.body, "HTTP/1.1 200"));
 }
 
+/* ---- concurrency: counters stay exact under parallel load */
+
+#define PAR_THREADS 8
+#define PAR_REQS 40
+
+static void *par_thread(void *arg)
+{
+	unsigned port = *(unsigned *)arg;
+	struct reply *r = malloc(sizeof(*r));
+
+	for (int i = 0; r && i < PAR_REQS; i++) {
+		get(port, "GET", "/api/v1/items/par", NULL, r);
+		if (r->status != 200)
+			abort();
+	}
+	free(r);
+	return NULL;
+}
+
+static void test_parallel_counts(void **state)
+{
+	struct fixture *f = *state;
+	pthread_t th[PAR_THREADS];
+	struct reply r;
+	char want[160];
+
+	for (int i = 0; i < PAR_THREADS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, par_thread, &f->port), 0);
+	for (int i = 0; i < PAR_THREADS; i++)
+		pthread_join(th[i], NULL);
+	get(f->port, "GET", "/metrics", NULL, &r);
+	snprintf(want, sizeof(want),
+		 "roster_http_requests_total{route=\"/api/v1/items/{id}\",method=\"GET\",status=\"200\"} %d\n",
+		 PAR_THREADS * PAR_REQS + 1 /* test_api_params_and_cache_control */);
+	if (!strstr(r.body, want))
+		fail_msg("no '%s' in:\n%s", want, r.body);
+}
+
 /* ---- graceful stop */
 
 struct slow_client {
@@ -637,6 +675,60 @@ static void test_graceful_stop(void **state)
 	http_server_stop(NULL, 1);
 }
 
+struct upload_client {
+	unsigned port;
+	atomic_bool sent_head;
+	struct reply r;
+};
+
+static void *upload_thread(void *arg)
+{
+	struct upload_client *c = arg;
+	const char head[] = "POST /t/echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+			    "Content-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"a\":";
+	const struct timespec pause = {0, 300 * 1000 * 1000};
+	int fd = connect_port(c->port);
+
+	if (fd < 0)
+		return NULL;
+	send_all(fd, head, sizeof(head) - 1);
+	atomic_store(&c->sent_head, true);
+	nanosleep(&pause, NULL); /* the stop begins while the body is half sent */
+	send_all(fd, "\"xyz\"}", 6);
+	read_reply(fd, &c->r);
+	close(fd);
+	return NULL;
+}
+
+/* As the e2e SIGTERM test: headers are in, the body is not; the request still completes. */
+static void test_graceful_stop_mid_upload(void **state)
+{
+	struct http_router *r = http_router_new();
+	struct http_server *s;
+	struct http_server_config cfg = {.listen = "127.0.0.1:0", .threads = 2};
+	struct upload_client c = {0};
+	pthread_t th;
+	struct rs_err err;
+	const struct timespec tick = {0, 50 * 1000 * 1000};
+
+	(void)state;
+	assert_int_equal(http_route_add(r, "POST", "/t/echo", HTTP_ROUTE_JSON_BODY, h_echo, NULL,
+					&err),
+			 RS_OK);
+	assert_int_equal(http_server_start(&cfg, r, NULL, &s, &err), RS_OK);
+	c.port = http_server_port(s);
+	assert_int_equal(pthread_create(&th, NULL, upload_thread, &c), 0);
+	while (!atomic_load(&c.sent_head))
+		nanosleep(&tick, NULL);
+	nanosleep(&tick, NULL);
+	http_server_stop(s, 5);
+	pthread_join(th, NULL);
+	assert_int_equal(c.r.status, 200);
+	assert_int_equal(c.r.body_len, 11);
+	assert_memory_equal(c.r.body, "{\"a\":\"xyz\"}", 11);
+	http_router_free(r);
+}
+
 static void test_ipv6_and_bad_listen(void **state)
 {
 	struct http_router *r = http_router_new();
@@ -671,9 +763,11 @@ int main(void)
 		cmocka_unit_test(test_query),
 		cmocka_unit_test(test_uri_too_long),
 		cmocka_unit_test(test_keep_alive),
+		cmocka_unit_test(test_parallel_counts),
 	};
 	const struct CMUnitTest own[] = {
 		cmocka_unit_test(test_graceful_stop),
+		cmocka_unit_test(test_graceful_stop_mid_upload),
 		cmocka_unit_test(test_ipv6_and_bad_listen),
 	};
 	int fails = cmocka_run_group_tests_name("served", served, setup, teardown);

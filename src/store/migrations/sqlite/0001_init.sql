@@ -122,7 +122,7 @@ CREATE TABLE api_tokens (
 	secret_hash TEXT NOT NULL,
 	user_id TEXT NOT NULL,
 	name TEXT NOT NULL,
-	role_id TEXT NOT NULL,
+	role_id TEXT, -- NULL: the token acts with its owner's roles, following later changes
 	created_by TEXT,
 	created_at INTEGER NOT NULL,
 	expires_at INTEGER,
