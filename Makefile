@@ -1,4 +1,4 @@
-# The two front doors. Both install what they need first (scripts/deps, idempotent).
+# Conveniences over the two front doors, scripts/run and scripts/test (which need no make).
 #   make run   - build and run roster on ./data/roster.db (SQLite), printing the URL and the
 #                one-time maintenance token on the first start
 #   make test  - build and run every test: unit, store contract, end to end, then the whole
@@ -14,8 +14,8 @@ build: deps
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) --buildtype=debugoptimized
 	ninja -C $(BUILD)
 
-run: build
-	./$(BUILD)/src/roster serve --db ./data/roster.db
+run:
+	./scripts/run
 
 test: deps
 	./scripts/test

@@ -6,6 +6,7 @@
 #include "http/http_int.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -185,50 +187,62 @@ static bool request_begin(struct http_conn_state *st, struct MHD_Connection *con
 		     "the request target is longer than the limit");
 		return false;
 	}
-	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl) {
-		long long n;
-
-		/* MHD has already refused malformed lengths; this reads the number. */
-		if (str_to_ll(cl, 0, (long long)0x7fffffffffffffff, &n) && (unsigned long long)n > s->body_max) {
-			st->too_large = true;
-			return false;
-		}
-		if (str_to_ll(cl, 0, (long long)s->body_max, &n) && n > 0) {
-			/* Known size: one allocation, no regrowth. */
-			st->body = arena_alloc(&st->arena, (size_t)n + 1);
-			st->body_cap = st->body ? (size_t)n + 1 : 0;
-		}
-	}
+	/* Path and route first: even a request refused for its size is logged and counted
+	 * under its route. */
 	q = memchr(st->raw_uri, '?', st->raw_uri_len);
 	if (http_path_decode(&st->arena, st->raw_uri,
 			     q ? (size_t)(q - st->raw_uri) : st->raw_uri_len, &path,
 			     &err) != RS_OK) {
 		pend(st, http_status_of(err.status), err.status, err.code, err.msg);
-		return true;
-	}
-	st->req.path = path.joined;
-	http_router_match(s->router, st->req.method, &path, &st->req, &m);
-	switch (m.result) {
-	case HTTP_MATCH_OK:
-		st->path = m.path;
-		st->method = m.method;
-		break;
-	case HTTP_MATCH_METHOD:
-		st->path = m.path;
-		st->req.route = m.path->pattern;
-		if (!http_resp_header(&st->req, &st->resp, "Allow", m.allow))
-			pend(st, 500, RS_E_INTERNAL, "request.out_of_memory", "out of memory");
-		pend(st, 405, RS_E_INVALID, "request.method_not_allowed",
-		     "the method is not allowed on this resource");
-		return true;
-	case HTTP_MATCH_NOT_FOUND:
-		pend(st, 404, RS_E_NOT_FOUND, "route.not_found", "no such route");
-		return true;
+	} else {
+		st->req.path = path.joined;
+		http_router_match(s->router, st->req.method, &path, &st->req, &m);
+		switch (m.result) {
+		case HTTP_MATCH_OK:
+			st->path = m.path;
+			st->method = m.method;
+			break;
+		case HTTP_MATCH_METHOD:
+			st->path = m.path;
+			st->req.route = m.path->pattern;
+			if (!http_resp_header(&st->req, &st->resp, "Allow", m.allow))
+				pend(st, 500, RS_E_INTERNAL, "request.out_of_memory",
+				     "out of memory");
+			pend(st, 405, RS_E_INVALID, "request.method_not_allowed",
+			     "the method is not allowed on this resource");
+			break;
+		case HTTP_MATCH_NOT_FOUND:
+			pend(st, 404, RS_E_NOT_FOUND, "route.not_found", "no such route");
+			break;
+		}
 	}
 	if (count_args(conn) > RS_QUERY_PARAMS_MAX)
 		pend(st, 400, RS_E_INVALID, "request.too_many_parameters",
 		     "the query string has too many parameters");
+	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl) {
+		long long n;
+
+		/* MHD has already refused malformed lengths; this only reads the number. */
+		if (str_to_ll(cl, 0, LLONG_MAX, &n) && (unsigned long long)n > s->body_max) {
+			const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+									 MHD_HTTP_HEADER_EXPECT);
+
+			st->too_large = true;
+			/* A client waiting for "100 Continue" has sent no body: answer now. One
+			 * that is already sending gets its body drained first when that is cheap,
+			 * because closing a socket with unread data makes the kernel send a reset
+			 * that can destroy the 413 before the client reads it. */
+			if ((expect && strcasecmp(expect, "100-continue") == 0) ||
+			    (unsigned long long)n - s->body_max > HTTP_DRAIN_MAX)
+				return false;
+		}
+		if (!st->pending_status && str_to_ll(cl, 0, (long long)s->body_max, &n) && n > 0) {
+			/* Known size: one allocation, no regrowth. */
+			st->body = arena_alloc(&st->arena, (size_t)n + 1);
+			st->body_cap = st->body ? (size_t)n + 1 : 0;
+		}
+	}
 	return true;
 }
 
@@ -429,67 +443,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(st);
 	*con_cls = NULL;
 	atomic_fetch_sub(&s->in_flight, 1);
-}
-
-/* ---- listen address */
-
-enum rs_status http_listen_parse(const char *listen, struct sockaddr_storage *ss,
-				 socklen_t *sslen, struct rs_err *err)
-{
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon, *port_s;
-	struct sockaddr_in *a4;
-	struct sockaddr_in6 *a6;
-	size_t hl;
-	long long port;
-
-	memset(ss, 0, sizeof(*ss));
-	if (!listen)
-		goto bad;
-	if (listen[0] == '[') {
-		const char *rb = strchr(listen, ']');
-
-		if (!rb || rb[1] != ':')
-			goto bad;
-		hl = (size_t)(rb - listen - 1);
-		if (hl == 0 || hl >= sizeof(host))
-			goto bad;
-		memcpy(host, listen + 1, hl);
-		host[hl] = '\0';
-		port_s = rb + 2;
-		if (!str_to_ll(port_s, 0, 65535, &port) || port_s[0] == '-' || port_s[0] == '+')
-			goto bad;
-		a6 = (struct sockaddr_in6 *)ss;
-		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
-			goto bad;
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)port);
-		*sslen = sizeof(*a6);
-		return RS_OK;
-	}
-	colon = strrchr(listen, ':');
-	if (!colon)
-		goto bad;
-	hl = (size_t)(colon - listen);
-	if (hl == 0 || hl >= sizeof(host))
-		goto bad;
-	memcpy(host, listen, hl);
-	host[hl] = '\0';
-	port_s = colon + 1;
-	if (!str_to_ll(port_s, 0, 65535, &port) || port_s[0] == '-' || port_s[0] == '+')
-		goto bad;
-	a4 = (struct sockaddr_in *)ss;
-	if (strcmp(host, "localhost") == 0)
-		memcpy(host, "127.0.0.1", sizeof("127.0.0.1"));
-	if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
-		goto bad;
-	a4->sin_family = AF_INET;
-	a4->sin_port = htons((uint16_t)port);
-	*sslen = sizeof(*a4);
-	return RS_OK;
-bad:
-	return rs_fail(err, RS_E_INVALID, "config.invalid_listen", "listen",
-		       "listen address must be IPV4:PORT or [IPV6]:PORT");
 }
 
 /* ---- start and stop */

@@ -396,10 +396,26 @@ static void test_too_large_content_length(void **state)
 	struct fixture *f = *state;
 	struct reply r;
 
-	/* Headers only: the server answers before any body is sent. */
+	/* Expect: 100-continue: the server answers before any body is sent. */
 	get(f->port, "POST", "/t/echo",
-	    "Content-Type: application/json\r\nContent-Length: 5000\r\n", &r);
+	    "Content-Type: application/json\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n",
+	    &r);
 	assert_problem(&r, 413, "request.too_large");
+	/* Far beyond what is worth draining: answered at once as well. */
+	get(f->port, "POST", "/t/echo",
+	    "Content-Type: application/json\r\nContent-Length: 999999999999\r\n", &r);
+	assert_problem(&r, 413, "request.too_large");
+	/* A client that sends its body straight away gets it drained, then the 413. */
+	{
+		char big[8192];
+		int n = snprintf(big, sizeof(big),
+				 "POST /t/echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+				 "Content-Type: application/json\r\nContent-Length: 5000\r\n\r\n");
+
+		memset(big + n, 'x', 5000);
+		roundtrip(f->port, big, (size_t)n + 5000, &r);
+		assert_problem(&r, 413, "request.too_large");
+	}
 	/* Exactly the limit is fine. */
 	{
 		char req[4096];
