@@ -56,6 +56,8 @@ enum http_route_flags {
 				       /* application/<x>+json, else 415 before the handler */
 };
 
+/* A new router with /healthz, /readyz and /metrics already registered (adding them again is
+ * RS_E_INVALID). */
 struct http_router *http_router_new(void);
 void http_router_free(struct http_router *r);
 /* pattern: "/api/v1/tenants/{tenant}/users/{id}"; a segment in braces matches one non-empty
@@ -73,8 +75,10 @@ const char *http_header(const struct http_req *req, const char *name);
 void http_query_each(const struct http_req *req,
 		     bool (*fn)(const char *key, const char *value, void *ctx), void *ctx);
 
-/* Response helpers. Strings are copied into the request arena. Returns false only when the
- * arena or the header table is full. */
+/* Response helpers. Header names and values are copied into the request arena; false when the
+ * arena or the header table is full, or when a name or value holds CR, LF or another control
+ * character (no response splitting). http_resp_json borrows body: it must outlive the request
+ * (arena or static storage). */
 bool http_resp_header(struct http_req *req, struct http_resp *resp, const char *name,
 		      const char *value);
 void http_resp_json(struct http_resp *resp, int status, const char *body, size_t len);
@@ -89,7 +93,7 @@ struct http_server_config {
 	const char *listen;  /* "ADDR:PORT", "[v6]:PORT"; port 0 picks a free one */
 	unsigned threads;    /* worker threads in the pool */
 	size_t body_max;     /* request bodies above this get 413 */
-	unsigned conn_timeout_s; /* idle keep-alive connections are closed after this */
+	unsigned conn_timeout_s; /* idle keep-alive connections are closed after this; 0 = 60 */
 };
 
 /* Hooks the server calls for /readyz and /metrics: ready() says whether the app can serve;

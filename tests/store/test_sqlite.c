@@ -168,9 +168,14 @@ static void test_select_plans(void **state)
 	sel.after_val = SV_S("Al");
 	sel.after_id = "x";
 	plan_uses(p, &sel, "USING INDEX users_username");
+	/* An exact username under another sort order still goes through the index. (A prefix
+	 * sorted by id does not on an ANALYZE-less file: the planner walks the primary key to
+	 * skip the sort; with sqlite_stat1 the choice follows the data.) */
 	sel.sort_attr = UA_ID;
 	sel.has_after = false;
+	sel.where = &eq;
 	plan_uses(p, &sel, "USING INDEX users_username");
+	sel.where = &sw;
 	/* A prefix ending in 0xff still gets a range. */
 	sw.val = SV_S("a\xff");
 	sel.sort_attr = UA_USERNAME_CI;
@@ -196,6 +201,7 @@ struct gc_ctx {
 	bool fail;
 	int wait_for; /* the first job: hold the writer until this many jobs queue up */
 	bool arm_hook;
+	bool wait_stop; /* hold the writer until store_free() has begun */
 	enum rs_status st;
 	struct rs_err err;
 };
@@ -213,6 +219,17 @@ static int fail_commit_hook(void *arg)
 		return 1; /* turns this COMMIT into a ROLLBACK: a commit failure */
 	}
 	return 0;
+}
+
+static bool stopping(struct store *st)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+	bool v;
+
+	pthread_mutex_lock(&s->q_lock);
+	v = s->stopping;
+	pthread_mutex_unlock(&s->q_lock);
+	return v;
 }
 
 static int queued(struct store *st)
@@ -234,6 +251,8 @@ static enum rs_status gc_fn(struct store_tx *tx, void *ctx, struct rs_err *err)
 				SV_I(1)};
 	enum rs_status st;
 
+	while (c->wait_stop && !stopping(c->s))
+		usleep(1000);
 	if (c->wait_for) {
 		for (int i = 0; i < 5000 && queued(c->s) < c->wait_for; i++)
 			usleep(1000);
@@ -393,7 +412,7 @@ static void test_free_drains(void **state)
 	OK(th_tenant(s, "t1", "acme"));
 	for (int i = 0; i < 8; i++) {
 		snprintf(ids[i], sizeof(ids[i]), "d%02d", i);
-		c[i] = (struct gc_ctx){.s = s, .id = ids[i], .wait_for = i == 0 ? 7 : 0};
+		c[i] = (struct gc_ctx){.s = s, .id = ids[i], .wait_stop = i == 0};
 		assert_int_equal(pthread_create(&th[i], NULL, drain_main, &c[i]), 0);
 		if (i == 0)
 			usleep(20000);

@@ -303,10 +303,20 @@ too_many:
 	return sel_bad(x, "too many values in the selection");
 }
 
-static enum rs_status sel_pred(struct sel_ctx *x, const struct store_pred *p, int depth)
+/* Writes p in the context of its parent operator. Parentheses only where precedence needs
+ * them (OR under AND, anything compound under NOT), and NOT NOT collapses: SQLite's parser
+ * stack overflows near 25 nested parentheses, and a SCIM filter "a and b and c" must not
+ * cost one level per term. */
+static enum rs_status sel_pred(struct sel_ctx *x, const struct store_pred *p, int depth,
+			       int parens, enum store_op parent)
 {
 	enum rs_status st;
+	bool wrap;
 
+	while (p && p->op == SO_NOT && p->a && p->a->op == SO_NOT) {
+		p = p->a->a;
+		depth += 2;
+	}
 	if (!p)
 		return sel_bad(x, "missing operand");
 	if (depth > SQLITE_SEL_DEPTH_MAX)
@@ -314,23 +324,27 @@ static enum rs_status sel_pred(struct sel_ctx *x, const struct store_pred *p, in
 	switch (p->op) {
 	case SO_AND:
 	case SO_OR:
-		sel_emit(x, "(");
-		st = sel_pred(x, p->a, depth + 1);
+		wrap = parent == SO_NOT || (parent == SO_AND && p->op == SO_OR);
+		if (wrap) {
+			if (++parens > SQLITE_SEL_PARENS_MAX)
+				return sel_bad(x, "selection nested too deeply");
+			sel_emit(x, "(");
+		}
+		st = sel_pred(x, p->a, depth + 1, parens, p->op);
 		if (st)
 			return st;
 		sel_emit(x, p->op == SO_AND ? " AND " : " OR ");
-		st = sel_pred(x, p->b, depth + 1);
+		st = sel_pred(x, p->b, depth + 1, parens, p->op);
 		if (st)
 			return st;
-		sel_emit(x, ")");
+		if (wrap)
+			sel_emit(x, ")");
 		return RS_OK;
 	case SO_NOT:
-		sel_emit(x, "NOT (");
-		st = sel_pred(x, p->a, depth + 1);
-		if (st)
-			return st;
-		sel_emit(x, ")");
-		return RS_OK;
+		/* NOT binds looser than comparisons, LIKE and EXISTS in SQLite, and every
+		 * compound leaf is parenthesized already. */
+		sel_emit(x, "NOT ");
+		return sel_pred(x, p->a, depth + 1, parens, SO_NOT);
 	case SO_EQ:
 	case SO_NE:
 	case SO_CO:
@@ -417,7 +431,7 @@ static enum rs_status sel_compile(struct sel_ctx *x, const struct store_select *
 	sel_emit(x, "SELECT %s FROM %s", cols, x->coll->from_where);
 	if (sel->where) {
 		sel_emit(x, " AND ");
-		st = sel_pred(x, sel->where, 0);
+		st = sel_pred(x, sel->where, 0, 0, SO_AND);
 		if (st)
 			return st;
 	}
