@@ -50,7 +50,8 @@ struct store_config {
 /* Opens the store and runs pending migrations (unless read_only). On success *out is owned
  * by the caller and released with store_free(). */
 enum rs_status store_open(const struct store_config *cfg, struct store **out, struct rs_err *err);
-/* Stops the writer after the writes already queued, closes every connection. NULL is a no-op. */
+/* Stops the writer after the writes already queued, closes every connection. NULL is a no-op.
+ * No thread may still be inside store_read() (threads waiting in store_write() are fine). */
 void store_free(struct store *s);
 /* Schema version after migrations; 0 when unknown. */
 int store_schema_version(struct store *s);
@@ -71,7 +72,9 @@ enum rs_status store_write(struct store *s, store_fn fn, void *ctx, struct rs_er
 
 /* Runs a named query. Writes: *changes (if not NULL) gets the number of rows changed.
  * Engine errors are translated: unique violation -> RS_E_CONFLICT with code "store.unique"
- * and field = the index name; busy/locked -> RS_E_UNAVAILABLE; anything else RS_E_INTERNAL. */
+ * and field = the offending column other than tenant_id ("username_key", "slug", "name_key");
+ * busy/locked -> RS_E_UNAVAILABLE; anything else RS_E_INTERNAL. Rows must be closed before
+ * the store_fn that opened them returns. */
 enum rs_status store_exec(struct store_tx *tx, enum store_q q, const struct store_val *args,
 			  int nargs, int64_t *changes, struct rs_err *err);
 /* Runs a named query that returns rows; iterate with store_rows_next(). */

@@ -62,8 +62,16 @@ bool time_parse(const char *s, int64_t *ms)
 	    !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
 	    !digits(s + 17, 2, &sec))
 		return false;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+	if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59)
 		return false;
+	{
+		static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+		bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+		/* timegm() would silently roll 2026-02-30 into March: refuse it instead. */
+		if (d > mdays[mo - 1] + (mo == 2 && leap))
+			return false;
+	}
 	p = s + 19;
 	if (*p == '.') {
 		int scale = 100;

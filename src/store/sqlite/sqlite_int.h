@@ -126,8 +126,10 @@ void sqlite_conn_reset_stray(struct sqlite_conn *c);
 /* Translates an SQLite result code (extended) into err; see store_exec() in store.h. */
 enum rs_status sqlite_fail(sqlite3 *db, int rc, struct rs_err *err);
 
-/* sqlite_exec.c */
+/* sqlite_store.c: the engine's ops table. */
 extern const struct store_engine_ops sqlite_ops;
+
+/* sqlite_exec.c */
 enum rs_status sqlite_exec(struct store_tx *tx, enum store_q q, const struct store_val *args,
 			   int nargs, int64_t *changes, struct rs_err *err);
 enum rs_status sqlite_query(struct store_tx *tx, enum store_q q, const struct store_val *args,

@@ -57,6 +57,10 @@ static void test_parse(void **state)
 static void test_parse_malformed(void **state)
 {
 	static const char *const bad[] = {
+		"2026-02-30T00:00:00Z", /* no 30th of February */
+		"2026-11-31T00:00:00Z", /* November has 30 days */
+		"2025-02-29T00:00:00Z", /* not a leap year */
+		"2026-11-22T14:00:60Z", /* leap seconds are not accepted */
 		"",
 		"2026-11-22",
 		"2026-11-22T14:00:00",       /* no zone */

@@ -1,0 +1,75 @@
+/* Test fixture for the core unit tests: a fresh SQLite store in a private temp directory, a
+ * struct core with a pinned clock and a fixed key, bootstrapped, plus the platform actor
+ * resolved from the bootstrap token. Helpers create tenants, users and token actors through
+ * the public core API (so every helper also exercises it), and reach the database file
+ * directly with sqlite3 for the tamper tests.
+ *
+ * Every helper fails the running cmocka test on error: callers need no error handling. */
+#ifndef ROSTER_TESTS_UNIT_CORE_FIXTURE_H
+#define ROSTER_TESTS_UNIT_CORE_FIXTURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/core_int.h"
+
+/* A ROSTER-format bootstrap token: "rst_" + 16 hex + "_" + 43 base64url chars. */
+#define FX_BOOT_TOKEN "rst_0123456789abcdef_" "AAAAbbbbCCCCddddEEEEffffGGGGhhhhIIIIjjjj-_0"
+#define FX_T0 1767225600000LL /* 2026-01-01T00:00:00Z, the clock's start */
+
+struct fx {
+	char dir[256];
+	char db[320];
+	struct store *store;
+	struct core *core;
+	int64_t now; /* the pinned clock, in ms; change it freely */
+	unsigned char key[CORE_KEY_LEN];
+	struct actor platform; /* the maintenance account's bootstrap token */
+	char sys_tenant[UUID_STR_LEN];
+	struct arena a; /* for everything the helpers return; released by fx_close */
+};
+
+/* Opens a fresh fixture, or NULL (after printing why). */
+struct fx *fx_open(void);
+void fx_close(struct fx *f);
+
+/* cmocka setup/teardown that put a fresh fixture in *state. */
+int fx_setup(void **state);
+int fx_teardown(void **state);
+
+/* Makes a core that has no store (cursor and token-hash functions need only the key). */
+struct core *fx_core_nostore(const unsigned char key[CORE_KEY_LEN]);
+
+/* Creates a tenant from a template (NULL = default) as the platform actor; returns its id. */
+const char *fx_tenant(struct fx *f, const char *slug, const char *template_name);
+
+/* Creates a user as the platform actor with the given system role (NULL = the template's
+ * default) and tenant roles (NULL-terminated list, or NULL); returns its id. */
+const char *fx_user(struct fx *f, const char *tenant, const char *username,
+		    const char *system_role, const char *const *roles);
+
+/* Creates an API token for user_id (as the platform actor) with role (NULL = acts as its
+ * owner); returns the secret, and the token id in *token_id when not NULL. */
+const char *fx_token(struct fx *f, const char *tenant, const char *user_id, const char *role,
+		     const char **token_id);
+
+/* An actor for user_id: a fresh token (role as in fx_token) resolved with auth_bearer. */
+void fx_actor(struct fx *f, const char *tenant, const char *user_id, const char *role,
+	      struct actor *out);
+
+/* Shorthand: a user with system_role and tenant roles, and an actor for it. */
+const char *fx_user_actor(struct fx *f, const char *tenant, const char *username,
+			  const char *system_role, const char *const *roles, struct actor *out);
+
+/* Runs SQL on the database file directly (another connection), as a tamperer would. */
+void fx_sql(struct fx *f, const char *sql);
+/* The first column of the first row of a query, as an integer. */
+int64_t fx_sql_int(struct fx *f, const char *sql);
+
+/* Asserts an outcome: status, and the error code when status is not RS_OK. */
+#define fx_expect(st, err, want_st, want_code)                                              \
+	fx_expect_at((st), (err), (want_st), (want_code), __FILE__, __LINE__, NULL)
+void fx_expect_at(enum rs_status st, const struct rs_err *err, enum rs_status want_st,
+		  const char *want_code, const char *file, int line, const char *what);
+
+#endif
