@@ -335,8 +335,8 @@ enum rs_status cursor_decode(struct core *c, struct arena *a, const char *cursor
 		}
 	}
 	plain[len] = '\0';
-	if (memchr(plain, '\0', len))
-		goto bad;
+	if (bits >= 6 || acc != 0 || memchr(plain, '\0', len))
+		goto bad; /* canonical base64url only: no stray padding bits, no NUL */
 	{
 		unsigned char mac[CRYPTO_SHA256_LEN];
 		char tag[24];
@@ -346,7 +346,7 @@ enum rs_status cursor_decode(struct core *c, struct arena *a, const char *cursor
 		if (strlen(dot + 1) != strlen(tag) || !crypto_equal(dot + 1, tag, strlen(tag)))
 			goto bad;
 	}
-	nl = strchr((char *)plain, '\n');
+	nl = strrchr((char *)plain, '\n'); /* ids never hold '\n'; a sort value may */
 	if (!nl)
 		goto bad;
 	*nl = '\0';

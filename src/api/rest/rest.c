@@ -2,6 +2,7 @@
 #include "api/rest/rest_int.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -307,7 +308,7 @@ bool rest_page_or_reply(struct http_req *req, struct http_resp *resp, struct pag
 		pg->cursor = NULL;
 	if (!l)
 		return true;
-	if (!str_to_ll(l, 1, 1000000000, &v)) {
+	if (!str_to_ll(l, 1, LLONG_MAX, &v)) {
 		rest_fail_status(req, resp, RS_E_INVALID, "request.invalid_parameter", "limit",
 				 "'limit' must be a positive integer (at most 200 are returned)");
 		return false;
