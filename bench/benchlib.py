@@ -209,6 +209,12 @@ def users(d):
     print(load_results(d)["users"])
 
 
+def client_cpu(r):
+    if "client_cpu_s" not in r or not r["seconds"]:
+        return "—"
+    return f"{100.0 * r['client_cpu_s'] / r['seconds']:.0f} %"
+
+
 def table(d):
     R = load_results(d)
     quick = R.get("quick", False)
@@ -228,8 +234,8 @@ def table(d):
             bad.append(f"{r['non2xx']} non-2xx")
         return ", ".join(bad) if bad else "0"
 
-    out.append("| workload | conc. | requests | failed | seconds | req/s | p50 ms | p99 ms | max ms | target | verdict |")
-    out.append("| --- | --: | --: | --- | --: | --: | --: | --: | --: | --- | :-: |")
+    out.append("| workload | conc. | requests | failed | seconds | req/s | p50 ms | p99 ms | max ms | loadgen CPU | target | verdict |")
+    out.append("| --- | --: | --: | --- | --: | --: | --: | --: | --: | --: | --- | :-: |")
     rows = [
         ("create user (POST)", "create_c1", 1, None),
         ("create user (POST)", "create_c16", 16, "≥ 5,000/s"),
@@ -251,6 +257,7 @@ def table(d):
             v = "⚠️"
         out.append(f"| {name} | {conc} | {fnum(r['requests'])} | {flags(r)} | {r['seconds']:.2f} | "
                    f"{fnum(r['rps'])} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['max_ms']:.2f} | "
+                   f"{client_cpu(r)} | "
                    f"{target or '—'} | {v} |")
     out.append("")
 
@@ -280,11 +287,14 @@ def table(d):
     out.append(f"| ids used for GET by id | {fnum(R.get('nids', 0))} | — | |")
     out.append("")
     out.append("failed = transport errors + non-2xx answers (the first non-2xx body is on stderr); "
-               "latency = request sent → full response read, per request, nearest-rank percentiles.")
+               "latency = request sent → full response read, per request, nearest-rank percentiles; "
+               "loadgen CPU = the client's own CPU time ÷ wall time (100 % = one of the cores).")
     print("\n".join(out))
 
 
 def main():
+    # SIGTERM unwinds like Ctrl-C, so `ready` stops the server it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if len(sys.argv) < 2:
         die(__doc__)
     cmd, args = sys.argv[1], sys.argv[2:]

@@ -11,13 +11,15 @@
  * when --duration seconds have passed, whichever comes first.  It prints one
  * JSON line on stdout:
  *   {"requests":N,"errors":E,"non2xx":K,"seconds":S,"rps":R,
- *    "p50_ms":..,"p90_ms":..,"p99_ms":..,"max_ms":..,"mean_ms":..,"connects":C}
+ *    "p50_ms":..,"p90_ms":..,"p99_ms":..,"max_ms":..,"mean_ms":..,"connects":C,
+ *    "concurrency":N,"client_cpu_s":..}
  * requests = requests answered with a complete response (any status);
  * errors   = requests that failed at the transport level (connect refused,
  *            reset, timeout, unparsable response) — not counted in requests;
  * non2xx   = answered requests whose status was not 2xx (the first one's
  *            status and body go to stderr);
- * connects = TCP connections opened (== concurrency when keep-alive holds).
+ * connects = TCP connections opened (== concurrency when keep-alive holds);
+ * client_cpu_s = CPU time (user + system) loadgen itself used.
  * Latency is measured from the first byte of the request being written to
  * the last byte of the response being read.
  *
@@ -45,6 +47,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
@@ -1142,12 +1145,18 @@ int main(int argc, char **argv)
 		sum += all[i];
 	qsort(all, total, sizeof *all, cmp_u64);
 	double mean = total ? (double)(sum / total) / 1e6 : 0.0;
+	struct rusage ru;
+	double cpu = 0.0;
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+		      (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
 	printf("{\"requests\":%zu,\"errors\":%" PRIu64 ",\"non2xx\":%" PRIu64
 	       ",\"seconds\":%.3f,\"rps\":%.1f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f"
-	       ",\"max_ms\":%.3f,\"mean_ms\":%.3f,\"connects\":%" PRIu64 ",\"concurrency\":%ld}\n",
+	       ",\"max_ms\":%.3f,\"mean_ms\":%.3f,\"connects\":%" PRIu64 ",\"concurrency\":%ld"
+	       ",\"client_cpu_s\":%.3f}\n",
 	       total, errors, non2xx, secs, secs > 0 ? (double)total / secs : 0.0,
 	       pct_ms(all, total, 0.50), pct_ms(all, total, 0.90), pct_ms(all, total, 0.99),
-	       total ? (double)all[total - 1] / 1e6 : 0.0, mean, connects, opt.concurrency);
+	       total ? (double)all[total - 1] / 1e6 : 0.0, mean, connects, opt.concurrency, cpu);
 	fflush(stdout);
 
 	for (long i = 0; i < opt.concurrency; i++) {

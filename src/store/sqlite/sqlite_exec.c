@@ -85,7 +85,7 @@ static enum rs_status sqlite_named(struct store_tx *tx, enum store_q q,
 {
 	struct sqlite_conn *c = ((struct sqlite_tx *)tx)->conn;
 	const char *sql = sqlite_query_sql(q);
-	struct sqlite_rows *r;
+	struct sqlite_rows *r = NULL;
 	enum rs_status st;
 
 	if (!sql)
@@ -106,7 +106,7 @@ static enum rs_status sqlite_named(struct store_tx *tx, enum store_q q,
 enum rs_status sqlite_exec(struct store_tx *tx, enum store_q q, const struct store_val *args,
 			   int nargs, int64_t *changes, struct rs_err *err)
 {
-	struct sqlite_rows *r;
+	struct sqlite_rows *r = NULL;
 	enum rs_status st = sqlite_named(tx, q, args, nargs, &r, err);
 	int rc;
 
@@ -128,7 +128,7 @@ out:
 enum rs_status sqlite_query(struct store_tx *tx, enum store_q q, const struct store_val *args,
 			    int nargs, struct store_rows **rows, struct rs_err *err)
 {
-	struct sqlite_rows *r;
+	struct sqlite_rows *r = NULL;
 	enum rs_status st = sqlite_named(tx, q, args, nargs, &r, err);
 
 	if (st)

@@ -66,9 +66,9 @@ void fx_sql(struct fx *f, const char *sql);
 /* The first column of the first row of a query, as an integer. */
 int64_t fx_sql_int(struct fx *f, const char *sql);
 
-/* Asserts an outcome: status, and the error code when status is not RS_OK. */
-#define fx_expect(st, err, want_st, want_code)                                              \
-	fx_expect_at((st), (err), (want_st), (want_code), __FILE__, __LINE__, NULL)
+/* Asserts an outcome: fx_expect(call, &err, want_status, want_code); the code is checked
+ * when the status is not RS_OK. Variadic so that "status, code" can come from one macro. */
+#define fx_expect(st, err, ...) fx_expect_at((st), (err), __VA_ARGS__, __FILE__, __LINE__, NULL)
 void fx_expect_at(enum rs_status st, const struct rs_err *err, enum rs_status want_st,
 		  const char *want_code, const char *file, int line, const char *what);
 
