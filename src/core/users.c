@@ -24,9 +24,20 @@ static bool in_set(const char *v, const char *const *set)
 
 /* ---- loading -------------------------------------------------------------------------------- */
 
+/* required_actions are stored space-separated, from a closed set. */
+static void fill_required(struct user *u, const char *ra)
+{
+	u->nrequired_actions = 0;
+	for (int i = 0; required_actions[i]; i++) {
+		const char *hit = ra ? strstr(ra, required_actions[i]) : NULL;
+
+		if (hit && u->nrequired_actions < USER_REQUIRED_ACTIONS_MAX)
+			u->required_actions[u->nrequired_actions++] = required_actions[i];
+	}
+}
+
 static void row_user(struct store_rows *r, struct arena *a, struct user *u)
 {
-	const char *ra;
 
 	memset(u, 0, sizeof(*u));
 	u->tenant_id = col_str(r, UC_TENANT, a);
@@ -44,14 +55,7 @@ static void row_user(struct store_rows *r, struct arena *a, struct user *u)
 	u->description = col_str(r, UC_DESC, a);
 	u->external_id = col_str(r, UC_EXTID, a);
 	u->custom_attributes = col_str(r, UC_CUSTOM, a);
-	/* required_actions are stored space-separated, from a closed set. */
-	ra = store_col_text(r, UC_REQACT);
-	for (int i = 0; required_actions[i]; i++) {
-		const char *hit = ra ? strstr(ra, required_actions[i]) : NULL;
-
-		if (hit && u->nrequired_actions < USER_REQUIRED_ACTIONS_MAX)
-			u->required_actions[u->nrequired_actions++] = required_actions[i];
-	}
+	fill_required(u, store_col_text(r, UC_REQACT));
 	u->locked = store_col_int(r, UC_LOCKED) != 0;
 	u->has_idle_logout = !store_col_null(r, UC_IDLE);
 	u->idle_logout_minutes = store_col_int(r, UC_IDLE);
@@ -431,7 +435,7 @@ static bool merge(const struct user_fields *f, const struct user *cur, struct us
 }
 
 static enum rs_status store_user(struct store_tx *tx, struct wctx *x, const char *tid,
-				 const struct user *n, const char *reqact, bool create,
+				 const struct user *n, const char *reqact, bool create, int64_t now,
 				 struct rs_err *err)
 {
 	struct arena *a = x->a;
@@ -444,8 +448,43 @@ static enum rs_status store_user(struct store_tx *tx, struct wctx *x, const char
 		      SV_S(n->status), SV_S(n->system_role.id), SV_S(n->department),
 		      SV_S(n->locale), SV_S(n->timezone), SV_S(n->description),
 		      SV_S(n->external_id), SV_S(n->custom_attributes), SV_S(reqact), idle,
-		      SV_S(n->summary_mail_time), SV_S(n->security_profile),
-		      SV_I(core_now(x->c)));
+		      SV_S(n->summary_mail_time), SV_S(n->security_profile), SV_I(now));
+}
+
+/* The user as the write left it, built from what was written rather than read back: the
+ * writer thread is the store's one serial resource, so it does no query it can avoid. */
+static enum rs_status user_result(struct wctx *x, const char *tid, const struct user *n,
+				  const struct user *cur, const struct role *roles,
+				  const char *reqact, int64_t now, struct rs_err *err)
+{
+	const struct user_fields *f = x->f;
+	struct user *out = x->out;
+
+	*out = *n;
+	out->tenant_id = tid;
+	fill_required(out, reqact);
+	out->created_at = cur ? cur->created_at : now;
+	out->updated_at = now;
+	out->version = cur ? cur->version + 1 : 1;
+	out->groups = cur ? cur->groups : NULL;
+	out->ngroups = cur ? cur->ngroups : 0;
+	if (f->roles_set) {
+		out->nroles = f->nroles;
+		out->roles = arena_alloc(x->a, (size_t)(f->nroles + 1) * sizeof(*out->roles));
+		if (!out->roles)
+			return core_oom(err);
+		for (int i = 0; i < f->nroles; i++)
+			out->roles[i] = (struct role_ref){roles[i].id, roles[i].name, roles[i].rank};
+	} else if (!cur) {
+		out->roles = NULL;
+		out->nroles = 0;
+	}
+	out->rank = out->system_role.rank;
+	for (int i = 0; i < out->nroles; i++) {
+		if (out->roles[i].rank > out->rank)
+			out->rank = out->roles[i].rank;
+	}
+	return RS_OK;
 }
 
 /* A write that touches nothing but role assignments (PUT …/roles, SCIM roles). */
@@ -476,7 +515,8 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 	bool create = x->id == NULL;
 	char id[UUID_STR_LEN];
 	enum rs_status st;
-	const char *action;
+	const char *action, *reqact;
+	int64_t now = core_now(x->c);
 
 	st = tenant_resolve(tx, x->who, x->tenant, x->a, &t, err);
 	if (st != RS_OK)
@@ -557,12 +597,14 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 	if (create) {
 		if (!core_new_id(id))
 			return rs_fail(err, RS_E_INTERNAL, "internal.random", NULL, "no randomness");
-		n.id = id;
+		n.id = arena_strdup(x->a, id);
+		if (!n.id)
+			return core_oom(err);
 	}
 	if (create || f->system_role.set)
 		n.system_role = (struct role_ref){sys.id, sys.name, sys.rank};
-	st = store_user(tx, x, t.id, &n, required_text(f, create ? NULL : &cur, x->a), create,
-			err);
+	reqact = required_text(f, create ? NULL : &cur, x->a);
+	st = store_user(tx, x, t.id, &n, reqact, create, now, err);
 	if (st == RS_E_CONFLICT)
 		return rs_fail(err, RS_E_CONFLICT, "user.username_taken", "username",
 			       "username '%s' is already taken in this tenant", n.username);
@@ -573,7 +615,7 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 		if (st != RS_OK)
 			return st;
 	}
-	st = user_load(tx, t.id, n.id, x->a, x->out, NULL, err);
+	st = user_result(x, t.id, &n, create ? NULL : &cur, roles, reqact, now, err);
 	if (st != RS_OK)
 		return st;
 	ch = changes_new();

@@ -107,6 +107,23 @@ class UserCreateTest(unittest.TestCase):
         g = h.expect(self.root.get(h.tpath(self.t, "users", u["id"])), 200)
         self.assertEqual(g.json, u)
 
+    def test_write_answers_equal_a_later_get(self):
+        # The answer of a write is built from what was written, not read back: it must still be
+        # exactly what a GET returns afterwards, groups and roles included.
+        u = h.expect(self.root.post(h.tpath(self.t, "users"), json=full_body("echo-" + h.uid())), 201).json
+        g = h.expect(self.root.post(h.tpath(self.t, "groups"), json={"name": "g-" + h.uid()}), 201).json
+        h.expect(self.root.put(h.tpath(self.t, "groups", g["id"], "members", u["id"])), 204)
+        for patch in ({"first_name": "Bea", "custom_attributes": {"floor": None, "x": {"y": 1}}},
+                      {"system_role": "Accounts Administrator", "roles": ["Read Only Commenter"]},
+                      {"required_actions": [], "idle_logout_minutes": None, "email": None}):
+            r = h.expect(self.root.patch(h.tpath(self.t, "users", u["id"]), json=patch), 200)
+            got = h.expect(self.root.get(h.tpath(self.t, "users", u["id"])), 200)
+            self.assertEqual(r.json, got.json)
+            self.assertEqual(r.headers.get("ETag"), got.headers.get("ETag"))
+        self.assertEqual(got.json["groups"], [{"id": g["id"], "name": g["name"]}])
+        r = h.expect(self.root.put(h.tpath(self.t, "users", u["id"], "roles"), json={"roles": []}), 200)
+        self.assertEqual(r.json, h.expect(self.root.get(h.tpath(self.t, "users", u["id"])), 200).json)
+
     def test_defaults_and_nulls(self):
         r = h.expect(self.root.post(h.tpath(self.t, "users"), json={"username": "min-" + h.uid()}), 201)
         u = r.json

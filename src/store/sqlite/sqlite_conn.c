@@ -156,6 +156,12 @@ enum rs_status sqlite_conn_open(struct sqlite_store *s, bool writer, struct sqli
 		st = sqlite_pragma(c->db, "PRAGMA case_sensitive_like=ON", NULL, err);
 	if (!st)
 		st = sqlite_pragma(c->db, "PRAGMA trusted_schema=OFF", NULL, err);
+	/* Page caches: the writer touches every index of a write and keeps a large one; the
+	 * readers (one per HTTP worker thread, 32 by default) keep small ones and let the
+	 * kernel's page cache, which is shared and not in our RSS, hold the rest. */
+	if (!st)
+		st = sqlite_pragma(c->db, writer ? "PRAGMA cache_size=-8192" : "PRAGMA cache_size=-512",
+				   NULL, err);
 out:
 	if (st) {
 		sqlite_conn_close(c);
