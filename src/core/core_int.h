@@ -111,6 +111,8 @@ char *perms_to_text(uint64_t perms, struct arena *a);
 
 /* RFC 7396: target (JSON text, NULL = {}) merged with patch; NULL when patch is not JSON. */
 char *json_merge_patch_text(struct arena *a, const char *target, const char *patch);
+/* True when text is a JSON object. */
+bool json_text_is_object(const char *text);
 
 /* Validation shared by every surface. */
 enum rs_status check_text(const char *field, const char *v, size_t max, bool required,

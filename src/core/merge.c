@@ -29,6 +29,15 @@ static json_t *merge(json_t *target, json_t *patch)
 	return target;
 }
 
+bool json_text_is_object(const char *text)
+{
+	json_t *v = json_loads(text, 0, NULL);
+	bool ok = json_is_object(v);
+
+	json_decref(v);
+	return ok;
+}
+
 char *json_merge_patch_text(struct arena *a, const char *target, const char *patch)
 {
 	json_t *t = json_loads(target ? target : "{}", JSON_DECODE_ANY, NULL);

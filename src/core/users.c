@@ -247,6 +247,10 @@ static enum rs_status check_fields(const struct user_fields *f, bool create, str
 		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "idle_logout_minutes",
 			       "'idle_logout_minutes' must be between 1 and 10080");
 	if (f->custom_attributes.set && f->custom_attributes.v &&
+	    !json_text_is_object(f->custom_attributes.v))
+		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "custom_attributes",
+			       "'custom_attributes' must be a JSON object");
+	if (f->custom_attributes.set && f->custom_attributes.v &&
 	    strlen(f->custom_attributes.v) > RS_CUSTOM_ATTRS_MAX)
 		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "custom_attributes",
 			       "'custom_attributes' is larger than %d bytes", RS_CUSTOM_ATTRS_MAX);

@@ -82,6 +82,7 @@ struct sqlite_job {
 
 struct sqlite_stats {
 	uint64_t batches, jobs, commit_failures;
+	uint64_t checkpoints; /* under ck_lock */
 	int max_batch;
 };
 
@@ -107,7 +108,19 @@ struct sqlite_store {
 	pthread_cond_t idle_cond; /* signalled when waiters drops to 0 while stopping */
 	bool stopping;
 	struct sqlite_stats stats; /* under q_lock */
+
+	/* The checkpointer (sqlite_checkpoint.c; absent when read_only). */
+	sqlite3 *ck_db;
+	pthread_t ck_thread;
+	bool ck_running, ck_wanted, ck_stopping;
+	pthread_mutex_t ck_lock;
+	pthread_cond_t ck_cond;
 };
+
+/* sqlite_checkpoint.c */
+enum rs_status sqlite_checkpointer_start(struct sqlite_store *s, struct rs_err *err);
+/* Stops the thread; call after the writer has stopped. Idempotent. */
+void sqlite_checkpointer_stop(struct sqlite_store *s);
 
 /* sqlite_conn.c */
 enum rs_status sqlite_conn_open(struct sqlite_store *s, bool writer, struct sqlite_conn **out,

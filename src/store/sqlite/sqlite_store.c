@@ -22,6 +22,13 @@ static void sqlite_store_free(struct store *st)
 	if (!s)
 		return;
 	sqlite_writer_stop(s);
+	sqlite_checkpointer_stop(s);
+	if (s->wconn) {
+		/* Leave the planner statistics fresh and the WAL folded into the database file. */
+		(void)sqlite3_exec(s->wconn->db, "PRAGMA optimize", NULL, NULL, NULL);
+		(void)sqlite3_wal_checkpoint_v2(s->wconn->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
+						NULL);
+	}
 	sqlite_conn_close(s->wconn);
 	if (s->key_ok) {
 		/* After the delete, exiting threads no longer run the destructor; their
@@ -191,6 +198,8 @@ enum rs_status sqlite_store_open(const struct store_config *cfg, struct store **
 	ret = sqlite_conn_open(s, true, &s->wconn, err);
 	if (!ret)
 		ret = sqlite_migrate(s->wconn, &s->schema_version, err);
+	if (!ret)
+		ret = sqlite_checkpointer_start(s, err);
 	if (!ret)
 		ret = sqlite_writer_start(s, err);
 out:

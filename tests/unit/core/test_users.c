@@ -95,7 +95,7 @@ static const struct vcase {
 	{V_DEPT, "257", false, "department"},
 	{V_CUSTOM, "{\"a\":1}", true, NULL},
 	{V_CUSTOM, "16385", false, "custom_attributes"}, /* "N": an object of N bytes */
-	/* Not JSON, or not an object: see test_known_bug_custom_attributes_shape. */
+	/* Not JSON, or not an object: see test_custom_attributes_shape. */
 	{V_ROLES, "33", false, "roles"},                 /* more than RS_ROLES_PER_USER_MAX */
 	{V_ROLES, "Nope", false, "roles"},
 	{V_ROLES, "Member", false, "roles"},             /* a system role among tenant roles */
@@ -412,29 +412,22 @@ static void test_custom_attributes_patch(void **state)
 			}
 		}
 		/* A patch that would make custom_attributes a non-object: see
-		 * test_known_bug_custom_attributes_shape. */
+		 * test_custom_attributes_shape. */
 	}
 	if (failures)
 		fail_msg("%d custom_attributes cases failed", failures);
 }
 
-/* KNOWN BUG (reported, not fixed: more than a one-liner). custom_attributes is "a JSON
- * object" (core.h, docs/api.md), but users_create/users_update accept any JSON patch: a
- * top-level array or string replaces the object (RFC 7396 says so for the document, but the
- * document here must stay an object), and text that is not JSON at all comes back as
- * RS_E_INTERNAL "internal.out_of_memory" (users.c merge() returns false for a NULL
- * json_merge_patch_text result and write_tx maps that to core_oom) instead of RS_E_INVALID.
- * REST checks the shape itself (rest.c jin_object), other surfaces would not. Skipped unless
- * ROSTER_KNOWN_BUGS is set; drop the gate once users.c validates the patch. */
-static void test_known_bug_custom_attributes_shape(void **state)
+/* custom_attributes is a JSON object on every surface: the core refuses a patch that is not
+ * one (a top-level array or string would otherwise replace the object, and text that is not
+ * JSON once came back as an internal error). */
+static void test_custom_attributes_shape(void **state)
 {
 	struct fx *f = *state;
 	const char *tid;
 	static const char *const bad[] = {"{", "", "[1,2]", "\"text\"", "42", "[\"c\"]"};
 	int failures = 0;
 
-	if (!getenv("ROSTER_KNOWN_BUGS"))
-		skip();
 	tid = fx_tenant(f, "acme", NULL);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct user_fields mk = {.username = S(arena_printf(&f->a, "k%zu", i)),
@@ -809,7 +802,7 @@ int main(void)
 		cmocka_unit_test(test_merge_patch_rfc7396),
 		cmocka_unit_test_setup_teardown(test_custom_attributes_patch, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_custom_attributes_cap, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_known_bug_custom_attributes_shape, fx_setup,
+		cmocka_unit_test_setup_teardown(test_custom_attributes_shape, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_username_unique, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_if_match, fx_setup, fx_teardown),
