@@ -55,6 +55,10 @@ enum rs_status sqlite_checkpointer_start(struct sqlite_store *s, struct rs_err *
 
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_timeout(s->ck_db, s->cfg.busy_timeout_ms);
+	/* A connection that has never read the database doesn't know it is in WAL mode, and
+	 * its checkpoints silently do nothing: make it look once. */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->ck_db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		enum rs_status st = rs_fail(err, RS_E_INTERNAL, "store.error", NULL,
 					    "cannot open the checkpoint connection: %s",
