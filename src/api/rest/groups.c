@@ -95,18 +95,7 @@ static void patch(struct http_req *req, struct http_resp *resp, void *app)
 
 static void del(struct http_req *req, struct http_resp *resp, void *app)
 {
-	struct core *c = app;
-	struct actor who;
-	struct rs_err err = {0};
-
-	if (!rest_actor_or_reply(req, resp, c, &who))
-		return;
-	if (groups_delete(c, &who, http_param(req, "tenant"), http_param(req, "id"),
-			  rest_if_match(req), &err) != RS_OK) {
-		rest_fail(req, resp, &err);
-		return;
-	}
-	rest_no_content(resp);
+	rest_delete(req, resp, app, groups_delete);
 }
 
 static void members(struct http_req *req, struct http_resp *resp, void *app)

@@ -272,6 +272,22 @@ void rest_no_content(struct http_resp *resp)
 	resp->body_len = 0;
 }
 
+void rest_delete(struct http_req *req, struct http_resp *resp, struct core *c,
+		 rest_delete_fn del)
+{
+	struct actor who;
+	struct rs_err err = {0};
+
+	if (!rest_actor_or_reply(req, resp, c, &who))
+		return;
+	if (del(c, &who, http_param(req, "tenant"), http_param(req, "id"), rest_if_match(req),
+		&err) != RS_OK) {
+		rest_fail(req, resp, &err);
+		return;
+	}
+	rest_no_content(resp);
+}
+
 int64_t rest_if_match(const struct http_req *req)
 {
 	const char *h = http_header(req, "If-Match");

@@ -56,6 +56,13 @@ void rest_reply(struct http_req *req, struct http_resp *resp, int status, json_t
 		int64_t etag_version);
 void rest_no_content(struct http_resp *resp);
 
+/* DELETE …/{tenant}/<things>/{id} with If-Match: authenticates, calls del, answers 204. */
+typedef enum rs_status (*rest_delete_fn)(struct core *c, const struct actor *who,
+					 const char *tenant, const char *id, int64_t if_match,
+					 struct rs_err *err);
+void rest_delete(struct http_req *req, struct http_resp *resp, struct core *c,
+		 rest_delete_fn del);
+
 /* If-Match: 0 when absent or "*"; -1 when it can never match (malformed). */
 int64_t rest_if_match(const struct http_req *req);
 /* limit and cursor query parameters. */
