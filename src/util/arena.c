@@ -3,6 +3,8 @@
 #include "util/arena.h"
 #include "util/limits.h"
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,41 @@ struct arena_block {
 	_Alignas(ARENA_ALIGN) unsigned char data[];
 };
 
+/* One standard block kept per thread: every request needs at least one, and handing the same
+ * block back and forth spares malloc a large allocation and its consolidation on each request.
+ * A thread-specific key (not _Thread_local) so that an exiting thread frees its block. */
+static pthread_key_t arena_key;
+static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
+static bool arena_key_ok;
+
+static void arena_key_init(void)
+{
+	arena_key_ok = pthread_key_create(&arena_key, free) == 0;
+}
+
+static struct arena_block *block_get(size_t size)
+{
+	struct arena_block *b;
+
+	pthread_once(&arena_once, arena_key_init);
+	if (size == ARENA_BLOCK && arena_key_ok && (b = pthread_getspecific(arena_key))) {
+		(void)pthread_setspecific(arena_key, NULL);
+		return b;
+	}
+	b = malloc(sizeof(*b) + size);
+	if (b)
+		b->size = size;
+	return b;
+}
+
+static void block_put(struct arena_block *b)
+{
+	if (b->size == ARENA_BLOCK && arena_key_ok && !pthread_getspecific(arena_key) &&
+	    pthread_setspecific(arena_key, b) == 0)
+		return;
+	free(b);
+}
+
 void arena_init(struct arena *a, size_t cap)
 {
 	a->head = NULL;
@@ -31,14 +68,15 @@ void arena_release(struct arena *a)
 
 	while (b) {
 		struct arena_block *next = b->next;
-		free(b);
+		block_put(b);
 		b = next;
 	}
 	a->head = NULL;
 	a->used_total = 0;
 }
 
-void *arena_alloc(struct arena *a, size_t n)
+/* Uninitialised memory; arena_alloc() zeroes it. */
+static void *arena_alloc_raw(struct arena *a, size_t n)
 {
 	struct arena_block *b = a->head;
 	size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
@@ -48,11 +86,10 @@ void *arena_alloc(struct arena *a, size_t n)
 		return NULL;
 	if (!b || b->size - b->used < need) {
 		size_t size = need > ARENA_BLOCK / 2 ? need : ARENA_BLOCK;
-		struct arena_block *nb = malloc(sizeof(*nb) + size);
+		struct arena_block *nb = block_get(size);
 
 		if (!nb)
 			return NULL;
-		nb->size = size;
 		nb->used = 0;
 		if (b && size == need) {
 			/* A big one-off: link it behind the current block, which keeps its room. */
@@ -67,13 +104,21 @@ void *arena_alloc(struct arena *a, size_t n)
 	p = b->data + b->used;
 	b->used += need;
 	a->used_total += need;
-	memset(p, 0, n);
+	return p;
+}
+
+void *arena_alloc(struct arena *a, size_t n)
+{
+	void *p = arena_alloc_raw(a, n);
+
+	if (p)
+		memset(p, 0, n);
 	return p;
 }
 
 char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
-	char *p = arena_alloc(a, n + 1);
+	char *p = arena_alloc_raw(a, n + 1);
 
 	if (!p)
 		return NULL;
@@ -98,7 +143,7 @@ char *arena_vprintf(struct arena *a, const char *fmt, va_list ap)
 	va_end(ap2);
 	if (n < 0)
 		return NULL;
-	p = arena_alloc(a, (size_t)n + 1);
+	p = arena_alloc_raw(a, (size_t)n + 1);
 	if (!p)
 		return NULL;
 	vsnprintf(p, (size_t)n + 1, fmt, ap);

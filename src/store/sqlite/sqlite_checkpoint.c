@@ -59,6 +59,9 @@ enum rs_status sqlite_checkpointer_start(struct sqlite_store *s, struct rs_err *
 	 * its checkpoints silently do nothing: make it look once. */
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(s->ck_db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+	/* It copies pages from the WAL to the file and needs no cache of its own. */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->ck_db, "PRAGMA cache_size=-128", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		enum rs_status st = rs_fail(err, RS_E_INTERNAL, "store.error", NULL,
 					    "cannot open the checkpoint connection: %s",

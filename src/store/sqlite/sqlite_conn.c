@@ -160,7 +160,7 @@ enum rs_status sqlite_conn_open(struct sqlite_store *s, bool writer, struct sqli
 	 * readers (one per HTTP worker thread, 32 by default) keep small ones and let the
 	 * kernel's page cache, which is shared and not in our RSS, hold the rest. */
 	if (!st)
-		st = sqlite_pragma(c->db, writer ? "PRAGMA cache_size=-8192" : "PRAGMA cache_size=-512",
+		st = sqlite_pragma(c->db, writer ? "PRAGMA cache_size=-4096" : "PRAGMA cache_size=-512",
 				   NULL, err);
 out:
 	if (st) {
