@@ -13,6 +13,12 @@ static int64_t wall_clock(void *ctx)
 	return time_now_ms();
 }
 
+static void core_on_signal(unsigned sigs, void *ctx)
+{
+	if (sigs & STORE_SIG_AUTH)
+		core_auth_changed(ctx);
+}
+
 enum rs_status core_new(const struct core_config *cfg, struct core **out, struct rs_err *err)
 {
 	struct core *c = calloc(1, sizeof(*c));
@@ -30,6 +36,12 @@ enum rs_status core_new(const struct core_config *cfg, struct core **out, struct
 		free(c);
 		return core_oom(err);
 	}
+	/* Every node's cached actors die with any revocation committed by any node. */
+	if (c->store && store_watch(c->store, core_on_signal, c, err) != RS_OK) {
+		auth_cache_free(c->cache);
+		free(c);
+		return RS_E_INTERNAL;
+	}
 	*out = c;
 	return RS_OK;
 }
@@ -38,6 +50,8 @@ void core_free(struct core *c)
 {
 	if (!c)
 		return;
+	if (c->store)
+		(void)store_watch(c->store, NULL, NULL, NULL); /* the store may outlive us */
 	auth_cache_free(c->cache);
 	crypto_wipe(c->key, sizeof(c->key));
 	free(c);

@@ -283,6 +283,8 @@ static enum rs_status update_tx(struct store_tx *tx, void *arg, struct rs_err *e
 				     "a role named '%s' already exists", name);
 		role_changes(ch, &r, name, rank, perms, desc, x->a);
 	}
+	if (st == RS_OK) /* tokens and users holding it see its new permissions at once */
+		st = store_signal(tx, STORE_SIG_AUTH, err);
 	if (st == RS_OK)
 		st = audit_append(tx, x->c, x->who, t.id, p ? "role.update" : "role.delete", "role",
 				  r.id, changes_dump(ch, x->a), err);
@@ -313,8 +315,6 @@ enum rs_status roles_update(struct core *c, const struct actor *who, const char 
 	if (st != RS_OK)
 		return st;
 	st = core_write(c, update_tx, &x, err);
-	if (st == RS_OK)
-		core_auth_changed(c); /* tokens and users holding it see the new permissions */
 	return st;
 }
 
@@ -329,7 +329,5 @@ enum rs_status roles_delete(struct core *c, const struct actor *who, const char 
 	arena_init(&a, 0);
 	st = core_write(c, update_tx, &x, err);
 	arena_release(&a);
-	if (st == RS_OK)
-		core_auth_changed(c);
 	return st;
 }

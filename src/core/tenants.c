@@ -255,6 +255,8 @@ static enum rs_status update_tx(struct store_tx *tx, void *arg, struct rs_err *e
 		if (st == RS_OK)
 			st = Q_EXEC(tx, Q_TOKEN_REVOKE_TENANT, NULL, err, SV_S(t.id),
 				    SV_I(core_now(x->c)));
+		if (st == RS_OK) /* its users' tokens are refused at once, on every node */
+			st = store_signal(tx, STORE_SIG_AUTH, err);
 		changes_str(ch, "status", t.status, "deleted");
 	} else {
 		name = x->p->name.set ? x->p->name.v : t.name;
@@ -304,7 +306,5 @@ enum rs_status tenants_delete(struct core *c, const struct actor *who, const cha
 	arena_init(&a, 0);
 	st = core_write(c, update_tx, &x, err);
 	arena_release(&a);
-	if (st == RS_OK)
-		core_auth_changed(c);
 	return st;
 }

@@ -334,6 +334,8 @@ static enum rs_status revoke_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	if (tok.revoked_at)
 		return RS_OK; /* revoking twice is the same as once */
 	st = Q_EXEC(tx, Q_TOKEN_REVOKE, NULL, err, SV_S(t.id), SV_S(tok.id), SV_I(now));
+	if (st == RS_OK)
+		st = store_signal(tx, STORE_SIG_AUTH, err);
 	if (st != RS_OK)
 		return st;
 	ch = changes_new();
@@ -354,7 +356,5 @@ enum rs_status tokens_revoke(struct core *c, const struct actor *who, const char
 	arena_init(&a, 0);
 	st = core_write(c, revoke_tx, &x, err);
 	arena_release(&a);
-	if (st == RS_OK)
-		core_auth_changed(c);
 	return st;
 }

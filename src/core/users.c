@@ -364,7 +364,6 @@ struct wctx {
 	const struct user_fields *f;
 	int64_t if_match;
 	bool del;
-	bool roles_changed;
 	struct arena *a;
 	struct user *out;
 };
@@ -554,6 +553,8 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 				    SV_I(core_now(x->c)));
 		if (st == RS_OK)
 			st = Q_EXEC(tx, Q_USER_GROUPS_CLEAR, NULL, err, SV_S(t.id), SV_S(cur.id));
+		if (st == RS_OK) /* DESIGN: its tokens are refused at once, on every node */
+			st = store_signal(tx, STORE_SIG_AUTH, err);
 		if (st != RS_OK)
 			return st;
 		ch = changes_new();
@@ -630,7 +631,11 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 	changes_str(ch, "required_actions",
 		    create ? NULL : required_text(&(struct user_fields){0}, &cur, x->a),
 		    required_text(&(struct user_fields){0}, x->out, x->a));
-	x->roles_changed = !create && (f->system_role.set || f->roles_set);
+	if (!create && (f->system_role.set || f->roles_set)) {
+		st = store_signal(tx, STORE_SIG_AUTH, err); /* its tokens' permissions follow */
+		if (st != RS_OK)
+			return st;
+	}
 	action = create ? "user.create" : (only_roles(f) ? "user.roles_assign" : "user.update");
 	if (!create && changes_empty(ch)) {
 		changes_free(ch);
@@ -665,8 +670,6 @@ enum rs_status users_update(struct core *c, const struct actor *who, const char 
 	if (st != RS_OK)
 		return st;
 	st = core_write(c, write_tx, &x, err);
-	if (st == RS_OK && x.roles_changed)
-		core_auth_changed(c);
 	return st;
 }
 
@@ -682,8 +685,6 @@ enum rs_status users_delete(struct core *c, const struct actor *who, const char 
 	arena_init(&a, 0);
 	st = core_write(c, write_tx, &x, err);
 	arena_release(&a);
-	if (st == RS_OK)
-		core_auth_changed(c); /* DESIGN: tokens of a deleted user are refused at once */
 	return st;
 }
 

@@ -111,3 +111,13 @@ void store_rows_close(struct store_rows *r)
 	if (r)
 		r->ops->rows_close(r);
 }
+
+enum rs_status store_signal(struct store_tx *tx, enum store_signal sig, struct rs_err *err)
+{
+	return tx->ops->signal(tx, sig, err);
+}
+
+enum rs_status store_watch(struct store *s, store_watch_fn fn, void *ctx, struct rs_err *err)
+{
+	return s->ops->watch(s, fn, ctx, err);
+}

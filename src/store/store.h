@@ -60,7 +60,9 @@ const char *store_engine(const struct store *s);
 /* Online backup of the whole store into a new file at path. */
 enum rs_status store_backup(struct store *s, const char *path, struct rs_err *err);
 
-/* A unit of work. Returning an error rolls back everything fn did; err is passed through. */
+/* A unit of work. Returning an error rolls back everything fn did; err is passed through.
+ * An engine may run fn more than once (PostgreSQL retries serialization failures and
+ * deadlocks): fn must overwrite its outputs, never accumulate into them. */
 typedef enum rs_status (*store_fn)(struct store_tx *tx, void *ctx, struct rs_err *err);
 
 /* Runs fn in a read transaction (one consistent snapshot) on this thread's connection. */
@@ -80,6 +82,23 @@ enum rs_status store_exec(struct store_tx *tx, enum store_q q, const struct stor
 /* Runs a named query that returns rows; iterate with store_rows_next(). */
 enum rs_status store_query(struct store_tx *tx, enum store_q q, const struct store_val *args,
 			   int nargs, struct store_rows **rows, struct rs_err *err);
+
+/* ---- Signals between nodes ------------------------------------------------------------ */
+
+/* What a committed write can announce to every roster process sharing the store. */
+enum store_signal {
+	STORE_SIG_AUTH = 1 << 0, /* credentials or permissions changed: drop cached actors */
+};
+
+/* Inside a write: after this transaction commits, every watcher of every process sharing
+ * the store is told sig (this process's before store_write() returns; other nodes within a
+ * second, by notification or, when that channel is down, by polling). Nothing is sent if the
+ * write rolls back. */
+enum rs_status store_signal(struct store_tx *tx, enum store_signal sig, struct rs_err *err);
+typedef void (*store_watch_fn)(unsigned sigs, void *ctx);
+/* Registers the one watcher of this store (a later call replaces it). fn runs on an engine
+ * thread and must be quick and thread-safe. */
+enum rs_status store_watch(struct store *s, store_watch_fn fn, void *ctx, struct rs_err *err);
 
 /* ---- Selections: filtered, sorted, keyset-paged lists compiled by the engine ---------- */
 

@@ -26,6 +26,8 @@ struct store_engine_ops {
 	int64_t (*col_int)(struct store_rows *r, int col);
 	const char *(*col_text)(struct store_rows *r, int col);
 	void (*rows_close)(struct store_rows *r);
+	enum rs_status (*signal)(struct store_tx *tx, enum store_signal sig, struct rs_err *err);
+	enum rs_status (*watch)(struct store *s, store_watch_fn fn, void *ctx, struct rs_err *err);
 };
 
 /* Engines embed these as their first member and cast back (C11 6.7.2.1p15). */

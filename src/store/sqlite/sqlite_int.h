@@ -67,6 +67,7 @@ struct sqlite_conn {
 struct sqlite_tx {
 	struct store_tx base;
 	struct sqlite_conn *conn;
+	unsigned signals; /* store_signal() bits of the running job */
 };
 
 /* A store_write() waiting for the writer; lives on the caller's stack. */
@@ -108,6 +109,8 @@ struct sqlite_store {
 	pthread_cond_t idle_cond; /* signalled when waiters drops to 0 while stopping */
 	bool stopping;
 	struct sqlite_stats stats; /* under q_lock */
+	store_watch_fn watch_fn;   /* called by the writer after a commit that signalled */
+	void *watch_ctx;
 
 	/* The checkpointer (sqlite_checkpoint.c; absent when read_only). */
 	sqlite3 *ck_db;
@@ -116,6 +119,11 @@ struct sqlite_store {
 	pthread_mutex_t ck_lock;
 	pthread_cond_t ck_cond;
 };
+
+/* sqlite_writer.c: signals. One process owns an SQLite store, so a signal is delivered to
+ * this process's watcher, on the writer thread, right after the commit. */
+enum rs_status sqlite_signal(struct store_tx *tx, enum store_signal sig, struct rs_err *err);
+enum rs_status sqlite_watch(struct store *st, store_watch_fn fn, void *ctx, struct rs_err *err);
 
 /* sqlite_checkpoint.c */
 enum rs_status sqlite_checkpointer_start(struct sqlite_store *s, struct rs_err *err);

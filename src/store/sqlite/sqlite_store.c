@@ -148,6 +148,8 @@ const struct store_engine_ops sqlite_ops = {
 	.col_int = sqlite_col_int,
 	.col_text = sqlite_col_text,
 	.rows_close = sqlite_rows_close,
+	.signal = sqlite_signal,
+	.watch = sqlite_watch,
 };
 
 /* SQLite's memory accounting takes a process-wide mutex on every allocation of every

@@ -28,6 +28,9 @@ static void sqlite_run_batch(struct sqlite_store *s, struct sqlite_job *batch)
 	struct sqlite_tx tx = {.base.ops = &sqlite_ops, .conn = c};
 	struct rs_err e = {0};
 	bool broken = false;
+	unsigned signals = 0;
+	store_watch_fn watch;
+	void *watch_ctx;
 	enum rs_status st;
 
 	st = sqlite_ctl(c, SCTL_BEGIN_IMMEDIATE, &e);
@@ -46,6 +49,7 @@ static void sqlite_run_batch(struct sqlite_store *s, struct sqlite_job *batch)
 			j->st = sqlite_job_fail(j, "transaction aborted");
 			continue;
 		}
+		tx.signals = 0;
 		j->st = j->fn(&tx.base, j->ctx, j->err);
 		sqlite_conn_reset_stray(c);
 		if (j->st == RS_OK) {
@@ -53,6 +57,7 @@ static void sqlite_run_batch(struct sqlite_store *s, struct sqlite_job *batch)
 				broken = true;
 				j->st = sqlite_job_fail(j, "savepoint release failed");
 			}
+			signals |= tx.signals;
 		} else if (sqlite_ctl(c, SCTL_ROLLBACK_TO, &e) != RS_OK ||
 			   sqlite_ctl(c, SCTL_RELEASE, &e) != RS_OK) {
 			/* An I/O error or a full disk inside fn can make SQLite roll the whole
@@ -74,7 +79,31 @@ static void sqlite_run_batch(struct sqlite_store *s, struct sqlite_job *batch)
 	c->in_tx = false;
 	pthread_mutex_lock(&s->q_lock);
 	s->stats.commit_failures += broken;
+	watch = s->watch_fn;
+	watch_ctx = s->watch_ctx;
 	pthread_mutex_unlock(&s->q_lock);
+	/* Before the batch is woken: when store_write() returns, the watcher has seen it. */
+	if (!broken && signals && watch)
+		watch(signals, watch_ctx);
+}
+
+enum rs_status sqlite_signal(struct store_tx *tx, enum store_signal sig, struct rs_err *err)
+{
+	(void)err;
+	((struct sqlite_tx *)tx)->signals |= (unsigned)sig;
+	return RS_OK;
+}
+
+enum rs_status sqlite_watch(struct store *st, store_watch_fn fn, void *ctx, struct rs_err *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+
+	(void)err;
+	pthread_mutex_lock(&s->q_lock);
+	s->watch_fn = fn;
+	s->watch_ctx = ctx;
+	pthread_mutex_unlock(&s->q_lock);
+	return RS_OK;
 }
 
 static void *sqlite_writer_main(void *arg)
