@@ -165,6 +165,33 @@ enum rs_status tenant_resolve(struct store_tx *tx, const struct actor *who, cons
 	return RS_OK;
 }
 
+enum rs_status tenant_lock(struct store_tx *tx, const char *tenant_id, struct rs_err *err)
+{
+	struct store_rows *r = NULL;
+	enum rs_status st = Q_QUERY(tx, Q_TENANT_LOCK, &r, err, SV_S(tenant_id));
+	bool has;
+
+	if (st == RS_OK)
+		st = store_rows_next(r, &has, err);
+	store_rows_close(r);
+	return st;
+}
+
+enum rs_status tenant_resolve_write(struct store_tx *tx, const struct actor *who,
+				    const char *ref, struct arena *a, struct tenant *out,
+				    struct rs_err *err)
+{
+	enum rs_status st = tenant_resolve(tx, who, ref, a, out, err);
+
+	if (st != RS_OK)
+		return st;
+	st = tenant_lock(tx, out->id, err);
+	if (st != RS_OK)
+		return st;
+	/* Re-read under the lock: the tenant may have been deleted meanwhile. */
+	return tenant_resolve(tx, who, out->id, a, out, err);
+}
+
 /* ---- rows --------------------------------------------------------------------------------- */
 
 const char *col_str(struct store_rows *r, int col, struct arena *a)

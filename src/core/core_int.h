@@ -56,6 +56,13 @@ enum rs_status tenant_resolve(struct store_tx *tx, const struct actor *who, cons
 			      struct arena *a, struct tenant *out, struct rs_err *err);
 enum rs_status tenant_load(struct store_tx *tx, const char *ref, struct arena *a,
 			   struct tenant *out, struct rs_err *err);
+/* tenant_resolve() for a write: also takes the tenant's write lock, so that on an engine with
+ * concurrent writers (PostgreSQL) every check this transaction makes afterwards (versions,
+ * ranks, uniqueness of the audit sequence) sees the tenant's latest committed state. */
+enum rs_status tenant_resolve_write(struct store_tx *tx, const struct actor *who,
+				    const char *ref, struct arena *a, struct tenant *out,
+				    struct rs_err *err);
+enum rs_status tenant_lock(struct store_tx *tx, const char *tenant_id, struct rs_err *err);
 
 /* Row mapping: strings are copied into a. */
 void row_tenant(struct store_rows *r, struct arena *a, struct tenant *out);

@@ -184,7 +184,7 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 	const char *name, *desc, *action;
 	enum rs_status st;
 
-	st = tenant_resolve(tx, x->who, x->tenant, x->a, &t, err);
+	st = tenant_resolve_write(tx, x->who, x->tenant, x->a, &t, err);
 	if (st == RS_OK)
 		st = require_perm(x->who, PERM_GROUPS_MANAGE, err);
 	if (st != RS_OK)

@@ -171,7 +171,7 @@ static enum rs_status create_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	char id[UUID_STR_LEN];
 	enum rs_status st;
 
-	st = tenant_resolve(tx, x->who, x->tenant, x->a, &t, err);
+	st = tenant_resolve_write(tx, x->who, x->tenant, x->a, &t, err);
 	if (st == RS_OK)
 		st = require_perm(x->who, PERM_ROLES_MANAGE, err);
 	if (st == RS_OK)
@@ -234,7 +234,7 @@ static enum rs_status update_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	uint64_t pset;
 	int rank;
 
-	st = tenant_resolve(tx, x->who, x->tenant, x->a, &t, err);
+	st = tenant_resolve_write(tx, x->who, x->tenant, x->a, &t, err);
 	if (st == RS_OK)
 		st = require_perm(x->who, PERM_ROLES_MANAGE, err);
 	if (st == RS_OK)

@@ -71,6 +71,14 @@ static enum rs_status create_tx(struct store_tx *tx, void *arg, struct rs_err *e
 
 	if (!core_new_id(id))
 		return rs_fail(err, RS_E_INTERNAL, "internal.random", NULL, "no randomness");
+	/* Platform events append to the system tenant's chain: take its write lock first. */
+	if (strcmp(x->req->slug, SYSTEM_SLUG) != 0) {
+		st = system_tenant(tx, x->a, &sys, err);
+		if (st == RS_OK)
+			st = tenant_lock(tx, sys.id, err);
+		if (st != RS_OK)
+			return st;
+	}
 	st = Q_EXEC(tx, Q_TENANT_INSERT, NULL, err, SV_S(id), SV_S(x->req->slug),
 		    SV_S(x->req->name), SV_S(x->tpl->name), SV_I(core_now(x->c)));
 	if (st == RS_E_CONFLICT)
@@ -235,7 +243,7 @@ static enum rs_status update_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	const char *name;
 	char *doc;
 
-	st = tenant_resolve(tx, x->who, x->ref, x->a, &t, err);
+	st = tenant_resolve_write(tx, x->who, x->ref, x->a, &t, err);
 	if (st != RS_OK)
 		return st;
 	if (x->del || !x->who->platform) {

@@ -146,7 +146,7 @@ static enum rs_status create_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	int64_t expires = 0;
 	enum rs_status st;
 
-	st = tenant_resolve(tx, x->who, x->tenant, x->a, &t, err);
+	st = tenant_resolve_write(tx, x->who, x->tenant, x->a, &t, err);
 	if (st != RS_OK)
 		return st;
 	if (!own(x->who, owner_id) || strcmp(t.id, x->who->tenant_id) != 0) {
@@ -310,7 +310,7 @@ static enum rs_status revoke_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	enum rs_status st;
 	int64_t now = core_now(x->c);
 
-	st = tenant_resolve(tx, x->who, x->tenant, x->a, &t, err);
+	st = tenant_resolve_write(tx, x->who, x->tenant, x->a, &t, err);
 	if (st == RS_OK)
 		st = token_find(tx, t.id, x->id, x->a, &tok, err);
 	if (st != RS_OK)

@@ -521,7 +521,7 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 	const char *action, *reqact;
 	int64_t now = core_now(x->c);
 
-	st = tenant_resolve(tx, x->who, x->tenant, x->a, &t, err);
+	st = tenant_resolve_write(tx, x->who, x->tenant, x->a, &t, err);
 	if (st != RS_OK)
 		return st;
 	st = require_perm(x->who, create ? PERM_USERS_CREATE

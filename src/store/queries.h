@@ -15,6 +15,7 @@ enum store_q {
 	Q_TENANT_AUDIT_HEAD, /* id -> audit_seq, audit_head (any status) */
 	Q_TENANT_AUDIT_SET,  /* id, seq, head */
 	Q_TENANT_LIST_ALL,   /* -> id, slug, status: every tenant, deleted too (audit verify) */
+	Q_TENANT_LOCK,       /* id: serialises this tenant's writers until commit (row lock) */
 	/* roles */
 	Q_ROLE_INSERT,   /* tenant, id, name, name_key, scope, rank, perms, desc, builtin, is_default, now */
 	Q_ROLE_GET,      /* tenant, id -> role row */

@@ -38,6 +38,8 @@ static const char *const sqlite_sql[Q__COUNT] = {
 	[Q_TENANT_AUDIT_HEAD] = "SELECT audit_seq, audit_head FROM tenants WHERE id = ?1",
 	[Q_TENANT_AUDIT_SET] = "UPDATE tenants SET audit_seq = ?2, audit_head = ?3 WHERE id = ?1",
 	[Q_TENANT_LIST_ALL] = "SELECT id, slug, status FROM tenants ORDER BY id",
+	/* SQLite has one writer: every write is already serial. */
+	[Q_TENANT_LOCK] = "SELECT id FROM tenants WHERE id = ?1",
 
 	[Q_ROLE_INSERT] = "INSERT INTO roles (tenant_id, id, name, name_key, scope, rank, "
 			  "permissions, description, builtin, is_default, created_at, updated_at) "
