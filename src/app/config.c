@@ -29,6 +29,9 @@ void config_defaults(struct config *cfg)
 	cfg->log_level = LOG_INFO;
 	cfg->body_max = RS_BODY_MAX_DEFAULT;
 	cfg->threads = 32;
+	cfg->job_lease_ms = 10000;
+	cfg->job_poll_ms = 1000;
+	cfg->purge_every_s = 3600;
 	cfg->sync = 0;
 }
 
@@ -111,6 +114,9 @@ enum config_key {
 	KEY_BODY_MAX,
 	KEY_THREADS,
 	KEY_SYNC,
+	KEY_JOB_LEASE,
+	KEY_JOB_POLL,
+	KEY_PURGE_EVERY,
 	KEY_COUNT
 };
 
@@ -125,6 +131,9 @@ static const struct {
 	[KEY_BODY_MAX] = {"body_max", "body-max", "ROSTER_BODY_MAX"},
 	[KEY_THREADS] = {"threads", "threads", "ROSTER_THREADS"},
 	[KEY_SYNC] = {"sync", "sync", "ROSTER_SYNC"},
+	[KEY_JOB_LEASE] = {"job_lease_ms", "job-lease-ms", "ROSTER_JOB_LEASE_MS"},
+	[KEY_JOB_POLL] = {"job_poll_ms", "job-poll-ms", "ROSTER_JOB_POLL_MS"},
+	[KEY_PURGE_EVERY] = {"purge_every_s", "purge-every-s", "ROSTER_PURGE_EVERY_S"},
 };
 
 static int key_by_file_name(const char *name, size_t n)
@@ -200,6 +209,25 @@ static enum rs_status set_key(struct config *cfg, enum config_key k, const char 
 			return rs_fail(err, RS_E_INVALID, "config.invalid_value", name,
 				       "%s: sync must be full, normal or off, not '%s'", where, v);
 		return RS_OK;
+	case KEY_JOB_LEASE:
+	case KEY_JOB_POLL:
+	case KEY_PURGE_EVERY: {
+		/* Job timing: milliseconds for the lease and the poll, seconds for the purge. */
+		static const long long lo[] = {100, 10, 1}, hi[] = {3600000, 60000, 604800};
+		int i = (int)k - KEY_JOB_LEASE;
+
+		if (v[0] < '0' || v[0] > '9' || !str_to_ll(v, lo[i], hi[i], &n))
+			return rs_fail(err, RS_E_INVALID, "config.invalid_value", name,
+				       "%s: %s must be %lld-%lld, not '%s'", where, keys[k].file,
+				       lo[i], hi[i], v);
+		if (k == KEY_JOB_LEASE)
+			cfg->job_lease_ms = n;
+		else if (k == KEY_JOB_POLL)
+			cfg->job_poll_ms = n;
+		else
+			cfg->purge_every_s = n;
+		return RS_OK;
+	}
 	case KEY_COUNT:
 		break;
 	}

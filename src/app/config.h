@@ -26,6 +26,9 @@ struct config {
 	size_t body_max; /* bytes */
 	unsigned threads; /* HTTP worker threads, 1-1024 */
 	int sync;         /* enum store_sync values: 0 full, 1 normal, 2 off */
+	long long job_lease_ms;  /* a claimed job becomes another node's after this */
+	long long job_poll_ms;   /* an idle job runner looks for work this often */
+	long long purge_every_s; /* expired API tokens are purged this often */
 	char config_file[CONFIG_PATH_MAX]; /* the file read, "" if none */
 };
 

@@ -6,8 +6,10 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/rest/rest.h"
+#include "core/core.h"
 #include "app/app.h"
 #include "app/config.h"
 #include "http/http.h"
@@ -85,6 +87,20 @@ int app_serve(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	{
+		/* The node id names this process as a job lease owner in the shared store. */
+		char host[64] = "node", node[160];
+		struct jobs_config jc = {node, cfg.job_lease_ms, cfg.job_poll_ms,
+					 cfg.purge_every_s * 1000};
+
+		(void)gethostname(host, sizeof(host) - 1);
+		snprintf(node, sizeof(node), "%s/%ld", host, (long)getpid());
+		if (jobs_start(app.core, &jc, &err) != RS_OK) {
+			fprintf(stderr, "roster: jobs: %s\n", err.msg);
+			rc = 1;
+			goto out;
+		}
+	}
 	atomic_store(&serve_ready, true);
 	{
 		/* Print the address clients should use: the wildcard is reachable on loopback. */
@@ -108,6 +124,7 @@ int app_serve(int argc, char **argv)
 	atomic_store(&serve_ready, false);
 	http_server_stop(srv, SHUTDOWN_GRACE_S);
 	srv = NULL;
+	jobs_stop(app.core); /* a job in progress is handed back for another node */
 out:
 	http_server_stop(srv, 0);
 	http_router_free(router);

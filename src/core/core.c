@@ -50,6 +50,7 @@ void core_free(struct core *c)
 {
 	if (!c)
 		return;
+	jobs_stop(c);
 	if (c->store)
 		(void)store_watch(c->store, NULL, NULL, NULL); /* the store may outlive us */
 	auth_cache_free(c->cache);

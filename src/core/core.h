@@ -383,6 +383,34 @@ struct me {
 enum rs_status me_get(struct core *c, const struct actor *who, struct arena *a, struct me *out,
 		      struct rs_err *err);
 
+/* ---- Jobs: work done once across nodes ------------------------------------------------------ */
+
+struct job {
+	const char *id, *tenant_id, *kind, *payload, *status, *lease_owner, *progress, *last_error;
+	int64_t run_at, lease_until, attempts, created_at, updated_at;
+};
+
+struct jobs_config {
+	const char *node_id;    /* this process; written as the lease owner */
+	int64_t lease_ms;       /* a claimed job is another node's after this (default 10 s) */
+	int64_t poll_ms;        /* idle runner wakes this often (default 1 s) */
+	int64_t purge_every_ms; /* expired API tokens are purged this often (default 1 h) */
+};
+
+/* Starts this node's job runner thread: it fires due timers (each firing happens on one node
+ * only) and runs claimed jobs, renewing their lease as they progress. */
+enum rs_status jobs_start(struct core *c, const struct jobs_config *cfg, struct rs_err *err);
+/* Stops the runner; a job in progress is handed back (queued again) at its next step. */
+void jobs_stop(struct core *c);
+
+/* Platform operators can queue housekeeping by hand and watch it (platform.tenants). Kinds:
+ * "purge_expired_tokens" (payload {"chunk": N, "pause_ms": M}: N tokens per transaction, a
+ * pause between transactions to bound the load). */
+enum rs_status jobs_enqueue(struct core *c, const struct actor *who, const char *kind,
+			    const char *payload, struct arena *a, struct job *out, struct rs_err *err);
+enum rs_status jobs_get(struct core *c, const struct actor *who, const char *id, struct arena *a,
+			struct job *out, struct rs_err *err);
+
 /* ---- Bootstrap ------------------------------------------------------------------------------ */
 
 /* Creates the system tenant, the maintenance account and its token when the store has none.

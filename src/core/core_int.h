@@ -25,6 +25,7 @@ struct core {
 	atomic_uint_fast64_t auth_epoch;
 	atomic_uint_fast64_t store_errors;
 	struct auth_cache *cache;
+	struct jobs_runner *jobs; /* NULL unless jobs_start() ran */
 };
 
 /* Runs a named query with an inline argument list:

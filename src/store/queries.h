@@ -62,6 +62,20 @@ enum store_q {
 	/* audit */
 	Q_AUDIT_INSERT, /* the 15 audit columns in row order */
 	Q_AUDIT_CHAIN,  /* tenant -> audit rows by seq ascending */
+	/* the work queue (jobs) and timers: work done once across nodes */
+	Q_JOB_INSERT,    /* id, tenant|NULL, kind, payload, run_at, now */
+	Q_JOB_CLAIM,     /* owner, now, lease_until -> job row of the one job claimed, or none:
+			    the oldest due queued job, or a running one whose lease expired;
+			    concurrent claimers never get the same job (SKIP LOCKED) */
+	Q_JOB_HEARTBEAT, /* id, owner, lease_until, progress, now -> changes (0: lease lost) */
+	Q_JOB_FINISH,    /* id, owner, status, last_error, run_at, now -> changes; clears the
+			    lease ("queued" again with run_at for a retry) */
+	Q_JOB_GET,       /* id -> job row */
+	Q_JOB_ACTIVE,    /* kind -> count of queued or running jobs of that kind */
+	Q_TIMER_ENSURE,  /* name, next_run: creates the timer unless it exists */
+	Q_TIMER_FIRE,    /* name, now, next_run -> changes (1: this node fired it) */
+	Q_TOKEN_EXPIRED, /* tenant, now, limit -> ids of expired tokens */
+	Q_TOKEN_DELETE,  /* tenant, id */
 	Q__COUNT
 };
 
@@ -79,6 +93,9 @@ enum { KC_TENANT, KC_ID, KC_LOOKUP, KC_HASH, KC_USER, KC_NAME, KC_ROLE, KC_CREAT
        KC_CREATED, KC_EXPIRES, KC_LASTUSED, KC_REVOKED };
 enum { AC_TENANT, AC_SEQ, AC_ID, AC_AT, AC_ACTOR_TYPE, AC_ACTOR_ID, AC_ACTOR_NAME, AC_ACTION,
        AC_TTYPE, AC_TID, AC_CHANGES, AC_REQID, AC_IP, AC_PREV, AC_HASH };
+
+enum { JC_ID, JC_TENANT, JC_KIND, JC_PAYLOAD, JC_STATUS, JC_RUN_AT, JC_OWNER, JC_LEASE,
+       JC_ATTEMPTS, JC_PROGRESS, JC_ERROR, JC_CREATED, JC_UPDATED };
 
 /* Collections that store_select() can filter, sort and page. */
 enum store_coll { SC_USERS, SC_AUDIT };

@@ -1,10 +1,21 @@
 """End-to-end harness for roster: starts the real binary on a loopback port and talks HTTP to it.
 
-Python 3 standard library only.  Every wait in here is bounded.
+Python 3 standard library only (plus the psql and pg_dump clients for PostgreSQL).  Every wait in
+here is bounded.
+
+Engines: ROSTER_TEST_ENGINE=sqlite (the default) gives every Server a fresh SQLite file in its temp
+directory; ROSTER_TEST_ENGINE=pg gives it a fresh database (roster_e2e_<random>) on the cluster
+named by ROSTER_TEST_PG (a libpq URI, e.g. the one `scripts/pg start DIR` prints), dropped at exit.
+Either way Server.db_path is what `roster ... --db` takes, and db_query / db_exec / db_dump reach
+the server's database directly, as someone holding it would, on either engine.
+
+`python3 harness.py pg-preflight` checks that the PostgreSQL side is usable at all (the suite
+`pg` runs it first).
 """
 
 import atexit
 import base64
+import glob
 import http.client
 import json as _json
 import os
@@ -17,6 +28,8 @@ import subprocess
 import tempfile
 import time
 import unittest
+import sqlite3
+import sys
 import urllib.parse
 import uuid
 
@@ -30,6 +43,10 @@ REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 HTTP_TIMEOUT = 30.0
 API = "/api/v1"
+
+ENGINES = ("sqlite", "pg")
+ENGINE = os.environ.get("ROSTER_TEST_ENGINE") or "sqlite"
+PG_TIMEOUT = 60
 
 # threatconnect template, as the brief states it: name -> (scope, rank)
 TC_ROLES = {
@@ -114,6 +131,224 @@ def tail(path, max_lines=200):
     return "\n".join(lines)
 
 
+# --------------------------------------------------------------------------- engines
+
+class EngineError(AssertionError):
+    pass
+
+
+def _engine_fail(msg):
+    """The engine setup is unusable: fail the whole test program loudly (exit 1, never 77=skip)."""
+    sys.stderr.write("\n*** roster e2e (ROSTER_TEST_ENGINE=%s): %s\n\n" % (ENGINE, msg))
+    sys.stderr.flush()
+    sys.exit(1)
+
+
+def is_pg():
+    return ENGINE == "pg"
+
+
+def pg_base():
+    """The libpq URI of the test cluster's maintenance database (ROSTER_TEST_PG)."""
+    uri = os.environ.get("ROSTER_TEST_PG")
+    if not uri:
+        raise EngineError("ROSTER_TEST_ENGINE=pg but ROSTER_TEST_PG is unset: start a cluster with "
+                          "`scripts/pg start DIR` and export ROSTER_TEST_PG=<the URI it prints> "
+                          "(./scripts/test does this)")
+    return uri
+
+
+def pg_uri(dbname, base=None):
+    """base (a postgresql:// URI) with its database replaced by dbname."""
+    u = urllib.parse.urlsplit(base or pg_base())
+    if u.scheme not in ("postgresql", "postgres"):
+        raise EngineError("ROSTER_TEST_PG must be a postgresql:// URI, not %r" % (base or pg_base()))
+    return urllib.parse.urlunsplit((u.scheme, u.netloc, "/" + urllib.parse.quote(dbname), u.query, ""))
+
+
+def _psql(uri, script, tuples=True, timeout=PG_TIMEOUT):
+    """Runs an SQL script through psql on uri (ON_ERROR_STOP); returns stdout, raises on error."""
+    args = ["psql", "-X", "-q" if not tuples else "-At", "-v", "ON_ERROR_STOP=1", "-d", uri, "-f", "-"]
+    try:
+        p = subprocess.run(args, input=script.encode(), capture_output=True, timeout=timeout)
+    except FileNotFoundError:
+        raise EngineError("psql not found (install Debian's postgresql-client: scripts/deps)")
+    except subprocess.TimeoutExpired:
+        raise EngineError("psql on %s did not finish within %ds:\n%s" % (uri, timeout, script))
+    if p.returncode != 0:
+        raise EngineError("psql on %s failed (exit %d): %s\nscript:\n%s"
+                          % (uri, p.returncode, p.stderr.decode("utf-8", "replace").strip(), script))
+    return p.stdout.decode("utf-8", "replace")
+
+
+def _pg_ident(name):
+    return '"' + name.replace('"', '""') + '"'
+
+
+_PG_DATABASES = []      # databases created by this process (dropped at exit)
+
+
+def pg_create_db(prefix="roster_e2e_"):
+    """Creates a fresh, empty database on the test cluster; returns its URI."""
+    name = prefix + uid(6)
+    _psql(pg_base(), "CREATE DATABASE %s;\n" % _pg_ident(name))
+    _PG_DATABASES.append(name)
+    return pg_uri(name)
+
+
+def pg_drop_db(name):
+    _psql(pg_base(), "DROP DATABASE IF EXISTS %s WITH (FORCE);\n" % _pg_ident(name))
+    if name in _PG_DATABASES:
+        _PG_DATABASES.remove(name)
+
+
+def fresh_db(directory):
+    """A fresh store location on the engine under test: an SQLite file in directory, or a new
+    database on the test cluster.  Returns what --db takes."""
+    if is_pg():
+        return pg_create_db()
+    return os.path.join(directory, "roster.db")
+
+
+def _db_of(target):
+    return target.db_path if isinstance(target, Server) else target
+
+
+def _pg_literal(v):
+    if v is None:
+        return "NULL"
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, (bytes, bytearray)):
+        return "'\\x%s'::bytea" % bytes(v).hex()
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+def _pg_bind(sql, params):
+    """Replaces each ? of sql with a quoted literal (the tests write SQLite's ? placeholders)."""
+    params = list(params)
+    out = []
+    i = 0
+    in_str = False
+    for ch in sql:
+        if ch == "'":
+            in_str = not in_str
+        if ch == "?" and not in_str:
+            if i >= len(params):
+                raise EngineError("more ? than parameters in %r" % sql)
+            out.append(_pg_literal(params[i]))
+            i += 1
+        else:
+            out.append(ch)
+    if i != len(params):
+        raise EngineError("%d parameters for %d ? in %r" % (len(params), i, sql))
+    return "".join(out)
+
+
+def _sqlite_connect(path):
+    conn = sqlite3.connect(path, timeout=10, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout=10000")
+    return conn
+
+
+def db_query(target, sql, params=()):
+    """Rows (a list of tuples) of one SELECT on the database of target (a Server, or what --db
+    takes).  SQLite gives its own types; PostgreSQL gives JSON values (numbers, strings, None,
+    and json/jsonb columns as Python objects)."""
+    db = _db_of(target)
+    if db.startswith(("postgresql://", "postgres://")):
+        text = _psql(db, "SELECT coalesce(json_agg(q), '[]') FROM (%s) q;\n"
+                     % _pg_bind(sql.strip().rstrip(";"), params))
+        return [tuple(r.values()) for r in _json.loads(text)]
+    conn = _sqlite_connect(db)
+    try:
+        return [tuple(r) for r in conn.execute(sql, tuple(params))]
+    finally:
+        conn.close()
+
+
+def db_exec(target, statements, params=(), tamper=False):
+    """Runs statements directly on the database of target, in one transaction: one SQL string
+    (with params for its ? placeholders) or a list of strings or (sql, params) pairs.  Returns the
+    rows changed by each statement (an int for one statement, a list for a list).
+
+    tamper=True acts as an attacker holding the database: on SQLite every trigger is dropped
+    first; on PostgreSQL the session runs with session_replication_role=replica (the superuser's
+    way to bypass triggers, so no guard trigger or foreign key stops the edit)."""
+    single = isinstance(statements, str)
+    stmts = [(statements, params)] if single else [
+        (s, ()) if isinstance(s, str) else (s[0], s[1]) for s in statements]
+    db = _db_of(target)
+    counts = []
+    if db.startswith(("postgresql://", "postgres://")):
+        script = "SET session_replication_role = replica;\n" if tamper else ""
+        script += "BEGIN;\n"
+        for sql, p in stmts:
+            script += _pg_bind(sql.strip().rstrip(";"), p) + ";\n"
+        script += "COMMIT;\n"
+        out = _psql(db, script)
+        for line in out.splitlines():
+            m = re.match(r"^(?:INSERT \d+|UPDATE|DELETE|MERGE|SELECT|COPY) (\d+)$", line.strip())
+            if m:
+                counts.append(int(m.group(1)))
+        if len(counts) != len(stmts):
+            raise EngineError("psql reported %d row counts for %d statements:\n%s"
+                              % (len(counts), len(stmts), out))
+    else:
+        conn = _sqlite_connect(db)
+        try:
+            if tamper:
+                for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'").fetchall():
+                    conn.execute('DROP TRIGGER "%s"' % name.replace('"', '""'))
+            conn.execute("BEGIN")
+            try:
+                for sql, p in stmts:
+                    counts.append(conn.execute(sql, tuple(p)).rowcount)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        finally:
+            conn.close()
+    return counts[0] if single else counts
+
+
+def db_dump(target):
+    """Every byte the database holds, for greps: the SQLite files (database, WAL, journal) as
+    they are on disk, or a pg_dump of the PostgreSQL database (schema and data, plain text)."""
+    db = _db_of(target)
+    if db.startswith(("postgresql://", "postgres://")):
+        try:
+            p = subprocess.run(["pg_dump", "--no-owner", "-d", db], capture_output=True, timeout=PG_TIMEOUT)
+        except FileNotFoundError:
+            raise EngineError("pg_dump not found (install Debian's postgresql-client: scripts/deps)")
+        if p.returncode != 0:
+            raise EngineError("pg_dump %s failed: %s" % (db, p.stderr.decode("utf-8", "replace")))
+        return p.stdout
+    blobs = b""
+    for path in sorted(glob.glob(glob.escape(db) + "*")):
+        with open(path, "rb") as f:
+            blobs += f.read()
+    return blobs
+
+
+def _check_engine():
+    if ENGINE not in ENGINES:
+        _engine_fail("unknown ROSTER_TEST_ENGINE=%r (want one of %s)" % (ENGINE, ", ".join(ENGINES)))
+    if is_pg():
+        try:
+            pg_base()
+        except EngineError as e:
+            _engine_fail(str(e))
+        if shutil.which("psql") is None:
+            _engine_fail("psql not found (install Debian's postgresql-client: scripts/deps)")
+
+
+_check_engine()
+
+
 # --------------------------------------------------------------------------- server
 
 _LIVE_SERVERS = []      # servers started and not yet stopped (killed at exit)
@@ -127,7 +362,15 @@ class ServerStartError(AssertionError):
 class Server:
     def __init__(self, extra_env=None, bootstrap_token=None):
         self.tmpdir = tempfile.mkdtemp(prefix="roster-e2e-")
-        self.db_path = os.path.join(self.tmpdir, "roster.db")
+        self.engine = ENGINE
+        # What --db takes: an SQLite file here, or a PostgreSQL database made at the first start.
+        self.db_name = None
+        if is_pg():
+            self.db_name = "roster_e2e_" + uid(6)
+            self.db_path = pg_uri(self.db_name)
+        else:
+            self.db_path = os.path.join(self.tmpdir, "roster.db")
+        self.db_created = False
         self.stdout_path = os.path.join(self.tmpdir, "stdout.log")
         self.stderr_path = os.path.join(self.tmpdir, "stderr.log")
         self.root_token = bootstrap_token or make_token_string()
@@ -142,6 +385,9 @@ class Server:
         env = dict(os.environ)
         env["ROSTER_BOOTSTRAP_TOKEN"] = self.root_token
         env["ROSTER_LOG_LEVEL"] = "debug"
+        if is_pg():
+            # The key's default place is beside an SQLite file; a URI has no directory.
+            env["ROSTER_KEY_FILE"] = os.path.join(self.tmpdir, "roster.key")
         for k, v in self.extra_env.items():     # a value of None removes the variable
             if v is None:
                 env.pop(k, None)
@@ -153,6 +399,10 @@ class Server:
         binary = roster_bin()
         if not os.path.exists(binary):
             raise ServerStartError("roster binary not found at %s (set ROSTER_BIN)" % binary)
+        if is_pg() and not self.db_created:
+            _psql(pg_base(), "CREATE DATABASE %s;\n" % _pg_ident(self.db_name))
+            _PG_DATABASES.append(self.db_name)
+            self.db_created = True
         last_err = None
         for _attempt in range(3):   # the free port may be taken between close() and the server's bind()
             self.port = free_port()
@@ -278,6 +528,13 @@ def _kill_leftovers():
     if not os.environ.get("ROSTER_E2E_KEEP"):       # set ROSTER_E2E_KEEP=1 to keep dbs and logs
         for s in _RECENT_SERVERS:
             shutil.rmtree(s.tmpdir, ignore_errors=True)
+        for name in list(_PG_DATABASES):
+            try:
+                pg_drop_db(name)
+            except EngineError as e:
+                sys.stderr.write("warning: %s\n" % e)
+    elif _PG_DATABASES:
+        sys.stderr.write("ROSTER_E2E_KEEP: kept databases %s\n" % ", ".join(_PG_DATABASES))
 
 
 # --------------------------------------------------------------------------- client

@@ -45,6 +45,7 @@ KNOWN_ROUTES = [
     ("POST", "/api/v1/tenants/{tenant}/tokens"), ("GET", "/api/v1/tenants/{tenant}/tokens"),
     ("GET", "/api/v1/tenants/{tenant}/tokens/{id}"), ("DELETE", "/api/v1/tenants/{tenant}/tokens/{id}"),
     ("GET", "/api/v1/tenants/{tenant}/audit"),
+    ("POST", "/api/v1/jobs"), ("GET", "/api/v1/jobs/{id}"),
 ]
 
 
@@ -192,6 +193,7 @@ class Fixture:
             "name": "role-" + h.uid(), "rank": 200, "permissions": ["users.read"], "description": "d"}), 201).json
         self.group = h.expect(self.root.post(h.tpath(t, "groups"), json={"name": "grp-" + h.uid()}), 201).json
         self.token = h.create_token(self.root, t, user_id=self.user["id"], role="User", expires_in_days=5)["token"]
+        self.job = h.expect(self.root.post(h.API + "/jobs", json={"kind": "purge_expired_tokens"}), 202).json
 
     def subst(self, path, method):
         t = self.tenant["slug"]
@@ -204,6 +206,8 @@ class Fixture:
             ident = self.group["id"]
         elif "/tokens/{id}" in path:
             ident = self.token["id"]
+        elif "/jobs/{id}" in path:
+            ident = self.job["id"]
         out = path.replace("{tenant}", urllib.parse.quote(t, safe=""))
         if ident:
             out = out.replace("{id}", ident)
@@ -228,6 +232,7 @@ class Fixture:
             ("PATCH", "/api/v1/tenants/*/groups/*"): {"description": "desc " + u},
             ("POST", "/api/v1/tenants/*/tokens"): {"name": "t-" + u, "user_id": self.user["id"],
                                                    "expires_in_days": 1},
+            ("POST", "/api/v1/jobs"): {"kind": "purge_expired_tokens", "payload": {"chunk": 100}},
         }.get(key)
 
 

@@ -18,6 +18,9 @@
 #define TOKEN_COLS                                                                              \
 	"tenant_id, id, lookup, secret_hash, user_id, name, role_id, created_by, created_at, "  \
 	"expires_at, last_used_at, revoked_at"
+#define JOB_COLS                                                                                \
+	"id, tenant_id, kind, payload, status, run_at, lease_owner, lease_until, attempts, "    \
+	"progress, last_error, created_at, updated_at"
 #define AUDIT_COLS                                                                              \
 	"tenant_id, seq, id, at, actor_type, actor_id, actor_name, action, target_type, "       \
 	"target_id, changes, request_id, source_ip, prev_hash, hash"
@@ -135,6 +138,27 @@ static const char *const sqlite_sql[Q__COUNT] = {
 	[Q_AUDIT_INSERT] = "INSERT INTO audit_events (" AUDIT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, "
 			   "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 	[Q_AUDIT_CHAIN] = "SELECT " AUDIT_COLS " FROM audit_events WHERE tenant_id = ?1 ORDER BY seq",
+
+	[Q_JOB_INSERT] = "INSERT INTO jobs (id, tenant_id, kind, payload, status, run_at, "
+			 "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?6)",
+	/* One writer at a time: the subquery's pick can't be taken by anybody else. */
+	[Q_JOB_CLAIM] = "UPDATE jobs SET status = 'running', lease_owner = ?1, lease_until = ?3, "
+			"attempts = attempts + 1, updated_at = ?2 WHERE id = (SELECT id FROM jobs "
+			"WHERE (status = 'queued' AND run_at <= ?2) OR (status = 'running' AND "
+			"lease_until < ?2) ORDER BY run_at, id LIMIT 1) RETURNING " JOB_COLS,
+	[Q_JOB_HEARTBEAT] = "UPDATE jobs SET lease_until = ?3, progress = ?4, updated_at = ?5 "
+			    "WHERE id = ?1 AND lease_owner = ?2 AND status = 'running'",
+	[Q_JOB_FINISH] = "UPDATE jobs SET status = ?3, last_error = ?4, run_at = ?5, "
+			 "lease_owner = NULL, lease_until = NULL, updated_at = ?6 WHERE id = ?1 AND "
+			 "lease_owner = ?2 AND status = 'running'",
+	[Q_JOB_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?1",
+	[Q_JOB_ACTIVE] = "SELECT count(*) FROM jobs WHERE kind = ?1 AND status IN ('queued', "
+			 "'running')",
+	[Q_TIMER_ENSURE] = "INSERT OR IGNORE INTO timers (name, next_run) VALUES (?1, ?2)",
+	[Q_TIMER_FIRE] = "UPDATE timers SET next_run = ?3 WHERE name = ?1 AND next_run <= ?2",
+	[Q_TOKEN_EXPIRED] = "SELECT id FROM api_tokens WHERE tenant_id = ?1 AND expires_at IS NOT "
+			    "NULL AND expires_at <= ?2 ORDER BY expires_at LIMIT ?3",
+	[Q_TOKEN_DELETE] = "DELETE FROM api_tokens WHERE tenant_id = ?1 AND id = ?2",
 };
 
 const char *sqlite_query_sql(enum store_q q)
