@@ -10,6 +10,8 @@ int app_init(int argc, char **argv);
 int app_migrate(int argc, char **argv);
 int app_backup(int argc, char **argv);
 int app_audit_verify(int argc, char **argv);
+int app_export(int argc, char **argv);
+int app_import(int argc, char **argv);
 
 struct app;
 /* First-start bootstrap; prints the one-time credential. Returns an exit code. */

@@ -130,6 +130,24 @@ struct store_select {
 enum rs_status store_select(struct store_tx *tx, const struct store_select *sel,
 			    struct store_rows **rows, struct rs_err *err);
 
+/* ---- Whole tables (export/import; app/ only, the core never uses these) ---------------- */
+
+/* The tables of the schema in an order that loads without dangling references; columns
+ * are the same on every engine. */
+struct store_table {
+	const char *name;
+	const char *const *columns;
+	int ncolumns;
+	int since; /* the schema version that created it */
+};
+const struct store_table *store_tables(int *n);
+/* Every row of t, columns in t's order, in primary-key order. */
+enum rs_status store_dump(struct store_tx *tx, const struct store_table *t,
+			  struct store_rows **rows, struct rs_err *err);
+/* Inserts one row of t (vals in t's column order; text is converted to the column's type). */
+enum rs_status store_load(struct store_tx *tx, const struct store_table *t,
+			  const struct store_val *vals, struct rs_err *err);
+
 /* ---- Rows ------------------------------------------------------------------------------ */
 
 /* Advances to the next row: RS_OK with *has_row true/false, or an error. */

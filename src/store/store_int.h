@@ -28,6 +28,10 @@ struct store_engine_ops {
 	void (*rows_close)(struct store_rows *r);
 	enum rs_status (*signal)(struct store_tx *tx, enum store_signal sig, struct rs_err *err);
 	enum rs_status (*watch)(struct store *s, store_watch_fn fn, void *ctx, struct rs_err *err);
+	/* Runs engine-neutral SQL built by store.c (placeholders written ?1, ?2, …; an engine
+	 * with another syntax rewrites them). rows NULL: run to completion. */
+	enum rs_status (*raw)(struct store_tx *tx, const char *sql, const struct store_val *args,
+			      int nargs, struct store_rows **rows, struct rs_err *err);
 };
 
 /* Engines embed these as their first member and cast back (C11 6.7.2.1p15). */

@@ -197,6 +197,9 @@ def pg_create_db(prefix="roster_e2e_"):
 
 
 def pg_drop_db(name):
+    """Drops a database of the test cluster, given its name or its URI."""
+    if name.startswith(("postgresql://", "postgres://")):
+        name = urllib.parse.unquote(urllib.parse.urlsplit(name).path.lstrip("/"))
     _psql(pg_base(), "DROP DATABASE IF EXISTS %s WITH (FORCE);\n" % _pg_ident(name))
     if name in _PG_DATABASES:
         _PG_DATABASES.remove(name)
@@ -509,8 +512,9 @@ class Server:
             return ""
 
     def logs(self, max_lines=200):
-        return ("---- roster stdout (%s) ----\n%s\n---- roster stderr (%s) ----\n%s\n----"
-                % (self.stdout_path, tail(self.stdout_path, max_lines),
+        return ("---- roster on %s (--db %s) ----\n"
+                "---- roster stdout (%s) ----\n%s\n---- roster stderr (%s) ----\n%s\n----"
+                % (self.engine, self.db_path, self.stdout_path, tail(self.stdout_path, max_lines),
                    self.stderr_path, tail(self.stderr_path, max_lines)))
 
     # -- clients
@@ -810,3 +814,48 @@ class ModuleServer:
         if cls.server is not None:
             s, cls.server = cls.server, None
             s.stop()
+
+
+# --------------------------------------------------------------------------- pg preflight
+
+def pg_preflight():
+    """The suite pg's first test: the cluster answers, and roster can open a store on it.  Says
+    plainly what is missing instead of letting every test fail the same way."""
+    if not is_pg():
+        print("pg-preflight needs ROSTER_TEST_ENGINE=pg")
+        return 1
+    base = pg_base()
+    try:
+        print("cluster: %s" % _psql(base, "SELECT version();\n").strip())
+    except EngineError as e:
+        print("FAIL: the test cluster at ROSTER_TEST_PG=%s does not answer:\n%s" % (base, e))
+        return 1
+    binary = roster_bin()
+    if not os.path.exists(binary):
+        print("FAIL: roster binary not found at %s (set ROSTER_BIN)" % binary)
+        return 1
+    tmp = tempfile.mkdtemp(prefix="roster-pg-preflight-")
+    try:
+        db = pg_create_db("roster_preflight_")
+        env = {"ROSTER_KEY_FILE": os.path.join(tmp, "roster.key")}
+        ok = True
+        for args in (("migrate", "--db", db), ("audit", "verify", "--db", db)):
+            rc, out, err = run_roster(*args, env=env)
+            print("$ roster %s -> exit %d\n%s%s" % (" ".join(args), rc, out, err))
+            if rc != 0:
+                print("FAIL: roster cannot use a PostgreSQL store (`roster %s` exited %d): %s"
+                      % (args[0], rc, (err or out).strip()))
+                ok = False
+                break
+        return 0 if ok else 1
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        for name in list(_PG_DATABASES):
+            pg_drop_db(name)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["pg-preflight"]:
+        sys.exit(pg_preflight())
+    sys.stderr.write("usage: harness.py pg-preflight\n")
+    sys.exit(2)

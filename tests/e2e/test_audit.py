@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Audit trail: every change recorded with actor, target, before/after, request id and source ip;
 no secret in the audit or the logs; filters and paging; hash chain verified by `roster audit verify`,
-which must catch an edited, a deleted and a reordered event in the SQLite file."""
+which must catch an edited, a deleted and a reordered event edited straight in the database (the SQLite
+file, or the PostgreSQL database through psql, by someone who bypasses any guard trigger)."""
 
 import json
 import os
 import re
-import sqlite3
 import sys
 import time
 import unittest
@@ -323,26 +323,16 @@ def norm_id(v):
         return str(uuid.UUID(bytes=bytes(v)))
     if isinstance(v, (bytes, bytearray)):
         return v.decode("utf-8", "replace")
+    if isinstance(v, str) and v.startswith("\\x") and len(v) == 34:     # bytea, as PostgreSQL prints it
+        return str(uuid.UUID(hex=v[2:]))
     return str(v)
 
 
-def open_db(path):
-    conn = sqlite3.connect(path, timeout=10, isolation_level=None)
-    conn.execute("PRAGMA busy_timeout=10000")
-    return conn
-
-
-def drop_guards(conn):
-    """An attacker with the file drops any trigger that makes the table append-only."""
-    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='audit_events'"):
-        conn.execute('DROP TRIGGER "%s"' % name.replace('"', '""'))
-
-
-def db_key(conn, event):
+def db_key(srv, event):
     """(tenant_id as stored, seq) of the API event."""
-    for tenant_id, seq, eid in conn.execute("SELECT tenant_id, seq, id FROM audit_events"):
+    for tenant_id, seq, eid in h.db_query(srv, "SELECT tenant_id, seq, id FROM audit_events"):
         if norm_id(eid) == event["id"]:
-            return tenant_id, seq
+            return tenant_id, int(seq)
     raise AssertionError("event %s not found in audit_events" % event["id"])
 
 
@@ -385,20 +375,18 @@ class VerifyTest(unittest.TestCase):
         code, out, err = verify(srv.db_path)
         self.assertEqual(code, 0, out + err)
         victim = evs[len(evs) // 2]
-        conn = open_db(srv.db_path)
-        try:
-            drop_guards(conn)
-            tid, seq = db_key(conn, victim)
-            (changes,) = conn.execute("SELECT changes FROM audit_events WHERE tenant_id=? AND seq=?", (tid, seq)).fetchone()
+        tid, seq = db_key(srv, victim)
+        ((changes,),) = h.db_query(srv, "SELECT changes FROM audit_events WHERE tenant_id=? AND seq=?", (tid, seq))
+        if isinstance(changes, (dict, list)):                  # a json/jsonb column on PostgreSQL
+            obj = changes
+        else:
             text = changes.decode() if isinstance(changes, bytes) else changes
             obj = json.loads(text) if text else {}
-            obj["department"] = {"before": None, "after": "forged"}
-            new = json.dumps(obj)
-            cur = conn.execute("UPDATE audit_events SET changes=? WHERE tenant_id=? AND seq=?",
-                               (new.encode() if isinstance(changes, bytes) else new, tid, seq))
-            self.assertEqual(cur.rowcount, 1)
-        finally:
-            conn.close()
+        obj["department"] = {"before": None, "after": "forged"}
+        new = json.dumps(obj)
+        n = h.db_exec(srv, "UPDATE audit_events SET changes=? WHERE tenant_id=? AND seq=?",
+                      (new.encode() if isinstance(changes, bytes) else new, tid, seq), tamper=True)
+        self.assertEqual(n, 1)
         code, out, err = verify(srv.db_path)
         self.assertEqual(code, 1, out + err)
         line = seq_line(out + err, t["slug"], [victim["seq"]], [victim["id"]])
@@ -410,13 +398,9 @@ class VerifyTest(unittest.TestCase):
         srv, t, evs = self.populated()
         srv.stop()
         victim, nxt = evs[len(evs) // 2], evs[len(evs) // 2 + 1]
-        conn = open_db(srv.db_path)
-        try:
-            drop_guards(conn)
-            tid, seq = db_key(conn, victim)
-            self.assertEqual(conn.execute("DELETE FROM audit_events WHERE tenant_id=? AND seq=?", (tid, seq)).rowcount, 1)
-        finally:
-            conn.close()
+        tid, seq = db_key(srv, victim)
+        self.assertEqual(h.db_exec(srv, "DELETE FROM audit_events WHERE tenant_id=? AND seq=?", (tid, seq),
+                                   tamper=True), 1)
         code, out, err = verify(srv.db_path)
         self.assertEqual(code, 1, out + err)
         line = seq_line(out + err, t["slug"], [victim["seq"], nxt["seq"]], [victim["id"], nxt["id"]])
@@ -426,19 +410,15 @@ class VerifyTest(unittest.TestCase):
         srv, t, evs = self.populated()
         srv.stop()
         e1, e2 = evs[len(evs) // 2], evs[len(evs) // 2 + 1]
-        conn = open_db(srv.db_path)
-        try:
-            drop_guards(conn)
-            tid, s1 = db_key(conn, e1)
-            _, s2 = db_key(conn, e2)
-            (tmp,) = conn.execute("SELECT MAX(seq) + 1000 FROM audit_events").fetchone()
-            conn.execute("BEGIN")
-            conn.execute("UPDATE audit_events SET seq=? WHERE tenant_id=? AND seq=?", (tmp, tid, s1))
-            conn.execute("UPDATE audit_events SET seq=? WHERE tenant_id=? AND seq=?", (s1, tid, s2))
-            conn.execute("UPDATE audit_events SET seq=? WHERE tenant_id=? AND seq=?", (s2, tid, tmp))
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
+        tid, s1 = db_key(srv, e1)
+        _, s2 = db_key(srv, e2)
+        ((tmp,),) = h.db_query(srv, "SELECT MAX(seq) + 1000 FROM audit_events")
+        tmp = int(tmp)
+        counts = h.db_exec(srv, [
+            ("UPDATE audit_events SET seq=? WHERE tenant_id=? AND seq=?", (tmp, tid, s1)),
+            ("UPDATE audit_events SET seq=? WHERE tenant_id=? AND seq=?", (s1, tid, s2)),
+            ("UPDATE audit_events SET seq=? WHERE tenant_id=? AND seq=?", (s2, tid, tmp))], tamper=True)
+        self.assertEqual(counts, [1, 1, 1])
         code, out, err = verify(srv.db_path)
         self.assertEqual(code, 1, out + err)
         line = seq_line(out + err, t["slug"], [e1["seq"], e2["seq"]], [e1["id"], e2["id"]])

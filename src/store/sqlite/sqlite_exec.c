@@ -45,7 +45,7 @@ enum rs_status sqlite_rows_begin(struct sqlite_conn *c, struct sqlite_rows *slot
 	return RS_OK;
 }
 
-static enum rs_status sqlite_bind_args(sqlite3_stmt *stmt, const struct store_val *args,
+enum rs_status sqlite_bind_args(sqlite3_stmt *stmt, const struct store_val *args,
 				       int nargs, struct rs_err *err)
 {
 	int want = sqlite3_bind_parameter_count(stmt);

@@ -160,6 +160,11 @@ bool sqlite_col_null(struct store_rows *r, int col);
 int64_t sqlite_col_int(struct store_rows *r, int col);
 const char *sqlite_col_text(struct store_rows *r, int col);
 void sqlite_rows_close(struct store_rows *r);
+enum rs_status sqlite_bind_args(sqlite3_stmt *stmt, const struct store_val *args, int nargs,
+				struct rs_err *err);
+/* store.c's engine-neutral SQL (export/import); statements cached like selections. */
+enum rs_status sqlite_raw(struct store_tx *tx, const char *sql, const struct store_val *args,
+			  int nargs, struct store_rows **rows, struct rs_err *err);
 /* Hands out rows over stmt, or a transient statement when stmt is already running (a query
  * nested in an iteration over the same query). */
 enum rs_status sqlite_rows_begin(struct sqlite_conn *c, struct sqlite_rows *slot,

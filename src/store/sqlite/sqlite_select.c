@@ -559,3 +559,31 @@ out:
 	free(buf);
 	return st;
 }
+
+enum rs_status sqlite_raw(struct store_tx *tx, const char *sql, const struct store_val *args,
+			  int nargs, struct store_rows **rows, struct rs_err *err)
+{
+	struct sqlite_conn *c = ((struct sqlite_tx *)tx)->conn;
+	struct sqlite_sel_entry *e = sel_slot(c, sql);
+	struct sqlite_rows busy = {.open = true};
+	struct sqlite_rows *r = NULL;
+	enum rs_status st;
+	int rc;
+
+	st = sqlite_rows_begin(c, e ? &e->rows : &busy, sql, &r, err);
+	if (st)
+		return st;
+	st = sqlite_bind_args(r->stmt, args, nargs, err);
+	if (!st && rows) {
+		*rows = &r->base;
+		return RS_OK;
+	}
+	if (!st) {
+		while ((rc = sqlite3_step(r->stmt)) == SQLITE_ROW)
+			;
+		if (rc != SQLITE_DONE)
+			st = sqlite_fail(c->db, rc, err);
+	}
+	sqlite_rows_close(&r->base);
+	return st;
+}

@@ -150,6 +150,7 @@ const struct store_engine_ops sqlite_ops = {
 	.rows_close = sqlite_rows_close,
 	.signal = sqlite_signal,
 	.watch = sqlite_watch,
+	.raw = sqlite_raw,
 };
 
 /* SQLite's memory accounting takes a process-wide mutex on every allocation of every

@@ -1,6 +1,13 @@
-/* Test fixture for the core unit tests; see fixture.h. */
+/* Test fixture for the core unit tests; see fixture.h.
+ *
+ * The engine comes from ROSTER_TEST_ENGINE: "sqlite" (or unset) opens a fresh SQLite file in the
+ * fixture's temp directory; "pg" creates a fresh database on the PostgreSQL cluster named by
+ * ROSTER_TEST_PG (a libpq URI; scripts/test starts one with scripts/pg) and opens the store on
+ * its URI; the database is dropped at fx_close (kept with FX_KEEP, like the directory). f->db is
+ * what the store was opened with, and fx_sql/fx_sql_int reach it directly on either engine. */
 #include "fixture.h"
 
+#include <errno.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,10 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
+#ifdef FX_HAVE_LIBPQ
+#include <libpq-fe.h>
+#endif
 
 #include "store/store.h"
 
@@ -56,6 +67,145 @@ struct core *fx_core_nostore(const unsigned char key[CORE_KEY_LEN])
 	return c;
 }
 
+/* ---- engines ---------------------------------------------------------------------------- */
+
+enum fx_engine { FX_SQLITE, FX_PG, FX_BAD };
+
+static enum fx_engine fx_engine(void)
+{
+	const char *e = getenv("ROSTER_TEST_ENGINE");
+
+	if (!e || !*e || strcmp(e, "sqlite") == 0)
+		return FX_SQLITE;
+	if (strcmp(e, "pg") == 0)
+		return FX_PG;
+	fprintf(stderr, "fixture: unknown ROSTER_TEST_ENGINE='%s' (want sqlite or pg)\n", e);
+	return FX_BAD;
+}
+
+static bool fx_is_pg_uri(const char *db)
+{
+	return strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0;
+}
+
+#ifdef FX_HAVE_LIBPQ
+/* base (a postgresql:// URI) with its database replaced by name; false if it does not fit. */
+static bool fx_pg_uri(const char *base, const char *name, char *out, size_t cap)
+{
+	const char *auth = strstr(base, "://");
+	const char *end, *query;
+	int n;
+
+	if (!auth)
+		return false;
+	auth += 3;
+	end = auth + strcspn(auth, "/?");
+	query = strchr(end, '?');
+	n = snprintf(out, cap, "%.*s/%s%s", (int)(end - base), base, name, query ? query : "");
+	return n > 0 && (size_t)n < cap;
+}
+
+/* The database name of a URI made by fx_pg_uri (the last path segment, before any query). */
+static void fx_pg_dbname(const char *uri, char *out, size_t cap)
+{
+	const char *q = strchr(uri, '?');
+	size_t len = q ? (size_t)(q - uri) : strlen(uri);
+	const char *slash = uri + len;
+
+	while (slash > uri && slash[-1] != '/')
+		slash--;
+	snprintf(out, cap, "%.*s", (int)(uri + len - slash), slash);
+}
+
+static PGconn *fx_pg_connect(const char *uri)
+{
+	PGconn *c = PQconnectdb(uri);
+
+	if (!c || PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "fixture: cannot connect to %s: %s\n", uri,
+			c ? PQerrorMessage(c) : "out of memory");
+		PQfinish(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Runs sql on uri; false (after printing why) on error. */
+static bool fx_pg_run(const char *uri, const char *sql)
+{
+	PGconn *c = fx_pg_connect(uri);
+	PGresult *r;
+	bool ok;
+
+	if (!c)
+		return false;
+	r = PQexec(c, sql);
+	ok = r && (PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK);
+	if (!ok)
+		fprintf(stderr, "fixture: %s on %s: %s\n", sql, uri, PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	return ok;
+}
+
+/* Creates a fresh database on ROSTER_TEST_PG and writes its URI to f->db. */
+static bool fx_pg_create(struct fx *f)
+{
+	static unsigned counter;
+	const char *base = getenv("ROSTER_TEST_PG");
+	char name[64], sql[128];
+	unsigned rnd = 0;
+	FILE *ur;
+
+	if (!base || !*base) {
+		fprintf(stderr, "fixture: ROSTER_TEST_ENGINE=pg but ROSTER_TEST_PG is unset: start a "
+				"cluster with `scripts/pg start DIR` and export ROSTER_TEST_PG=<the URI "
+				"it prints> (./scripts/test does this)\n");
+		return false;
+	}
+	ur = fopen("/dev/urandom", "rb");
+	if (!ur || fread(&rnd, sizeof(rnd), 1, ur) != 1)
+		rnd = (unsigned)time(NULL);
+	if (ur)
+		fclose(ur);
+	snprintf(name, sizeof(name), "roster_core_%ld_%u_%08x", (long)getpid(), ++counter, rnd);
+	if (!fx_pg_uri(base, name, f->db, sizeof(f->db))) {
+		fprintf(stderr, "fixture: ROSTER_TEST_PG is not a usable postgresql:// URI: %s\n",
+			base);
+		return false;
+	}
+	snprintf(sql, sizeof(sql), "CREATE DATABASE \"%s\"", name);
+	if (!fx_pg_run(base, sql)) {
+		f->db[0] = '\0';
+		return false;
+	}
+	return true;
+}
+
+static void fx_pg_drop(const char *uri)
+{
+	const char *base = getenv("ROSTER_TEST_PG");
+	char name[64], sql[128];
+
+	fx_pg_dbname(uri, name, sizeof(name));
+	if (getenv("FX_KEEP")) {
+		fprintf(stderr, "fixture: FX_KEEP: kept database %s\n", uri);
+		return;
+	}
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)", name);
+	if (base)
+		(void)fx_pg_run(base, sql);
+}
+#else
+static bool fx_pg_create(struct fx *f)
+{
+	(void)f;
+	fprintf(stderr, "fixture: ROSTER_TEST_ENGINE=pg, but the core tests were built without "
+			"libpq (install libpq-dev: scripts/deps, then reconfigure)\n");
+	return false;
+}
+#endif
+
 struct fx *fx_open(void)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -78,10 +228,20 @@ struct fx *fx_open(void)
 		free(f);
 		return NULL;
 	}
-	snprintf(f->db, sizeof(f->db), "%s/roster.db", f->dir);
+	switch (fx_engine()) {
+	case FX_SQLITE:
+		snprintf(f->db, sizeof(f->db), "%s/roster.db", f->dir);
+		break;
+	case FX_PG:
+		if (!fx_pg_create(f))
+			goto fail;
+		break;
+	case FX_BAD:
+		goto fail;
+	}
 	scfg.path = f->db;
 	if (store_open(&scfg, &f->store, &err) != RS_OK) {
-		fprintf(stderr, "store_open: %s %s\n", err.code, err.msg);
+		fprintf(stderr, "store_open %s: %s %s\n", f->db, err.code, err.msg);
 		goto fail;
 	}
 	ccfg.store = f->store;
@@ -120,6 +280,10 @@ void fx_close(struct fx *f)
 		return;
 	core_free(f->core);
 	store_free(f->store);
+#ifdef FX_HAVE_LIBPQ
+	if (fx_is_pg_uri(f->db))
+		fx_pg_drop(f->db);
+#endif
 	arena_release(&f->a);
 	if (f->dir[0] && !getenv("FX_KEEP"))
 		nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
@@ -220,11 +384,58 @@ static sqlite3 *fx_db(struct fx *f)
 	return db;
 }
 
+#ifdef FX_HAVE_LIBPQ
+/* Runs sql on the fixture's PostgreSQL database and returns the result, or fails the test.
+ * tamper: first switch the session to session_replication_role = replica, the superuser's way
+ * past triggers, so a guard trigger cannot stop the edit (as dropping them would on SQLite). */
+static PGresult *fx_pg_exec(struct fx *f, const char *sql, bool tamper, PGconn **conn)
+{
+	PGconn *c = PQconnectdb(f->db);
+	PGresult *r;
+
+	if (!c || PQstatus(c) != CONNECTION_OK) {
+		print_error("connect %s: %s\n", f->db, c ? PQerrorMessage(c) : "out of memory");
+		PQfinish(c);
+		fail();
+	}
+	if (tamper) {
+		r = PQexec(c, "SET session_replication_role = replica");
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			print_error("SET session_replication_role: %s\n", PQerrorMessage(c));
+			PQclear(r);
+			PQfinish(c);
+			fail();
+		}
+		PQclear(r);
+	}
+	r = PQexec(c, sql);
+	if (!r || (PQresultStatus(r) != PGRES_COMMAND_OK &&
+		   PQresultStatus(r) != PGRES_TUPLES_OK)) {
+		print_error("%s: %s\n", sql, PQerrorMessage(c));
+		PQclear(r);
+		PQfinish(c);
+		fail();
+	}
+	*conn = c;
+	return r;
+}
+#endif
+
 void fx_sql(struct fx *f, const char *sql)
 {
-	sqlite3 *db = fx_db(f);
+	sqlite3 *db;
 	char *msg = NULL;
 
+	if (fx_is_pg_uri(f->db)) {
+#ifdef FX_HAVE_LIBPQ
+		PGconn *c = NULL;
+
+		PQclear(fx_pg_exec(f, sql, true, &c));
+		PQfinish(c);
+		return;
+#endif
+	}
+	db = fx_db(f);
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		print_error("%s: %s\n", sql, msg ? msg : "?");
 		sqlite3_free(msg);
@@ -236,10 +447,36 @@ void fx_sql(struct fx *f, const char *sql)
 
 int64_t fx_sql_int(struct fx *f, const char *sql)
 {
-	sqlite3 *db = fx_db(f);
+	sqlite3 *db;
 	sqlite3_stmt *st = NULL;
 	int64_t v = 0;
 
+	if (fx_is_pg_uri(f->db)) {
+#ifdef FX_HAVE_LIBPQ
+		PGconn *c = NULL;
+		PGresult *r = fx_pg_exec(f, sql, false, &c);
+		char *end = NULL;
+
+		if (PQntuples(r) < 1 || PQnfields(r) < 1 || PQgetisnull(r, 0, 0)) {
+			print_error("%s: no value\n", sql);
+			PQclear(r);
+			PQfinish(c);
+			fail();
+		}
+		errno = 0;
+		v = strtoll(PQgetvalue(r, 0, 0), &end, 10);
+		if (errno || !end || *end) {
+			print_error("%s: '%s' is not an integer\n", sql, PQgetvalue(r, 0, 0));
+			PQclear(r);
+			PQfinish(c);
+			fail();
+		}
+		PQclear(r);
+		PQfinish(c);
+		return v;
+#endif
+	}
+	db = fx_db(f);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW) {
 		print_error("%s: %s\n", sql, sqlite3_errmsg(db));

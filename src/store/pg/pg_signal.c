@@ -1,0 +1,229 @@
+/* Signals between roster nodes sharing one PostgreSQL database (store.h, store_signal).
+ *
+ * Sending: the bits a write recorded are announced inside its transaction, just before
+ * COMMIT: store_signals.seq is bumped and pg_notify() queued, both delivered only if the
+ * transaction commits. This process's watcher is called directly after the COMMIT, so a
+ * store_write() that returns has already invalidated the local cache.
+ *
+ * Receiving: one watch thread per store (started by the first store_watch()) holds its own
+ * connection with LISTEN roster_signals and waits on its socket (250 ms poll). Independently
+ * it reads store_signals.seq every 500 ms and reports STORE_SIG_AUTH when the value moved:
+ * that covers notifications lost while the listening connection was down, which the thread
+ * reconnects with backoff (re-LISTEN, then read seq at once). A missed notification is thus
+ * noticed within about a second of the connection coming back. */
+#include "store/pg/pg_int.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/timeutil.h"
+
+#define PG_WATCH_WAIT_MS 250
+#define PG_WATCH_POLL_MS 500
+#define PG_WATCH_BACKOFF_MIN_MS 100
+#define PG_WATCH_BACKOFF_MAX_MS 5000
+
+enum rs_status pg_signal(struct store_tx *t, enum store_signal sig, struct rs_err *err)
+{
+	(void)err;
+	((struct pg_tx *)t)->signals |= (unsigned)sig;
+	return RS_OK;
+}
+
+enum rs_status pg_signal_send(struct pg_tx *tx, struct rs_err *err)
+{
+	char sql[200];
+
+	if (!tx->signals)
+		return RS_OK;
+	/* Row lock on store_signals until COMMIT: signalling writers of all tenants queue here,
+	 * always as their last statement, so it cannot take part in a deadlock. The bits are
+	 * our own unsigned, not client data. */
+	snprintf(sql, sizeof(sql),
+		 "%sSELECT pg_notify('" PG_NOTIFY_CHANNEL "', '%u')",
+		 tx->signals & STORE_SIG_AUTH
+			 ? "UPDATE store_signals SET seq = seq + 1 WHERE name = 'auth'; "
+			 : "",
+		 tx->signals);
+	return pg_simple(tx->conn, tx, sql, err);
+}
+
+void pg_signal_local(struct pg_store *s, unsigned sigs)
+{
+	if (!sigs)
+		return;
+	pthread_mutex_lock(&s->watch_lock);
+	if (s->watch_fn)
+		s->watch_fn(sigs, s->watch_ctx);
+	pthread_mutex_unlock(&s->watch_lock);
+}
+
+static int64_t pg_mono_ms(void)
+{
+	return time_mono_ns() / 1000000;
+}
+
+/* Takes the queued notifications off pg; returns their bits. */
+static unsigned pg_watch_drain(PGconn *pg)
+{
+	unsigned sigs = 0;
+	PGnotify *n;
+
+	while ((n = PQnotifies(pg)) != NULL) {
+		unsigned long v = strtoul(n->extra, NULL, 10);
+
+		/* An empty or foreign payload still means "something changed". */
+		sigs |= v ? (unsigned)v : (unsigned)STORE_SIG_AUTH;
+		PQfreemem(n);
+	}
+	return sigs;
+}
+
+/* Reads store_signals.seq; false when the connection failed. */
+static bool pg_watch_seq(PGconn *pg, int64_t *seq)
+{
+	PGresult *res = PQexec(pg, "SELECT seq FROM store_signals WHERE name = 'auth'");
+	bool ok = res && PQresultStatus(res) == PGRES_TUPLES_OK;
+
+	if (ok && PQntuples(res) == 1)
+		*seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return ok && PQstatus(pg) == CONNECTION_OK;
+}
+
+static PGconn *pg_watch_connect(struct pg_store *s)
+{
+	struct rs_err e;
+	PGconn *pg = pg_connect(s, "roster-watch", &e);
+	PGresult *res;
+
+	if (!pg)
+		return NULL;
+	res = PQexec(pg, "LISTEN " PG_NOTIFY_CHANNEL);
+	if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		PQclear(res);
+		PQfinish(pg);
+		return NULL;
+	}
+	PQclear(res);
+	return pg;
+}
+
+static void *pg_watch_main(void *arg)
+{
+	struct pg_store *s = arg;
+	PGconn *pg = NULL;
+	int64_t seq = 0, now, next_connect = 0, next_poll = 0;
+	bool have_seq = false, connected_once = false;
+	int backoff = 0;
+
+	while (!atomic_load(&s->watch_stop)) {
+		struct pollfd fds[2] = {{.fd = s->wake[0], .events = POLLIN},
+					{.fd = -1, .events = POLLIN}};
+		unsigned sigs = 0;
+		int64_t wait;
+
+		now = pg_mono_ms();
+		if (!pg && now >= next_connect) {
+			pg = pg_watch_connect(s);
+			if (!pg) {
+				backoff = backoff ? backoff * 2 : PG_WATCH_BACKOFF_MIN_MS;
+				if (backoff > PG_WATCH_BACKOFF_MAX_MS)
+					backoff = PG_WATCH_BACKOFF_MAX_MS;
+				next_connect = now + backoff;
+			} else {
+				if (connected_once)
+					pg_stats_add(s, &s->stats.watch_reconnects, 1);
+				connected_once = true;
+				backoff = 0;
+				next_poll = now; /* LISTEN is on: now catch what was missed */
+			}
+		}
+		if (pg && now >= next_poll) {
+			int64_t v = seq;
+
+			if (pg_watch_seq(pg, &v)) {
+				if (have_seq && v != seq)
+					sigs |= STORE_SIG_AUTH;
+				seq = v;
+				have_seq = true;
+				next_poll = now + PG_WATCH_POLL_MS;
+			} else {
+				PQfinish(pg);
+				pg = NULL;
+				next_connect = now;
+			}
+		}
+		if (pg)
+			sigs |= pg_watch_drain(pg);
+		pg_signal_local(s, sigs);
+		if (pg)
+			fds[1].fd = PQsocket(pg);
+		wait = PG_WATCH_WAIT_MS;
+		if (pg && next_poll - now < wait)
+			wait = next_poll - now;
+		if (!pg && next_connect - now < wait)
+			wait = next_connect - now;
+		if (wait < 0)
+			wait = 0;
+		if (poll(fds, 2, (int)wait) < 0 && errno != EINTR)
+			usleep(PG_WATCH_WAIT_MS * 1000);
+		if (fds[0].revents)
+			break;
+		if (pg && fds[1].revents) {
+			/* Readable: notifications, or the server closing the connection. */
+			if (!PQconsumeInput(pg) || PQstatus(pg) != CONNECTION_OK) {
+				PQfinish(pg);
+				pg = NULL;
+				next_connect = pg_mono_ms();
+			} else {
+				pg_signal_local(s, pg_watch_drain(pg));
+			}
+		}
+	}
+	PQfinish(pg);
+	return NULL;
+}
+
+enum rs_status pg_watch(struct store *st, store_watch_fn fn, void *ctx, struct rs_err *err)
+{
+	struct pg_store *s = (struct pg_store *)st;
+	enum rs_status ret = RS_OK;
+	int rc;
+
+	pthread_mutex_lock(&s->watch_lock);
+	s->watch_fn = fn;
+	s->watch_ctx = ctx;
+	/* Started on first use: a CLI opening the store for one command needs no listener. */
+	if (fn && !s->watch_running) {
+		atomic_store(&s->watch_stop, false);
+		rc = pthread_create(&s->watch_thread, NULL, pg_watch_main, s);
+		if (rc != 0)
+			ret = rs_fail(err, RS_E_INTERNAL, "store.error", NULL,
+				      "cannot start the watch thread: %s", strerror(rc));
+		else
+			s->watch_running = true;
+	}
+	pthread_mutex_unlock(&s->watch_lock);
+	return ret;
+}
+
+void pg_watch_stop(struct pg_store *s)
+{
+	bool running;
+
+	pthread_mutex_lock(&s->watch_lock);
+	running = s->watch_running;
+	s->watch_running = false;
+	pthread_mutex_unlock(&s->watch_lock);
+	if (!running)
+		return;
+	atomic_store(&s->watch_stop, true);
+	/* A full pipe already holds a wake-up; nothing to do if the write fails. */
+	(void)!write(s->wake[1], "x", 1);
+	pthread_join(s->watch_thread, NULL);
+}
