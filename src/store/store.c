@@ -2,6 +2,8 @@
  * table of the object it is given. No engine logic lives here. */
 #include "store/store_int.h"
 
+#include "store/pg/pg.h"
+
 #include <string.h>
 
 struct store_engine {
@@ -11,11 +13,12 @@ struct store_engine {
 			       struct rs_err *err);
 };
 
-/* NEEDSWORK: store_config has no engine field yet, so the path chooses: a postgres:// URL
- * will select the pg engine once it exists; anything else is an SQLite file. */
+/* NEEDSWORK: store_config has no engine field yet, so the path chooses: a postgres:// or
+ * postgresql:// URI (libpq's own schemes) selects the pg engine; anything else is an SQLite
+ * file. */
 static const struct store_engine store_engines[] = {
-	{"pg", "postgres://", NULL},
-	{"pg", "postgresql://", NULL},
+	{"pg", "postgres://", pg_store_open},
+	{"pg", "postgresql://", pg_store_open},
 	{"sqlite", NULL, sqlite_store_open},
 };
 

@@ -256,6 +256,18 @@ def _sqlite_connect(path):
     return conn
 
 
+class _Pairs(list):
+    pass
+
+
+def _unpair(v):
+    if isinstance(v, _Pairs):
+        return {k: _unpair(x) for k, x in v}
+    if isinstance(v, list):
+        return [_unpair(x) for x in v]
+    return v
+
+
 def db_query(target, sql, params=()):
     """Rows (a list of tuples) of one SELECT on the database of target (a Server, or what --db
     takes).  SQLite gives its own types; PostgreSQL gives JSON values (numbers, strings, None,
@@ -264,7 +276,8 @@ def db_query(target, sql, params=()):
     if db.startswith(("postgresql://", "postgres://")):
         text = _psql(db, "SELECT coalesce(json_agg(q), '[]') FROM (%s) q;\n"
                      % _pg_bind(sql.strip().rstrip(";"), params))
-        return [tuple(r.values()) for r in _json.loads(text)]
+        # json (not jsonb) keeps every column of a row in order, duplicate names included.
+        return [tuple(_unpair(v) for _, v in row) for row in _json.loads(text, object_pairs_hook=_Pairs)]
     conn = _sqlite_connect(db)
     try:
         return [tuple(r) for r in conn.execute(sql, tuple(params))]
@@ -532,6 +545,8 @@ def _kill_leftovers():
     if not os.environ.get("ROSTER_E2E_KEEP"):       # set ROSTER_E2E_KEEP=1 to keep dbs and logs
         for s in _RECENT_SERVERS:
             shutil.rmtree(s.tmpdir, ignore_errors=True)
+        for d in _SCRATCH:
+            shutil.rmtree(d, ignore_errors=True)
         for name in list(_PG_DATABASES):
             try:
                 pg_drop_db(name)
@@ -765,12 +780,26 @@ def strip(obj, *keys):
 
 # --------------------------------------------------------------------------- CLI
 
-def run_roster(*args, env=None, timeout=60, input=None):
+_SCRATCH = []
+
+
+def _scratch_dir():
+    """A private temp directory (removed at exit) for the CLI to run in on PostgreSQL, where a
+    store path is a URI: anything it might derive from the URI as a relative path lands here,
+    not in the tree the tests were started from."""
+    if not _SCRATCH:
+        _SCRATCH.append(tempfile.mkdtemp(prefix="roster-cli-"))
+    return _SCRATCH[0]
+
+
+def run_roster(*args, env=None, timeout=60, input=None, cwd=None):
     """Runs the roster CLI; returns (exit code, stdout, stderr)."""
     e = dict(os.environ)
     if env:
         e.update(env)
-    p = subprocess.run([roster_bin()] + [str(a) for a in args], env=e, capture_output=True,
+    if cwd is None and is_pg():
+        cwd = _scratch_dir()
+    p = subprocess.run([roster_bin()] + [str(a) for a in args], env=e, capture_output=True, cwd=cwd,
                        timeout=timeout, input=input, stdin=None if input is not None else subprocess.DEVNULL)
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 

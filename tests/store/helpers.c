@@ -2,14 +2,21 @@
 #include "helpers.h"
 
 #include <ftw.h>
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/str.h"
 
 static char th_dir[256];
+
+/* PostgreSQL mode: the server's URI and the databases created, dropped at exit. */
+static const char *th_pg_base;
+static char th_pg_dbs[64][64];
+static int th_pg_ndbs;
 
 static int th_rm(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -22,9 +29,101 @@ static void th_cleanup(void)
 		nftw(th_dir, th_rm, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+bool th_pg_init(void)
+{
+	th_pg_base = getenv("ROSTER_TEST_PG");
+	if (!th_pg_base || !*th_pg_base) {
+		fprintf(stderr, "ROSTER_TEST_PG is not set: it must be the libpq URI of a "
+				"PostgreSQL server where the tests may CREATE DATABASE "
+				"(scripts/pg starts one)\n");
+		th_pg_base = NULL;
+		return false;
+	}
+	return true;
+}
+
+bool th_pg(void)
+{
+	return th_pg_base != NULL;
+}
+
+/* uri with its database name replaced by db: the path component after the authority. */
+static void th_pg_uri(char *out, size_t cap, const char *uri, const char *db)
+{
+	const char *auth = strstr(uri, "://");
+	const char *path, *query;
+
+	auth = auth ? auth + 3 : uri;
+	path = auth + strcspn(auth, "/?");
+	query = strchr(path, '?');
+	snprintf(out, cap, "%.*s/%s%s", (int)(path - uri), uri, db, query ? query : "");
+}
+
+long long th_pg_sql(const char *uri, const char *sql)
+{
+	PGconn *pg = PQconnectdb(uri);
+	PGresult *res = NULL;
+	long long v = -1;
+
+	if (PQstatus(pg) != CONNECTION_OK) {
+		fprintf(stderr, "th_pg_sql: connect: %s", PQerrorMessage(pg));
+		goto out;
+	}
+	res = PQexec(pg, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "th_pg_sql: %s: %s", sql, PQerrorMessage(pg));
+		goto out;
+	}
+	v = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0 && PQnfields(res) > 0
+		    ? strtoll(PQgetvalue(res, 0, 0), NULL, 10)
+		    : 0;
+out:
+	PQclear(res);
+	PQfinish(pg);
+	return v;
+}
+
+static void th_pg_cleanup(void)
+{
+	char sql[128];
+
+	if (getenv("TH_KEEP"))
+		return;
+	for (int i = 0; i < th_pg_ndbs; i++) {
+		/* FORCE: a store a failed test never freed may still hold connections. */
+		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %.63s WITH (FORCE)", th_pg_dbs[i]);
+		(void)th_pg_sql(th_pg_base, sql);
+	}
+}
+
+static void th_pg_path(char *out, size_t cap)
+{
+	char sql[128];
+	unsigned r;
+
+	if (th_pg_ndbs >= (int)(sizeof(th_pg_dbs) / sizeof(th_pg_dbs[0])))
+		abort();
+	if (th_pg_ndbs == 0)
+		atexit(th_pg_cleanup);
+	srandom((unsigned)getpid() ^ (unsigned)time(NULL) ^ (unsigned)th_pg_ndbs * 7919u);
+	r = (unsigned)random();
+	snprintf(th_pg_dbs[th_pg_ndbs], sizeof(th_pg_dbs[0]), "roster_t_%d_%d_%08x", (int)getpid(),
+		 th_pg_ndbs, r);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %.63s", th_pg_dbs[th_pg_ndbs]);
+	if (th_pg_sql(th_pg_base, sql) != 0)
+		abort();
+	th_pg_uri(out, cap, th_pg_base, th_pg_dbs[th_pg_ndbs]);
+	th_pg_ndbs++;
+}
+
 void th_path(char *out, size_t cap, const char *name)
 {
 	static int n;
+
+	if (th_pg_base) {
+		th_pg_path(out, cap);
+		return;
+	}
 
 	if (!th_dir[0]) {
 		const char *base = getenv("TH_DIR") ? getenv("TH_DIR") : "/tmp";

@@ -9,6 +9,9 @@
 
 #include "store/store.h"
 
+/* The schema version after every migration; both engines number their migrations alike. */
+#define TH_SCHEMA_VERSION 2
+
 #define TH_MAXR 600
 #define TH_MAXC 25
 
@@ -19,8 +22,17 @@ struct th_res {
 	bool null[TH_MAXR][TH_MAXC];
 };
 
-/* A fresh file path in a private temp directory (removed at exit). */
+/* A fresh store path: a file in a private temp directory (removed at exit) or, after
+ * th_pg_init(), the URI of a new PostgreSQL database (dropped at exit). */
 void th_path(char *out, size_t cap, const char *name);
+/* Switches th_path() to PostgreSQL: ROSTER_TEST_PG must hold a libpq URI of a server where
+ * the test may CREATE DATABASE. Returns false (with a message) when it is unset. */
+bool th_pg_init(void);
+/* True after th_pg_init(). */
+bool th_pg(void);
+/* Runs sql on a separate connection to the database of uri; returns the first column of the
+ * first row as a number (0 if none), or -1 on error (printed). */
+long long th_pg_sql(const char *uri, const char *sql);
 struct store *th_open(const char *path, enum store_sync sync);
 
 enum rs_status th_exec(struct store *s, enum store_q q, const struct store_val *args, int n,

@@ -29,6 +29,14 @@ void pg_store_stats(struct store *st, struct pg_stats *out)
 	pthread_mutex_unlock(&s->stats_lock);
 }
 
+/* The server's NOTICEs ("relation already exists, skipping") would go to stderr: the store
+ * never logs above debug (STYLE.md, "Report once"). */
+static void pg_notice_quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
 PGconn *pg_connect(struct pg_store *s, const char *app, struct rs_err *err)
 {
 	/* Entries before dbname are defaults the URI may override (libpq processes the arrays
@@ -55,6 +63,7 @@ PGconn *pg_connect(struct pg_store *s, const char *app, struct rs_err *err)
 		PQfinish(pg);
 		return NULL;
 	}
+	PQsetNoticeProcessor(pg, pg_notice_quiet, NULL);
 	return pg;
 }
 
@@ -114,9 +123,37 @@ enum rs_status pg_conn_acquire(struct pg_store *s, struct pg_conn **out, struct 
 			return RS_E_UNAVAILABLE;
 		}
 		c->fresh = true;
-		pg_stats_add(s, &s->stats.reconnects, 1);
+		pg_stats_add(s, &s->stats.connects, 1);
 	}
 	*out = c;
+	return RS_OK;
+}
+
+struct pg_conn *pg_conn_try_idle(struct pg_store *s)
+{
+	struct pg_conn *c = NULL;
+
+	pthread_mutex_lock(&s->pool_lock);
+	for (int i = 0; i < s->pool_size && !c; i++) {
+		struct pg_conn *k = &s->conns[i];
+
+		if (!k->in_use && k->pg && !k->broken && PQstatus(k->pg) == CONNECTION_OK)
+			c = k;
+	}
+	if (c)
+		c->in_use = true;
+	pthread_mutex_unlock(&s->pool_lock);
+	return c;
+}
+
+enum rs_status pg_conn_reconnect(struct pg_store *s, struct pg_conn *c, struct rs_err *err)
+{
+	pg_conn_reset(c);
+	c->pg = pg_connect(s, "roster", err);
+	if (!c->pg)
+		return RS_E_UNAVAILABLE;
+	c->fresh = true;
+	pg_stats_add(s, &s->stats.connects, 1);
 	return RS_OK;
 }
 

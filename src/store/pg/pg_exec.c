@@ -198,3 +198,55 @@ void pg_tx_close_rows(struct pg_tx *tx)
 	while (tx->open)
 		pg_rows_unlink(tx->open);
 }
+
+enum rs_status pg_raw(struct store_tx *t, const char *sql, const struct store_val *args,
+		      int nargs, struct store_rows **rows, struct rs_err *err)
+{
+	struct pg_tx *tx = (struct pg_tx *)t;
+	struct pg_conn *c = tx->conn;
+	size_t n = strlen(sql);
+	char *text = malloc(n + 1);
+	const char **vals = calloc((size_t)(nargs > 0 ? nargs : 1), sizeof(*vals));
+	char (*ints)[24] = calloc((size_t)(nargs > 0 ? nargs : 1), sizeof(*ints));
+	PGresult *res = NULL;
+	ExecStatusType es;
+	enum rs_status st = RS_OK;
+
+	if (!text || !vals || !ints) {
+		st = rs_fail(err, RS_E_INTERNAL, "store.nomem", NULL, "out of memory");
+		goto out;
+	}
+	/* store.c writes placeholders as ?N and no literal holds a '?'. */
+	for (size_t i = 0; i <= n; i++)
+		text[i] = sql[i] == '?' ? '$' : sql[i];
+	if (tx->lost) {
+		st = rs_fail(err, RS_E_UNAVAILABLE, "store.unavailable", NULL,
+			     "the database connection was lost; retry");
+		goto out;
+	}
+	for (int i = 0; i < nargs; i++) {
+		if (args[i].type == SV_INT) {
+			snprintf(ints[i], sizeof(ints[i]), "%" PRId64, args[i].i);
+			vals[i] = ints[i];
+		} else {
+			vals[i] = args[i].type == SV_TEXT ? args[i].s : NULL;
+		}
+	}
+	/* Untyped parameters: the server converts the text to each column's type. */
+	res = PQexecParams(c->pg, text, nargs, NULL, vals, NULL, NULL, 0);
+	es = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
+		st = pg_fail(c, tx, res, err);
+		goto out;
+	}
+	if (rows) {
+		st = pg_rows_new(tx, res, rows, err);
+		res = NULL; /* owned by the rows, or freed by pg_rows_new on failure */
+	}
+out:
+	PQclear(res);
+	free(text);
+	free(vals);
+	free(ints);
+	return st;
+}

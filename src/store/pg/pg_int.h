@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "store/pg/pg.h"
 #include "store/store_int.h"
 
 #define PG_POOL_DEFAULT 16  /* connections per store unless the URI says ?pool=N */
@@ -69,13 +70,14 @@ struct pg_tx {
 	bool read;      /* REPEATABLE READ READ ONLY (store_read) vs READ COMMITTED (store_write) */
 	bool retry;     /* a statement failed with 40001/40P01: rerun the whole fn */
 	bool lost;      /* the connection was lost */
+	bool began;     /* BEGIN succeeded: fn may have run statements */
 	unsigned signals;
 	struct pg_rows *open; /* rows fn has not closed yet; freed when the transaction ends */
 };
 
 struct pg_stats {
 	uint64_t retries;      /* fn reruns after 40001/40P01 */
-	uint64_t reconnects;   /* pool connections opened after the first */
+	uint64_t connects;     /* pool connections opened */
 	uint64_t watch_reconnects;
 };
 
@@ -109,6 +111,11 @@ struct pg_store {
 /* pg_conn.c */
 /* Takes a free pool connection (waiting up to wait_ms), connecting it if needed. */
 enum rs_status pg_conn_acquire(struct pg_store *s, struct pg_conn **out, struct rs_err *err);
+/* An idle, connected pool connection, without waiting or connecting; NULL if none. Released
+ * with pg_conn_release(). */
+struct pg_conn *pg_conn_try_idle(struct pg_store *s);
+/* Replaces c's connection by a new one (after it was found dead). */
+enum rs_status pg_conn_reconnect(struct pg_store *s, struct pg_conn *c, struct rs_err *err);
 /* Returns c to the pool; a broken connection is closed first. */
 void pg_conn_release(struct pg_store *s, struct pg_conn *c);
 /* Opens a new libpq connection with the store's conninfo (application_name app). NULL with
@@ -131,6 +138,9 @@ enum rs_status pg_exec(struct store_tx *tx, enum store_q q, const struct store_v
 		       int nargs, int64_t *changes, struct rs_err *err);
 enum rs_status pg_query(struct store_tx *tx, enum store_q q, const struct store_val *args,
 			int nargs, struct store_rows **rows, struct rs_err *err);
+/* store.c's engine-neutral SQL (export/import): ?N placeholders become $N. */
+enum rs_status pg_raw(struct store_tx *tx, const char *sql, const struct store_val *args,
+		      int nargs, struct store_rows **rows, struct rs_err *err);
 /* Wraps a successful result (ownership passes) as rows of tx. */
 enum rs_status pg_rows_new(struct pg_tx *tx, PGresult *res, struct store_rows **out,
 			   struct rs_err *err);
@@ -163,7 +173,7 @@ void pg_watch_stop(struct pg_store *s);
 enum rs_status pg_migrate(struct pg_conn *c, int *version, struct rs_err *err);
 enum rs_status pg_schema_check(struct pg_conn *c, int *version, struct rs_err *err);
 
-/* pg_store.c */
+/* pg_store.c (pg_store_open() is declared in pg.h) */
 enum rs_status pg_read(struct store *st, store_fn fn, void *ctx, struct rs_err *err);
 enum rs_status pg_write(struct store *st, store_fn fn, void *ctx, struct rs_err *err);
 

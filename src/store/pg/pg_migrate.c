@@ -30,8 +30,12 @@ static enum rs_status pg_read_version(struct pg_conn *c, int *version, struct rs
 	enum rs_status st = RS_OK;
 
 	*version = 0;
-	/* Two steps: a query naming a missing table fails at parse time, CASE or not. */
-	res = PQexec(c->pg, "SELECT to_regclass('schema_migrations') IS NOT NULL");
+	/* Two steps: a query naming a missing table fails at parse time, CASE or not. pg_class
+	 * is read with this statement's snapshot; to_regclass() would consult the backend's
+	 * catalog cache, which may still hold "no such table" from before another node's
+	 * migration committed while we waited for the lock. */
+	res = PQexec(c->pg, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE "
+			    "schemaname = current_schema() AND tablename = 'schema_migrations')");
 	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
 		st = pg_fail(c, NULL, res, err);
 		goto out;

@@ -148,11 +148,14 @@ static const char *const pg_sql[Q__COUNT] = {
 
 	[Q_JOB_INSERT] = "INSERT INTO jobs (id, tenant_id, kind, payload, status, run_at, "
 			 "created_at, updated_at) VALUES ($1, $2, $3, $4, 'queued', $5, $6, $6)",
-	/* One writer at a time: the subquery's pick can't be taken by anybody else. */
+	/* Many writers at once: FOR UPDATE SKIP LOCKED hands each claimer a different due
+	 * job, or none, without waiting on the others' picks; under READ COMMITTED a row
+	 * changed meanwhile is re-checked against the WHERE before it is locked. */
 	[Q_JOB_CLAIM] = "UPDATE jobs SET status = 'running', lease_owner = $1, lease_until = $3, "
 			"attempts = attempts + 1, updated_at = $2 WHERE id = (SELECT id FROM jobs "
 			"WHERE (status = 'queued' AND run_at <= $2) OR (status = 'running' AND "
-			"lease_until < $2) ORDER BY run_at, id LIMIT 1) RETURNING " JOB_COLS,
+			"lease_until < $2) ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+			"RETURNING " JOB_COLS,
 	[Q_JOB_HEARTBEAT] = "UPDATE jobs SET lease_until = $3, progress = $4, updated_at = $5 "
 			    "WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
 	[Q_JOB_FINISH] = "UPDATE jobs SET status = $3, last_error = $4, run_at = $5, "
@@ -161,7 +164,10 @@ static const char *const pg_sql[Q__COUNT] = {
 	[Q_JOB_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = $1",
 	[Q_JOB_ACTIVE] = "SELECT count(*) FROM jobs WHERE kind = $1 AND status IN ('queued', "
 			 "'running')",
-	[Q_TIMER_ENSURE] = "INSERT INTO timers (name, next_run) VALUES ($1, $2)",
+	[Q_TIMER_ENSURE] = "INSERT INTO timers (name, next_run) VALUES ($1, $2) "
+			   "ON CONFLICT DO NOTHING",
+	/* Concurrent nodes: the second UPDATE waits for the first's row lock, then re-checks
+	 * next_run <= $2 against the committed row and changes nothing. */
 	[Q_TIMER_FIRE] = "UPDATE timers SET next_run = $3 WHERE name = $1 AND next_run <= $2",
 	[Q_TOKEN_EXPIRED] = "SELECT id FROM api_tokens WHERE tenant_id = $1 AND expires_at IS NOT "
 			    "NULL AND expires_at <= $2 ORDER BY expires_at LIMIT $3",

@@ -8,9 +8,9 @@
  * Receiving: one watch thread per store (started by the first store_watch()) holds its own
  * connection with LISTEN roster_signals and waits on its socket (250 ms poll). Independently
  * it reads store_signals.seq every 500 ms and reports STORE_SIG_AUTH when the value moved:
- * that covers notifications lost while the listening connection was down, which the thread
- * reconnects with backoff (re-LISTEN, then read seq at once). A missed notification is thus
- * noticed within about a second of the connection coming back. */
+ * on its own connection while that is up, else on an idle pool connection, so a revocation
+ * arrives within about a second even while the listener cannot reconnect (it retries with
+ * backoff, re-LISTENs, then reads seq at once). */
 #include "store/pg/pg_int.h"
 
 #include <errno.h>
@@ -128,6 +128,39 @@ static void *pg_watch_main(void *arg)
 		int64_t wait;
 
 		now = pg_mono_ms();
+		if (now >= next_poll) {
+			int64_t v = seq;
+			bool ok;
+
+			if (pg) {
+				ok = pg_watch_seq(pg, &v);
+				if (!ok) {
+					PQfinish(pg);
+					pg = NULL;
+					next_connect = now;
+				}
+			} else {
+				/* No listener: poll through an idle pool connection, so a
+				 * revocation still arrives while ours cannot reconnect (the
+				 * server refusing new connections keeps the pool's). */
+				struct pg_conn *c = pg_conn_try_idle(s);
+
+				ok = c && pg_watch_seq(c->pg, &v);
+				if (c) {
+					if (!ok)
+						c->broken = true;
+					pg_conn_release(s, c);
+				}
+			}
+			if (ok) {
+				if (have_seq && v != seq)
+					sigs |= STORE_SIG_AUTH;
+				seq = v;
+				have_seq = true;
+			}
+			next_poll = now + PG_WATCH_POLL_MS;
+		}
+		/* After the poll: a connect attempt may block up to connect_timeout. */
 		if (!pg && now >= next_connect) {
 			pg = pg_watch_connect(s);
 			if (!pg) {
@@ -140,22 +173,8 @@ static void *pg_watch_main(void *arg)
 					pg_stats_add(s, &s->stats.watch_reconnects, 1);
 				connected_once = true;
 				backoff = 0;
+				now = pg_mono_ms();
 				next_poll = now; /* LISTEN is on: now catch what was missed */
-			}
-		}
-		if (pg && now >= next_poll) {
-			int64_t v = seq;
-
-			if (pg_watch_seq(pg, &v)) {
-				if (have_seq && v != seq)
-					sigs |= STORE_SIG_AUTH;
-				seq = v;
-				have_seq = true;
-				next_poll = now + PG_WATCH_POLL_MS;
-			} else {
-				PQfinish(pg);
-				pg = NULL;
-				next_connect = now;
 			}
 		}
 		if (pg)
@@ -164,7 +183,7 @@ static void *pg_watch_main(void *arg)
 		if (pg)
 			fds[1].fd = PQsocket(pg);
 		wait = PG_WATCH_WAIT_MS;
-		if (pg && next_poll - now < wait)
+		if (next_poll - now < wait)
 			wait = next_poll - now;
 		if (!pg && next_connect - now < wait)
 			wait = next_connect - now;
