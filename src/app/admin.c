@@ -30,7 +30,7 @@ int app_open(struct config *cfg, int argc, char **argv, bool create, struct app 
 		return 2;
 	}
 	log_set_level(cfg->log_level);
-	if (create && (dir_ensure_for(cfg->db, &err) != RS_OK ||
+	if (create && ((!config_db_is_url(cfg->db) && dir_ensure_for(cfg->db, &err) != RS_OK) ||
 		       dir_ensure_for(cfg->key_file, &err) != RS_OK))
 		return fail("data directory", &err);
 	if (keyfile_load(cfg->key_file, create, cc.key, &err) != RS_OK) {

@@ -21,6 +21,11 @@ extern char **environ;
 
 #define CONFIG_LINE_MAX 4096
 
+bool config_db_is_url(const char *db)
+{
+	return strncmp(db, "postgres://", 11) == 0 || strncmp(db, "postgresql://", 13) == 0;
+}
+
 void config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -495,11 +500,15 @@ enum rs_status config_load(struct config *cfg, int argc, char **argv, char **env
 			return st;
 	}
 	if (!cfg->key_file[0]) {
-		/* Default key location: beside the database, so one directory holds both. */
-		const char *slash = strrchr(cfg->db, '/');
+		/* Default key location: beside the database, so one directory holds both. A
+		 * PostgreSQL store has no directory: its nodes share a key given explicitly, and
+		 * without one it lives in ./data like the SQLite default. */
+		const char *slash = config_db_is_url(cfg->db) ? NULL : strrchr(cfg->db, '/');
 		int n;
 
-		if (slash)
+		if (config_db_is_url(cfg->db))
+			n = snprintf(cfg->key_file, sizeof(cfg->key_file), "data/roster.key");
+		else if (slash)
 			n = snprintf(cfg->key_file, sizeof(cfg->key_file), "%.*s/roster.key",
 				     (int)(slash - cfg->db), cfg->db);
 		else

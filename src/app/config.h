@@ -56,6 +56,9 @@ enum rs_status config_parse_file_text(struct config *cfg, const char *text, size
  * CONFIG_BODY_MAX_LIMIT. False on anything else. */
 bool config_parse_size(const char *s, size_t *out);
 
+/* True when db names a server (postgres:// or postgresql://) rather than an SQLite file. */
+bool config_db_is_url(const char *db);
+
 /* True for "IPV4:PORT", "localhost:PORT" and "[IPV6]:PORT" with PORT 0-65535. */
 bool config_listen_valid(const char *s);
 

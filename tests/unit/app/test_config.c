@@ -41,6 +41,31 @@ static void test_defaults(void **state)
 	assert_int_equal(c.threads, 32);
 	assert_int_equal(c.sync, 0);
 	assert_string_equal(c.config_file, "");
+	assert_int_equal(c.job_lease_ms, 10000);
+	assert_int_equal(c.job_poll_ms, 1000);
+	assert_int_equal(c.purge_every_s, 3600);
+}
+
+/* A PostgreSQL store has no directory to put the key beside. */
+static void test_key_file_for_url_store(void **state)
+{
+	struct config c;
+	struct rs_err err;
+	char *env[] = {"ROSTER_DB=postgresql://roster@db1,db2/roster?target_session_attrs=read-write",
+		       NULL};
+	char *env2[] = {"ROSTER_JOB_LEASE_MS=50", NULL};
+	char *flags[] = {"--job-poll-ms", "20", "--purge-every-s=5", "--job-lease-ms", "1500"};
+
+	(void)state;
+	assert_int_equal(config_load(&c, 0, NULL, env, &err), RS_OK);
+	assert_true(config_db_is_url(c.db));
+	assert_string_equal(c.key_file, "data/roster.key");
+	assert_int_equal(config_load(&c, 5, flags, env, &err), RS_OK);
+	assert_int_equal(c.job_poll_ms, 20);
+	assert_int_equal(c.purge_every_s, 5);
+	assert_int_equal(c.job_lease_ms, 1500);
+	assert_int_equal(config_load(&c, 0, NULL, env2, &err), RS_E_INVALID);
+	assert_string_equal(err.code, "config.invalid_value");
 }
 
 static void test_precedence(void **state)
@@ -344,6 +369,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_key_file_for_url_store),
 		cmocka_unit_test(test_precedence),
 		cmocka_unit_test(test_flag_errors),
 		cmocka_unit_test(test_file_errors),
