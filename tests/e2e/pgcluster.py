@@ -11,6 +11,7 @@ with trust authentication as the superuser `postgres`.
     python3 pgcluster.py selftest     primary + synchronous standby, kill -9, promote, data there
 """
 
+import atexit
 import glob
 import os
 import pwd
@@ -29,6 +30,27 @@ DEFAULT_TIMEOUT = 30.0
 
 class ClusterError(AssertionError):
     pass
+
+
+_LIVE = []      # clusters started by this process and not cleaned up (stopped at exit)
+
+
+@atexit.register
+def _cleanup_leftovers():
+    for c in list(_LIVE):
+        try:
+            c.cleanup(remove=not os.environ.get("ROSTER_E2E_KEEP"))
+        except Exception as e:  # noqa: BLE001 - best effort at exit
+            sys.stderr.write("pgcluster: cleanup of %s failed: %r\n" % (c.dir, e))
+
+
+def exit_on_signals():
+    """SIGTERM/SIGHUP (a test runner's timeout) exit through sys.exit, so atexit handlers
+    stop the clusters instead of leaving servers behind."""
+    def handler(signum, frame):
+        sys.exit(128 + signum)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, handler)
 
 
 def bindir():
@@ -246,6 +268,8 @@ class Cluster:
 
     # ---- running
     def start(self, timeout=60):
+        if self not in _LIVE:
+            _LIVE.append(self)
         run_owner([self.bin("pg_ctl"), "start", "-w", "-t", str(int(timeout)), "-D", self.data,
                    "-l", self.log], cwd=self.dir, timeout=timeout + 10)
         self.postmaster_pid = self.read_pid()
@@ -332,6 +356,8 @@ class Cluster:
                     os.kill(v, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
+        if self in _LIVE:
+            _LIVE.remove(self)
         if remove:
             shutil.rmtree(self.dir, ignore_errors=True)
 

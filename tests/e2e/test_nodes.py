@@ -18,8 +18,10 @@ ROSTER_TEST_PG, one bootstrap token and one key file. The tests prove:
 PostgreSQL only: fails (never skips) when ROSTER_TEST_PG is unset.
 """
 
+import atexit
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -135,6 +137,22 @@ def warm_pool(node, path, threads=8, rounds=5):
 
 # --------------------------------------------------------------------------- base
 
+_NODES = []     # roster processes of this run (killed at exit, whatever happens)
+
+
+@atexit.register
+def _kill_nodes():
+    for n in _NODES:
+        n.kill()
+
+
+def _exit_on_sigterm(signum, frame):
+    sys.exit(128 + signum)
+
+
+signal.signal(signal.SIGTERM, _exit_on_sigterm)
+
+
 class TwoNodes(unittest.TestCase):
     """A fresh database, node A started first (it writes the key file), then node B with the
     same key file and bootstrap token."""
@@ -158,6 +176,7 @@ class TwoNodes(unittest.TestCase):
         n = Node(self.db, self.token, self.dir, name, e)
         n.name = name
         self.nodes.append(n)
+        _NODES.append(n)
         return n
 
     def _failed(self):
