@@ -24,8 +24,9 @@ static atomic_bool serve_ready;
 
 static bool ready_hook(void *app)
 {
-	(void)app;
-	return atomic_load(&serve_ready);
+	struct app *a = app;
+
+	return atomic_load(&serve_ready) && core_ready(a->core);
 }
 
 static size_t metrics_hook(void *app, char *buf, size_t cap)

@@ -31,6 +31,8 @@ enum rs_status core_new(const struct core_config *cfg, struct core **out, struct
 	c->clock_ctx = cfg->clock_ctx;
 	atomic_init(&c->auth_epoch, 1);
 	atomic_init(&c->store_errors, 0);
+	atomic_init(&c->ready_checked_ms, 0);
+	atomic_init(&c->ready, false);
 	c->cache = auth_cache_new();
 	if (!c->cache) {
 		free(c);
@@ -61,6 +63,31 @@ void core_free(struct core *c)
 int64_t core_now(const struct core *c)
 {
 	return c->now_ms(c->clock_ctx);
+}
+
+static enum rs_status ready_tx(struct store_tx *tx, void *arg, struct rs_err *err)
+{
+	struct arena *a = arg;
+	struct tenant t;
+
+	return tenant_load(tx, "system", a, &t, err);
+}
+
+bool core_ready(struct core *c)
+{
+	int64_t now = time_now_ms();
+	int64_t last = atomic_load(&c->ready_checked_ms);
+
+	/* One prober per second; the others read the last answer. */
+	if (now - last >= 1000 && atomic_compare_exchange_strong(&c->ready_checked_ms, &last, now)) {
+		struct arena a;
+		struct rs_err err;
+
+		arena_init(&a, 0);
+		atomic_store(&c->ready, store_read(c->store, ready_tx, &a, &err) == RS_OK);
+		arena_release(&a);
+	}
+	return atomic_load(&c->ready);
 }
 
 uint64_t core_store_errors(const struct core *c)

@@ -420,6 +420,10 @@ enum rs_status jobs_get(struct core *c, const struct actor *who, const char *id,
 enum rs_status core_bootstrap(struct core *c, const char *token, struct arena *a, bool *created,
 			      const char **secret, struct rs_err *err);
 
+/* Whether the store answers: a cheap read, at most once a second (cached between). /readyz
+ * uses it so a load balancer stops sending traffic to a node that has no writable store. */
+bool core_ready(struct core *c);
+
 /* Counters for /metrics. */
 uint64_t core_store_errors(const struct core *c);
 

@@ -26,6 +26,8 @@ struct core {
 	atomic_uint_fast64_t store_errors;
 	struct auth_cache *cache;
 	struct jobs_runner *jobs; /* NULL unless jobs_start() ran */
+	atomic_int_fast64_t ready_checked_ms; /* last readiness probe */
+	atomic_bool ready;
 };
 
 /* Runs a named query with an inline argument list:

@@ -232,6 +232,9 @@ class FailoverTest(unittest.TestCase):
             readyz_outage = h.Client(a.url, timeout=5).get("/readyz").status
         except Exception as e:  # noqa: BLE001
             readyz_outage = repr(e)
+        # /readyz probes the store (at most once a second): with no writable primary the node
+        # tells the load balancer it can't serve.
+        self.assertEqual(readyz_outage, 503, "readyz during the outage")
         time.sleep(OUTAGE_S / 2)
         t_promote = time.monotonic()
         self.pair.standby.promote()
