@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app/app.h"
 #include "app/config.h"
@@ -113,7 +114,15 @@ int app_export(int argc, char **argv)
 
 	if (!rest)
 		return 1;
-	rc = app_open(&cfg, n, rest, false, &app);
+	/* Opened for writing so that an older store is migrated first: the export then always
+	 * has every table and column this binary knows. But never create one to export. */
+	if (config_load(&cfg, n, rest, NULL, &err) == RS_OK && !config_db_is_url(cfg.db) &&
+	    access(cfg.db, F_OK) != 0) {
+		fprintf(stderr, "roster: export: no database at '%s'\n", cfg.db);
+		free(rest);
+		return 1;
+	}
+	rc = app_open(&cfg, n, rest, true, &app);
 	free(rest);
 	if (rc)
 		return rc == 2 ? usage("export") : rc;

@@ -207,6 +207,8 @@ struct user {
 	const char *summary_mail_time, *security_profile;
 	int64_t created_at, updated_at, last_login_at, last_activity_at, version; /* 0 = never */
 	int rank; /* the largest rank among its roles */
+	const char *status_reason; /* why it is suspended or deactivated; NULL otherwise */
+	int64_t suspended_until;   /* a suspension ends by itself then; 0 = until resumed */
 };
 
 /* Everything a user create or update may carry. On create, set=false means "default". */
@@ -255,6 +257,30 @@ enum rs_status users_update(struct core *c, const struct actor *who, const char 
 			    struct arena *a, struct user *out, struct rs_err *err);
 enum rs_status users_delete(struct core *c, const struct actor *who, const char *tenant,
 			    const char *id, int64_t if_match, struct rs_err *err);
+
+/* ---- Lifecycle (docs/lifecycle.md) ------------------------------------------------------------- */
+
+enum user_transition {
+	USER_SUSPEND,    /* active -> suspended: its tokens are refused until it is resumed */
+	USER_RESUME,     /* suspended -> active */
+	USER_DEACTIVATE, /* active|suspended -> deactivated: its tokens are revoked for good */
+	USER_REACTIVATE, /* deactivated -> active */
+};
+
+struct user_transition_req {
+	enum user_transition what;
+	const char *reason; /* required for suspend and deactivate (1-500 chars) */
+	bool has_until;     /* suspend only: the suspension ends by itself at until */
+	int64_t until;
+	int64_t if_match;
+};
+
+/* Moves a user through the lifecycle. users.suspend and the rank rule are required; nobody
+ * changes their own state; a transition the user's state doesn't allow is RS_E_CONFLICT
+ * "user.invalid_transition" and changes nothing. */
+enum rs_status users_transition(struct core *c, const struct actor *who, const char *tenant,
+				const char *id, const struct user_transition_req *req,
+				struct arena *a, struct user *out, struct rs_err *err);
 
 /* ---- Groups -------------------------------------------------------------------------------- */
 

@@ -144,6 +144,11 @@ enum rs_status token_insert(struct store_tx *tx, struct core *c, const char *ten
 			    const char *user_id, const char *name, const char *role_id,
 			    const char *created_by, int64_t expires_at, struct rs_err *err);
 
+/* The due end of a suspension (job "resume_user"): resumes the user if it is still in the
+ * suspension that scheduled it (same version), else does nothing. */
+enum rs_status users_resume_due(struct core *c, const char *tenant_id, const char *user_id,
+				int64_t version, struct rs_err *err);
+
 void auth_cache_free(struct auth_cache *ac);
 struct auth_cache *auth_cache_new(void);
 

@@ -254,11 +254,24 @@ static enum rs_status run_purge(struct job_run *run, struct rs_err *err)
 	}
 }
 
+/* The end of a timed suspension (core/lifecycle.c scheduled it). */
+static enum rs_status run_resume(struct job_run *run, struct rs_err *err)
+{
+	char tenant[UUID_STR_LEN], user[UUID_STR_LEN];
+
+	json_str_member(run->job->payload, "tenant_id", tenant, sizeof(tenant));
+	json_str_member(run->job->payload, "user_id", user, sizeof(user));
+	return users_resume_due(run->r->c, tenant, user,
+				json_int_member(run->job->payload, "version", 0, INT64_MAX), err);
+}
+
 static const struct {
 	const char *kind;
 	enum rs_status (*run)(struct job_run *run, struct rs_err *err);
+	bool by_hand; /* may be queued through the API */
 } job_kinds[] = {
-	{PURGE_KIND, run_purge},
+	{PURGE_KIND, run_purge, true},
+	{"resume_user", run_resume, false},
 };
 
 static enum rs_status (*job_handler(const char *kind))(struct job_run *, struct rs_err *)
@@ -518,7 +531,7 @@ enum rs_status jobs_enqueue(struct core *c, const struct actor *who, const char 
 
 	if (st != RS_OK)
 		return st;
-	if (!kind || !job_handler(kind))
+	if (!kind || strcmp(kind, PURGE_KIND) != 0) /* the one kind queued by hand */
 		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "kind",
 			       "unknown job kind; known: " PURGE_KIND);
 	if (!json_text_is_object(x.payload))

@@ -66,6 +66,10 @@ static void row_user(struct store_rows *r, struct arena *a, struct user *u)
 	u->last_login_at = store_col_null(r, UC_LASTLOGIN) ? 0 : store_col_int(r, UC_LASTLOGIN);
 	u->last_activity_at = store_col_null(r, UC_LASTACT) ? 0 : store_col_int(r, UC_LASTACT);
 	u->version = store_col_int(r, UC_VERSION);
+	u->status_reason = col_str(r, UC_STATUS_REASON, a);
+	u->suspended_until = store_col_null(r, UC_SUSPENDED_UNTIL)
+				     ? 0
+				     : store_col_int(r, UC_SUSPENDED_UNTIL);
 }
 
 /* Fills roles, groups, rank and permissions of a user whose base row is loaded. */

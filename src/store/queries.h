@@ -39,6 +39,8 @@ enum store_q {
 	Q_USER_GROUPS,      /* tenant, user -> group id, name */
 	Q_USER_GROUPS_CLEAR, /* tenant, user */
 	Q_USER_BY_USERNAME,  /* tenant, username_key -> user row (not deleted) */
+	Q_USER_SET_STATUS,   /* tenant, id, status, reason|NULL, until|NULL, now, expected version
+				-> changes (0: the user changed meanwhile); bumps version */
 	/* groups */
 	Q_GROUP_INSERT,   /* tenant, id, name, name_key, desc, now */
 	Q_GROUP_GET,      /* tenant, id -> group row */
@@ -76,6 +78,28 @@ enum store_q {
 	Q_TIMER_FIRE,    /* name, now, next_run -> changes (1: this node fired it) */
 	Q_TOKEN_EXPIRED, /* tenant, now, limit -> ids of expired tokens */
 	Q_TOKEN_DELETE,  /* tenant, id */
+	/* the outbox: jobs of kinds 'email' and 'webhook' of one tenant (core/outbox.c) */
+	Q_OUTBOX_LIST,   /* tenant, status|NULL, kind|NULL, before_id|NULL, limit -> job rows,
+			    newest first */
+	Q_OUTBOX_GET,    /* tenant, id -> job row (an outbox kind) */
+	Q_OUTBOX_RETRY,  /* tenant, id, now -> changes: a failed or queued job is queued again,
+			    due now, attempts back to 0 */
+	/* webhook subscriptions and their delivery log (core/webhooks.c) */
+	Q_WEBHOOK_INSERT, /* tenant, id, url, events, desc, secret_enc, now */
+	Q_WEBHOOK_GET,    /* tenant, id -> webhook row */
+	Q_WEBHOOK_LIST,   /* tenant, after_id|NULL, limit -> webhook rows by id */
+	Q_WEBHOOK_ACTIVE, /* tenant -> webhook rows of the active subscriptions */
+	Q_WEBHOOK_UPDATE, /* tenant, id, url, events, desc, active, now -> changes; bumps version */
+	Q_WEBHOOK_DELETE, /* tenant, id -> changes */
+	Q_WEBHOOK_DELIVERIES_CLEAR, /* tenant, webhook */
+	Q_DELIVERY_INSERT, /* tenant, webhook, id, job, event_id, event_type, attempt, status|NULL,
+			      duration_ms, error|NULL, at */
+	Q_DELIVERY_LIST,   /* tenant, webhook, before_id|NULL, limit -> delivery rows, newest
+			      first */
+	/* e-mail template overrides (core/email_templates.c) */
+	Q_EMAIL_TEMPLATE_GET,    /* tenant, name -> subject, text, html, updated_at */
+	Q_EMAIL_TEMPLATE_PUT,    /* tenant, name, subject, text, html, now: insert or replace */
+	Q_EMAIL_TEMPLATE_DELETE, /* tenant, name -> changes */
 	Q__COUNT
 };
 
@@ -87,7 +111,7 @@ enum { RC_TENANT, RC_ID, RC_NAME, RC_SCOPE, RC_RANK, RC_PERMS, RC_DESC, RC_BUILT
 enum { UC_TENANT, UC_ID, UC_USERNAME, UC_EMAIL, UC_FIRST, UC_LAST, UC_TYPE, UC_STATUS,
        UC_SYSROLE, UC_DEPT, UC_LOCALE, UC_TZ, UC_DESC, UC_EXTID, UC_CUSTOM, UC_REQACT,
        UC_LOCKED, UC_IDLE, UC_SUMMARY, UC_SECPROF, UC_CREATED, UC_UPDATED, UC_LASTLOGIN,
-       UC_LASTACT, UC_VERSION };
+       UC_LASTACT, UC_VERSION, UC_STATUS_REASON, UC_SUSPENDED_UNTIL };
 enum { GC_TENANT, GC_ID, GC_NAME, GC_DESC, GC_CREATED, GC_UPDATED, GC_VERSION, GC_MEMBERS };
 enum { KC_TENANT, KC_ID, KC_LOOKUP, KC_HASH, KC_USER, KC_NAME, KC_ROLE, KC_CREATED_BY,
        KC_CREATED, KC_EXPIRES, KC_LASTUSED, KC_REVOKED };
@@ -96,6 +120,11 @@ enum { AC_TENANT, AC_SEQ, AC_ID, AC_AT, AC_ACTOR_TYPE, AC_ACTOR_ID, AC_ACTOR_NAM
 
 enum { JC_ID, JC_TENANT, JC_KIND, JC_PAYLOAD, JC_STATUS, JC_RUN_AT, JC_OWNER, JC_LEASE,
        JC_ATTEMPTS, JC_PROGRESS, JC_ERROR, JC_CREATED, JC_UPDATED };
+
+enum { WC_TENANT, WC_ID, WC_URL, WC_EVENTS, WC_DESC, WC_SECRET, WC_ACTIVE, WC_CREATED,
+       WC_UPDATED, WC_VERSION };
+enum { DC_TENANT, DC_WEBHOOK, DC_ID, DC_JOB, DC_EVENT_ID, DC_EVENT_TYPE, DC_ATTEMPT, DC_STATUS,
+       DC_DURATION, DC_ERROR, DC_AT };
 
 /* Collections that store_select() can filter, sort and page. */
 enum store_coll { SC_USERS, SC_AUDIT };

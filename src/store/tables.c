@@ -10,6 +10,8 @@
 	(int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 1
 #define COLS2(...) ((const char *const[]){__VA_ARGS__}), \
 	(int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 2
+#define COLS3(...) ((const char *const[]){__VA_ARGS__}), \
+	(int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 3
 
 static const struct store_table tables[] = {
 	{"tenants", COLS("id", "slug", "name", "template", "status", "settings", "audit_seq",
@@ -22,7 +24,8 @@ static const struct store_table tables[] = {
 		       "system_role_id", "department", "locale", "timezone", "description",
 		       "external_id", "custom_attributes", "required_actions", "locked",
 		       "idle_logout_minutes", "summary_mail_time", "security_profile", "created_at",
-		       "updated_at", "last_login_at", "last_activity_at", "deleted_at", "version")},
+		       "updated_at", "last_login_at", "last_activity_at", "deleted_at", "version",
+		       "status_reason", "suspended_until")},
 	{"user_roles", COLS("tenant_id", "user_id", "role_id")},
 	{"groups", COLS("tenant_id", "id", "name", "name_key", "description", "created_at",
 			"updated_at", "version")},
@@ -37,6 +40,13 @@ static const struct store_table tables[] = {
 		      "lease_until", "attempts", "progress", "last_error", "created_at",
 		      "updated_at")},
 	{"timers", COLS2("name", "next_run")},
+	{"webhooks", COLS3("tenant_id", "id", "url", "events", "description", "secret_enc",
+			   "active", "created_at", "updated_at", "version")},
+	{"webhook_deliveries", COLS3("tenant_id", "webhook_id", "id", "job_id", "event_id",
+				     "event_type", "attempt", "status_code", "duration_ms", "error",
+				     "at")},
+	{"email_templates", COLS3("tenant_id", "name", "subject", "text_body", "html_body",
+				  "updated_at")},
 };
 
 const struct store_table *store_tables(int *n)

@@ -46,6 +46,10 @@ KNOWN_ROUTES = [
     ("GET", "/api/v1/tenants/{tenant}/tokens/{id}"), ("DELETE", "/api/v1/tenants/{tenant}/tokens/{id}"),
     ("GET", "/api/v1/tenants/{tenant}/audit"),
     ("POST", "/api/v1/jobs"), ("GET", "/api/v1/jobs/{id}"),
+    ("POST", "/api/v1/tenants/{tenant}/users/{id}/suspend"),
+    ("POST", "/api/v1/tenants/{tenant}/users/{id}/resume"),
+    ("POST", "/api/v1/tenants/{tenant}/users/{id}/deactivate"),
+    ("POST", "/api/v1/tenants/{tenant}/users/{id}/reactivate"),
 ]
 
 
@@ -233,6 +237,10 @@ class Fixture:
             ("POST", "/api/v1/tenants/*/tokens"): {"name": "t-" + u, "user_id": self.user["id"],
                                                    "expires_in_days": 1},
             ("POST", "/api/v1/jobs"): {"kind": "purge_expired_tokens", "payload": {"chunk": 100}},
+            ("POST", "/api/v1/tenants/*/users/*/suspend"): {"reason": "r " + u},
+            ("POST", "/api/v1/tenants/*/users/*/resume"): {},
+            ("POST", "/api/v1/tenants/*/users/*/deactivate"): {"reason": "r " + u},
+            ("POST", "/api/v1/tenants/*/users/*/reactivate"): {},
         }.get(key)
 
 

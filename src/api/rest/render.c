@@ -78,6 +78,8 @@ json_t *render_user(const struct user *u)
 	json_object_set_new(v, "last_login_at", js_time(u->last_login_at));
 	json_object_set_new(v, "last_activity_at", js_time(u->last_activity_at));
 	json_object_set_new(v, "version", json_integer(u->version));
+	json_object_set_new(v, "status_reason", js_str(u->status_reason));
+	json_object_set_new(v, "suspended_until", js_time(u->suspended_until));
 	return v;
 }
 

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "util/timeutil.h"
+
 static const char *const user_writable[] = {
 	"username",         "email",           "first_name",        "last_name",
 	"type",             "system_role",     "roles",             "department",
@@ -171,6 +173,70 @@ static void del(struct http_req *req, struct http_resp *resp, void *app)
 	rest_delete(req, resp, app, users_delete);
 }
 
+/* POST …/users/{id}/{suspend,resume,deactivate,reactivate}: the lifecycle's sub-resources. */
+static void transition(struct http_req *req, struct http_resp *resp, void *app,
+		       enum user_transition what)
+{
+	static const char *const allowed[] = {"reason", "until", NULL};
+	struct core *c = app;
+	struct actor who;
+	struct user_transition_req q = {.what = what};
+	struct opt_str reason = {0}, until = {0};
+	struct user u;
+	struct rs_err err = {0};
+
+	if (!rest_actor_or_reply(req, resp, c, &who))
+		return;
+	if (req->body && req->body_len) {
+		struct jin j;
+
+		if (!jin_parse_or_reply(&j, req, resp))
+			return;
+		jin_only(&j, allowed);
+		jin_str(&j, "reason", &reason);
+		jin_str(&j, "until", &until);
+		jin_release(&j);
+		if (!jin_ok_or_reply(&j, req, resp))
+			return;
+	}
+	q.reason = reason.v;
+	if (until.v) {
+		if (!time_parse(until.v, &q.until)) {
+			rest_fail_status(req, resp, RS_E_INVALID, "request.invalid_field", "until",
+					 "'until' must be an RFC 3339 time");
+			return;
+		}
+		q.has_until = true;
+	}
+	q.if_match = rest_if_match(req);
+	if (users_transition(c, &who, http_param(req, "tenant"), http_param(req, "id"), &q,
+			     req->arena, &u, &err) != RS_OK) {
+		rest_fail(req, resp, &err);
+		return;
+	}
+	reply_user(req, resp, 200, &u);
+}
+
+static void suspend(struct http_req *req, struct http_resp *resp, void *app)
+{
+	transition(req, resp, app, USER_SUSPEND);
+}
+
+static void resume(struct http_req *req, struct http_resp *resp, void *app)
+{
+	transition(req, resp, app, USER_RESUME);
+}
+
+static void deactivate(struct http_req *req, struct http_resp *resp, void *app)
+{
+	transition(req, resp, app, USER_DEACTIVATE);
+}
+
+static void reactivate(struct http_req *req, struct http_resp *resp, void *app)
+{
+	transition(req, resp, app, USER_REACTIVATE);
+}
+
 enum rs_status rest_users_register(struct http_router *r, struct core *c, struct rs_err *err)
 {
 	static const struct rest_route routes[] = {
@@ -180,6 +246,10 @@ enum rs_status rest_users_register(struct http_router *r, struct core *c, struct
 		{"PATCH", "/api/v1/tenants/{tenant}/users/{id}", patch},
 		{"DELETE", "/api/v1/tenants/{tenant}/users/{id}", del},
 		{"PUT", "/api/v1/tenants/{tenant}/users/{id}/roles", put_roles},
+		{"POST", "/api/v1/tenants/{tenant}/users/{id}/suspend", suspend},
+		{"POST", "/api/v1/tenants/{tenant}/users/{id}/resume", resume},
+		{"POST", "/api/v1/tenants/{tenant}/users/{id}/deactivate", deactivate},
+		{"POST", "/api/v1/tenants/{tenant}/users/{id}/reactivate", reactivate},
 	};
 
 	return REST_ROUTES_ADD(r, c, routes, err);

@@ -10,7 +10,8 @@
 	"tenant_id, id, username, email, first_name, last_name, type, status, system_role_id, " \
 	"department, locale, timezone, description, external_id, custom_attributes, "           \
 	"required_actions, locked, idle_logout_minutes, summary_mail_time, security_profile, "  \
-	"created_at, updated_at, last_login_at, last_activity_at, version"
+	"created_at, updated_at, last_login_at, last_activity_at, version, status_reason, "     \
+	"suspended_until"
 #define GROUP_COLS                                                                              \
 	"g.tenant_id, g.id, g.name, g.description, g.created_at, g.updated_at, g.version, "     \
 	"(SELECT count(*) FROM group_members m WHERE m.tenant_id = g.tenant_id AND "             \
@@ -96,6 +97,9 @@ static const char *const sqlite_sql[Q__COUNT] = {
 			  "g.tenant_id = m.tenant_id AND g.id = m.group_id WHERE m.tenant_id = ?1 "
 			  "AND m.user_id = ?2 ORDER BY g.name_key",
 	[Q_USER_GROUPS_CLEAR] = "DELETE FROM group_members WHERE tenant_id = ?1 AND user_id = ?2",
+	[Q_USER_SET_STATUS] = "UPDATE users SET status = ?3, status_reason = ?4, suspended_until = ?5, "
+			      "updated_at = ?6, version = version + 1 WHERE tenant_id = ?1 AND "
+			      "id = ?2 AND version = ?7 AND status <> 'deleted'",
 	[Q_USER_BY_USERNAME] = "SELECT " USER_COLS " FROM users WHERE tenant_id = ?1 AND "
 			       "username_key = ?2 AND status <> 'deleted'",
 

@@ -1,0 +1,3 @@
+-- Lifecycle: why a user is suspended or deactivated, and until when a suspension runs.
+ALTER TABLE users ADD COLUMN status_reason TEXT;
+ALTER TABLE users ADD COLUMN suspended_until INTEGER;
