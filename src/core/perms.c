@@ -23,6 +23,7 @@ static const char *const perm_names[PERM__COUNT] = {
 	[PERM_REPORTS_READ] = "reports.read",
 	[PERM_SSO_MANAGE] = "sso.manage",
 	[PERM_SCIM_PROVISION] = "scim.provision",
+	[PERM_WEBHOOKS_MANAGE] = "webhooks.manage",
 };
 
 const char *perm_name(enum perm p)

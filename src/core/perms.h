@@ -26,6 +26,7 @@ enum perm {
 	PERM_REPORTS_READ,
 	PERM_SSO_MANAGE,
 	PERM_SCIM_PROVISION,
+	PERM_WEBHOOKS_MANAGE, /* webhook subscriptions and their delivery log */
 	PERM__COUNT
 };
 

@@ -22,6 +22,12 @@
 #define JOB_COLS                                                                                \
 	"id, tenant_id, kind, payload, status, run_at, lease_owner, lease_until, attempts, "    \
 	"progress, last_error, created_at, updated_at"
+#define WEBHOOK_COLS                                                                            \
+	"tenant_id, id, url, events, description, secret_enc, active, created_at, updated_at, "  \
+	"version"
+#define DELIVERY_COLS                                                                           \
+	"tenant_id, webhook_id, id, job_id, event_id, event_type, attempt, status_code, "       \
+	"duration_ms, error, at"
 #define AUDIT_COLS                                                                              \
 	"tenant_id, seq, id, at, actor_type, actor_id, actor_name, action, target_type, "       \
 	"target_id, changes, request_id, source_ip, prev_hash, hash"
@@ -163,6 +169,53 @@ static const char *const sqlite_sql[Q__COUNT] = {
 	[Q_TOKEN_EXPIRED] = "SELECT id FROM api_tokens WHERE tenant_id = ?1 AND expires_at IS NOT "
 			    "NULL AND expires_at <= ?2 ORDER BY expires_at LIMIT ?3",
 	[Q_TOKEN_DELETE] = "DELETE FROM api_tokens WHERE tenant_id = ?1 AND id = ?2",
+	[Q_OUTBOX_LIST] =
+		"SELECT " JOB_COLS " FROM jobs WHERE tenant_id = ?1 AND kind IN ('email', "
+		"'webhook') AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR kind = ?3) AND "
+		"(?4 IS NULL OR id < ?4) ORDER BY id DESC LIMIT ?5",
+	[Q_OUTBOX_GET] =
+		"SELECT " JOB_COLS " FROM jobs WHERE tenant_id = ?1 AND id = ?2 AND kind IN "
+		"('email', 'webhook')",
+	[Q_OUTBOX_RETRY] =
+		"UPDATE jobs SET status = 'queued', attempts = 0, run_at = ?3, lease_owner = "
+		"NULL, lease_until = NULL, updated_at = ?3 WHERE tenant_id = ?1 AND id = ?2 AND "
+		"kind IN ('email', 'webhook') AND status IN ('failed', 'queued')",
+	[Q_WEBHOOK_INSERT] =
+		"INSERT INTO webhooks (tenant_id, id, url, events, description, secret_enc, "
+		"active, created_at, updated_at, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, "
+		"?7, ?7, 1)",
+	[Q_WEBHOOK_GET] =
+		"SELECT " WEBHOOK_COLS " FROM webhooks WHERE tenant_id = ?1 AND id = ?2",
+	[Q_WEBHOOK_LIST] =
+		"SELECT " WEBHOOK_COLS " FROM webhooks WHERE tenant_id = ?1 AND (?2 IS NULL OR "
+		"id > ?2) ORDER BY id LIMIT ?3",
+	[Q_WEBHOOK_ACTIVE] =
+		"SELECT " WEBHOOK_COLS " FROM webhooks WHERE tenant_id = ?1 AND active = 1 "
+		"ORDER BY id",
+	[Q_WEBHOOK_UPDATE] =
+		"UPDATE webhooks SET url = ?3, events = ?4, description = ?5, active = ?6, "
+		"updated_at = ?7, version = version + 1 WHERE tenant_id = ?1 AND id = ?2",
+	[Q_WEBHOOK_DELETE] =
+		"DELETE FROM webhooks WHERE tenant_id = ?1 AND id = ?2",
+	[Q_WEBHOOK_DELIVERIES_CLEAR] =
+		"DELETE FROM webhook_deliveries WHERE tenant_id = ?1 AND webhook_id = ?2",
+	[Q_DELIVERY_INSERT] =
+		"INSERT INTO webhook_deliveries (tenant_id, webhook_id, id, job_id, event_id, "
+		"event_type, attempt, status_code, duration_ms, error, at) VALUES (?1, ?2, ?3, "
+		"?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[Q_DELIVERY_LIST] =
+		"SELECT " DELIVERY_COLS " FROM webhook_deliveries WHERE tenant_id = ?1 AND "
+		"webhook_id = ?2 AND (?3 IS NULL OR id < ?3) ORDER BY id DESC LIMIT ?4",
+	[Q_EMAIL_TEMPLATE_GET] =
+		"SELECT subject, text_body, html_body, updated_at FROM email_templates WHERE "
+		"tenant_id = ?1 AND name = ?2",
+	[Q_EMAIL_TEMPLATE_PUT] =
+		"INSERT INTO email_templates (tenant_id, name, subject, text_body, html_body, "
+		"updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (tenant_id, name) DO "
+		"UPDATE SET subject = excluded.subject, text_body = excluded.text_body, "
+		"html_body = excluded.html_body, updated_at = excluded.updated_at",
+	[Q_EMAIL_TEMPLATE_DELETE] =
+		"DELETE FROM email_templates WHERE tenant_id = ?1 AND name = ?2",
 };
 
 const char *sqlite_query_sql(enum store_q q)
