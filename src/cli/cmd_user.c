@@ -94,6 +94,19 @@ static const struct args_opt user_delete_opts[] = {
     {NULL, 0, 0, NULL, NULL},
 };
 
+static const struct args_opt user_suspend_opts[] = {
+    {"reason", 0, ARGS_VALUE, "TEXT", "why (required)"},
+    {"until", 0, ARGS_VALUE, "TIME", "RFC 3339 time at which the suspension ends by itself"},
+    CLI_OPT_IF_MATCH,
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static const struct args_opt user_deactivate_opts[] = {
+    {"reason", 0, ARGS_VALUE, "TEXT", "why (required)"},
+    CLI_OPT_IF_MATCH,
+    {NULL, 0, 0, NULL, NULL},
+};
+
 static const struct args_opt user_roles_opts[] = {
     {"system-role", 0, ARGS_VALUE, "ROLE", "system role (id or name)"},
     {"role", 0, ARGS_VALUE | ARGS_MULTI, "ROLE", "tenant role (id or name); replaces all"},
@@ -272,6 +285,52 @@ out:
 	return st;
 }
 
+/* POST …/users/ID/<action> with the optional reason and until: a lifecycle transition. */
+static enum cli_status user_transition(struct cli_ctx *ctx, const char *action,
+				       struct cli_err *err)
+{
+	enum cli_status st;
+	json_t *body = json_object();
+	struct buf path;
+
+	buf_init(&path, CLI_URL_MAX);
+	if (body == NULL) {
+		st = cli_fail(err, CLI_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	st = patch_set_string(body, "reason", args_get(ctx->args, "reason"), err);
+	if (st == CLI_OK)
+		st = patch_set_string(body, "until", args_get(ctx->args, "until"), err);
+	if (st == CLI_OK)
+		st = request_tenant_path(ctx, &path, err, "users", ctx->args->pos[0], action, NULL);
+	if (st == CLI_OK)
+		st = request_show_call(ctx, "POST", buf_cstr(&path), body, err);
+out:
+	json_decref(body);
+	buf_release(&path);
+	return st;
+}
+
+static enum cli_status user_suspend(struct cli_ctx *ctx, struct cli_err *err)
+{
+	return user_transition(ctx, "suspend", err);
+}
+
+static enum cli_status user_resume(struct cli_ctx *ctx, struct cli_err *err)
+{
+	return user_transition(ctx, "resume", err);
+}
+
+static enum cli_status user_deactivate(struct cli_ctx *ctx, struct cli_err *err)
+{
+	return user_transition(ctx, "deactivate", err);
+}
+
+static enum cli_status user_reactivate(struct cli_ctx *ctx, struct cli_err *err)
+{
+	return user_transition(ctx, "reactivate", err);
+}
+
 static const struct cli_cmd user_cmds[] = {
     {"list", "[filters] [--limit N] [--all]", "List the users of the tenant.", user_list_opts, 0, 0,
      CLI_CMD_TENANT, user_list},
@@ -286,6 +345,15 @@ static const struct cli_cmd user_cmds[] = {
     {"roles", "ID [--system-role ROLE] [--role ROLE]... [--no-roles]",
      "Assign a user's system role and tenant roles.", user_roles_opts, 1, 1, CLI_CMD_TENANT,
      user_roles},
+    {"suspend", "ID --reason TEXT [--until TIME]",
+     "Suspend a user (its tokens are refused until it is resumed).", user_suspend_opts, 1, 1,
+     CLI_CMD_TENANT, user_suspend},
+    {"resume", "ID", "End a user's suspension.", user_delete_opts, 1, 1, CLI_CMD_TENANT,
+     user_resume},
+    {"deactivate", "ID --reason TEXT", "Deactivate a user (its tokens are revoked for good).",
+     user_deactivate_opts, 1, 1, CLI_CMD_TENANT, user_deactivate},
+    {"reactivate", "ID", "Reactivate a deactivated user.", user_delete_opts, 1, 1,
+     CLI_CMD_TENANT, user_reactivate},
 };
 
 const struct cli_resource cmd_user_resource = {

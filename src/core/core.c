@@ -29,6 +29,17 @@ enum rs_status core_new(const struct core_config *cfg, struct core **out, struct
 	memcpy(c->key, cfg->key, CORE_KEY_LEN);
 	c->now_ms = cfg->now_ms ? cfg->now_ms : wall_clock;
 	c->clock_ctx = cfg->clock_ctx;
+	if (cfg->public_url) {
+		/* Links are built as public_url + "/path": no trailing slash. */
+		size_t n = strlen(cfg->public_url);
+
+		while (n > 0 && cfg->public_url[n - 1] == '/')
+			n--;
+		if (n < sizeof(c->public_url)) {
+			memcpy(c->public_url, cfg->public_url, n);
+			c->public_url[n] = '\0';
+		}
+	}
 	atomic_init(&c->auth_epoch, 1);
 	atomic_init(&c->store_errors, 0);
 	atomic_init(&c->ready_checked_ms, 0);

@@ -10,6 +10,7 @@
 #define ROSTER_CORE_CORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/perms.h"
@@ -27,6 +28,7 @@ struct core_config {
 	unsigned char key[CORE_KEY_LEN];     /* server secret for keyed token hashes */
 	int64_t (*now_ms)(void *clock_ctx);  /* NULL = wall clock; tests pin it */
 	void *clock_ctx;
+	const char *public_url; /* base of the links in e-mails ("https://roster.example"); copied */
 };
 
 enum rs_status core_new(const struct core_config *cfg, struct core **out, struct rs_err *err);
@@ -436,6 +438,143 @@ enum rs_status jobs_enqueue(struct core *c, const struct actor *who, const char 
 			    const char *payload, struct arena *a, struct job *out, struct rs_err *err);
 enum rs_status jobs_get(struct core *c, const struct actor *who, const char *id, struct arena *a,
 			struct job *out, struct rs_err *err);
+
+/* Job kinds run outside the core: adapters (src/delivery/) register a handler for a kind
+ * before jobs_start(). run is called on the runner thread with the claimed job; it returns
+ * RS_OK when the work is done, RS_E_INVALID or RS_E_NOT_FOUND when retrying can't help (the job
+ * fails at once), any other status to be retried after a backoff (first_backoff_ms, doubled per
+ * attempt) until max_attempts, after which the job is "failed" (the dead letter, visible and
+ * retryable through the outbox API). err_msg (cap bytes) gets a message for last_error: never
+ * a secret. */
+typedef enum rs_status (*job_run_fn)(const struct job *job, void *ctx, char *err_msg,
+				     size_t cap);
+struct job_kind_opts {
+	int max_attempts;         /* 0 = 5 */
+	int64_t first_backoff_ms; /* 0 = 2000 */
+	int64_t timeout_ms;       /* the longest one run may take: the lease covers it; 0 = none */
+};
+#define JOB_KIND_NAME_MAX 32
+/* Registers (or replaces) the handler of kind; opts NULL = defaults. Not thread-safe: call
+ * before jobs_start(). RS_E_LIMIT when the table is full, RS_E_INVALID for a bad name. */
+enum rs_status jobs_register(struct core *c, const char *kind, job_run_fn run, void *ctx,
+			     const struct job_kind_opts *opts, struct rs_err *err);
+
+/* ---- Outbox: what must leave roster (e-mail, webhooks) ------------------------------------ */
+
+/* The outbox of a tenant: its jobs of kinds "email" and "webhook", newest first. Reading needs
+ * tenant.settings; so does retrying a dead letter. */
+struct outbox_query {
+	const char *status; /* queued|running|done|failed, NULL = all */
+	const char *kind;   /* email|webhook, NULL = both */
+	struct page page;
+};
+struct job_list {
+	struct job *items;
+	int n;
+	const char *next_cursor;
+};
+enum rs_status outbox_list(struct core *c, const struct actor *who, const char *tenant,
+			   const struct outbox_query *q, struct arena *a, struct job_list *out,
+			   struct rs_err *err);
+enum rs_status outbox_get(struct core *c, const struct actor *who, const char *tenant,
+			  const char *id, struct arena *a, struct job *out, struct rs_err *err);
+/* Queues a failed (or waiting) message again, due now, with a fresh set of attempts; a message
+ * in flight or delivered is RS_E_CONFLICT ("outbox.not_retryable"). Audited (outbox.retry). */
+enum rs_status outbox_retry(struct core *c, const struct actor *who, const char *tenant,
+			    const char *id, struct arena *a, struct job *out, struct rs_err *err);
+
+/* E-mail templates: built-in ones (invitation, invitation_resent, suspension, resumption,
+ * deactivation, reactivation, deletion, role_change), each overridable per tenant. {{name}}
+ * inserts a variable (HTML-escaped in the HTML part); a template may use only the variables
+ * its name allows, listed in vars. */
+#define EMAIL_TEMPLATE_VARS_MAX 16
+struct email_template {
+	const char *name, *subject, *text, *html;
+	bool overridden;    /* the tenant's own, not the built-in */
+	int64_t updated_at; /* of the override; 0 for the built-in */
+	const char *vars[EMAIL_TEMPLATE_VARS_MAX];
+	int nvars;
+};
+struct email_template_req {
+	const char *subject, *text, *html; /* all three required */
+};
+enum rs_status email_templates_get(struct core *c, const struct actor *who, const char *tenant,
+				   const char *name, struct arena *a, struct email_template *out,
+				   struct rs_err *err);
+/* Validates (RS_E_INVALID "template.unknown_variable" / "template.syntax", field = the part)
+ * and stores the tenant's override. Audited (email_template.update). */
+enum rs_status email_templates_put(struct core *c, const struct actor *who, const char *tenant,
+				   const char *name, const struct email_template_req *req,
+				   struct arena *a, struct email_template *out,
+				   struct rs_err *err);
+/* Drops the override (the built-in applies again); no override is not an error. */
+enum rs_status email_templates_delete(struct core *c, const struct actor *who,
+				      const char *tenant, const char *name, struct rs_err *err);
+/* Sends the template, with sample values, to one address through the outbox (an operator's
+ * check of the relay and of an override). *out is the queued job. */
+enum rs_status email_templates_test(struct core *c, const struct actor *who, const char *tenant,
+				    const char *name, const char *to, struct arena *a,
+				    struct job *out, struct rs_err *err);
+
+/* Webhook subscriptions (webhooks.manage). events: patterns, each an event type
+ * ("user.suspended"), a prefix ("user.*") or "*". The signing secret is shown once, at
+ * creation; roster keeps it encrypted under a key derived from the server key. */
+#define WEBHOOK_EVENTS_MAX 32
+struct webhook {
+	const char *id, *tenant_id, *url, *description;
+	const char *events[WEBHOOK_EVENTS_MAX];
+	int nevents;
+	bool active;
+	int64_t created_at, updated_at, version;
+};
+struct webhook_fields {
+	struct opt_str url, description;
+	bool events_set;
+	const char *const *events;
+	int nevents;
+	bool active_set, active;
+};
+struct webhook_list {
+	struct webhook *items;
+	int n;
+	const char *next_cursor;
+};
+struct webhook_delivery {
+	const char *id, *webhook_id, *job_id, *event_id, *event_type, *error;
+	int64_t attempt, status_code /* 0 = no answer */, duration_ms, at;
+};
+struct webhook_delivery_list {
+	struct webhook_delivery *items;
+	int n;
+	const char *next_cursor;
+};
+/* *secret (arena) is the signing secret: the only time it is shown. */
+enum rs_status webhooks_create(struct core *c, const struct actor *who, const char *tenant,
+			       const struct webhook_fields *f, struct arena *a, struct webhook *out,
+			       const char **secret, struct rs_err *err);
+enum rs_status webhooks_list(struct core *c, const struct actor *who, const char *tenant,
+			     const struct page *pg, struct arena *a, struct webhook_list *out,
+			     struct rs_err *err);
+enum rs_status webhooks_get(struct core *c, const struct actor *who, const char *tenant,
+			    const char *id, struct arena *a, struct webhook *out, struct rs_err *err);
+enum rs_status webhooks_update(struct core *c, const struct actor *who, const char *tenant,
+			       const char *id, const struct webhook_fields *f, struct arena *a,
+			       struct webhook *out, struct rs_err *err);
+enum rs_status webhooks_delete(struct core *c, const struct actor *who, const char *tenant,
+			       const char *id, int64_t if_match, struct rs_err *err);
+enum rs_status webhooks_deliveries(struct core *c, const struct actor *who, const char *tenant,
+				   const char *id, const struct page *pg, struct arena *a,
+				   struct webhook_delivery_list *out, struct rs_err *err);
+
+/* For the delivery adapter (no actor: the job runner is roster itself). The subscription's
+ * current URL and its decrypted secret (arena; wipe it after use). RS_E_NOT_FOUND when the
+ * subscription was deleted or deactivated since the event: the message is dropped. */
+enum rs_status webhooks_target(struct core *c, const char *tenant_id, const char *webhook_id,
+			       struct arena *a, const char **url, char **secret,
+			       struct rs_err *err);
+/* Appends one attempt to the subscription's delivery log. */
+enum rs_status webhooks_log_delivery(struct core *c, const char *tenant_id,
+				     const struct webhook_delivery *d, struct rs_err *err);
 
 /* ---- Bootstrap ------------------------------------------------------------------------------ */
 

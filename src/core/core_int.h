@@ -14,6 +14,9 @@
 
 struct auth_cache;
 
+#define JOB_KINDS_MAX 8
+#define CORE_PUBLIC_URL_MAX 512
+
 struct core {
 	struct store *store;
 	unsigned char key[CORE_KEY_LEN];
@@ -28,6 +31,16 @@ struct core {
 	struct jobs_runner *jobs; /* NULL unless jobs_start() ran */
 	atomic_int_fast64_t ready_checked_ms; /* last readiness probe */
 	atomic_bool ready;
+	/* Job kinds registered by adapters (jobs_register), before the runner starts; read-only
+	 * afterwards, so the runner reads them without a lock. */
+	struct job_kind {
+		char name[JOB_KIND_NAME_MAX];
+		job_run_fn run;
+		void *ctx;
+		struct job_kind_opts opts;
+	} kinds[JOB_KINDS_MAX];
+	int nkinds;
+	char public_url[CORE_PUBLIC_URL_MAX];
 };
 
 /* Runs a named query with an inline argument list:
@@ -148,6 +161,55 @@ enum rs_status token_insert(struct store_tx *tx, struct core *c, const char *ten
  * suspension that scheduled it (same version), else does nothing. */
 enum rs_status users_resume_due(struct core *c, const char *tenant_id, const char *user_id,
 				int64_t version, struct rs_err *err);
+
+/* The outbox (core/outbox.c). Both run inside the caller's write transaction, so the message
+ * leaves roster if and only if the change that caused it commits (DESIGN rule 4).
+ *
+ * outbox_email renders template_name (the tenant's override, else the built-in) with vars_json
+ * (a JSON object of strings; tenant_name and public_url are filled in when absent) and queues
+ * a job of kind "email" holding the final message: to, subject, text, html. A later template
+ * edit never changes a queued message. RS_E_INVALID for an unknown template, a bad address or
+ * vars that are not an object of strings.
+ *
+ * outbox_event assigns the event an id (UUIDv7) and queues one job of kind "webhook" per
+ * active subscription of the tenant whose patterns match event_type. data_json: a JSON object
+ * (NULL = {}). No subscription matching is not an error: nothing is queued. */
+enum rs_status outbox_email(struct store_tx *tx, struct core *c, const char *tenant_id,
+			    const char *template_name, const char *to, const char *vars_json,
+			    struct rs_err *err);
+enum rs_status outbox_event(struct store_tx *tx, struct core *c, const char *tenant_id,
+			    const char *event_type, const char *data_json, struct rs_err *err);
+/* The base of links in e-mails, without a trailing slash ("" when not configured). */
+const char *core_public_url(const struct core *c);
+
+/* E-mail rendering (core/email_templates.c), for outbox_email and the tests. Loads the
+ * effective template of tenant_id (override or built-in). */
+enum rs_status email_template_load(struct store_tx *tx, const char *tenant_id, const char *name,
+				   struct arena *a, struct email_template *out,
+				   struct rs_err *err);
+/* Renders one part: {{var}} replaced by its value in vars (a jansson object, borrowed; a
+ * missing variable renders empty), HTML-escaped when html, CR/LF dropped when header. NULL
+ * only when out of memory. */
+struct json_t;
+char *email_render(struct arena *a, const char *tmpl, const struct json_t *vars, bool html,
+		   bool header);
+/* Checks that tmpl uses only allowed variables, with well-formed {{…}}. */
+enum rs_status email_template_check(const struct email_template *t, const char *field,
+				    const char *tmpl, struct rs_err *err);
+/* True when pattern ("*", "user.*", "user.created") matches event_type. */
+bool webhook_pattern_match(const char *pattern, const char *event_type);
+/* Encrypts / decrypts a webhook secret, bound to its tenant and id. */
+enum rs_status webhook_secret_seal(const struct core *c, const char *tenant_id, const char *id,
+				   const char *secret, struct arena *a, char **out,
+				   struct rs_err *err);
+enum rs_status webhook_secret_open(const struct core *c, const char *tenant_id, const char *id,
+				   const char *sealed, struct arena *a, char **out,
+				   struct rs_err *err);
+
+/* Claims and runs at most one due job on the calling thread, as node node_id (*ran tells
+ * whether there was one). The runner thread does the same in a loop; tests call it with a
+ * pinned clock to step through retries. */
+enum rs_status jobs_run_next(struct core *c, const char *node_id, bool *ran, struct rs_err *err);
 
 void auth_cache_free(struct auth_cache *ac);
 struct auth_cache *auth_cache_new(void);

@@ -3,6 +3,7 @@
 allowed and refused by state and by rank, what each does to the user's tokens, and the audit."""
 
 import datetime
+import json
 import os
 import sys
 import time
@@ -149,6 +150,26 @@ class LifecycleTest(unittest.TestCase):
         r = foreign.post(self.path(v, "suspend"), json={"reason": "r"})
         h.assert_problem(r, 404, "tenant.not_found")
         self.assertEqual(h.expect(self.admin.get(self.path(v)), 200).json["status"], "active")
+
+    def test_cli(self):
+        u, uc = self.user_with_token()
+        base = ["--server", S.base_url, "--token", S.root_token, "--tenant", self.t["slug"], "--json"]
+        rc, out, err = h.run_roster("user", "suspend", u["id"], "--reason", "cli", *base)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["status"], "suspended")
+        rc, out, err = h.run_roster("user", "suspend", u["id"], "--reason", "again", *base)
+        self.assertEqual(rc, 7, err)  # 409
+        self.assertIn("user.invalid_transition", out + err)
+        rc, out, err = h.run_roster("user", "resume", u["id"], *base)
+        self.assertEqual(rc, 0, err)
+        rc, out, err = h.run_roster("user", "deactivate", u["id"], *base)
+        self.assertEqual(rc, 8, err)  # 400: reason required
+        rc, out, err = h.run_roster("user", "deactivate", u["id"], "--reason", "gone", *base)
+        self.assertEqual(rc, 0, err)
+        h.assert_problem(uc.get(h.API + "/me"), 401, "auth.invalid_token")
+        rc, out, err = h.run_roster("user", "reactivate", u["id"], *base)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["status"], "active")
 
     def test_timed_suspension_ends_by_itself(self):
         u, uc = self.user_with_token()
