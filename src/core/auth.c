@@ -144,8 +144,14 @@ static enum rs_status touch_tx(struct store_tx *tx, void *arg, struct rs_err *er
 {
 	struct cache_entry *e = arg;
 
-	return Q_EXEC(tx, Q_TOKEN_TOUCH, NULL, err, SV_S(e->actor.tenant_id),
-		      SV_S(e->actor.token_id), SV_I(e->filled_ms));
+	enum rs_status st = Q_EXEC(tx, Q_TOKEN_TOUCH, NULL, err, SV_S(e->actor.tenant_id),
+				   SV_S(e->actor.token_id), SV_I(e->filled_ms));
+
+	/* API use is activity too: the unused-seat report must not flag an integration. */
+	if (st == RS_OK)
+		st = Q_EXEC(tx, Q_USER_TOUCH, NULL, err, SV_S(e->actor.tenant_id),
+			    SV_S(e->actor.user_id), SV_I(e->filled_ms));
+	return st;
 }
 
 enum rs_status auth_bearer(struct core *c, const char *token, struct actor *out,

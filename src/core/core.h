@@ -90,9 +90,19 @@ struct role_ref {
 
 /* ---- Tenants ------------------------------------------------------------------------------ */
 
+/* User types (seed 001), in this order wherever they are listed. */
+#define USER_TYPES 4
+extern const char *const user_type_names[USER_TYPES]; /* standard, api, taxii, read_only */
+
+struct seat_limit {
+	bool set;    /* false: no limit */
+	int64_t max; /* seats of this type the tenant may fill */
+};
+
 struct tenant {
 	const char *id, *slug, *name, *template_name, *status;
 	int64_t created_at, updated_at, version;
+	struct seat_limit seat_limits[USER_TYPES]; /* filled by the tenants_* calls only */
 };
 
 struct tenant_create_req {
@@ -101,6 +111,12 @@ struct tenant_create_req {
 
 struct tenant_patch {
 	struct opt_str name;
+	/* Seat limits per user type (platform.tenants only): set=false leaves a type alone, a
+	 * null (clear) removes its limit. */
+	struct {
+		bool set, clear;
+		int64_t max;
+	} seat_limits[USER_TYPES];
 	int64_t if_match; /* 0 = unconditional */
 };
 
@@ -259,6 +275,27 @@ enum rs_status users_update(struct core *c, const struct actor *who, const char 
 			    struct arena *a, struct user *out, struct rs_err *err);
 enum rs_status users_delete(struct core *c, const struct actor *who, const char *tenant,
 			    const char *id, int64_t if_match, struct rs_err *err);
+
+/* ---- Seats ---------------------------------------------------------------------------------------- */
+
+struct seat_use {
+	const char *type;
+	int64_t used; /* users of this type that are active, invited or suspended */
+	struct seat_limit limit;
+};
+
+struct seats_report {
+	struct seat_use types[USER_TYPES];
+	int64_t inactive_days;
+	struct user *unused; /* active seat holders with no login nor API use in inactive_days */
+	int nunused;
+	const char *next_cursor;
+};
+
+/* Seat use per type and the unused-seat report (reports.read). inactive_days 1-3650. */
+enum rs_status seats_report(struct core *c, const struct actor *who, const char *tenant,
+			    int64_t inactive_days, const struct page *pg, struct arena *a,
+			    struct seats_report *out, struct rs_err *err);
 
 /* ---- Lifecycle (docs/lifecycle.md) ------------------------------------------------------------- */
 

@@ -98,6 +98,12 @@ enum rs_status group_find(struct store_tx *tx, const char *tenant_id, const char
 enum rs_status user_load(struct store_tx *tx, const char *tenant_id, const char *id,
 			 struct arena *a, struct user *out, uint64_t *perms, struct rs_err *err);
 
+/* Reads up to limit user rows (UC_* layout) into items, completed with roles and groups;
+ * *more tells whether a further row was there. */
+enum rs_status user_rows_fill(struct store_tx *tx, struct store_rows *r, struct arena *a,
+			      struct user *items, int limit, int *n, bool *more,
+			      struct rs_err *err);
+
 /* Audit: builds the changes document and appends an event to the tenant's chain, inside the
  * caller's write transaction. changes is JSON object text or NULL for "{}". */
 struct changes;
@@ -157,6 +163,14 @@ enum rs_status token_insert(struct store_tx *tx, struct core *c, const char *ten
 			    const char *user_id, const char *name, const char *role_id,
 			    const char *created_by, int64_t expires_at, struct rs_err *err);
 
+/* Refuses (RS_E_CONFLICT "seats.exhausted", with the figures) when the tenant has no free
+ * seat of type; call inside the write, after the tenant's write lock. */
+enum rs_status seats_check(struct store_tx *tx, const char *tenant_id, const char *type,
+			   struct rs_err *err);
+/* Fills t->seat_limits. */
+enum rs_status seats_load_limits(struct store_tx *tx, struct tenant *t, struct rs_err *err);
+int user_type_index(const char *type);
+
 /* The due end of a suspension (job "resume_user"): resumes the user if it is still in the
  * suspension that scheduled it (same version), else does nothing. */
 enum rs_status users_resume_due(struct core *c, const char *tenant_id, const char *user_id,
@@ -179,6 +193,14 @@ enum rs_status outbox_email(struct store_tx *tx, struct core *c, const char *ten
 			    struct rs_err *err);
 enum rs_status outbox_event(struct store_tx *tx, struct core *c, const char *tenant_id,
 			    const char *event_type, const char *data_json, struct rs_err *err);
+/* outbox_email that also tells the queued job's id. */
+enum rs_status outbox_email_id(struct store_tx *tx, struct core *c, const char *tenant_id,
+			       const char *template_name, const char *to, const char *vars_json,
+			       char job_id[UUID_STR_LEN], struct rs_err *err);
+/* Loads one outbox job of tenant_id (RS_E_NOT_FOUND "outbox.not_found" otherwise). */
+enum rs_status outbox_job_load(struct store_tx *tx, const char *tenant_id, const char *id,
+			       struct arena *a, struct job *out, struct rs_err *err);
+void row_job(struct store_rows *rows, struct arena *a, struct job *j);
 /* The base of links in e-mails, without a trailing slash ("" when not configured). */
 const char *core_public_url(const struct core *c);
 

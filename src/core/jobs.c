@@ -19,6 +19,8 @@
 #include "util/timeutil.h"
 
 #define JOB_MAX_ATTEMPTS 5
+#define JOB_BACKOFF_MS 2000        /* the first retry's delay, doubled per attempt */
+#define JOB_BACKOFF_MAX 3600000    /* and never more than an hour */
 #define PURGE_KIND "purge_expired_tokens"
 #define PURGE_CHUNK_DEFAULT 500
 #define PURGE_CHUNK_MAX 10000
@@ -71,7 +73,7 @@ static void runner_sleep(struct jobs_runner *r, int64_t ms)
 	pthread_mutex_unlock(&r->lock);
 }
 
-static void row_job(struct store_rows *rows, struct arena *a, struct job *j)
+void row_job(struct store_rows *rows, struct arena *a, struct job *j)
 {
 	j->id = col_str(rows, JC_ID, a);
 	j->tenant_id = col_str(rows, JC_TENANT, a);
@@ -336,10 +338,98 @@ static enum rs_status finish_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	return st;
 }
 
+/* ---- kinds registered by adapters ------------------------------------------------------------- */
+
+static const struct job_kind *registered_kind(const struct core *c, const char *kind)
+{
+	for (int i = 0; kind && i < c->nkinds; i++) {
+		if (strcmp(c->kinds[i].name, kind) == 0)
+			return &c->kinds[i];
+	}
+	return NULL;
+}
+
+enum rs_status jobs_register(struct core *c, const char *kind, job_run_fn run, void *ctx,
+			     const struct job_kind_opts *opts, struct rs_err *err)
+{
+	struct job_kind *k = (struct job_kind *)registered_kind(c, kind);
+
+	if (!kind || !*kind || strlen(kind) >= JOB_KIND_NAME_MAX || !run || job_handler(kind))
+		return rs_fail(err, RS_E_INVALID, "job.bad_kind", NULL,
+			       "a job kind needs a new name of 1-%d bytes and a handler",
+			       JOB_KIND_NAME_MAX - 1);
+	if (c->jobs)
+		return rs_fail(err, RS_E_INTERNAL, "job.running", NULL,
+			       "register job kinds before the runner starts");
+	if (!k) {
+		if (c->nkinds == JOB_KINDS_MAX)
+			return rs_fail(err, RS_E_LIMIT, "job.too_many_kinds", NULL,
+				       "at most %d job kinds can be registered", JOB_KINDS_MAX);
+		k = &c->kinds[c->nkinds++];
+	}
+	str_copy(k->name, sizeof(k->name), kind);
+	k->run = run;
+	k->ctx = ctx;
+	k->opts = opts ? *opts : (struct job_kind_opts){0};
+	if (k->opts.max_attempts <= 0)
+		k->opts.max_attempts = JOB_MAX_ATTEMPTS;
+	if (k->opts.first_backoff_ms <= 0)
+		k->opts.first_backoff_ms = JOB_BACKOFF_MS;
+	return RS_OK;
+}
+
+struct extend_ctx {
+	struct job_run *run;
+	int64_t until;
+};
+
+static enum rs_status extend_tx(struct store_tx *tx, void *arg, struct rs_err *err)
+{
+	struct extend_ctx *x = arg;
+	int64_t changed = 0;
+	enum rs_status st;
+
+	st = Q_EXEC(tx, Q_JOB_HEARTBEAT, &changed, err, SV_S(x->run->job->id),
+		    SV_S(x->run->r->node_id), SV_I(x->until), SV_S(x->run->job->progress),
+		    SV_I(core_now(x->run->r->c)));
+	if (st == RS_OK && changed == 0)
+		return rs_fail(err, RS_E_CONFLICT, "job.lease_lost", NULL,
+			       "another node owns this job now");
+	return st;
+}
+
+/* A registered kind runs as one step. Its lease is first stretched over the handler's
+ * timeout, so that no other node claims the job while this one still talks to the outside
+ * world (a mail relay, a webhook receiver). */
+static enum rs_status run_registered(struct job_run *run, const struct job_kind *k,
+				     struct rs_err *err)
+{
+	char msg[sizeof(err->msg)] = "";
+	enum rs_status st;
+
+	if (k->opts.timeout_ms > 0) {
+		struct extend_ctx ec = {run, core_now(run->r->c) + run->r->lease_ms +
+						     k->opts.timeout_ms};
+
+		st = core_write(run->r->c, extend_tx, &ec, err);
+		if (st != RS_OK)
+			return st;
+	}
+	st = k->run(run->job, k->ctx, msg, sizeof(msg));
+	if (st == RS_OK)
+		return RS_OK;
+	return rs_fail(err, st, "job.attempt_failed", NULL, "%s",
+		       msg[0] ? msg : "the attempt failed");
+}
+
 static void run_one(struct jobs_runner *r, struct job *job, struct arena *a)
 {
 	struct job_run run = {.r = r, .job = job};
 	enum rs_status (*handler)(struct job_run *, struct rs_err *) = job_handler(job->kind);
+	const struct job_kind *kind = handler ? NULL : registered_kind(r->c, job->kind);
+	int max_attempts = kind ? kind->opts.max_attempts : JOB_MAX_ATTEMPTS;
+	int64_t backoff = kind ? kind->opts.first_backoff_ms : JOB_BACKOFF_MS;
+	bool permanent;
 	struct finish_ctx fc = {.run = &run, .a = a};
 	struct rs_err err = {0}, ferr;
 	int64_t now;
@@ -347,10 +437,14 @@ static void run_one(struct jobs_runner *r, struct job *job, struct arena *a)
 
 	json_str_member(job->progress, "after_tenant", run.after_tenant, sizeof(run.after_tenant));
 	run.done = json_int_member(job->progress, "done", 0, INT64_MAX);
-	if (!handler)
-		st = rs_fail(&err, RS_E_INVALID, "job.unknown_kind", NULL, "no such job kind");
-	else
+	if (handler)
 		st = handler(&run, &err);
+	else if (kind)
+		st = run_registered(&run, kind, &err);
+	else
+		st = rs_fail(&err, RS_E_INVALID, "job.unknown_kind", NULL, "no such job kind");
+	/* Retrying can't fix bad input, nor bring back what a registered kind found missing. */
+	permanent = st == RS_E_INVALID || (kind && st == RS_E_NOT_FOUND);
 	if (st == RS_E_CONFLICT && strcmp(err.code, "job.lease_lost") == 0) {
 		log_kv(LOG_WARN, "job lease lost", "job", job->id, "kind", job->kind, NULL);
 		return; /* another node carries on */
@@ -362,10 +456,13 @@ static void run_one(struct jobs_runner *r, struct job *job, struct arena *a)
 	} else if (strcmp(err.code, "job.interrupted") == 0) {
 		fc.status = "queued"; /* handed back: anybody may continue at once */
 		fc.run_at = now;
-	} else if (job->attempts < JOB_MAX_ATTEMPTS && st != RS_E_INVALID) {
+	} else if (job->attempts < max_attempts && !permanent) {
+		int64_t shift = job->attempts > 1 ? job->attempts - 1 : 0;
+
 		fc.status = "queued";
 		fc.error = err.msg;
-		fc.run_at = now + ((int64_t)1000 << (job->attempts < 10 ? job->attempts : 10));
+		backoff = shift > 20 ? JOB_BACKOFF_MAX : backoff << shift;
+		fc.run_at = now + (backoff > JOB_BACKOFF_MAX ? JOB_BACKOFF_MAX : backoff);
 	} else {
 		fc.status = "failed";
 		fc.error = err.msg;
@@ -414,31 +511,55 @@ static enum rs_status timer_tx(struct store_tx *tx, void *arg, struct rs_err *er
 		      SV_I(now), SV_I(now));
 }
 
+/* Claims one due job and runs it; true when there was one. */
+static bool runner_step(struct jobs_runner *r)
+{
+	struct arena a;
+	struct job job;
+	struct claim_ctx cc;
+	struct rs_err err = {0};
+	bool got;
+
+	arena_init(&a, 0);
+	cc = (struct claim_ctx){r, &a, &job, false};
+	got = core_write(r->c, claim_tx, &cc, &err) == RS_OK && cc.got;
+	if (got) {
+		log_kv(LOG_INFO, "job claimed", "job", job.id, "kind", job.kind, "node", r->node_id,
+		       NULL);
+		run_one(r, &job, &a);
+	}
+	arena_release(&a);
+	return got;
+}
+
 static void *runner_main(void *arg)
 {
 	struct jobs_runner *r = arg;
 
 	while (!runner_stopping(r)) {
 		struct timer_ctx tc = {r, "purge_expired_tokens", PURGE_KIND, r->purge_every_ms, false};
-		struct arena a;
-		struct job job;
-		struct claim_ctx cc;
 		struct rs_err err = {0};
 
 		(void)core_write(r->c, timer_tx, &tc, &err); /* retried at the next tick */
-		arena_init(&a, 0);
-		cc = (struct claim_ctx){r, &a, &job, false};
-		if (core_write(r->c, claim_tx, &cc, &err) == RS_OK && cc.got) {
-			log_kv(LOG_INFO, "job claimed", "job", job.id, "kind", job.kind, "node",
-			       r->node_id, NULL);
-			run_one(r, &job, &a);
-			arena_release(&a);
+		if (runner_step(r))
 			continue; /* there may be more work queued */
-		}
-		arena_release(&a);
 		runner_sleep(r, r->poll_ms);
 	}
 	return NULL;
+}
+
+enum rs_status jobs_run_next(struct core *c, const char *node_id, bool *ran, struct rs_err *err)
+{
+	struct jobs_runner r = {.c = c, .lease_ms = 10000, .poll_ms = 1000};
+
+	(void)err; /* failures of the job itself are recorded on the job, not returned */
+	str_copy(r.node_id, sizeof(r.node_id), node_id ? node_id : "node");
+	pthread_mutex_init(&r.lock, NULL);
+	pthread_cond_init(&r.cond, NULL);
+	*ran = runner_step(&r);
+	pthread_mutex_destroy(&r.lock);
+	pthread_cond_destroy(&r.cond);
+	return RS_OK;
 }
 
 enum rs_status jobs_start(struct core *c, const struct jobs_config *cfg, struct rs_err *err)

@@ -110,6 +110,11 @@ static enum rs_status transition_tx(struct store_tx *tx, void *arg, struct rs_er
 	if (!allowed_from(q->what, u.status))
 		return rs_fail(err, RS_E_CONFLICT, "user.invalid_transition", NULL,
 			       "can't %s a user who is %s", transitions[q->what].name, u.status);
+	if (q->what == USER_REACTIVATE) { /* takes a seat again */
+		st = seats_check(tx, t.id, u.type, err);
+		if (st != RS_OK)
+			return st;
+	}
 	st = apply(tx, x->c, x->who, &u, q->what,
 		   q->what == USER_SUSPEND || q->what == USER_DEACTIVATE ? q->reason : NULL,
 		   q->has_until ? q->until : 0, x->a, err);

@@ -145,11 +145,11 @@ static enum rs_status get_tx(struct store_tx *tx, void *arg, struct rs_err *err)
 	struct get_ctx *x = arg;
 	enum rs_status st = tenant_resolve(tx, x->who, x->ref, x->a, x->out, err);
 
+	if (st == RS_OK && !x->who->platform)
+		st = require_perm(x->who, PERM_TENANT_READ, err);
 	if (st != RS_OK)
 		return st;
-	if (x->who->platform)
-		return RS_OK;
-	return require_perm(x->who, PERM_TENANT_READ, err);
+	return seats_load_limits(tx, x->out, err);
 }
 
 enum rs_status tenants_get(struct core *c, const struct actor *who, const char *ref,
@@ -186,6 +186,8 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 		if (st != RS_OK)
 			return st;
 		st = tenant_load(tx, x->who->tenant_id, x->a, &x->out->items[0], err);
+		if (st == RS_OK)
+			st = seats_load_limits(tx, &x->out->items[0], err);
 		if (st != RS_OK)
 			return st;
 		x->out->n = 1;
@@ -210,6 +212,8 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 		row_tenant(r, x->a, &x->out->items[x->out->n++]);
 	}
 	store_rows_close(r);
+	for (int i = 0; st == RS_OK && i < x->out->n; i++)
+		st = seats_load_limits(tx, &x->out->items[i], err);
 	return st;
 }
 
@@ -220,6 +224,35 @@ enum rs_status tenants_list(struct core *c, const struct actor *who, const struc
 
 	memset(out, 0, sizeof(*out));
 	return core_read(c, list_tx, &x, err);
+}
+
+/* Seat limits are the operator's (seed 001: only system Administrators change user limits). */
+static enum rs_status seat_limits_apply(struct store_tx *tx, const struct actor *who,
+					struct tenant *t, const struct tenant_patch *p,
+					struct changes *ch, struct arena *a, struct rs_err *err)
+{
+	enum rs_status st = seats_load_limits(tx, t, err);
+
+	for (int i = 0; st == RS_OK && i < USER_TYPES; i++) {
+		const struct seat_limit *cur = &t->seat_limits[i];
+		char *field;
+
+		if (!p->seat_limits[i].set)
+			continue;
+		if (!who->platform)
+			return rs_fail(err, RS_E_FORBIDDEN, "auth.permission_denied", "seat_limits",
+				       "seat limits are set by the platform operator");
+		field = arena_printf(a, "seat_limits.%s", user_type_names[i]);
+		if (p->seat_limits[i].clear)
+			st = Q_EXEC(tx, Q_SEAT_LIMIT_DELETE, NULL, err, SV_S(t->id),
+				    SV_S(user_type_names[i]));
+		else
+			st = Q_EXEC(tx, Q_SEAT_LIMIT_SET, NULL, err, SV_S(t->id),
+				    SV_S(user_type_names[i]), SV_I(p->seat_limits[i].max));
+		changes_int(ch, field, cur->set, cur->max, !p->seat_limits[i].clear,
+			    p->seat_limits[i].max);
+	}
+	return st;
 }
 
 struct update_ctx {
@@ -274,6 +307,8 @@ static enum rs_status update_tx(struct store_tx *tx, void *arg, struct rs_err *e
 			st = rs_fail(err, RS_E_PRECONDITION, "request.precondition_failed", NULL,
 				     "the tenant changed concurrently");
 		changes_str(ch, "name", t.name, name);
+		if (st == RS_OK)
+			st = seat_limits_apply(tx, x->who, &t, x->p, ch, x->a, err);
 	}
 	doc = changes_dump(ch, x->a);
 	changes_free(ch);
@@ -286,7 +321,8 @@ static enum rs_status update_tx(struct store_tx *tx, void *arg, struct rs_err *e
 			  "tenant", t.id, doc, err);
 	if (st != RS_OK || x->del)
 		return st;
-	return tenant_load(tx, t.id, x->a, x->out, err);
+	st = tenant_load(tx, t.id, x->a, x->out, err);
+	return st == RS_OK ? seats_load_limits(tx, x->out, err) : st;
 }
 
 enum rs_status tenants_update(struct core *c, const struct actor *who, const char *ref,
@@ -300,6 +336,12 @@ enum rs_status tenants_update(struct core *c, const struct actor *who, const cha
 		st = check_text("name", p->name.v, RS_NAME_MAX, true, err);
 		if (st != RS_OK)
 			return st;
+	}
+	for (int i = 0; i < USER_TYPES; i++) {
+		if (p->seat_limits[i].set && !p->seat_limits[i].clear &&
+		    (p->seat_limits[i].max < 0 || p->seat_limits[i].max > 10000000))
+			return rs_fail(err, RS_E_INVALID, "request.invalid_field", "seat_limits",
+				       "a seat limit is a number from 0 to 10000000, or null");
 	}
 	return core_write(c, update_tx, &x, err);
 }

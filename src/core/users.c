@@ -603,6 +603,12 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 	if (strlen(n.custom_attributes) > RS_CUSTOM_ATTRS_MAX)
 		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "custom_attributes",
 			       "'custom_attributes' is larger than %d bytes", RS_CUSTOM_ATTRS_MAX);
+	/* A new seat holder, or one moving to another type's seats, needs a free seat. */
+	if (create || (strcmp(n.type, cur.type) != 0 && strcmp(cur.status, "deactivated") != 0)) {
+		st = seats_check(tx, t.id, n.type, err);
+		if (st != RS_OK)
+			return st;
+	}
 	if (create) {
 		if (!core_new_id(id))
 			return rs_fail(err, RS_E_INTERNAL, "internal.random", NULL, "no randomness");
@@ -689,6 +695,28 @@ enum rs_status users_delete(struct core *c, const struct actor *who, const char 
 	arena_init(&a, 0);
 	st = core_write(c, write_tx, &x, err);
 	arena_release(&a);
+	return st;
+}
+
+enum rs_status user_rows_fill(struct store_tx *tx, struct store_rows *r, struct arena *a,
+			      struct user *items, int limit, int *n, bool *more,
+			      struct rs_err *err)
+{
+	enum rs_status st;
+	bool has;
+
+	*n = 0;
+	*more = false;
+	while ((st = store_rows_next(r, &has, err)) == RS_OK && has) {
+		if (*n == limit) {
+			*more = true;
+			break;
+		}
+		row_user(r, a, &items[(*n)++]);
+	}
+	/* Roles and groups come from other queries: finish reading these rows first. */
+	for (int i = 0; st == RS_OK && i < *n; i++)
+		st = user_complete(tx, a, &items[i], NULL, err);
 	return st;
 }
 
@@ -807,7 +835,7 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 	struct tenant t;
 	int limit = page_limit(&q->page);
 	enum rs_status st;
-	bool has;
+	bool more = false;
 
 	st = tenant_resolve(tx, x->who, x->tenant, x->a, &t, err);
 	if (st == RS_OK)
@@ -903,19 +931,13 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 	st = store_select(tx, &sel, &r, err);
 	if (st != RS_OK)
 		return st;
-	while ((st = store_rows_next(r, &has, err)) == RS_OK && has) {
-		if (x->list->n == limit) {
-			const struct user *last = &x->list->items[limit - 1];
-
-			x->list->next_cursor =
-				cursor_encode(x->c, x->a, sort_value(key, last, x->a), last->id);
-			break;
-		}
-		row_user(r, x->a, &x->list->items[x->list->n++]);
-	}
+	st = user_rows_fill(tx, r, x->a, x->list->items, limit, &x->list->n, &more, err);
 	store_rows_close(r);
-	for (int i = 0; st == RS_OK && i < x->list->n; i++)
-		st = user_complete(tx, x->a, &x->list->items[i], NULL, err);
+	if (st == RS_OK && more) {
+		const struct user *last = &x->list->items[limit - 1];
+
+		x->list->next_cursor = cursor_encode(x->c, x->a, sort_value(key, last, x->a), last->id);
+	}
 	return st;
 }
 

@@ -39,6 +39,13 @@ enum store_q {
 	Q_USER_GROUPS,      /* tenant, user -> group id, name */
 	Q_USER_GROUPS_CLEAR, /* tenant, user */
 	Q_USER_BY_USERNAME,  /* tenant, username_key -> user row (not deleted) */
+	Q_USER_TOUCH,        /* tenant, id, now: last_activity_at (no version bump: not a change) */
+	Q_USERS_UNUSED,      /* tenant, cutoff, after_id|NULL, limit -> user rows: active, created
+				before cutoff, no login nor API activity since */
+	Q_SEAT_LIMITS,       /* tenant -> type, max_seats */
+	Q_SEAT_LIMIT_SET,    /* tenant, type, max_seats (insert or replace) */
+	Q_SEAT_LIMIT_DELETE, /* tenant, type */
+	Q_SEATS_USED,        /* tenant -> type, count of users holding a seat */
 	Q_USER_SET_STATUS,   /* tenant, id, status, reason|NULL, until|NULL, now, expected version
 				-> changes (0: the user changed meanwhile); bumps version */
 	/* groups */

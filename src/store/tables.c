@@ -10,6 +10,8 @@
 	(int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 1
 #define COLS2(...) ((const char *const[]){__VA_ARGS__}), \
 	(int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 2
+#define COLS5(...) ((const char *const[]){__VA_ARGS__}), \
+	(int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 5
 #define COLS3(...) ((const char *const[]){__VA_ARGS__}), \
 	(int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 3
 
@@ -40,6 +42,7 @@ static const struct store_table tables[] = {
 		      "lease_until", "attempts", "progress", "last_error", "created_at",
 		      "updated_at")},
 	{"timers", COLS2("name", "next_run")},
+	{"seat_limits", COLS5("tenant_id", "type", "max_seats")},
 	{"webhooks", COLS3("tenant_id", "id", "url", "events", "description", "secret_enc",
 			   "active", "created_at", "updated_at", "version")},
 	{"webhook_deliveries", COLS3("tenant_id", "webhook_id", "id", "job_id", "event_id",

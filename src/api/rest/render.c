@@ -29,12 +29,23 @@ static json_t *perm_array(uint64_t perms)
 	return a;
 }
 
+json_t *render_seat_limits(const struct seat_limit *limits)
+{
+	json_t *o = json_object();
+
+	for (int i = 0; i < USER_TYPES; i++)
+		json_object_set_new(o, user_type_names[i],
+				    limits[i].set ? json_integer(limits[i].max) : json_null());
+	return o;
+}
+
 json_t *render_tenant(const struct tenant *t)
 {
-	return json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?,s:o,s:o,s:I}", "id", t->id, "slug", t->slug,
-			 "name", t->name, "template", t->template_name, "status", t->status,
-			 "created_at", js_time(t->created_at), "updated_at", js_time(t->updated_at),
-			 "version", (json_int_t)t->version);
+	return json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?,s:o,s:o,s:I,s:o}", "id", t->id, "slug",
+			 t->slug, "name", t->name, "template", t->template_name, "status",
+			 t->status, "created_at", js_time(t->created_at), "updated_at",
+			 js_time(t->updated_at), "version", (json_int_t)t->version, "seat_limits",
+			 render_seat_limits(t->seat_limits));
 }
 
 json_t *render_role_ref(const struct role_ref *r)

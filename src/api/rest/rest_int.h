@@ -43,6 +43,7 @@ bool jin_ok_or_reply(struct jin *j, struct http_req *req, struct http_resp *resp
 json_t *js_time(int64_t ms); /* null for 0 */
 json_t *js_str(const char *s); /* null for NULL */
 json_t *render_tenant(const struct tenant *t);
+json_t *render_seat_limits(const struct seat_limit *limits);
 json_t *render_user(const struct user *u);
 json_t *render_role(const struct role *r);
 json_t *render_role_ref(const struct role_ref *r);

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "util/str.h"
+
 static void create(struct http_req *req, struct http_resp *resp, void *app)
 {
 	static const char *const allowed[] = {"slug", "name", "template", NULL};
@@ -71,18 +73,48 @@ static void get(struct http_req *req, struct http_resp *resp, void *app)
 
 static void patch(struct http_req *req, struct http_resp *resp, void *app)
 {
-	static const char *const allowed[] = {"name", NULL};
+	static const char *const allowed[] = {"name", "seat_limits", NULL};
 	struct core *c = app;
 	struct actor who;
 	struct jin j;
 	struct tenant_patch p = {0};
 	struct tenant t;
 	struct rs_err err = {0};
+	json_t *limits;
 
 	if (!rest_actor_or_reply(req, resp, c, &who) || !jin_parse_or_reply(&j, req, resp))
 		return;
 	jin_only(&j, allowed);
 	jin_str_required(&j, "name", &p.name);
+	limits = json_object_get(j.root, "seat_limits");
+	if (limits && !j.failed) {
+		const char *type;
+		json_t *v;
+
+		if (!json_is_object(limits)) {
+			rest_fail_status(req, resp, RS_E_INVALID, "request.invalid_field", "seat_limits",
+					 "'seat_limits' must be an object of user type to number or null");
+			jin_release(&j);
+			return;
+		}
+		json_object_foreach(limits, type, v) {
+			int i = -1;
+
+			for (int k = 0; k < USER_TYPES; k++)
+				i = strcmp(type, user_type_names[k]) == 0 ? k : i;
+			if (i < 0 || !(json_is_integer(v) || json_is_null(v))) {
+				rest_fail_status(req, resp, RS_E_INVALID, "request.invalid_field",
+						 "seat_limits",
+						 "'seat_limits' keys are standard, api, taxii, read_only; "
+						 "values a number or null");
+				jin_release(&j);
+				return;
+			}
+			p.seat_limits[i].set = true;
+			p.seat_limits[i].clear = json_is_null(v);
+			p.seat_limits[i].max = json_is_integer(v) ? json_integer_value(v) : 0;
+		}
+	}
 	jin_release(&j);
 	if (!jin_ok_or_reply(&j, req, resp))
 		return;
@@ -109,6 +141,53 @@ static void del(struct http_req *req, struct http_resp *resp, void *app)
 	rest_no_content(resp);
 }
 
+static void seats(struct http_req *req, struct http_resp *resp, void *app)
+{
+	struct core *c = app;
+	struct actor who;
+	struct page pg;
+	struct seats_report rep;
+	struct rs_err err = {0};
+	const char *d = http_query(req, "inactive_days");
+	long long days = 30;
+	json_t *types, *items;
+
+	if (!rest_actor_or_reply(req, resp, c, &who) || !rest_page_or_reply(req, resp, &pg))
+		return;
+	if (d && !str_to_ll(d, -1000000, 1000000, &days)) {
+		rest_fail_status(req, resp, RS_E_INVALID, "request.invalid_parameter", "inactive_days",
+				 "'inactive_days' must be a whole number of days");
+		return;
+	}
+	if (seats_report(c, &who, http_param(req, "tenant"), days, &pg, req->arena, &rep, &err) !=
+	    RS_OK) {
+		rest_fail(req, resp, &err);
+		return;
+	}
+	types = json_array();
+	for (int i = 0; i < USER_TYPES; i++) {
+		const struct seat_use *u = &rep.types[i];
+		json_t *free_seats = u->limit.set ? json_integer(u->limit.max > u->used
+									 ? u->limit.max - u->used
+									 : 0)
+						  : json_null();
+
+		json_array_append_new(types, json_pack("{s:s,s:I,s:o,s:o}", "type", u->type, "used",
+						       (json_int_t)u->used, "limit",
+						       u->limit.set ? json_integer(u->limit.max)
+								    : json_null(),
+						       "available", free_seats));
+	}
+	items = json_array();
+	for (int i = 0; i < rep.nunused; i++)
+		json_array_append_new(items, render_user(&rep.unused[i]));
+	rest_reply(req, resp, 200,
+		   json_pack("{s:o,s:I,s:o}", "types", types, "inactive_days",
+			     (json_int_t)rep.inactive_days, "unused",
+			     render_list(items, rep.next_cursor)),
+		   0);
+}
+
 enum rs_status rest_tenants_register(struct http_router *r, struct core *c, struct rs_err *err)
 {
 	static const struct rest_route routes[] = {
@@ -117,6 +196,7 @@ enum rs_status rest_tenants_register(struct http_router *r, struct core *c, stru
 		{"GET", "/api/v1/tenants/{tenant}", get},
 		{"PATCH", "/api/v1/tenants/{tenant}", patch},
 		{"DELETE", "/api/v1/tenants/{tenant}", del},
+		{"GET", "/api/v1/tenants/{tenant}/seats", seats},
 	};
 
 	return REST_ROUTES_ADD(r, c, routes, err);

@@ -110,6 +110,17 @@ static const char *const pg_sql[Q__COUNT] = {
 			  "g.tenant_id = m.tenant_id AND g.id = m.group_id WHERE m.tenant_id = $1 "
 			  "AND m.user_id = $2 ORDER BY g.name_key",
 	[Q_USER_GROUPS_CLEAR] = "DELETE FROM group_members WHERE tenant_id = $1 AND user_id = $2",
+	[Q_USER_TOUCH] = "UPDATE users SET last_activity_at = $3 WHERE tenant_id = $1 AND id = $2",
+	[Q_USERS_UNUSED] = "SELECT " USER_COLS " FROM users WHERE tenant_id = $1 AND "
+			   "status = 'active' AND created_at < $2 AND coalesce(last_login_at, 0) < $2 "
+			   "AND coalesce(last_activity_at, 0) < $2 AND ($3::text IS NULL OR id > $3) "
+			   "ORDER BY id LIMIT $4",
+	[Q_SEAT_LIMITS] = "SELECT type, max_seats FROM seat_limits WHERE tenant_id = $1 ORDER BY type",
+	[Q_SEAT_LIMIT_SET] = "INSERT INTO seat_limits (tenant_id, type, max_seats) VALUES ($1, $2, $3) "
+			     "ON CONFLICT (tenant_id, type) DO UPDATE SET max_seats = excluded.max_seats",
+	[Q_SEAT_LIMIT_DELETE] = "DELETE FROM seat_limits WHERE tenant_id = $1 AND type = $2",
+	[Q_SEATS_USED] = "SELECT type, count(*) FROM users WHERE tenant_id = $1 AND status IN "
+			 "('active', 'invited', 'suspended') GROUP BY type ORDER BY type",
 	[Q_USER_SET_STATUS] = "UPDATE users SET status = $3, status_reason = $4, suspended_until = $5, "
 			      "updated_at = $6, version = version + 1 WHERE tenant_id = $1 AND "
 			      "id = $2 AND version = $7 AND status <> 'deleted'",
