@@ -49,6 +49,7 @@ int app_open(struct config *cfg, int argc, char **argv, bool create, struct app 
 		return fail("store", &err);
 	}
 	cc.store = out->store;
+	cc.public_url = cfg->public_url;
 	st = core_new(&cc, &out->core, &err);
 	crypto_wipe(cc.key, sizeof(cc.key));
 	if (st != RS_OK) {

@@ -1,7 +1,7 @@
 /* Configuration loading: one setter per key, shared by the file parser, the environment and
  * the flags, so a value means the same wherever it comes from; only the error message
- * says where it came from. Values are never secrets (the key is a path to a file), so
- * echoing them in errors is safe. */
+ * says where it came from. Values are echoed in errors, except smtp_password's: the one
+ * secret held here (the server key is a path to a file). */
 #include "app/config.h"
 
 #include <arpa/inet.h>
@@ -38,6 +38,10 @@ void config_defaults(struct config *cfg)
 	cfg->job_poll_ms = 1000;
 	cfg->purge_every_s = 3600;
 	cfg->sync = 0;
+	cfg->smtp_starttls = 1; /* try: use TLS whenever the relay offers it */
+	cfg->delivery_max_attempts = 5;
+	cfg->delivery_backoff_ms = 2000;
+	cfg->delivery_timeout_ms = 10000;
 }
 
 bool config_parse_size(const char *s, size_t *out)
@@ -122,6 +126,15 @@ enum config_key {
 	KEY_JOB_LEASE,
 	KEY_JOB_POLL,
 	KEY_PURGE_EVERY,
+	KEY_SMTP_URL,
+	KEY_SMTP_FROM,
+	KEY_SMTP_USER,
+	KEY_SMTP_PASSWORD,
+	KEY_SMTP_STARTTLS,
+	KEY_PUBLIC_URL,
+	KEY_DELIVERY_MAX_ATTEMPTS,
+	KEY_DELIVERY_BACKOFF,
+	KEY_DELIVERY_TIMEOUT,
 	KEY_COUNT
 };
 
@@ -139,6 +152,18 @@ static const struct {
 	[KEY_JOB_LEASE] = {"job_lease_ms", "job-lease-ms", "ROSTER_JOB_LEASE_MS"},
 	[KEY_JOB_POLL] = {"job_poll_ms", "job-poll-ms", "ROSTER_JOB_POLL_MS"},
 	[KEY_PURGE_EVERY] = {"purge_every_s", "purge-every-s", "ROSTER_PURGE_EVERY_S"},
+	[KEY_SMTP_URL] = {"smtp_url", "smtp-url", "ROSTER_SMTP_URL"},
+	[KEY_SMTP_FROM] = {"smtp_from", "smtp-from", "ROSTER_SMTP_FROM"},
+	[KEY_SMTP_USER] = {"smtp_user", "smtp-user", "ROSTER_SMTP_USER"},
+	[KEY_SMTP_PASSWORD] = {"smtp_password", "smtp-password", "ROSTER_SMTP_PASSWORD"},
+	[KEY_SMTP_STARTTLS] = {"smtp_starttls", "smtp-starttls", "ROSTER_SMTP_STARTTLS"},
+	[KEY_PUBLIC_URL] = {"public_url", "public-url", "ROSTER_PUBLIC_URL"},
+	[KEY_DELIVERY_MAX_ATTEMPTS] = {"delivery_max_attempts", "delivery-max-attempts",
+				       "ROSTER_DELIVERY_MAX_ATTEMPTS"},
+	[KEY_DELIVERY_BACKOFF] = {"delivery_backoff_ms", "delivery-backoff-ms",
+				  "ROSTER_DELIVERY_BACKOFF_MS"},
+	[KEY_DELIVERY_TIMEOUT] = {"delivery_timeout_ms", "delivery-timeout-ms",
+				  "ROSTER_DELIVERY_TIMEOUT_MS"},
 };
 
 static int key_by_file_name(const char *name, size_t n)
@@ -148,6 +173,16 @@ static int key_by_file_name(const char *name, size_t n)
 			return k;
 	}
 	return -1;
+}
+
+/* A free-text key; the value is not echoed (it may be the SMTP password). */
+static enum rs_status text_key(char *dst, size_t cap, const char *v, const char *name,
+			       const char *where, struct rs_err *err)
+{
+	if (!str_copy(dst, cap, v))
+		return rs_fail(err, RS_E_INVALID, "config.invalid_value", name,
+			       "%s: %s is longer than %zu bytes", where, name, cap - 1);
+	return RS_OK;
 }
 
 /* Sets one key. where says where the value came from ("line 3", "ROSTER_DB", "--db") and
@@ -231,6 +266,54 @@ static enum rs_status set_key(struct config *cfg, enum config_key k, const char 
 			cfg->job_poll_ms = n;
 		else
 			cfg->purge_every_s = n;
+		return RS_OK;
+	}
+	case KEY_SMTP_URL:
+		if (v[0] && strncmp(v, "smtp://", 7) != 0 && strncmp(v, "smtps://", 8) != 0)
+			return rs_fail(err, RS_E_INVALID, "config.invalid_value", name,
+				       "%s: smtp_url must start with smtp:// or smtps://, not '%s'",
+				       where, v);
+		return text_key(cfg->smtp_url, sizeof(cfg->smtp_url), v, name, where, err);
+	case KEY_SMTP_FROM:
+		return text_key(cfg->smtp_from, sizeof(cfg->smtp_from), v, name, where, err);
+	case KEY_SMTP_USER:
+		return text_key(cfg->smtp_user, sizeof(cfg->smtp_user), v, name, where, err);
+	case KEY_SMTP_PASSWORD:
+		return text_key(cfg->smtp_password, sizeof(cfg->smtp_password), v, name, where, err);
+	case KEY_SMTP_STARTTLS:
+		if (strcmp(v, "off") == 0)
+			cfg->smtp_starttls = 0;
+		else if (strcmp(v, "try") == 0)
+			cfg->smtp_starttls = 1;
+		else if (strcmp(v, "require") == 0)
+			cfg->smtp_starttls = 2;
+		else
+			return rs_fail(err, RS_E_INVALID, "config.invalid_value", name,
+				       "%s: smtp_starttls must be off, try or require, not '%s'",
+				       where, v);
+		return RS_OK;
+	case KEY_PUBLIC_URL:
+		if (v[0] && strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+			return rs_fail(err, RS_E_INVALID, "config.invalid_value", name,
+				       "%s: public_url must start with http:// or https://, not '%s'",
+				       where, v);
+		return text_key(cfg->public_url, sizeof(cfg->public_url), v, name, where, err);
+	case KEY_DELIVERY_MAX_ATTEMPTS:
+	case KEY_DELIVERY_BACKOFF:
+	case KEY_DELIVERY_TIMEOUT: {
+		static const long long lo[] = {1, 10, 100}, hi[] = {100, 3600000, 600000};
+		int i = (int)k - KEY_DELIVERY_MAX_ATTEMPTS;
+
+		if (v[0] < '0' || v[0] > '9' || !str_to_ll(v, lo[i], hi[i], &n))
+			return rs_fail(err, RS_E_INVALID, "config.invalid_value", name,
+				       "%s: %s must be %lld-%lld, not '%s'", where, keys[k].file,
+				       lo[i], hi[i], v);
+		if (k == KEY_DELIVERY_MAX_ATTEMPTS)
+			cfg->delivery_max_attempts = (int)n;
+		else if (k == KEY_DELIVERY_BACKOFF)
+			cfg->delivery_backoff_ms = n;
+		else
+			cfg->delivery_timeout_ms = n;
 		return RS_OK;
 	}
 	case KEY_COUNT:
@@ -498,6 +581,20 @@ enum rs_status config_load(struct config *cfg, int argc, char **argv, char **env
 		st = set_key(cfg, (enum config_key)k, v, where, err);
 		if (st != RS_OK)
 			return st;
+	}
+	if (!cfg->public_url[0]) {
+		/* Links in e-mails point at this server unless told otherwise; the wildcard
+		 * address is reachable on loopback. */
+		const char *host = cfg->listen, *colon = strrchr(cfg->listen, ':');
+		int hl = colon ? (int)(colon - host) : (int)strlen(host);
+
+		if ((hl == 7 && strncmp(host, "0.0.0.0", 7) == 0) ||
+		    (hl == 4 && strncmp(host, "[::]", 4) == 0)) {
+			host = "127.0.0.1";
+			hl = 9;
+		}
+		snprintf(cfg->public_url, sizeof(cfg->public_url), "http://%.*s%s", hl, host,
+			 colon ? colon : "");
 	}
 	if (!cfg->key_file[0]) {
 		/* Default key location: beside the database, so one directory holds both. A

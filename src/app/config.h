@@ -16,6 +16,7 @@
 #define CONFIG_FILE_MAX (256 * 1024) /* a config file is a few hundred bytes */
 #define CONFIG_BODY_MAX_LIMIT (1024u * 1024 * 1024) /* body_max may not exceed 1 GiB */
 #define CONFIG_THREADS_MAX 1024
+#define CONFIG_VALUE_MAX 512 /* URLs, addresses, credentials */
 
 struct config {
 	char listen[CONFIG_LISTEN_MAX]; /* "127.0.0.1:7070", "[::1]:7070"; port 0 = any free */
@@ -29,6 +30,16 @@ struct config {
 	long long job_lease_ms;  /* a claimed job becomes another node's after this */
 	long long job_poll_ms;   /* an idle job runner looks for work this often */
 	long long purge_every_s; /* expired API tokens are purged this often */
+	/* Delivery (src/delivery/): the SMTP relay and the links in e-mails. */
+	char smtp_url[CONFIG_VALUE_MAX];      /* smtp://host:port, smtps://…; "" = none */
+	char smtp_from[CONFIG_VALUE_MAX];     /* "" = roster@localhost */
+	char smtp_user[CONFIG_VALUE_MAX];
+	char smtp_password[CONFIG_VALUE_MAX]; /* a secret: never echoed nor logged */
+	int smtp_starttls;                    /* enum smtp_tls values: 0 off, 1 try, 2 require */
+	char public_url[CONFIG_VALUE_MAX];    /* "" until config_load() derives it from listen */
+	int delivery_max_attempts;            /* per message, 1-100 (default 5) */
+	long long delivery_backoff_ms;        /* first retry delay, doubled per attempt */
+	long long delivery_timeout_ms;        /* one SMTP session or webhook call */
 	char config_file[CONFIG_PATH_MAX]; /* the file read, "" if none */
 };
 

@@ -1,6 +1,7 @@
 /* roster serve: config -> key -> store (migrated) -> core -> bootstrap -> HTTP, then waits for
  * SIGTERM/SIGINT and shuts down in the reverse order: stop accepting, finish the requests in
  * flight, drain the store's writer, close. */
+#include <curl/curl.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -10,10 +11,12 @@
 
 #include "api/rest/rest.h"
 #include "core/core.h"
+#include "delivery/delivery.h"
 #include "app/app.h"
 #include "app/config.h"
 #include "http/http.h"
 #include "store/store.h"
+#include "crypto/crypto.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -52,9 +55,12 @@ int app_serve(int argc, char **argv)
 	struct http_server_config hc = {0};
 	struct http_hooks hooks = {ready_hook, metrics_hook, &app};
 	struct rs_err err = {0};
+	struct delivery *delivery = NULL;
+	bool curl_ready = false;
 	sigset_t set;
 	char url[200], ms[32];
 	int sig = 0, rc;
+	enum rs_status st_delivery;
 
 	/* Block the shutdown signals before any thread starts, so every thread inherits the mask
 	 * and only sigwait() below ever receives them. */
@@ -73,6 +79,30 @@ int app_serve(int argc, char **argv)
 	rc = app_bootstrap(&app, cfg.db);
 	if (rc)
 		goto out;
+	/* libcurl's global set-up is not thread-safe: done here, before any thread of ours. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "roster: libcurl: cannot initialise\n");
+		rc = 1;
+		goto out;
+	}
+	curl_ready = true;
+	{
+		struct delivery_config dc = {
+			.smtp_url = cfg.smtp_url, .smtp_from = cfg.smtp_from,
+			.smtp_user = cfg.smtp_user, .smtp_password = cfg.smtp_password,
+			.smtp_tls = (enum smtp_tls)cfg.smtp_starttls,
+			.max_attempts = cfg.delivery_max_attempts,
+			.backoff_ms = cfg.delivery_backoff_ms, .timeout_ms = cfg.delivery_timeout_ms};
+
+		/* Job kinds must be known before the runner starts (jobs_start below). */
+		st_delivery = delivery_start(app.core, &dc, &delivery, &err);
+		crypto_wipe(cfg.smtp_password, sizeof(cfg.smtp_password));
+		if (st_delivery != RS_OK) {
+			fprintf(stderr, "roster: delivery: %s\n", err.msg);
+			rc = 1;
+			goto out;
+		}
+	}
 	router = http_router_new();
 	if (!router || rest_routes_register(router, app.core, &err) != RS_OK) {
 		fprintf(stderr, "roster: routes: %s\n", router ? err.msg : "out of memory");
@@ -128,6 +158,10 @@ int app_serve(int argc, char **argv)
 	jobs_stop(app.core); /* a job in progress is handed back for another node */
 out:
 	http_server_stop(srv, 0);
+	jobs_stop(app.core); /* a no-op unless start-up failed after jobs_start */
+	delivery_free(delivery);
+	if (curl_ready)
+		curl_global_cleanup();
 	http_router_free(router);
 	app_close(&app);
 	if (rc == 0)

@@ -603,6 +603,12 @@ enum rs_status webhooks_deliveries(struct core *c, const struct actor *who, cons
 				   const char *id, const struct page *pg, struct arena *a,
 				   struct webhook_delivery_list *out, struct rs_err *err);
 
+/* Sends the event "webhook.ping" ({"webhook_id": id}) to this one subscription through the
+ * outbox, whatever its patterns: a check of the receiver and its signature verification.
+ * *out is the queued delivery. */
+enum rs_status webhooks_ping(struct core *c, const struct actor *who, const char *tenant,
+			     const char *id, struct arena *a, struct job *out, struct rs_err *err);
+
 /* For the delivery adapter (no actor: the job runner is roster itself). The subscription's
  * current URL and its decrypted secret (arena; wipe it after use). RS_E_NOT_FOUND when the
  * subscription was deleted or deactivated since the event: the message is dropped. */

@@ -197,6 +197,10 @@ enum rs_status outbox_event(struct store_tx *tx, struct core *c, const char *ten
 enum rs_status outbox_email_id(struct store_tx *tx, struct core *c, const char *tenant_id,
 			       const char *template_name, const char *to, const char *vars_json,
 			       char job_id[UUID_STR_LEN], struct rs_err *err);
+/* One event to one subscription, whatever its patterns (webhooks_ping). */
+enum rs_status outbox_event_one(struct store_tx *tx, struct core *c, const char *tenant_id,
+				const char *webhook_id, const char *event_type,
+				const char *data_json, char job_id[UUID_STR_LEN], struct rs_err *err);
 /* Loads one outbox job of tenant_id (RS_E_NOT_FOUND "outbox.not_found" otherwise). */
 enum rs_status outbox_job_load(struct store_tx *tx, const char *tenant_id, const char *id,
 			       struct arena *a, struct job *out, struct rs_err *err);

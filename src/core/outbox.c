@@ -176,6 +176,11 @@ static bool event_type_ok(const char *s)
 	return true;
 }
 
+static enum rs_status event_insert(struct store_tx *tx, struct core *c, const struct tenant *tp,
+				   const char *const *hooks, int nhooks, const char *event_type,
+				   const char *data_json, char *job_id, struct arena *a,
+				   struct rs_err *err);
+
 static enum rs_status event_tx(struct store_tx *tx, struct core *c, const char *tenant_id,
 			       const char *event_type, const char *data_json, struct arena *a,
 			       struct rs_err *err)
@@ -184,14 +189,15 @@ static enum rs_status event_tx(struct store_tx *tx, struct core *c, const char *
 	struct tenant t;
 	const char **hooks = NULL;
 	int nhooks = 0, cap = 0;
-	char event_id[UUID_STR_LEN], at[TIME_STR_LEN];
-	json_t *data;
 	enum rs_status st;
 	bool has;
 
 	if (!event_type_ok(event_type))
 		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "event_type",
 			       "an event type is lower-case words joined by dots");
+	if (data_json && !json_text_is_object(data_json))
+		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "data",
+			       "event data must be a JSON object");
 	st = tenant_load(tx, tenant_id, a, &t, err);
 	if (st == RS_OK)
 		st = Q_QUERY(tx, Q_WEBHOOK_ACTIVE, &r, err, SV_S(t.id));
@@ -218,6 +224,21 @@ static enum rs_status event_tx(struct store_tx *tx, struct core *c, const char *
 	store_rows_close(r);
 	if (st != RS_OK || nhooks == 0)
 		return st;
+	return event_insert(tx, c, &t, hooks, nhooks, event_type, data_json, NULL, a, err);
+}
+
+/* Queues one job of kind "webhook" per subscription in hooks, all for one new event.
+ * job_id (optional) gets the last job's id. */
+static enum rs_status event_insert(struct store_tx *tx, struct core *c, const struct tenant *tp,
+				   const char *const *hooks, int nhooks, const char *event_type,
+				   const char *data_json, char *job_id, struct arena *a,
+				   struct rs_err *err)
+{
+	const struct tenant t = *tp;
+	char event_id[UUID_STR_LEN], at[TIME_STR_LEN];
+	enum rs_status st = RS_OK;
+	json_t *data;
+
 	data = data_json ? json_loads(data_json, 0, NULL) : json_object();
 	if (!json_is_object(data)) {
 		json_decref(data);
@@ -230,16 +251,35 @@ static enum rs_status event_tx(struct store_tx *tx, struct core *c, const char *
 	}
 	time_format(core_now(c), at);
 	for (int i = 0; st == RS_OK && i < nhooks; i++) {
-		char job_id[UUID_STR_LEN];
+		char id[UUID_STR_LEN];
 		json_t *payload = json_pack("{s:s,s:{s:s,s:s,s:s,s:{s:s,s:s},s:O}}", "webhook_id",
 					    hooks[i], "event", "id", event_id, "type", event_type,
 					    "occurred_at", at, "tenant", "id", t.id, "slug", t.slug,
 					    "data", data);
 
-		st = job_insert(tx, c, t.id, "webhook", dump_new(a, payload), job_id, err);
+		st = job_insert(tx, c, t.id, "webhook", dump_new(a, payload), id, err);
 		json_decref(payload);
+		if (st == RS_OK && job_id)
+			memcpy(job_id, id, UUID_STR_LEN);
 	}
 	json_decref(data);
+	return st;
+}
+
+enum rs_status outbox_event_one(struct store_tx *tx, struct core *c, const char *tenant_id,
+				const char *webhook_id, const char *event_type,
+				const char *data_json, char job_id[UUID_STR_LEN], struct rs_err *err)
+{
+	struct arena a;
+	struct tenant t;
+	enum rs_status st;
+
+	arena_init(&a, 0);
+	st = tenant_load(tx, tenant_id, &a, &t, err);
+	if (st == RS_OK)
+		st = event_insert(tx, c, &t, &webhook_id, 1, event_type, data_json, job_id, &a,
+				  err);
+	arena_release(&a);
 	return st;
 }
 

@@ -12,6 +12,7 @@ import glob
 import os
 import re
 import sys
+import time
 import unittest
 import urllib.parse
 
@@ -46,6 +47,16 @@ KNOWN_ROUTES = [
     ("GET", "/api/v1/tenants/{tenant}/tokens/{id}"), ("DELETE", "/api/v1/tenants/{tenant}/tokens/{id}"),
     ("GET", "/api/v1/tenants/{tenant}/audit"),
     ("POST", "/api/v1/jobs"), ("GET", "/api/v1/jobs/{id}"),
+    ("GET", "/api/v1/tenants/{tenant}/webhooks"), ("POST", "/api/v1/tenants/{tenant}/webhooks"),
+    ("GET", "/api/v1/tenants/{tenant}/webhooks/{id}"), ("PATCH", "/api/v1/tenants/{tenant}/webhooks/{id}"),
+    ("DELETE", "/api/v1/tenants/{tenant}/webhooks/{id}"),
+    ("GET", "/api/v1/tenants/{tenant}/webhooks/{id}/deliveries"),
+    ("POST", "/api/v1/tenants/{tenant}/webhooks/{id}/ping"),
+    ("GET", "/api/v1/tenants/{tenant}/outbox"), ("GET", "/api/v1/tenants/{tenant}/outbox/{id}"),
+    ("POST", "/api/v1/tenants/{tenant}/outbox/{id}/retry"),
+    ("GET", "/api/v1/tenants/{tenant}/templates/{name}"), ("PUT", "/api/v1/tenants/{tenant}/templates/{name}"),
+    ("DELETE", "/api/v1/tenants/{tenant}/templates/{name}"),
+    ("POST", "/api/v1/tenants/{tenant}/templates/{name}/test"),
     ("GET", "/api/v1/tenants/{tenant}/seats"),
     ("POST", "/api/v1/tenants/{tenant}/users/{id}/suspend"),
     ("POST", "/api/v1/tenants/{tenant}/users/{id}/resume"),
@@ -199,6 +210,16 @@ class Fixture:
         self.group = h.expect(self.root.post(h.tpath(t, "groups"), json={"name": "grp-" + h.uid()}), 201).json
         self.token = h.create_token(self.root, t, user_id=self.user["id"], role="User", expires_in_days=5)["token"]
         self.job = h.expect(self.root.post(h.API + "/jobs", json={"kind": "purge_expired_tokens"}), 202).json
+        self.webhook = h.expect(self.root.post(h.tpath(t, "webhooks"), json={
+            "url": "http://127.0.0.1:9/hook", "events": ["user.*"]}), 201).json
+        # An e-mail that can't leave (no SMTP relay, one attempt): a dead letter to retry.
+        self.mail = h.expect(self.root.post(h.tpath(t, "templates", "invitation", "test"),
+                                            json={"to": "oa@example.com"}), 202).json
+        deadline = time.monotonic() + 30
+        while h.expect(self.root.get(h.tpath(t, "outbox", self.mail["id"])), 200).json["status"] != "failed":
+            if time.monotonic() > deadline:
+                raise AssertionError("the fixture's test e-mail never failed")
+            time.sleep(0.05)
 
     def subst(self, path, method):
         t = self.tenant["slug"]
@@ -222,10 +243,15 @@ class Fixture:
             ident = self.token["id"]
         elif "/jobs/{id}" in path:
             ident = self.job["id"]
+        elif "/webhooks/{id}" in path:
+            ident = self.webhook["id"]
+        elif "/outbox/{id}" in path:
+            ident = self.mail["id"]
         out = path.replace("{tenant}", urllib.parse.quote(t, safe=""))
         if ident:
             out = out.replace("{id}", ident)
         out = out.replace("{user_id}", self.member["id"])
+        out = out.replace("{name}", "invitation")
         assert "{" not in out, "no value for a parameter of %s %s" % (method, path)
         return out
 
@@ -247,6 +273,14 @@ class Fixture:
             ("POST", "/api/v1/tenants/*/tokens"): {"name": "t-" + u, "user_id": self.user["id"],
                                                    "expires_in_days": 1},
             ("POST", "/api/v1/jobs"): {"kind": "purge_expired_tokens", "payload": {"chunk": 100}},
+            ("POST", "/api/v1/tenants/*/webhooks"): {"url": "https://hooks.example.com/" + u,
+                                                     "events": ["user.*", "group.created"],
+                                                     "description": "d"},
+            ("PATCH", "/api/v1/tenants/*/webhooks/*"): {"description": "desc " + u},
+            ("PUT", "/api/v1/tenants/*/templates/*"): {"subject": "Join {{tenant_name}}",
+                                                       "text": "Hi {{first_name}}: {{link}}",
+                                                       "html": "<p>Hi {{first_name}}: {{link}}</p>"},
+            ("POST", "/api/v1/tenants/*/templates/*/test"): {"to": u + "@example.com"},
             ("POST", "/api/v1/tenants/*/users/*/suspend"): {"reason": "r " + u},
             ("POST", "/api/v1/tenants/*/users/*/resume"): {},
             ("POST", "/api/v1/tenants/*/users/*/deactivate"): {"reason": "r " + u},
@@ -271,7 +305,9 @@ def harmless_value(p):
 
 def setUpModule():
     global S, DOC
-    S = h.Server().start()
+    # No SMTP relay and one attempt per message: the fixture's test e-mail fails at once.
+    S = h.Server(extra_env={"ROSTER_DELIVERY_MAX_ATTEMPTS": "1", "ROSTER_JOB_POLL_MS": "50",
+                            "ROSTER_SMTP_URL": None}).start()
     r = h.expect(S.root().get("/api/v1/openapi.json"), 200)
     DOC = r.json
 

@@ -8,6 +8,8 @@
   store/ engines (store/sqlite/, store/pg/, store/mem/) and store/ itself: only util/ and
                  store/ headers; never core/
   http/, api/, cli/: never store/ nor core internals (core/core_int.h)
+  delivery/      only util/, crypto/, core/core.h (+ core/perms.h) and delivery/ (libcurl and
+                 jansson are system headers): never store/ nor core internals
 
 Usage: check_includes.py SRC_DIR. Prints one line per violation, "file:line: rule", and
 exits 1 if there is any. Standard library only.
@@ -17,7 +19,7 @@ import re
 import sys
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
-MODULES = ('util', 'crypto', 'core', 'store', 'http', 'api', 'cli', 'app')
+MODULES = ('util', 'crypto', 'core', 'store', 'http', 'api', 'cli', 'app', 'delivery')
 # System headers that belong to an adapter or an engine, never to the domain core.
 CORE_BANNED_SYSTEM = {'microhttpd.h', 'sqlite3.h', 'libpq-fe.h', 'curl/curl.h', 'curl.h'}
 ENGINES = ('sqlite', 'pg', 'mem')
@@ -72,6 +74,11 @@ def check_one(layer, rel, inc):
         if top == 'core':
             return 'store engines never include core/ (includes %s)' % inc
         return 'store engines include only util/ and store/ headers (includes %s)' % inc
+    elif layer == 'delivery':
+        if top in ('util', 'crypto', 'delivery') or inc in ('core/core.h', 'core/perms.h'):
+            return None
+        return ('delivery/ includes only util/, crypto/, core/core.h and delivery/ '
+                '(includes %s)' % inc)
     elif layer in ('http', 'api', 'cli'):
         if top == 'store':
             return '%s/ never includes store/ (includes %s)' % (layer, inc)
@@ -139,6 +146,12 @@ def self_test():
         ('api/rest/users.c', 'rest_int.h', False),
         ('cli/cli.c', 'store/store.h', True),
         ('app/serve.c', 'store/store.h', False),
+        ('delivery/smtp.c', 'core/core.h', False),
+        ('delivery/smtp.c', 'crypto/crypto.h', False),
+        ('delivery/smtp.c', 'delivery_int.h', False),
+        ('delivery/smtp.c', 'core/core_int.h', True),
+        ('delivery/smtp.c', 'store/store.h', True),
+        ('delivery/smtp.c', 'http/http.h', True),
     ]
     bad = 0
     for rel, target, want in cases:

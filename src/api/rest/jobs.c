@@ -1,7 +1,7 @@
 /* /api/v1/jobs: platform housekeeping queued by hand and watched (platform.tenants). */
 #include "api/rest/rest_int.h"
 
-static json_t *render_job(const struct job *j)
+json_t *render_job(const struct job *j)
 {
 	json_t *payload = j->payload ? json_loads(j->payload, 0, NULL) : NULL;
 	json_t *progress = j->progress ? json_loads(j->progress, 0, NULL) : NULL;

@@ -50,6 +50,7 @@ json_t *render_role_ref(const struct role_ref *r);
 json_t *render_group(const struct group *g);
 json_t *render_token(const struct token *t);
 json_t *render_audit(const struct audit_event *e);
+json_t *render_job(const struct job *j); /* api/rest/jobs.c */
 /* Renders a list answer {"items": […], "next_cursor": …}; takes items (new reference). */
 json_t *render_list(json_t *items, const char *next_cursor);
 /* Replies with v (new reference, released here). etag_version > 0 adds an ETag. */
@@ -87,5 +88,9 @@ enum rs_status rest_tokens_register(struct http_router *r, struct core *c, struc
 enum rs_status rest_audit_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_meta_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_jobs_register(struct http_router *r, struct core *c, struct rs_err *err);
+enum rs_status rest_webhooks_register(struct http_router *r, struct core *c, struct rs_err *err);
+enum rs_status rest_outbox_register(struct http_router *r, struct core *c, struct rs_err *err);
+enum rs_status rest_email_templates_register(struct http_router *r, struct core *c,
+					     struct rs_err *err);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "store/pg/pg.h"
+#include "store/select_sql.h"
 #include "store/store_int.h"
 
 #define PG_POOL_DEFAULT 16  /* connections per store unless the URI says ?pool=N */
@@ -22,12 +23,7 @@
 #define PG_ATTEMPTS 6           /* runs of fn at most on serialization failure or deadlock */
 #define PG_ARGS_MAX 32          /* arguments of a named query at most */
 
-/* Selections: the same bounds as the SQLite engine, so both refuse the same selections. */
-#define PG_SEL_DEPTH_MAX 64
-#define PG_SEL_PARENS_MAX 16
-#define PG_SEL_BINDS_MAX 256
-#define PG_SEL_SQL_MAX 16384
-#define PG_SEL_LIMIT_MAX 10000
+#define PG_SEL_SQL_MAX SELECT_SQL_MAX /* selections: the bounds are select_sql.h's */
 
 #define PG_NOTIFY_CHANNEL "roster_signals"
 

@@ -12,14 +12,11 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include "store/select_sql.h"
 #include "store/store_int.h"
 
-#define SQLITE_SEL_CACHE 32     /* prepared selection shapes kept per connection (LRU) */
-#define SQLITE_SEL_DEPTH_MAX 64  /* nesting of a selection predicate */
-#define SQLITE_SEL_PARENS_MAX 16 /* parenthesized levels (SQLite's parser stack is ~25) */
-#define SQLITE_SEL_BINDS_MAX 256
-#define SQLITE_SEL_SQL_MAX 16384
-#define SQLITE_SEL_LIMIT_MAX 10000
+#define SQLITE_SEL_CACHE 32 /* prepared selection shapes kept per connection (LRU) */
+#define SQLITE_SEL_SQL_MAX SELECT_SQL_MAX
 
 /* Generated from migrations/sqlite/ by scripts/embed_sql.py. */
 extern const struct store_migration sqlite_migrations[];
