@@ -242,6 +242,8 @@ const char *col_str(struct store_rows *r, int col, struct arena *a)
 
 void row_tenant(struct store_rows *r, struct arena *a, struct tenant *out)
 {
+	/* Seat limits live in their own table (core/seats.c loads them); until then, none. */
+	memset(out->seat_limits, 0, sizeof(out->seat_limits));
 	out->id = col_str(r, TC_ID, a);
 	out->slug = col_str(r, TC_SLUG, a);
 	out->name = col_str(r, TC_NAME, a);

@@ -78,9 +78,11 @@ static enum rs_status email_tx(struct store_tx *tx, struct core *c, const char *
 	}
 	json_object_foreach(vars, key, v) {
 		if (!json_is_string(v)) {
+			/* key belongs to vars: the message is written before vars goes. */
+			st = rs_fail(err, RS_E_INVALID, "request.invalid_field", "vars",
+				     "template variable '%.40s' must be a string", key);
 			json_decref(vars);
-			return rs_fail(err, RS_E_INVALID, "request.invalid_field", "vars",
-				       "template variable '%.40s' must be a string", key);
+			return st;
 		}
 	}
 	/* What every message knows without the caller saying it. */
