@@ -6,18 +6,73 @@
 #include "core/core_int.h"
 
 #include <inttypes.h>
+#include <jansson.h>
+#include <stdlib.h>
+
+#include "util/timeutil.h"
 
 #define REASON_MAX 500
 
 static const struct {
 	const char *name, *action, *to;
 	const char *from[3]; /* states the transition may start from */
+	const char *email;   /* the template that tells the user */
+	const char *event;   /* the webhook event that tells the host platform */
 } transitions[] = {
-	[USER_SUSPEND] = {"suspend", "user.suspend", "suspended", {"active"}},
-	[USER_RESUME] = {"resume", "user.resume", "active", {"suspended"}},
-	[USER_DEACTIVATE] = {"deactivate", "user.deactivate", "deactivated", {"active", "suspended"}},
-	[USER_REACTIVATE] = {"reactivate", "user.reactivate", "active", {"deactivated"}},
+	[USER_SUSPEND] = {"suspend", "user.suspend", "suspended", {"active"}, "suspension",
+			  "user.suspended"},
+	[USER_RESUME] = {"resume", "user.resume", "active", {"suspended"}, "resumption",
+			 "user.resumed"},
+	[USER_DEACTIVATE] = {"deactivate", "user.deactivate", "deactivated", {"active", "suspended"},
+			     "deactivation", "user.deactivated"},
+	[USER_REACTIVATE] = {"reactivate", "user.reactivate", "active", {"deactivated"},
+			     "reactivation", "user.reactivated"},
 };
+
+#define NZ(s) ((s) ? (s) : "")
+
+static char *dump_new(json_t *v, struct arena *a)
+{
+	char *s = v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	char *out = s ? arena_strdup(a, s) : NULL;
+
+	free(s);
+	json_decref(v);
+	return out;
+}
+
+/* What leaves roster about a transition, queued in its transaction (DESIGN rule 4): an e-mail
+ * to the user when it has an address, and the webhook event for the host platform. */
+static enum rs_status announce(struct store_tx *tx, struct core *c, const struct actor *who,
+			       const struct user *u, enum user_transition t, const char *reason,
+			       int64_t until, struct arena *a, struct rs_err *err)
+{
+	char when[TIME_STR_LEN] = "";
+	char *vars, *data;
+	enum rs_status st = RS_OK;
+
+	if (until)
+		time_format(until, when);
+	/* Template variables are strings: an absent value renders as nothing. */
+	vars = dump_new(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "username", NZ(u->username),
+				  "first_name", NZ(u->first_name), "last_name", NZ(u->last_name),
+				  "reason", NZ(reason), "until", when, "link", core_public_url(c)),
+			a);
+	data = dump_new(json_pack("{s:{s:s,s:s?,s:s?},s:s,s:s?,s:s?,s:{s:s,s:s?}}", "user", "id",
+				  u->id, "username", u->username, "email", u->email, "status",
+				  transitions[t].to, "reason", reason, "until", until ? when : NULL,
+				  "actor", "type",
+				  who->kind == ACTOR_SYSTEM ? "system" : "user", "id",
+				  who->user_id[0] ? who->user_id : NULL),
+			a);
+	if (!vars || !data)
+		return core_oom(err);
+	if (u->email)
+		st = outbox_email(tx, c, u->tenant_id, transitions[t].email, u->email, vars, err);
+	if (st == RS_OK)
+		st = outbox_event(tx, c, u->tenant_id, transitions[t].event, data, err);
+	return st;
+}
 
 static bool allowed_from(enum user_transition t, const char *status)
 {
@@ -70,6 +125,8 @@ static enum rs_status apply(struct store_tx *tx, struct core *c, const struct ac
 		st = Q_EXEC(tx, Q_JOB_INSERT, NULL, err, SV_S(id), SV_S(u->tenant_id),
 			    SV_S("resume_user"), SV_S(payload), SV_I(until), SV_I(now));
 	}
+	if (st == RS_OK)
+		st = announce(tx, c, who, u, t, reason, until, a, err);
 	if (st != RS_OK)
 		return st;
 	ch = changes_new();

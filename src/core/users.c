@@ -4,6 +4,8 @@
 #include "core/core_int.h"
 
 #include <ctype.h>
+#include <jansson.h>
+#include <stdlib.h>
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -494,6 +496,47 @@ static enum rs_status user_result(struct wctx *x, const char *tid, const struct 
 	return RS_OK;
 }
 
+/* Tells the host platform (webhook event with the audit's changes) and, given a template, the
+ * user (e-mail), from inside the write's transaction: both leave only if the change commits. */
+static enum rs_status user_announce(struct store_tx *tx, struct wctx *x, const struct user *u,
+				    const char *event, const char *email_template,
+				    const char *changes, struct rs_err *err)
+{
+	json_t *vars, *data;
+	char *vtext = NULL, *dtext = NULL, *s;
+	const char *roles = u->system_role.name ? u->system_role.name : "";
+	enum rs_status st = RS_OK;
+
+	/* "Administrator, Auditor": the roles as the e-mail names them. */
+	for (int i = 0; i < u->nroles && roles; i++)
+		roles = arena_printf(x->a, "%s, %s", roles, u->roles[i].name);
+	/* Template variables are strings: an absent value renders as nothing. */
+	vars = json_pack("{s:s,s:s,s:s,s:s,s:s}", "username", u->username ? u->username : "",
+			 "first_name", u->first_name ? u->first_name : "", "last_name",
+			 u->last_name ? u->last_name : "", "roles", roles ? roles : "", "link",
+			 core_public_url(x->c));
+	data = json_pack("{s:{s:s?,s:s?,s:s?,s:s?},s:o}", "user", "id", u->id, "username",
+			 u->username, "email", u->email, "status", u->status, "changes",
+			 json_loads(changes ? changes : "{}", 0, NULL));
+	if (vars && (s = json_dumps(vars, JSON_COMPACT))) {
+		vtext = arena_strdup(x->a, s);
+		free(s);
+	}
+	if (data && (s = json_dumps(data, JSON_COMPACT))) {
+		dtext = arena_strdup(x->a, s);
+		free(s);
+	}
+	json_decref(vars);
+	json_decref(data);
+	if (!vtext || !dtext)
+		return core_oom(err);
+	if (email_template && u->email)
+		st = outbox_email(tx, x->c, u->tenant_id, email_template, u->email, vtext, err);
+	if (st == RS_OK)
+		st = outbox_event(tx, x->c, u->tenant_id, event, dtext, err);
+	return st;
+}
+
 /* A write that touches nothing but role assignments (PUT …/roles, SCIM roles). */
 static bool only_roles(const struct user_fields *f)
 {
@@ -523,6 +566,7 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 	char id[UUID_STR_LEN];
 	enum rs_status st;
 	const char *action, *reqact;
+	char *doc;
 	int64_t now = core_now(x->c);
 
 	st = tenant_resolve_write(tx, x->who, x->tenant, x->a, &t, err);
@@ -566,6 +610,8 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 		st = audit_append(tx, x->c, x->who, t.id, "user.delete", "user", cur.id,
 				  changes_dump(ch, x->a), err);
 		changes_free(ch);
+		if (st == RS_OK)
+			st = user_announce(tx, x, &cur, "user.deleted", "deletion", "{}", err);
 		return st;
 	}
 	if ((f->system_role.set || f->roles_set) && !create) {
@@ -651,9 +697,15 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 		changes_free(ch);
 		return RS_OK; /* nothing changed: no audit noise (the version still moved) */
 	}
-	st = audit_append(tx, x->c, x->who, t.id, action, "user", n.id, changes_dump(ch, x->a),
-			  err);
+	doc = changes_dump(ch, x->a);
+	st = audit_append(tx, x->c, x->who, t.id, action, "user", n.id, doc, err);
 	changes_free(ch);
+	if (st == RS_OK)
+		st = user_announce(tx, x, x->out, create ? "user.created" : "user.updated",
+				   !create && (f->system_role.set || f->roles_set) && x->out->email
+					   ? "role_change"
+					   : NULL,
+				   doc, err);
 	return st;
 }
 

@@ -226,6 +226,43 @@ class OutboxTest(unittest.TestCase):
 
     # -- webhooks
 
+    def test_lifecycle_tells_the_user_and_the_host_platform(self):
+        # Every lifecycle step queues, in its own transaction, an e-mail to the user and a
+        # webhook event for the host platform; a refused step queues nothing.
+        s = self.server()
+        root = s.root()
+        t = h.new_tenant(root, template="default")
+        self.make_hook(root, t, events=("user.*",))
+        u = h.expect(root.post(h.tpath(t, "users"), json={"username": "eve", "email": "eve@acme.test",
+                                                          "first_name": "Eve"}), 201).json
+        p = h.tpath(t, "users", u["id"])
+        h.expect(root.post(p + "/suspend", json={"reason": "audit finding"}), 200)
+        h.assert_problem(root.post(p + "/suspend", json={"reason": "again"}), 409,
+                         "user.invalid_transition")
+        h.expect(root.post(p + "/resume"), 200)
+        h.expect(root.post(p + "/deactivate", json={"reason": "left"}), 200)
+        h.expect(root.patch(p, json={"first_name": "Eva"}), 200)
+        h.expect(root.delete(p), 204)
+        mails = self.mail.wait(4)
+        self.assertTrue(all(m["to"] == ["eve@acme.test"] or "eve@acme.test" in json.dumps(m["to"])
+                            for m in mails), mails)
+        texts = [m.get("text") or "" for m in mails]
+        self.assertTrue(any("audit finding" in x for x in texts), texts)
+        self.assertTrue(any("left" in x for x in texts), texts)
+        want = ["user.created", "user.suspended", "user.resumed", "user.deactivated", "user.updated",
+                "user.deleted"]
+        wait_for(lambda: self.recv.count() >= len(want), 30, "%d webhook calls" % len(want))
+        time.sleep(0.5)  # nothing more arrives: the refused suspend queued no event
+        with self.recv.lock:
+            calls = list(self.recv.calls)
+        self.assertTrue(all(c["verified"] for c in calls))
+        types = [c["headers"].get("Roster-Event-Type") for c in calls]
+        self.assertEqual(sorted(types), sorted(want))
+        suspended = [json.loads(c["body"]) for c in calls
+                     if c["headers"].get("Roster-Event-Type") == "user.suspended"][0]
+        self.assertIn("audit finding", json.dumps(suspended))
+        self.assertIn(u["id"], json.dumps(suspended))
+
     def make_hook(self, client, t, events=("webhook.*",)):
         r = h.expect(client.post(h.tpath(t, "webhooks"), json={"url": self.recv.url,
                                                                "events": list(events)}), 201)
