@@ -1,6 +1,7 @@
 /* struct core, access checks, row mapping, cursors and validation shared by core/ modules. */
 #include "core/core_int.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -249,6 +250,17 @@ void row_tenant(struct store_rows *r, struct arena *a, struct tenant *out)
 	out->name = col_str(r, TC_NAME, a);
 	out->template_name = col_str(r, TC_TEMPLATE, a);
 	out->status = col_str(r, TC_STATUS, a);
+	out->invitation_days = INVITATION_DAYS_DEFAULT;
+	{
+		const char *settings = store_col_text(r, TC_SETTINGS);
+		json_t *o = settings ? json_loads(settings, 0, NULL) : NULL;
+		json_t *d = json_object_get(o, "invitation_days");
+
+		if (json_is_integer(d) && json_integer_value(d) >= 1 &&
+		    json_integer_value(d) <= INVITATION_DAYS_MAX)
+			out->invitation_days = json_integer_value(d);
+		json_decref(o);
+	}
 	out->created_at = store_col_int(r, TC_CREATED);
 	out->updated_at = store_col_int(r, TC_UPDATED);
 	out->version = store_col_int(r, TC_VERSION);

@@ -103,7 +103,11 @@ struct tenant {
 	const char *id, *slug, *name, *template_name, *status;
 	int64_t created_at, updated_at, version;
 	struct seat_limit seat_limits[USER_TYPES]; /* filled by the tenants_* calls only */
+	int64_t invitation_days; /* how long an invitation link lives (settings; default 7) */
 };
+
+#define INVITATION_DAYS_DEFAULT 7
+#define INVITATION_DAYS_MAX 90
 
 struct tenant_create_req {
 	const char *slug, *name, *template_name; /* template NULL = "default" */
@@ -117,6 +121,8 @@ struct tenant_patch {
 		bool set, clear;
 		int64_t max;
 	} seat_limits[USER_TYPES];
+	/* tenant.settings: 1-INVITATION_DAYS_MAX; null restores the default. */
+	struct opt_int invitation_days;
 	int64_t if_match; /* 0 = unconditional */
 };
 
@@ -320,6 +326,69 @@ struct user_transition_req {
 enum rs_status users_transition(struct core *c, const struct actor *who, const char *tenant,
 				const char *id, const struct user_transition_req *req,
 				struct arena *a, struct user *out, struct rs_err *err);
+
+/* ---- Invitations (docs/lifecycle.md) ------------------------------------------------------------ */
+
+/* status: pending, accepted, revoked, or expired (a pending one whose expires_at has passed). */
+struct invitation {
+	const char *id, *tenant_id, *user_id, *email, *status, *message;
+	int64_t expires_at, created_at, resent_at, accepted_at, revoked_at; /* 0 = not (yet) */
+};
+struct invitation_list {
+	struct invitation *items;
+	int n;
+	const char *next_cursor;
+};
+#define INVITATION_MESSAGE_MAX 2000
+
+/* Creates the user in state 'invited' (f: email required, username defaulting to it,
+ * system_role, roles, department, type; users.create, the rank rule on the roles, a seat) and
+ * its invitation, and queues the e-mail (template "invitation") with the link, all in one
+ * transaction. message: optional custom text (at most INVITATION_MESSAGE_MAX). On success
+ * *link (arena) holds the only copy of the link: "<public_url>/invitations/<token>". */
+enum rs_status invitations_create(struct core *c, const struct actor *who, const char *tenant,
+				  const struct user_fields *f, const char *message,
+				  struct arena *a, struct invitation *out, const char **link,
+				  struct rs_err *err);
+/* A new link (the old one stops working at once), a new expiry, e-mail "invitation_resent";
+ * f may change system_role, roles and department, message.set the custom text. A pending or
+ * expired invitation only (RS_E_CONFLICT "invitation.not_pending" otherwise). */
+enum rs_status invitations_resend(struct core *c, const struct actor *who, const char *tenant,
+				  const char *id, const struct user_fields *f,
+				  const struct opt_str *message, struct arena *a,
+				  struct invitation *out, const char **link, struct rs_err *err);
+/* Revokes a pending or expired invitation: the link stops working and the invited user is
+ * removed (a deleted tombstone; its seat is free). */
+enum rs_status invitations_revoke(struct core *c, const struct actor *who, const char *tenant,
+				  const char *id, struct rs_err *err);
+enum rs_status invitations_get(struct core *c, const struct actor *who, const char *tenant,
+			       const char *id, struct arena *a, struct invitation *out,
+			       struct rs_err *err);
+/* status: NULL or one of pending, accepted, revoked, expired. */
+enum rs_status invitations_list(struct core *c, const struct actor *who, const char *tenant,
+				const char *status, const struct page *pg, struct arena *a,
+				struct invitation_list *out, struct rs_err *err);
+
+/* The link's side: no actor, the token is the credential. An unknown, used or revoked token
+ * (or a malformed one) is RS_E_NOT_FOUND "invitation.not_found" and tells nothing about any
+ * tenant; an expired one RS_E_CONFLICT "invitation.expired". */
+struct invitation_view {
+	const char *tenant_name, *email, *username;
+	int64_t expires_at;
+};
+enum rs_status invitations_view(struct core *c, const char *token, struct arena *a,
+				struct invitation_view *out, struct rs_err *err);
+struct invitation_accept_req {
+	const char *password;               /* 12-256 characters, not the username nor e-mail */
+	const char *first_name, *last_name; /* required */
+	const char *timezone;               /* optional */
+	const char *request_id, *source_ip; /* for the audit trail */
+};
+/* The user becomes active with these fields and the password (argon2id); the token is used
+ * up. Audited as user.accept by the user; webhook event user.activated. */
+enum rs_status invitations_accept(struct core *c, const char *token,
+				  const struct invitation_accept_req *req, struct arena *a,
+				  struct user *out, struct rs_err *err);
 
 /* ---- Groups -------------------------------------------------------------------------------- */
 

@@ -171,6 +171,14 @@ enum rs_status seats_check(struct store_tx *tx, const char *tenant_id, const cha
 enum rs_status seats_load_limits(struct store_tx *tx, struct tenant *t, struct rs_err *err);
 int user_type_index(const char *type);
 
+/* The create (id NULL) or update path of users_create/users_update inside the caller's write
+ * transaction, for invitations: a new user is created in state 'invited'; users.create is the
+ * permission (also for the pre-assigned roles, under the rank rule); seats are checked; the
+ * user is audited (user.create / user.update) and announced (user.created / user.updated). */
+enum rs_status user_write_invited(struct store_tx *tx, struct core *c, const struct actor *who,
+				  const char *tenant, const char *id, const struct user_fields *f,
+				  struct arena *a, struct user *out, struct rs_err *err);
+
 /* The due end of a suspension (job "resume_user"): resumes the user if it is still in the
  * suspension that scheduled it (same version), else does nothing. */
 enum rs_status users_resume_due(struct core *c, const char *tenant_id, const char *user_id,

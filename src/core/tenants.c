@@ -300,13 +300,20 @@ static enum rs_status update_tx(struct store_tx *tx, void *arg, struct rs_err *e
 			st = store_signal(tx, STORE_SIG_AUTH, err);
 		changes_str(ch, "status", t.status, "deleted");
 	} else {
+		int64_t days = t.invitation_days;
+
 		name = x->p->name.set ? x->p->name.v : t.name;
-		st = Q_EXEC(tx, Q_TENANT_UPDATE, &changed, err, SV_S(t.id), SV_S(name), SV_S("{}"),
+		if (x->p->invitation_days.set)
+			days = x->p->invitation_days.null ? INVITATION_DAYS_DEFAULT
+							  : x->p->invitation_days.v;
+		st = Q_EXEC(tx, Q_TENANT_UPDATE, &changed, err, SV_S(t.id), SV_S(name),
+			    SV_S(arena_printf(x->a, "{\"invitation_days\":%lld}", (long long)days)),
 			    SV_I(core_now(x->c)), SV_I(t.version));
 		if (st == RS_OK && changed == 0)
 			st = rs_fail(err, RS_E_PRECONDITION, "request.precondition_failed", NULL,
 				     "the tenant changed concurrently");
 		changes_str(ch, "name", t.name, name);
+		changes_int(ch, "invitation_days", true, t.invitation_days, true, days);
 		if (st == RS_OK)
 			st = seat_limits_apply(tx, x->who, &t, x->p, ch, x->a, err);
 	}
@@ -337,6 +344,11 @@ enum rs_status tenants_update(struct core *c, const struct actor *who, const cha
 		if (st != RS_OK)
 			return st;
 	}
+	if (p->invitation_days.set && !p->invitation_days.null &&
+	    (p->invitation_days.v < 1 || p->invitation_days.v > INVITATION_DAYS_MAX))
+		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "invitation_days",
+			       "'invitation_days' is a number of days from 1 to %d, or null",
+			       INVITATION_DAYS_MAX);
 	for (int i = 0; i < USER_TYPES; i++) {
 		if (p->seat_limits[i].set && !p->seat_limits[i].clear &&
 		    (p->seat_limits[i].max < 0 || p->seat_limits[i].max > 10000000))

@@ -372,6 +372,10 @@ struct wctx {
 	bool del;
 	struct arena *a;
 	struct user *out;
+	/* The invitation path (core/invitations.c): the new user's status, and users.create
+	 * (with the rank rule) is the permission for the pre-assigned roles, too. */
+	const char *status;
+	bool invite;
 };
 
 static const char *pick(const struct opt_str *o, const char *cur)
@@ -572,8 +576,9 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 	st = tenant_resolve_write(tx, x->who, x->tenant, x->a, &t, err);
 	if (st != RS_OK)
 		return st;
-	st = require_perm(x->who, create ? PERM_USERS_CREATE
-					 : (x->del ? PERM_USERS_DELETE : PERM_USERS_UPDATE),
+	st = require_perm(x->who, create || x->invite
+					  ? PERM_USERS_CREATE
+					  : (x->del ? PERM_USERS_DELETE : PERM_USERS_UPDATE),
 			  err);
 	if (st != RS_OK)
 		return st;
@@ -614,7 +619,7 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 			st = user_announce(tx, x, &cur, "user.deleted", "deletion", "{}", err);
 		return st;
 	}
-	if ((f->system_role.set || f->roles_set) && !create) {
+	if ((f->system_role.set || f->roles_set) && !create && !x->invite) {
 		st = require_perm(x->who, PERM_ROLES_ASSIGN, err);
 		if (st != RS_OK)
 			return st;
@@ -646,6 +651,8 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 	}
 	if (!merge(f, create ? NULL : &cur, &n, x->a))
 		return core_oom(err);
+	if (create && x->status)
+		n.status = x->status;
 	if (strlen(n.custom_attributes) > RS_CUSTOM_ATTRS_MAX)
 		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "custom_attributes",
 			       "'custom_attributes' is larger than %d bytes", RS_CUSTOM_ATTRS_MAX);
@@ -702,11 +709,25 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 	changes_free(ch);
 	if (st == RS_OK)
 		st = user_announce(tx, x, x->out, create ? "user.created" : "user.updated",
-				   !create && (f->system_role.set || f->roles_set) && x->out->email
+				   !create && !x->invite && (f->system_role.set || f->roles_set) &&
+						   x->out->email
 					   ? "role_change"
 					   : NULL,
 				   doc, err);
 	return st;
+}
+
+enum rs_status user_write_invited(struct store_tx *tx, struct core *c, const struct actor *who,
+				  const char *tenant, const char *id, const struct user_fields *f,
+				  struct arena *a, struct user *out, struct rs_err *err)
+{
+	struct wctx x = {.c = c, .who = who, .tenant = tenant, .id = id, .f = f, .a = a,
+			 .out = out, .status = "invited", .invite = true};
+	enum rs_status st = check_fields(f, id == NULL, err);
+
+	if (st != RS_OK)
+		return st;
+	return write_tx(tx, &x, err);
 }
 
 enum rs_status users_create(struct core *c, const struct actor *who, const char *tenant,

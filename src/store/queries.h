@@ -107,6 +107,20 @@ enum store_q {
 	Q_EMAIL_TEMPLATE_GET,    /* tenant, name -> subject, text, html, updated_at */
 	Q_EMAIL_TEMPLATE_PUT,    /* tenant, name, subject, text, html, now: insert or replace */
 	Q_EMAIL_TEMPLATE_DELETE, /* tenant, name -> changes */
+	/* invitations and credentials (core/invitations.c) */
+	Q_INVITATION_INSERT, /* tenant, id, user, email, lookup, hash, message, created_by,
+				expires_at, now */
+	Q_INVITATION_GET,    /* tenant, id -> invitation row */
+	Q_INVITATION_BY_LOOKUP, /* lookup -> invitation row (any tenant: the link is the key) */
+	Q_INVITATION_LIST,   /* tenant, status|NULL (pending, accepted, revoked, expired), now,
+				after_id|NULL, limit -> invitation rows by id */
+	Q_INVITATION_RESEND, /* tenant, id, lookup, hash, message, expires_at, now -> changes
+				(pending only) */
+	Q_INVITATION_CLOSE,  /* tenant, id, status (accepted|revoked), now -> changes (pending
+				only): clears the token */
+	Q_CREDENTIAL_PUT,    /* tenant, user, kind, secret_hash, now: insert or replace */
+	Q_USER_ACCEPT,       /* tenant, id, first, first_key, last, last_key, timezone, now,
+				expected version -> changes: invited -> active; bumps version */
 	Q__COUNT
 };
 
@@ -132,6 +146,9 @@ enum { WC_TENANT, WC_ID, WC_URL, WC_EVENTS, WC_DESC, WC_SECRET, WC_ACTIVE, WC_CR
        WC_UPDATED, WC_VERSION };
 enum { DC_TENANT, DC_WEBHOOK, DC_ID, DC_JOB, DC_EVENT_ID, DC_EVENT_TYPE, DC_ATTEMPT, DC_STATUS,
        DC_DURATION, DC_ERROR, DC_AT };
+
+enum { IC_TENANT, IC_ID, IC_USER, IC_EMAIL, IC_STATUS, IC_LOOKUP, IC_HASH, IC_MESSAGE,
+       IC_CREATED_BY, IC_EXPIRES, IC_CREATED, IC_RESENT, IC_ACCEPTED, IC_REVOKED, IC_UPDATED };
 
 /* Collections that store_select() can filter, sort and page. */
 enum store_coll { SC_USERS, SC_AUDIT };

@@ -12,6 +12,8 @@
 	(int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 2
 #define COLS5(...) ((const char *const[]){__VA_ARGS__}), \
 	(int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 5
+#define COLS6(...) ((const char *const[]){__VA_ARGS__}), \
+	(int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 6
 #define COLS3(...) ((const char *const[]){__VA_ARGS__}), \
 	(int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 3
 
@@ -50,6 +52,11 @@ static const struct store_table tables[] = {
 				     "at")},
 	{"email_templates", COLS3("tenant_id", "name", "subject", "text_body", "html_body",
 				  "updated_at")},
+	{"invitations", COLS6("tenant_id", "id", "user_id", "email", "status", "token_lookup",
+			      "token_hash", "message", "created_by", "expires_at", "created_at",
+			      "resent_at", "accepted_at", "revoked_at", "updated_at")},
+	{"credentials", COLS6("tenant_id", "user_id", "kind", "secret_hash", "created_at",
+			      "updated_at")},
 };
 
 const struct store_table *store_tables(int *n)

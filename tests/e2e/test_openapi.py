@@ -62,6 +62,11 @@ KNOWN_ROUTES = [
     ("POST", "/api/v1/tenants/{tenant}/users/{id}/resume"),
     ("POST", "/api/v1/tenants/{tenant}/users/{id}/deactivate"),
     ("POST", "/api/v1/tenants/{tenant}/users/{id}/reactivate"),
+    ("POST", "/api/v1/tenants/{tenant}/invitations"), ("GET", "/api/v1/tenants/{tenant}/invitations"),
+    ("GET", "/api/v1/tenants/{tenant}/invitations/{id}"),
+    ("DELETE", "/api/v1/tenants/{tenant}/invitations/{id}"),
+    ("POST", "/api/v1/tenants/{tenant}/invitations/{id}/resend"),
+    ("GET", "/api/v1/invitations/{token}"), ("POST", "/api/v1/invitations/{token}/accept"),
 ]
 
 
@@ -215,11 +220,16 @@ class Fixture:
         # An e-mail that can't leave (no SMTP relay, one attempt): a dead letter to retry.
         self.mail = h.expect(self.root.post(h.tpath(t, "templates", "invitation", "test"),
                                             json={"to": "oa@example.com"}), 202).json
+        self.invitation = self.invite()["invitation"]
         deadline = time.monotonic() + 30
         while h.expect(self.root.get(h.tpath(t, "outbox", self.mail["id"])), 200).json["status"] != "failed":
             if time.monotonic() > deadline:
                 raise AssertionError("the fixture's test e-mail never failed")
             time.sleep(0.05)
+
+    def invite(self):
+        return h.expect(self.root.post(h.tpath(self.tenant, "invitations"),
+                                       json={"email": "inv-%s@example.com" % h.uid()}), 201).json
 
     def subst(self, path, method):
         t = self.tenant["slug"]
@@ -247,6 +257,13 @@ class Fixture:
             ident = self.webhook["id"]
         elif "/outbox/{id}" in path:
             ident = self.mail["id"]
+        elif "/invitations/{id}" in path:
+            ident = self.invitation["id"]
+        if "{token}" in path:
+            # the link is single-use: each call gets a fresh one
+            out = path.replace("{token}", self.invite()["link"].rsplit("/", 1)[1])
+            assert "{" not in out, "no value for a parameter of %s %s" % (method, path)
+            return out
         out = path.replace("{tenant}", urllib.parse.quote(t, safe=""))
         if ident:
             out = out.replace("{id}", ident)
@@ -285,6 +302,12 @@ class Fixture:
             ("POST", "/api/v1/tenants/*/users/*/resume"): {},
             ("POST", "/api/v1/tenants/*/users/*/deactivate"): {"reason": "r " + u},
             ("POST", "/api/v1/tenants/*/users/*/reactivate"): {},
+            ("POST", "/api/v1/tenants/*/invitations"): {"email": "inv-" + u + "@example.com",
+                                                        "system_role": "User", "message": "Welcome"},
+            ("POST", "/api/v1/tenants/*/invitations/*/resend"): {"message": "again " + u},
+            ("POST", "/api/v1/invitations/*/accept"): {"password": "a long enough secret " + u,
+                                                       "first_name": "Ada", "last_name": "L",
+                                                       "timezone": "UTC"},
         }.get(key)
 
 
@@ -551,7 +574,10 @@ class OpenApiTest(unittest.TestCase):
         members = h.expect(root.get(h.tpath(t, "groups", fx.group["id"], "members")), 200).json
         self.assert_exact(members, "MemberList")
         self.assert_exact(members["items"][0], "Member")
+        self.assert_exact(h.expect(root.get(h.tpath(t, "invitations", fx.invitation["id"])), 200).json,
+                          "Invitation")
         for name, p in (("TenantList", h.API + "/tenants"), ("UserList", h.tpath(t, "users")),
+                        ("InvitationList", h.tpath(t, "invitations")),
                         ("RoleList", h.tpath(t, "roles")), ("GroupList", h.tpath(t, "groups")),
                         ("TokenList", h.tpath(t, "tokens")), ("AuditList", h.tpath(t, "audit"))):
             self.assert_exact(h.expect(root.get(p), 200).json, name)

@@ -90,6 +90,8 @@ enum rs_status rest_meta_register(struct http_router *r, struct core *c, struct 
 enum rs_status rest_jobs_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_webhooks_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_outbox_register(struct http_router *r, struct core *c, struct rs_err *err);
+enum rs_status rest_invitations_register(struct http_router *r, struct core *c,
+					 struct rs_err *err);
 enum rs_status rest_email_templates_register(struct http_router *r, struct core *c,
 					     struct rs_err *err);
 

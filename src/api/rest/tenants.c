@@ -73,7 +73,7 @@ static void get(struct http_req *req, struct http_resp *resp, void *app)
 
 static void patch(struct http_req *req, struct http_resp *resp, void *app)
 {
-	static const char *const allowed[] = {"name", "seat_limits", NULL};
+	static const char *const allowed[] = {"name", "seat_limits", "invitation_days", NULL};
 	struct core *c = app;
 	struct actor who;
 	struct jin j;
@@ -86,6 +86,7 @@ static void patch(struct http_req *req, struct http_resp *resp, void *app)
 		return;
 	jin_only(&j, allowed);
 	jin_str_required(&j, "name", &p.name);
+	jin_int(&j, "invitation_days", &p.invitation_days);
 	limits = json_object_get(j.root, "seat_limits");
 	if (limits && !j.failed) {
 		const char *type;

@@ -28,6 +28,9 @@
 #define DELIVERY_COLS                                                                           \
 	"tenant_id, webhook_id, id, job_id, event_id, event_type, attempt, status_code, "       \
 	"duration_ms, error, at"
+#define INVITATION_COLS                                                                         \
+	"tenant_id, id, user_id, email, status, token_lookup, token_hash, message, created_by, " \
+	"expires_at, created_at, resent_at, accepted_at, revoked_at, updated_at"
 #define AUDIT_COLS                                                                              \
 	"tenant_id, seq, id, at, actor_type, actor_id, actor_name, action, target_type, "       \
 	"target_id, changes, request_id, source_ip, prev_hash, hash"
@@ -227,6 +230,36 @@ static const char *const sqlite_sql[Q__COUNT] = {
 		"html_body = excluded.html_body, updated_at = excluded.updated_at",
 	[Q_EMAIL_TEMPLATE_DELETE] =
 		"DELETE FROM email_templates WHERE tenant_id = ?1 AND name = ?2",
+
+	[Q_INVITATION_INSERT] = "INSERT INTO invitations (tenant_id, id, user_id, email, status, "
+				"token_lookup, token_hash, message, created_by, expires_at, "
+				"created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, "
+				"?7, ?8, ?9, ?10, ?10)",
+	[Q_INVITATION_GET] = "SELECT " INVITATION_COLS " FROM invitations WHERE tenant_id = ?1 "
+			     "AND id = ?2",
+	[Q_INVITATION_BY_LOOKUP] = "SELECT " INVITATION_COLS " FROM invitations WHERE "
+				   "token_lookup = ?1",
+	[Q_INVITATION_LIST] =
+		"SELECT " INVITATION_COLS " FROM invitations WHERE tenant_id = ?1 AND (?2 IS NULL "
+		"OR (?2 = 'pending' AND status = 'pending' AND expires_at > ?3) OR (?2 = 'expired' "
+		"AND status = 'pending' AND expires_at <= ?3) OR (?2 IN ('accepted', 'revoked') AND "
+		"status = ?2)) AND (?4 IS NULL OR id > ?4) ORDER BY id LIMIT ?5",
+	[Q_INVITATION_RESEND] = "UPDATE invitations SET token_lookup = ?3, token_hash = ?4, "
+				"message = ?5, expires_at = ?6, resent_at = ?7, updated_at = ?7 "
+				"WHERE tenant_id = ?1 AND id = ?2 AND status = 'pending'",
+	[Q_INVITATION_CLOSE] =
+		"UPDATE invitations SET status = ?3, token_lookup = NULL, token_hash = NULL, "
+		"accepted_at = CASE WHEN ?3 = 'accepted' THEN ?4 ELSE accepted_at END, "
+		"revoked_at = CASE WHEN ?3 = 'revoked' THEN ?4 ELSE revoked_at END, updated_at = ?4 "
+		"WHERE tenant_id = ?1 AND id = ?2 AND status = 'pending'",
+	[Q_CREDENTIAL_PUT] = "INSERT INTO credentials (tenant_id, user_id, kind, secret_hash, "
+			     "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT "
+			     "(tenant_id, user_id, kind) DO UPDATE SET secret_hash = "
+			     "excluded.secret_hash, updated_at = excluded.updated_at",
+	[Q_USER_ACCEPT] = "UPDATE users SET status = 'active', status_reason = NULL, "
+			  "first_name = ?3, first_name_key = ?4, last_name = ?5, last_name_key = ?6, "
+			  "timezone = ?7, updated_at = ?8, version = version + 1 WHERE tenant_id = ?1 "
+			  "AND id = ?2 AND version = ?9 AND status = 'invited'",
 };
 
 const char *sqlite_query_sql(enum store_q q)
