@@ -52,8 +52,10 @@ class Serve:
     """A `roster serve` started with exactly the given arguments and environment."""
 
     def __init__(self, args, env, probe_port):
+        # stderr (the JSON log) goes to a file, so that a failed stop can show what happened
+        self.err = tempfile.TemporaryFile()
         self.proc = subprocess.Popen([h.roster_bin(), "serve"] + args, env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.PIPE, stderr=self.err)
         self.url = "http://127.0.0.1:%d" % probe_port
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -69,6 +71,10 @@ class Serve:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             self.proc.wait(timeout=10)
+        if self.proc.returncode != 0:
+            self.err.seek(0)
+            sys.stderr.write("roster serve exited %s; its log:\n%s\n" % (
+                self.proc.returncode, self.err.read().decode("utf-8", "replace")[-4000:]))
         return self.proc.returncode
 
 
