@@ -255,10 +255,13 @@ void row_tenant(struct store_rows *r, struct arena *a, struct tenant *out)
 		const char *settings = store_col_text(r, TC_SETTINGS);
 		json_t *o = settings ? json_loads(settings, 0, NULL) : NULL;
 		json_t *d = json_object_get(o, "invitation_days");
+		json_t *tu = json_object_get(o, "default_transfer_user_id");
 
 		if (json_is_integer(d) && json_integer_value(d) >= 1 &&
 		    json_integer_value(d) <= INVITATION_DAYS_MAX)
 			out->invitation_days = json_integer_value(d);
+		out->default_transfer_user_id =
+			json_is_string(tu) ? arena_strdup(a, json_string_value(tu)) : NULL;
 		json_decref(o);
 	}
 	out->created_at = store_col_int(r, TC_CREATED);

@@ -104,6 +104,9 @@ struct tenant {
 	int64_t created_at, updated_at, version;
 	struct seat_limit seat_limits[USER_TYPES]; /* filled by the tenants_* calls only */
 	int64_t invitation_days; /* how long an invitation link lives (settings; default 7) */
+	/* Who gets a deactivated or deleted user's owned resources when the request names no
+	 * target (settings; NULL = nobody). */
+	const char *default_transfer_user_id;
 };
 
 #define INVITATION_DAYS_DEFAULT 7
@@ -123,6 +126,8 @@ struct tenant_patch {
 	} seat_limits[USER_TYPES];
 	/* tenant.settings: 1-INVITATION_DAYS_MAX; null restores the default. */
 	struct opt_int invitation_days;
+	/* tenant.settings: a live user of the tenant; null clears it. */
+	struct opt_str default_transfer_user_id;
 	int64_t if_match; /* 0 = unconditional */
 };
 
@@ -281,6 +286,11 @@ enum rs_status users_update(struct core *c, const struct actor *who, const char 
 			    struct arena *a, struct user *out, struct rs_err *err);
 enum rs_status users_delete(struct core *c, const struct actor *who, const char *tenant,
 			    const char *id, int64_t if_match, struct rs_err *err);
+/* users_delete that hands the user's owned resources to transfer_to (NULL: the tenant's
+ * default transfer target); see resources below. */
+enum rs_status users_delete_transfer(struct core *c, const struct actor *who, const char *tenant,
+				     const char *id, int64_t if_match, const char *transfer_to,
+				     struct rs_err *err);
 
 /* ---- Seats ---------------------------------------------------------------------------------------- */
 
@@ -318,6 +328,8 @@ struct user_transition_req {
 	bool has_until;     /* suspend only: the suspension ends by itself at until */
 	int64_t until;
 	int64_t if_match;
+	const char *transfer_to; /* deactivate: who gets the user's owned resources (NULL: the
+				    tenant's default transfer target) */
 };
 
 /* Moves a user through the lifecycle. users.suspend and the rank rule are required; nobody
@@ -326,6 +338,58 @@ struct user_transition_req {
 enum rs_status users_transition(struct core *c, const struct actor *who, const char *tenant,
 				const char *id, const struct user_transition_req *req,
 				struct arena *a, struct user *out, struct rs_err *err);
+
+/* ---- Owned resources (docs/lifecycle.md) ---------------------------------------------------------- */
+
+/* What a user owns on the host platform (a playbook, a job app, a dashboard…), recorded so that
+ * deactivating or deleting the user hands it to another user instead of orphaning it. Writes
+ * need users.update, reads users.read; audited resource.register, resource.update,
+ * resource.delete. On deactivation and deletion every resource of the user goes to the named
+ * target, else to the tenant's default target; with neither, RS_E_CONFLICT
+ * "user.owns_resources" and nothing changes. The target is a live, active user of the tenant,
+ * not the user itself (RS_E_INVALID, field transfer_to); a job_app goes to an api user only
+ * (RS_E_CONFLICT "transfer.job_app_needs_api_user"). Each move is audited resource.transfer and
+ * announced by the webhook event resource.transferred, in the transition's transaction. */
+#define RESOURCE_KIND_MAX 64
+#define RESOURCE_EXTERNAL_ID_MAX 256
+
+struct owned_resource {
+	const char *id, *tenant_id, *owner_id, *kind, *external_id, *name;
+	int64_t created_at, updated_at;
+};
+struct resource_create_req {
+	const char *kind;        /* 1-64 of [a-z0-9_.-] */
+	const char *external_id; /* the host platform's id, unique per kind in the tenant */
+	const char *name;
+	const char *owner_id;    /* a live user of the tenant */
+};
+struct resource_patch {
+	struct opt_str name, owner_id;
+};
+struct resource_list_query {
+	const char *owner_id, *kind; /* NULL = any */
+	struct page page;
+};
+struct resource_list {
+	struct owned_resource *items;
+	int n;
+	const char *next_cursor;
+};
+
+enum rs_status resources_create(struct core *c, const struct actor *who, const char *tenant,
+				const struct resource_create_req *req, struct arena *a,
+				struct owned_resource *out, struct rs_err *err);
+enum rs_status resources_get(struct core *c, const struct actor *who, const char *tenant,
+			     const char *id, struct arena *a, struct owned_resource *out,
+			     struct rs_err *err);
+enum rs_status resources_list(struct core *c, const struct actor *who, const char *tenant,
+			      const struct resource_list_query *q, struct arena *a,
+			      struct resource_list *out, struct rs_err *err);
+enum rs_status resources_update(struct core *c, const struct actor *who, const char *tenant,
+				const char *id, const struct resource_patch *p, struct arena *a,
+				struct owned_resource *out, struct rs_err *err);
+enum rs_status resources_delete(struct core *c, const struct actor *who, const char *tenant,
+				const char *id, int64_t if_match, struct rs_err *err);
 
 /* ---- Invitations (docs/lifecycle.md) ------------------------------------------------------------ */
 

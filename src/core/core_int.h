@@ -179,6 +179,16 @@ enum rs_status user_write_invited(struct store_tx *tx, struct core *c, const str
 				  const char *tenant, const char *id, const struct user_fields *f,
 				  struct arena *a, struct user *out, struct rs_err *err);
 
+/* Hands every owned resource of u (loaded, checked by the caller) to transfer_to, else to the
+ * tenant's default target (core.h, owned resources), inside the caller's write transaction:
+ * each move audited (resource.transfer) and announced (resource.transferred, with why:
+ * "deactivation" or "deletion"). A transfer_to that is named is validated even when u owns
+ * nothing. */
+enum rs_status ownership_transfer(struct store_tx *tx, struct core *c, const struct actor *who,
+				  const struct tenant *t, const struct user *u,
+				  const char *transfer_to, const char *why, struct arena *a,
+				  struct rs_err *err);
+
 /* The due end of a suspension (job "resume_user"): resumes the user if it is still in the
  * suspension that scheduled it (same version), else does nothing. */
 enum rs_status users_resume_due(struct core *c, const char *tenant_id, const char *user_id,

@@ -167,6 +167,12 @@ static enum rs_status transition_tx(struct store_tx *tx, void *arg, struct rs_er
 	if (!allowed_from(q->what, u.status))
 		return rs_fail(err, RS_E_CONFLICT, "user.invalid_transition", NULL,
 			       "can't %s a user who is %s", transitions[q->what].name, u.status);
+	if (q->what == USER_DEACTIVATE) { /* its owned resources go to someone first */
+		st = ownership_transfer(tx, x->c, x->who, &t, &u, q->transfer_to, "deactivation",
+					x->a, err);
+		if (st != RS_OK)
+			return st;
+	}
 	if (q->what == USER_REACTIVATE) { /* takes a seat again */
 		st = seats_check(tx, t.id, u.type, err);
 		if (st != RS_OK)
@@ -199,6 +205,9 @@ enum rs_status users_transition(struct core *c, const struct actor *who, const c
 		if (st != RS_OK)
 			return st;
 	}
+	if (req->transfer_to && req->what != USER_DEACTIVATE)
+		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "transfer_to",
+			       "only a deactivation transfers owned resources");
 	if (req->has_until && req->what != USER_SUSPEND)
 		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "until",
 			       "only a suspension has an end date");

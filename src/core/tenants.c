@@ -4,7 +4,9 @@
 #include "core/core_int.h"
 
 #include <ctype.h>
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #define SYSTEM_SLUG "system"
 
@@ -301,19 +303,46 @@ static enum rs_status update_tx(struct store_tx *tx, void *arg, struct rs_err *e
 		changes_str(ch, "status", t.status, "deleted");
 	} else {
 		int64_t days = t.invitation_days;
+		const char *dtu = t.default_transfer_user_id;
+		json_t *settings;
+		char *text;
 
 		name = x->p->name.set ? x->p->name.v : t.name;
 		if (x->p->invitation_days.set)
 			days = x->p->invitation_days.null ? INVITATION_DAYS_DEFAULT
 							  : x->p->invitation_days.v;
+		if (x->p->default_transfer_user_id.set) {
+			struct user u;
+
+			dtu = x->p->default_transfer_user_id.v;
+			/* A live user of this tenant; whether it may receive is checked at use. */
+			st = dtu ? user_load(tx, t.id, dtu, x->a, &u, NULL, err) : RS_OK;
+			if (st == RS_E_NOT_FOUND)
+				st = rs_fail(err, RS_E_INVALID, "request.invalid_field",
+					     "default_transfer_user_id",
+					     "'default_transfer_user_id' is not a user of this tenant");
+			if (st != RS_OK) {
+				changes_free(ch);
+				return st;
+			}
+		}
+		settings = json_pack("{s:I,s:s?}", "invitation_days", (json_int_t)days,
+				     "default_transfer_user_id", dtu);
+		text = settings ? json_dumps(settings, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		json_decref(settings);
+		if (!text) {
+			changes_free(ch);
+			return core_oom(err);
+		}
 		st = Q_EXEC(tx, Q_TENANT_UPDATE, &changed, err, SV_S(t.id), SV_S(name),
-			    SV_S(arena_printf(x->a, "{\"invitation_days\":%lld}", (long long)days)),
-			    SV_I(core_now(x->c)), SV_I(t.version));
+			    SV_S(arena_strdup(x->a, text)), SV_I(core_now(x->c)), SV_I(t.version));
+		free(text);
 		if (st == RS_OK && changed == 0)
 			st = rs_fail(err, RS_E_PRECONDITION, "request.precondition_failed", NULL,
 				     "the tenant changed concurrently");
 		changes_str(ch, "name", t.name, name);
 		changes_int(ch, "invitation_days", true, t.invitation_days, true, days);
+		changes_str(ch, "default_transfer_user_id", t.default_transfer_user_id, dtu);
 		if (st == RS_OK)
 			st = seat_limits_apply(tx, x->who, &t, x->p, ch, x->a, err);
 	}

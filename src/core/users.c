@@ -376,6 +376,7 @@ struct wctx {
 	 * (with the rank rule) is the permission for the pre-assigned roles, too. */
 	const char *status;
 	bool invite;
+	const char *transfer_to; /* delete: who gets the user's owned resources */
 };
 
 static const char *pick(const struct opt_str *o, const char *cur)
@@ -599,6 +600,11 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 		if (strcmp(cur.id, x->who->user_id) == 0)
 			return rs_fail(err, RS_E_CONFLICT, "user.self_delete", NULL,
 				       "you can't delete your own account");
+		/* Its owned resources go to someone first (or nothing happens: 409). */
+		st = ownership_transfer(tx, x->c, x->who, &t, &cur, x->transfer_to, "deletion",
+					x->a, err);
+		if (st != RS_OK)
+			return st;
 		st = Q_EXEC(tx, Q_USER_DELETE, NULL, err, SV_S(t.id), SV_S(cur.id),
 			    SV_I(core_now(x->c)));
 		if (st == RS_OK)
@@ -759,10 +765,17 @@ enum rs_status users_update(struct core *c, const struct actor *who, const char 
 enum rs_status users_delete(struct core *c, const struct actor *who, const char *tenant,
 			    const char *id, int64_t if_match, struct rs_err *err)
 {
+	return users_delete_transfer(c, who, tenant, id, if_match, NULL, err);
+}
+
+enum rs_status users_delete_transfer(struct core *c, const struct actor *who, const char *tenant,
+				     const char *id, int64_t if_match, const char *transfer_to,
+				     struct rs_err *err)
+{
 	struct arena a;
 	struct user_fields none = {0};
 	struct wctx x = {.c = c, .who = who, .tenant = tenant, .id = id, .f = &none,
-			 .if_match = if_match, .del = true, .a = &a};
+			 .if_match = if_match, .del = true, .a = &a, .transfer_to = transfer_to};
 	enum rs_status st;
 
 	arena_init(&a, 0);

@@ -121,6 +121,14 @@ enum store_q {
 	Q_CREDENTIAL_PUT,    /* tenant, user, kind, secret_hash, now: insert or replace */
 	Q_USER_ACCEPT,       /* tenant, id, first, first_key, last, last_key, timezone, now,
 				expected version -> changes: invited -> active; bumps version */
+	/* owned resources (core/resources.c) */
+	Q_RESOURCE_INSERT,   /* tenant, id, owner, kind, external_id, name, now */
+	Q_RESOURCE_GET,      /* tenant, id -> resource row */
+	Q_RESOURCE_LIST,     /* tenant, owner|NULL, kind|NULL, after_id|NULL, limit -> resource
+				rows by id */
+	Q_RESOURCE_BY_OWNER, /* tenant, owner -> every resource row of the owner, by id */
+	Q_RESOURCE_UPDATE,   /* tenant, id, owner, name, now -> changes */
+	Q_RESOURCE_DELETE,   /* tenant, id -> changes */
 	Q__COUNT
 };
 
@@ -133,6 +141,7 @@ enum { UC_TENANT, UC_ID, UC_USERNAME, UC_EMAIL, UC_FIRST, UC_LAST, UC_TYPE, UC_S
        UC_SYSROLE, UC_DEPT, UC_LOCALE, UC_TZ, UC_DESC, UC_EXTID, UC_CUSTOM, UC_REQACT,
        UC_LOCKED, UC_IDLE, UC_SUMMARY, UC_SECPROF, UC_CREATED, UC_UPDATED, UC_LASTLOGIN,
        UC_LASTACT, UC_VERSION, UC_STATUS_REASON, UC_SUSPENDED_UNTIL };
+enum { OC_TENANT, OC_ID, OC_OWNER, OC_KIND, OC_EXTID, OC_NAME, OC_CREATED, OC_UPDATED };
 enum { GC_TENANT, GC_ID, GC_NAME, GC_DESC, GC_CREATED, GC_UPDATED, GC_VERSION, GC_MEMBERS };
 enum { KC_TENANT, KC_ID, KC_LOOKUP, KC_HASH, KC_USER, KC_NAME, KC_ROLE, KC_CREATED_BY,
        KC_CREATED, KC_EXPIRES, KC_LASTUSED, KC_REVOKED };

@@ -14,6 +14,8 @@
 	(int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 5
 #define COLS6(...) ((const char *const[]){__VA_ARGS__}), \
 	(int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 6
+#define COLS7(...) ((const char *const[]){__VA_ARGS__}), \
+	(int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 7
 #define COLS3(...) ((const char *const[]){__VA_ARGS__}), \
 	(int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 3
 
@@ -57,6 +59,8 @@ static const struct store_table tables[] = {
 			      "resent_at", "accepted_at", "revoked_at", "updated_at")},
 	{"credentials", COLS6("tenant_id", "user_id", "kind", "secret_hash", "created_at",
 			      "updated_at")},
+	{"owned_resources", COLS7("tenant_id", "id", "owner_id", "kind", "external_id", "name",
+				  "created_at", "updated_at")},
 };
 
 const struct store_table *store_tables(int *n)

@@ -41,12 +41,13 @@ json_t *render_seat_limits(const struct seat_limit *limits)
 
 json_t *render_tenant(const struct tenant *t)
 {
-	return json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?,s:o,s:o,s:I,s:o,s:I}", "id", t->id, "slug",
+	return json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?,s:o,s:o,s:I,s:o,s:I,s:o}", "id", t->id, "slug",
 			 t->slug, "name", t->name, "template", t->template_name, "status",
 			 t->status, "created_at", js_time(t->created_at), "updated_at",
 			 js_time(t->updated_at), "version", (json_int_t)t->version, "seat_limits",
 			 render_seat_limits(t->seat_limits), "invitation_days",
-			 (json_int_t)t->invitation_days);
+			 (json_int_t)t->invitation_days, "default_transfer_user_id",
+			 js_str(t->default_transfer_user_id));
 }
 
 json_t *render_role_ref(const struct role_ref *r)

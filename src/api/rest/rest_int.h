@@ -92,6 +92,7 @@ enum rs_status rest_webhooks_register(struct http_router *r, struct core *c, str
 enum rs_status rest_outbox_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_invitations_register(struct http_router *r, struct core *c,
 					 struct rs_err *err);
+enum rs_status rest_resources_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_email_templates_register(struct http_router *r, struct core *c,
 					     struct rs_err *err);
 

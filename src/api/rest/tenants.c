@@ -73,7 +73,8 @@ static void get(struct http_req *req, struct http_resp *resp, void *app)
 
 static void patch(struct http_req *req, struct http_resp *resp, void *app)
 {
-	static const char *const allowed[] = {"name", "seat_limits", "invitation_days", NULL};
+	static const char *const allowed[] = {"name", "seat_limits", "invitation_days",
+					      "default_transfer_user_id", NULL};
 	struct core *c = app;
 	struct actor who;
 	struct jin j;
@@ -87,6 +88,7 @@ static void patch(struct http_req *req, struct http_resp *resp, void *app)
 	jin_only(&j, allowed);
 	jin_str_required(&j, "name", &p.name);
 	jin_int(&j, "invitation_days", &p.invitation_days);
+	jin_str(&j, "default_transfer_user_id", &p.default_transfer_user_id);
 	limits = json_object_get(j.root, "seat_limits");
 	if (limits && !j.failed) {
 		const char *type;

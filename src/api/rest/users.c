@@ -168,20 +168,33 @@ static void put_roles(struct http_req *req, struct http_resp *resp, void *app)
 	reply_user(req, resp, 200, &u);
 }
 
+/* DELETE …/users/{id}[?transfer_to=<user id>]: the user's owned resources go to transfer_to. */
 static void del(struct http_req *req, struct http_resp *resp, void *app)
 {
-	rest_delete(req, resp, app, users_delete);
+	struct core *c = app;
+	struct actor who;
+	struct rs_err err = {0};
+
+	if (!rest_actor_or_reply(req, resp, c, &who))
+		return;
+	if (users_delete_transfer(c, &who, http_param(req, "tenant"), http_param(req, "id"),
+				  rest_if_match(req), http_query(req, "transfer_to"),
+				  &err) != RS_OK) {
+		rest_fail(req, resp, &err);
+		return;
+	}
+	rest_no_content(resp);
 }
 
 /* POST …/users/{id}/{suspend,resume,deactivate,reactivate}: the lifecycle's sub-resources. */
 static void transition(struct http_req *req, struct http_resp *resp, void *app,
 		       enum user_transition what)
 {
-	static const char *const allowed[] = {"reason", "until", NULL};
+	static const char *const allowed[] = {"reason", "until", "transfer_to", NULL};
 	struct core *c = app;
 	struct actor who;
 	struct user_transition_req q = {.what = what};
-	struct opt_str reason = {0}, until = {0};
+	struct opt_str reason = {0}, until = {0}, transfer_to = {0};
 	struct user u;
 	struct rs_err err = {0};
 
@@ -195,11 +208,13 @@ static void transition(struct http_req *req, struct http_resp *resp, void *app,
 		jin_only(&j, allowed);
 		jin_str(&j, "reason", &reason);
 		jin_str(&j, "until", &until);
+		jin_str(&j, "transfer_to", &transfer_to);
 		jin_release(&j);
 		if (!jin_ok_or_reply(&j, req, resp))
 			return;
 	}
 	q.reason = reason.v;
+	q.transfer_to = transfer_to.v;
 	if (until.v) {
 		if (!time_parse(until.v, &q.until)) {
 			rest_fail_status(req, resp, RS_E_INVALID, "request.invalid_field", "until",

@@ -36,6 +36,8 @@
 #define INVITATION_COLS                                                                         \
 	"tenant_id, id, user_id, email, status, token_lookup, token_hash, message, created_by, " \
 	"expires_at, created_at, resent_at, accepted_at, revoked_at, updated_at"
+#define RESOURCE_COLS                                                                           \
+	"tenant_id, id, owner_id, kind, external_id, name, created_at, updated_at"
 #define AUDIT_COLS                                                                              \
 	"tenant_id, seq, id, at, actor_type, actor_id, actor_name, action, target_type, "       \
 	"target_id, changes, request_id, source_ip, prev_hash, hash"
@@ -273,6 +275,19 @@ static const char *const pg_sql[Q__COUNT] = {
 			  "first_name = $3, first_name_key = $4, last_name = $5, last_name_key = $6, "
 			  "timezone = $7, updated_at = $8, version = version + 1 WHERE tenant_id = $1 "
 			  "AND id = $2 AND version = $9 AND status = 'invited'",
+	[Q_RESOURCE_INSERT] = "INSERT INTO owned_resources (tenant_id, id, owner_id, kind, "
+			      "external_id, name, created_at, updated_at) VALUES ($1, $2, $3, "
+			      "$4, $5, $6, $7, $7)",
+	[Q_RESOURCE_GET] = "SELECT " RESOURCE_COLS " FROM owned_resources WHERE tenant_id = $1 "
+			   "AND id = $2",
+	[Q_RESOURCE_LIST] = "SELECT " RESOURCE_COLS " FROM owned_resources WHERE tenant_id = $1 "
+			    "AND ($2::text IS NULL OR owner_id = $2) AND ($3::text IS NULL OR kind = $3) AND "
+			    "($4::text IS NULL OR id > $4) ORDER BY id LIMIT $5",
+	[Q_RESOURCE_BY_OWNER] = "SELECT " RESOURCE_COLS " FROM owned_resources WHERE tenant_id = "
+				"$1 AND owner_id = $2 ORDER BY id",
+	[Q_RESOURCE_UPDATE] = "UPDATE owned_resources SET owner_id = $3, name = $4, "
+			      "updated_at = $5 WHERE tenant_id = $1 AND id = $2",
+	[Q_RESOURCE_DELETE] = "DELETE FROM owned_resources WHERE tenant_id = $1 AND id = $2",
 };
 
 /* Read transactions are READ ONLY, which refuses FOR UPDATE; audit verify reads the chain
