@@ -358,9 +358,11 @@ class OutboxTest(unittest.TestCase):
         t = h.new_tenant(root, template="default")
         job = h.expect(root.post(h.tpath(t, "templates", "deactivation", "test"),
                                  json={"to": "crash@example.com"}), 202).json
-        # committed, tried, not delivered
-        wait_for(lambda: self.outbox_job(root, t, job["id"])["attempts"] >= 1, 30, "a failed attempt")
-        self.assertIn("connect", self.outbox_job(root, t, job["id"])["last_error"].lower())
+        # committed, tried, not delivered. attempts counts a claim at once, last_error only once
+        # the attempt has failed: wait for the latter.
+        failed = wait_for(lambda: self.outbox_job(root, t, job["id"])["last_error"], 30,
+                          "a failed attempt")
+        self.assertIn("connect", failed.lower())
         s.kill()                                            # SIGKILL: no hand-back, no cleanup
         self.assertEqual(self.mail.messages(), [])
         s.extra_env["ROSTER_SMTP_URL"] = self.mail.url
