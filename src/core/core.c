@@ -124,6 +124,20 @@ enum rs_status core_write(struct core *c, store_fn fn, void *ctx, struct rs_err 
 	return count_store_error(c, store_write(c->store, fn, ctx, err));
 }
 
+enum rs_status core_write_scratch(struct core *c, store_fn fn, void *ctx, struct arena **slot,
+				  struct rs_err *err)
+{
+	struct arena a;
+	enum rs_status st;
+
+	arena_init(&a, 0);
+	*slot = &a;
+	st = core_write(c, fn, ctx, err);
+	*slot = NULL;
+	arena_release(&a);
+	return st;
+}
+
 void core_auth_changed(struct core *c)
 {
 	atomic_fetch_add(&c->auth_epoch, 1);

@@ -55,6 +55,10 @@ struct core {
 /* Runs fn on a read or write transaction and counts store failures for /metrics. */
 enum rs_status core_read(struct core *c, store_fn fn, void *ctx, struct rs_err *err);
 enum rs_status core_write(struct core *c, store_fn fn, void *ctx, struct rs_err *err);
+/* core_write() for a write whose results the caller keeps none of (a delete, a revoke): *slot,
+ * the ctx's arena pointer, is set to a scratch arena that is released afterwards. */
+enum rs_status core_write_scratch(struct core *c, store_fn fn, void *ctx, struct arena **slot,
+				  struct rs_err *err);
 void core_auth_changed(struct core *c);
 bool core_new_id(char out[UUID_STR_LEN]);
 enum rs_status core_oom(struct rs_err *err);

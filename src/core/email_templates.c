@@ -409,14 +409,9 @@ static enum rs_status delete_tx(struct store_tx *tx, void *arg, struct rs_err *e
 enum rs_status email_templates_delete(struct core *c, const struct actor *who,
 				      const char *tenant, const char *name, struct rs_err *err)
 {
-	struct arena a;
-	struct ctx x = {.c = c, .who = who, .tenant = tenant, .name = name, .a = &a};
-	enum rs_status st;
+	struct ctx x = {.c = c, .who = who, .tenant = tenant, .name = name};
 
-	arena_init(&a, 0);
-	st = core_write(c, delete_tx, &x, err);
-	arena_release(&a);
-	return st;
+	return core_write_scratch(c, delete_tx, &x, &x.a, err);
 }
 
 static enum rs_status test_tx(struct store_tx *tx, void *arg, struct rs_err *err)

@@ -278,14 +278,7 @@ enum rs_status groups_update(struct core *c, const struct actor *who, const char
 
 static enum rs_status write_simple(struct core *c, struct ctx *x, struct rs_err *err)
 {
-	struct arena a;
-	enum rs_status st;
-
-	arena_init(&a, 0);
-	x->a = &a;
-	st = core_write(c, write_tx, x, err);
-	arena_release(&a);
-	return st;
+	return core_write_scratch(c, write_tx, x, &x->a, err);
 }
 
 enum rs_status groups_delete(struct core *c, const struct actor *who, const char *tenant,

@@ -277,15 +277,10 @@ enum rs_status resources_update(struct core *c, const struct actor *who, const c
 enum rs_status resources_delete(struct core *c, const struct actor *who, const char *tenant,
 				const char *id, int64_t if_match, struct rs_err *err)
 {
-	struct arena a;
-	struct ctx x = {.c = c, .who = who, .tenant = tenant, .id = id, .del = true, .a = &a};
-	enum rs_status st;
+	struct ctx x = {.c = c, .who = who, .tenant = tenant, .id = id, .del = true};
 
 	(void)if_match; /* resources carry no version */
-	arena_init(&a, 0);
-	st = core_write(c, write_tx, &x, err);
-	arena_release(&a);
-	return st;
+	return core_write_scratch(c, write_tx, &x, &x.a, err);
 }
 
 /* ---- transfer on deactivation and deletion --------------------------------------------------- */

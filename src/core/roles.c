@@ -321,13 +321,7 @@ enum rs_status roles_update(struct core *c, const struct actor *who, const char 
 enum rs_status roles_delete(struct core *c, const struct actor *who, const char *tenant,
 			    const char *ref, int64_t if_match, struct rs_err *err)
 {
-	struct arena a;
-	struct ctx x = {.c = c, .who = who, .tenant = tenant, .ref = ref, .if_match = if_match,
-			.a = &a};
-	enum rs_status st;
+	struct ctx x = {.c = c, .who = who, .tenant = tenant, .ref = ref, .if_match = if_match};
 
-	arena_init(&a, 0);
-	st = core_write(c, update_tx, &x, err);
-	arena_release(&a);
-	return st;
+	return core_write_scratch(c, update_tx, &x, &x.a, err);
 }

@@ -390,12 +390,7 @@ enum rs_status tenants_update(struct core *c, const struct actor *who, const cha
 enum rs_status tenants_delete(struct core *c, const struct actor *who, const char *ref,
 			      int64_t if_match, struct rs_err *err)
 {
-	struct arena a;
-	struct update_ctx x = {c, who, ref, NULL, if_match, true, &a, NULL};
-	enum rs_status st;
+	struct update_ctx x = {c, who, ref, NULL, if_match, true, NULL, NULL};
 
-	arena_init(&a, 0);
-	st = core_write(c, update_tx, &x, err);
-	arena_release(&a);
-	return st;
+	return core_write_scratch(c, update_tx, &x, &x.a, err);
 }

@@ -349,12 +349,7 @@ static enum rs_status revoke_tx(struct store_tx *tx, void *arg, struct rs_err *e
 enum rs_status tokens_revoke(struct core *c, const struct actor *who, const char *tenant,
 			     const char *id, struct rs_err *err)
 {
-	struct arena a;
-	struct ctx x = {.c = c, .who = who, .tenant = tenant, .id = id, .a = &a};
-	enum rs_status st;
+	struct ctx x = {.c = c, .who = who, .tenant = tenant, .id = id};
 
-	arena_init(&a, 0);
-	st = core_write(c, revoke_tx, &x, err);
-	arena_release(&a);
-	return st;
+	return core_write_scratch(c, revoke_tx, &x, &x.a, err);
 }

@@ -772,16 +772,11 @@ enum rs_status users_delete_transfer(struct core *c, const struct actor *who, co
 				     const char *id, int64_t if_match, const char *transfer_to,
 				     struct rs_err *err)
 {
-	struct arena a;
 	struct user_fields none = {0};
 	struct wctx x = {.c = c, .who = who, .tenant = tenant, .id = id, .f = &none,
-			 .if_match = if_match, .del = true, .a = &a, .transfer_to = transfer_to};
-	enum rs_status st;
+			 .if_match = if_match, .del = true, .transfer_to = transfer_to};
 
-	arena_init(&a, 0);
-	st = core_write(c, write_tx, &x, err);
-	arena_release(&a);
-	return st;
+	return core_write_scratch(c, write_tx, &x, &x.a, err);
 }
 
 enum rs_status user_rows_fill(struct store_tx *tx, struct store_rows *r, struct arena *a,
