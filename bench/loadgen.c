@@ -74,7 +74,7 @@ struct tmpl {
 };
 
 static struct {
-	char host[256];      /* as written in the URL (for Host:) */
+	char host[256]; /* as written in the URL (for Host:) */
 	char port[16];
 	char url_path[1024];
 	const char *method;
@@ -91,13 +91,13 @@ static struct {
 	uint64_t seq_start;
 	int threads;
 } opt = {
-	.method = "GET",
-	.concurrency = 1,
-	.requests = 10000,
-	.duration = 60.0,
-	.timeout = 10.0,
-	.seq_start = 1,
-	.threads = 1,
+    .method = "GET",
+    .concurrency = 1,
+    .requests = 10000,
+    .duration = 60.0,
+    .timeout = 10.0,
+    .seq_start = 1,
+    .threads = 1,
 };
 
 static struct tmpl path_t, body_t;
@@ -110,8 +110,8 @@ static socklen_t target_len;
 
 /* ---------------------------------------------------------------- shared state */
 
-static atomic_uint_fast64_t issued;   /* requests handed out (sequence index) */
-static atomic_bool stop_now;          /* deadline reached or signal */
+static atomic_uint_fast64_t issued; /* requests handed out (sequence index) */
+static atomic_bool stop_now;	    /* deadline reached or signal */
 static atomic_bool errbody_printed;
 static double t_deadline;
 
@@ -462,8 +462,8 @@ struct conn {
 	int fd;
 	enum cstate state;
 	uint32_t events; /* currently registered epoll events */
-	bool reused;     /* at least one response already read on this socket */
-	uint64_t idx;    /* sequence index of the request in flight */
+	bool reused;	 /* at least one response already read on this socket */
+	uint64_t idx;	 /* sequence index of the request in flight */
 	uint64_t t_start;
 	double t_timeout;
 
@@ -474,7 +474,7 @@ struct conn {
 	size_t rlen, rcap;
 	enum bstate bs;
 	size_t body_start; /* offset of the body in rbuf */
-	size_t pos;        /* parse position */
+	size_t pos;	   /* parse position */
 	size_t remaining;  /* bytes left in Content-Length body or current chunk */
 	int status;
 	bool chunked, close_after;
@@ -725,7 +725,8 @@ static bool parse_head(struct conn *c, size_t end)
 				if (vl == 0)
 					return false;
 				for (size_t i = 0; i < vl; i++) {
-					if (!isdigit((unsigned char)v[i]) || clen > (uint64_t)MAX_RESPONSE)
+					if (!isdigit((unsigned char)v[i]) ||
+					    clen > (uint64_t)MAX_RESPONSE)
 						return false;
 					clen = clen * 10 + (uint64_t)(v[i] - '0');
 				}
@@ -737,7 +738,8 @@ static bool parse_head(struct conn *c, size_t end)
 			} else if (nl == 10 && strncasecmp(line, "connection", 10) == 0) {
 				if (vl >= 5 && memmem(v, vl, "close", 5))
 					c->close_after = true;
-				else if (http10 && vl >= 10 && strncasecmp(v, "keep-alive", 10) == 0)
+				else if (http10 && vl >= 10 &&
+					 strncasecmp(v, "keep-alive", 10) == 0)
 					c->close_after = false;
 			}
 		}
@@ -781,8 +783,9 @@ static int parse_body(struct conn *c)
 			uint64_t sz = 0;
 			int digits = 0;
 			while (s < eol && isxdigit((unsigned char)*s)) {
-				int d = isdigit((unsigned char)*s) ? *s - '0'
-								   : (tolower((unsigned char)*s) - 'a' + 10);
+				int d = isdigit((unsigned char)*s)
+					    ? *s - '0'
+					    : (tolower((unsigned char)*s) - 'a' + 10);
 				sz = sz * 16 + (uint64_t)d;
 				if (sz > (uint64_t)MAX_RESPONSE)
 					return -1;
@@ -880,10 +883,11 @@ static void response_done(struct worker *w, struct conn *c, size_t end)
 		static atomic_bool warned;
 		bool expected = false;
 		if (atomic_compare_exchange_strong(&warned, &expected, true))
-			fprintf(stderr,
-				"loadgen: %zu unexpected bytes after a response (bad Content-Length?);"
-				" closing the connection\n",
-				c->rlen - end);
+			fprintf(
+			    stderr,
+			    "loadgen: %zu unexpected bytes after a response (bad Content-Length?);"
+			    " closing the connection\n",
+			    c->rlen - end);
 	}
 	c->rlen = 0;
 	c->reused = true;
@@ -1098,7 +1102,8 @@ int main(int argc, char **argv)
 	struct conn *conns = calloc((size_t)opt.concurrency, sizeof *conns);
 	if (!ws || !conns)
 		die("%s", "out of memory");
-	size_t per = (size_t)opt.concurrency / (size_t)nt, extra = (size_t)opt.concurrency % (size_t)nt;
+	size_t per = (size_t)opt.concurrency / (size_t)nt,
+	       extra = (size_t)opt.concurrency % (size_t)nt;
 	size_t off = 0;
 	for (int i = 0; i < nt; i++) {
 		ws[i].id = i;

@@ -19,14 +19,14 @@ static struct http_router *router(void)
 {
 	static struct http_router *r;
 	static const char *const pats[] = {
-		"/api/v1/tenants",
-		"/api/v1/tenants/{tenant}",
-		"/api/v1/tenants/{tenant}/users",
-		"/api/v1/tenants/{tenant}/users/{id}",
-		"/api/v1/tenants/{tenant}/users/me",
-		"/api/v1/tenants/system/users/{id}",
-		"/api/v1/tenants/{tenant}/groups/{id}/members/{user_id}",
-		"/",
+	    "/api/v1/tenants",
+	    "/api/v1/tenants/{tenant}",
+	    "/api/v1/tenants/{tenant}/users",
+	    "/api/v1/tenants/{tenant}/users/{id}",
+	    "/api/v1/tenants/{tenant}/users/me",
+	    "/api/v1/tenants/system/users/{id}",
+	    "/api/v1/tenants/{tenant}/groups/{id}/members/{user_id}",
+	    "/",
 	};
 
 	if (r)

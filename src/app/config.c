@@ -142,28 +142,28 @@ enum config_key {
 static const struct {
 	const char *file, *flag, *env;
 } keys[KEY_COUNT] = {
-	[KEY_LISTEN] = {"listen", "listen", "ROSTER_LISTEN"},
-	[KEY_DB] = {"db", "db", "ROSTER_DB"},
-	[KEY_KEY_FILE] = {"key_file", "key-file", "ROSTER_KEY_FILE"},
-	[KEY_LOG_LEVEL] = {"log_level", "log-level", "ROSTER_LOG_LEVEL"},
-	[KEY_BODY_MAX] = {"body_max", "body-max", "ROSTER_BODY_MAX"},
-	[KEY_THREADS] = {"threads", "threads", "ROSTER_THREADS"},
-	[KEY_SYNC] = {"sync", "sync", "ROSTER_SYNC"},
-	[KEY_JOB_LEASE] = {"job_lease_ms", "job-lease-ms", "ROSTER_JOB_LEASE_MS"},
-	[KEY_JOB_POLL] = {"job_poll_ms", "job-poll-ms", "ROSTER_JOB_POLL_MS"},
-	[KEY_PURGE_EVERY] = {"purge_every_s", "purge-every-s", "ROSTER_PURGE_EVERY_S"},
-	[KEY_SMTP_URL] = {"smtp_url", "smtp-url", "ROSTER_SMTP_URL"},
-	[KEY_SMTP_FROM] = {"smtp_from", "smtp-from", "ROSTER_SMTP_FROM"},
-	[KEY_SMTP_USER] = {"smtp_user", "smtp-user", "ROSTER_SMTP_USER"},
-	[KEY_SMTP_PASSWORD] = {"smtp_password", "smtp-password", "ROSTER_SMTP_PASSWORD"},
-	[KEY_SMTP_STARTTLS] = {"smtp_starttls", "smtp-starttls", "ROSTER_SMTP_STARTTLS"},
-	[KEY_PUBLIC_URL] = {"public_url", "public-url", "ROSTER_PUBLIC_URL"},
-	[KEY_DELIVERY_MAX_ATTEMPTS] = {"delivery_max_attempts", "delivery-max-attempts",
-				       "ROSTER_DELIVERY_MAX_ATTEMPTS"},
-	[KEY_DELIVERY_BACKOFF] = {"delivery_backoff_ms", "delivery-backoff-ms",
-				  "ROSTER_DELIVERY_BACKOFF_MS"},
-	[KEY_DELIVERY_TIMEOUT] = {"delivery_timeout_ms", "delivery-timeout-ms",
-				  "ROSTER_DELIVERY_TIMEOUT_MS"},
+    [KEY_LISTEN] = {"listen", "listen", "ROSTER_LISTEN"},
+    [KEY_DB] = {"db", "db", "ROSTER_DB"},
+    [KEY_KEY_FILE] = {"key_file", "key-file", "ROSTER_KEY_FILE"},
+    [KEY_LOG_LEVEL] = {"log_level", "log-level", "ROSTER_LOG_LEVEL"},
+    [KEY_BODY_MAX] = {"body_max", "body-max", "ROSTER_BODY_MAX"},
+    [KEY_THREADS] = {"threads", "threads", "ROSTER_THREADS"},
+    [KEY_SYNC] = {"sync", "sync", "ROSTER_SYNC"},
+    [KEY_JOB_LEASE] = {"job_lease_ms", "job-lease-ms", "ROSTER_JOB_LEASE_MS"},
+    [KEY_JOB_POLL] = {"job_poll_ms", "job-poll-ms", "ROSTER_JOB_POLL_MS"},
+    [KEY_PURGE_EVERY] = {"purge_every_s", "purge-every-s", "ROSTER_PURGE_EVERY_S"},
+    [KEY_SMTP_URL] = {"smtp_url", "smtp-url", "ROSTER_SMTP_URL"},
+    [KEY_SMTP_FROM] = {"smtp_from", "smtp-from", "ROSTER_SMTP_FROM"},
+    [KEY_SMTP_USER] = {"smtp_user", "smtp-user", "ROSTER_SMTP_USER"},
+    [KEY_SMTP_PASSWORD] = {"smtp_password", "smtp-password", "ROSTER_SMTP_PASSWORD"},
+    [KEY_SMTP_STARTTLS] = {"smtp_starttls", "smtp-starttls", "ROSTER_SMTP_STARTTLS"},
+    [KEY_PUBLIC_URL] = {"public_url", "public-url", "ROSTER_PUBLIC_URL"},
+    [KEY_DELIVERY_MAX_ATTEMPTS] = {"delivery_max_attempts", "delivery-max-attempts",
+				   "ROSTER_DELIVERY_MAX_ATTEMPTS"},
+    [KEY_DELIVERY_BACKOFF] = {"delivery_backoff_ms", "delivery-backoff-ms",
+			      "ROSTER_DELIVERY_BACKOFF_MS"},
+    [KEY_DELIVERY_TIMEOUT] = {"delivery_timeout_ms", "delivery-timeout-ms",
+			      "ROSTER_DELIVERY_TIMEOUT_MS"},
 };
 
 static int key_by_file_name(const char *name, size_t n)
@@ -279,7 +279,8 @@ static enum rs_status set_key(struct config *cfg, enum config_key k, const char 
 	case KEY_SMTP_USER:
 		return text_key(cfg->smtp_user, sizeof(cfg->smtp_user), v, name, where, err);
 	case KEY_SMTP_PASSWORD:
-		return text_key(cfg->smtp_password, sizeof(cfg->smtp_password), v, name, where, err);
+		return text_key(cfg->smtp_password, sizeof(cfg->smtp_password), v, name, where,
+				err);
 	case KEY_SMTP_STARTTLS:
 		if (strcmp(v, "off") == 0)
 			cfg->smtp_starttls = 0;
@@ -294,9 +295,10 @@ static enum rs_status set_key(struct config *cfg, enum config_key k, const char 
 		return RS_OK;
 	case KEY_PUBLIC_URL:
 		if (v[0] && strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
-			return rs_fail(err, RS_E_INVALID, "config.invalid_value", name,
-				       "%s: public_url must start with http:// or https://, not '%s'",
-				       where, v);
+			return rs_fail(
+			    err, RS_E_INVALID, "config.invalid_value", name,
+			    "%s: public_url must start with http:// or https://, not '%s'", where,
+			    v);
 		return text_key(cfg->public_url, sizeof(cfg->public_url), v, name, where, err);
 	case KEY_DELIVERY_MAX_ATTEMPTS:
 	case KEY_DELIVERY_BACKOFF:
@@ -328,8 +330,8 @@ static bool is_space(char c)
 }
 
 /* One line, [s, e) without the newline. */
-static enum rs_status parse_line(struct config *cfg, const char *s, const char *e,
-				 unsigned lineno, struct rs_err *err)
+static enum rs_status parse_line(struct config *cfg, const char *s, const char *e, unsigned lineno,
+				 struct rs_err *err)
 {
 	char where[32], value[CONFIG_PATH_MAX];
 	const char *eq, *ks, *ke, *vs, *ve;
@@ -528,8 +530,8 @@ static int flag_take(int argc, char **argv, int *i, const char **value, struct r
 	} else if (*i + 1 < argc) {
 		*value = argv[++*i];
 	} else {
-		rs_fail(err, RS_E_INVALID, "config.missing_value", NULL, "flag '--%s' needs a value",
-			name);
+		rs_fail(err, RS_E_INVALID, "config.missing_value", NULL,
+			"flag '--%s' needs a value", name);
 		return -1;
 	}
 	return k;

@@ -13,7 +13,7 @@
 
 #define CONFIG_LISTEN_MAX 128
 #define CONFIG_PATH_MAX 1024
-#define CONFIG_FILE_MAX (256 * 1024) /* a config file is a few hundred bytes */
+#define CONFIG_FILE_MAX (256 * 1024)		    /* a config file is a few hundred bytes */
 #define CONFIG_BODY_MAX_LIMIT (1024u * 1024 * 1024) /* body_max may not exceed 1 GiB */
 #define CONFIG_THREADS_MAX 1024
 #define CONFIG_VALUE_MAX 512 /* URLs, addresses, credentials */
@@ -24,23 +24,23 @@ struct config {
 	/* "" until config_load() resolves it to "<dir of db>/roster.key" */
 	char key_file[CONFIG_PATH_MAX];
 	enum log_level log_level;
-	size_t body_max; /* bytes */
-	unsigned threads; /* HTTP worker threads, 1-1024 */
-	int sync;         /* enum store_sync values: 0 full, 1 normal, 2 off */
-	long long job_lease_ms;  /* a claimed job becomes another node's after this */
-	long long job_poll_ms;   /* an idle job runner looks for work this often */
+	size_t body_max;	 /* bytes */
+	unsigned threads;	 /* HTTP worker threads, 1-1024 */
+	int sync;		 /* enum store_sync values: 0 full, 1 normal, 2 off */
+	long long job_lease_ms;	 /* a claimed job becomes another node's after this */
+	long long job_poll_ms;	 /* an idle job runner looks for work this often */
 	long long purge_every_s; /* expired API tokens are purged this often */
 	/* Delivery (src/delivery/): the SMTP relay and the links in e-mails. */
-	char smtp_url[CONFIG_VALUE_MAX];      /* smtp://host:port, smtps://…; "" = none */
-	char smtp_from[CONFIG_VALUE_MAX];     /* "" = roster@localhost */
+	char smtp_url[CONFIG_VALUE_MAX];  /* smtp://host:port, smtps://…; "" = none */
+	char smtp_from[CONFIG_VALUE_MAX]; /* "" = roster@localhost */
 	char smtp_user[CONFIG_VALUE_MAX];
 	char smtp_password[CONFIG_VALUE_MAX]; /* a secret: never echoed nor logged */
-	int smtp_starttls;                    /* enum smtp_tls values: 0 off, 1 try, 2 require */
+	int smtp_starttls;		      /* enum smtp_tls values: 0 off, 1 try, 2 require */
 	char public_url[CONFIG_VALUE_MAX];    /* "" until config_load() derives it from listen */
-	int delivery_max_attempts;            /* per message, 1-100 (default 5) */
-	long long delivery_backoff_ms;        /* first retry delay, doubled per attempt */
-	long long delivery_timeout_ms;        /* one SMTP session or webhook call */
-	char config_file[CONFIG_PATH_MAX]; /* the file read, "" if none */
+	int delivery_max_attempts;	      /* per message, 1-100 (default 5) */
+	long long delivery_backoff_ms;	      /* first retry delay, doubled per attempt */
+	long long delivery_timeout_ms;	      /* one SMTP session or webhook call */
+	char config_file[CONFIG_PATH_MAX];    /* the file read, "" if none */
 };
 
 /* Fills cfg with the built-in defaults: listen 127.0.0.1:7070, db ./data/roster.db, key_file

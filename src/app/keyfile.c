@@ -42,7 +42,8 @@ enum rs_status keyfile_load(const char *path, bool create, unsigned char key[COR
 				       "can't create key file '%s': %s", path, strerror(errno));
 		if (!crypto_random(fresh, sizeof(fresh))) {
 			close(fd);
-			return rs_fail(err, RS_E_INTERNAL, "internal.random", NULL, "no randomness");
+			return rs_fail(err, RS_E_INTERNAL, "internal.random", NULL,
+				       "no randomness");
 		}
 		w = write(fd, fresh, sizeof(fresh));
 		if (w != (ssize_t)sizeof(fresh) || fsync(fd) != 0) {
@@ -88,12 +89,12 @@ enum rs_status dir_ensure_for(const char *path, struct rs_err *err)
 			continue;
 		*p = '\0';
 		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-			return rs_fail(err, RS_E_INTERNAL, "config.mkdir", NULL, "can't create '%s': %s",
-				       dir, strerror(errno));
+			return rs_fail(err, RS_E_INTERNAL, "config.mkdir", NULL,
+				       "can't create '%s': %s", dir, strerror(errno));
 		*p = '/';
 	}
 	if (dir[0] && mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return rs_fail(err, RS_E_INTERNAL, "config.mkdir", NULL, "can't create '%s': %s", dir,
-			       strerror(errno));
+		return rs_fail(err, RS_E_INTERNAL, "config.mkdir", NULL, "can't create '%s': %s",
+			       dir, strerror(errno));
 	return RS_OK;
 }

@@ -20,7 +20,6 @@
 #include "util/log.h"
 #include "util/timeutil.h"
 
-
 #define SHUTDOWN_GRACE_S 30
 
 static atomic_bool serve_ready;
@@ -87,12 +86,14 @@ int app_serve(int argc, char **argv)
 	}
 	curl_ready = true;
 	{
-		struct delivery_config dc = {
-			.smtp_url = cfg.smtp_url, .smtp_from = cfg.smtp_from,
-			.smtp_user = cfg.smtp_user, .smtp_password = cfg.smtp_password,
-			.smtp_tls = (enum smtp_tls)cfg.smtp_starttls,
-			.max_attempts = cfg.delivery_max_attempts,
-			.backoff_ms = cfg.delivery_backoff_ms, .timeout_ms = cfg.delivery_timeout_ms};
+		struct delivery_config dc = {.smtp_url = cfg.smtp_url,
+					     .smtp_from = cfg.smtp_from,
+					     .smtp_user = cfg.smtp_user,
+					     .smtp_password = cfg.smtp_password,
+					     .smtp_tls = (enum smtp_tls)cfg.smtp_starttls,
+					     .max_attempts = cfg.delivery_max_attempts,
+					     .backoff_ms = cfg.delivery_backoff_ms,
+					     .timeout_ms = cfg.delivery_timeout_ms};
 
 		/* Job kinds must be known before the runner starts (jobs_start below). */
 		st_delivery = delivery_start(app.core, &dc, &delivery, &err);
@@ -139,7 +140,8 @@ int app_serve(int argc, char **argv)
 		const char *colon = strrchr(cfg.listen, ':');
 		int hl = colon ? (int)(colon - host) : (int)strlen(host);
 
-		if ((hl == 7 && strncmp(host, "0.0.0.0", 7) == 0) || (hl == 4 && strncmp(host, "[::]", 4) == 0)) {
+		if ((hl == 7 && strncmp(host, "0.0.0.0", 7) == 0) ||
+		    (hl == 4 && strncmp(host, "[::]", 4) == 0)) {
 			host = "127.0.0.1";
 			hl = 9;
 		}

@@ -28,8 +28,7 @@ static int usage(const char *cmd)
 }
 
 /* Takes "--out FILE" / "--in FILE" out of argv; the rest goes to config_load. */
-static char **split_file_flag(int argc, char **argv, const char *flag, const char **file,
-			      int *n)
+static char **split_file_flag(int argc, char **argv, const char *flag, const char **file, int *n)
 {
 	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
 	size_t fl = strlen(flag);
@@ -324,19 +323,23 @@ int app_import(int argc, char **argv)
 				rc = fail("import", &err);
 			} else if (!(x->t = table_named(name)) ||
 				   !columns_match(x->t, json_object_get(v, "columns"))) {
-				fprintf(stderr, "roster: import: line %lld: unknown table or columns "
-						"'%s'\n", lineno, name);
+				fprintf(stderr,
+					"roster: import: line %lld: unknown table or columns "
+					"'%s'\n",
+					lineno, name);
 				rc = 1;
 			} else {
 				if (prev)
-					fprintf(stderr, "imported %-14s %lld rows\n", prev, table_rows);
+					fprintf(stderr, "imported %-14s %lld rows\n", prev,
+						table_rows);
 				prev = x->t->name;
 				table_rows = 0;
 			}
 		} else if ((r = json_object_get(v, "r"))) {
 			if (!x->t || !json_is_array(r) ||
 			    json_array_size(r) != (size_t)x->t->ncolumns) {
-				fprintf(stderr, "roster: import: line %lld: a row without its table\n",
+				fprintf(stderr,
+					"roster: import: line %lld: a row without its table\n",
 					lineno);
 				rc = 1;
 			} else {
@@ -351,7 +354,8 @@ int app_import(int argc, char **argv)
 
 			ended = true;
 			if (!json_is_integer(total) || json_integer_value(total) != rows) {
-				fprintf(stderr, "roster: import: the export says %lld rows, read %lld\n",
+				fprintf(stderr,
+					"roster: import: the export says %lld rows, read %lld\n",
 					(long long)json_integer_value(total), rows);
 				rc = 1;
 			}

@@ -286,8 +286,7 @@ out:
 }
 
 /* POST …/users/ID/<action> with the optional reason and until: a lifecycle transition. */
-static enum cli_status user_transition(struct cli_ctx *ctx, const char *action,
-				       struct cli_err *err)
+static enum cli_status user_transition(struct cli_ctx *ctx, const char *action, struct cli_err *err)
 {
 	enum cli_status st;
 	json_t *body = json_object();
@@ -352,8 +351,8 @@ static const struct cli_cmd user_cmds[] = {
      user_resume},
     {"deactivate", "ID --reason TEXT", "Deactivate a user (its tokens are revoked for good).",
      user_deactivate_opts, 1, 1, CLI_CMD_TENANT, user_deactivate},
-    {"reactivate", "ID", "Reactivate a deactivated user.", user_delete_opts, 1, 1,
-     CLI_CMD_TENANT, user_reactivate},
+    {"reactivate", "ID", "Reactivate a deactivated user.", user_delete_opts, 1, 1, CLI_CMD_TENANT,
+     user_reactivate},
 };
 
 const struct cli_resource cmd_user_resource = {

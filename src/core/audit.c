@@ -195,7 +195,8 @@ enum rs_status audit_append(struct store_tx *tx, struct core *c, const struct ac
 	e.at = core_now(c);
 	e.actor_type = who->kind == ACTOR_SYSTEM ? "system" : (who->user_id[0] ? "user" : "token");
 	e.actor_id = who->user_id[0] ? who->user_id : (who->token_id[0] ? who->token_id : NULL);
-	e.actor_name = who->username[0] ? who->username : (who->kind == ACTOR_SYSTEM ? "roster" : NULL);
+	e.actor_name =
+	    who->username[0] ? who->username : (who->kind == ACTOR_SYSTEM ? "roster" : NULL);
 	e.action = action;
 	e.target_type = target_type;
 	e.target_id = target_id;
@@ -243,24 +244,24 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 	if (st != RS_OK)
 		return st;
 	if (x->q->actor)
-		preds[np++] = (struct store_pred){.op = SO_EQ, .attr = AA_ACTOR_ID,
-						  .val = SV_S(x->q->actor)};
+		preds[np++] =
+		    (struct store_pred){.op = SO_EQ, .attr = AA_ACTOR_ID, .val = SV_S(x->q->actor)};
 	if (x->q->target)
-		preds[np++] = (struct store_pred){.op = SO_EQ, .attr = AA_TARGET_ID,
-						  .val = SV_S(x->q->target)};
+		preds[np++] = (struct store_pred){
+		    .op = SO_EQ, .attr = AA_TARGET_ID, .val = SV_S(x->q->target)};
 	if (x->q->action) {
 		size_t n = strlen(x->q->action);
 		bool prefix = n > 0 && x->q->action[n - 1] == '.';
 
-		preds[np++] = (struct store_pred){.op = prefix ? SO_SW : SO_EQ, .attr = AA_ACTION,
-						  .val = SV_S(x->q->action)};
+		preds[np++] = (struct store_pred){
+		    .op = prefix ? SO_SW : SO_EQ, .attr = AA_ACTION, .val = SV_S(x->q->action)};
 	}
 	if (x->q->has_since)
-		preds[np++] = (struct store_pred){.op = SO_GE, .attr = AA_AT,
-						  .val = SV_I(x->q->since)};
+		preds[np++] =
+		    (struct store_pred){.op = SO_GE, .attr = AA_AT, .val = SV_I(x->q->since)};
 	if (x->q->has_until)
-		preds[np++] = (struct store_pred){.op = SO_LE, .attr = AA_AT,
-						  .val = SV_I(x->q->until)};
+		preds[np++] =
+		    (struct store_pred){.op = SO_LE, .attr = AA_AT, .val = SV_I(x->q->until)};
 	for (int i = 0; i < np; i++) {
 		if (!where) {
 			where = &preds[i];
@@ -315,7 +316,8 @@ enum rs_status audit_list(struct core *c, const struct actor *who, const char *t
 	return core_read(c, list_tx, &x, err);
 }
 
-/* ---- verification ----------------------------------------------------------------------------- */
+/* ---- verification -----------------------------------------------------------------------------
+ */
 
 struct verify_ctx {
 	struct core *c;

@@ -10,8 +10,8 @@
 
 #define CACHE_SLOTS 4096
 #define CACHE_STRIPES 64
-#define CACHE_TTL_MS 60000        /* re-read from the store at least this often */
-#define TOUCH_EVERY_MS 600000     /* last_used_at is kept to this precision */
+#define CACHE_TTL_MS 60000    /* re-read from the store at least this often */
+#define TOUCH_EVERY_MS 600000 /* last_used_at is kept to this precision */
 
 struct cache_entry {
 	char lookup[TOKEN_LOOKUP_LEN + 1];
@@ -154,8 +154,7 @@ static enum rs_status touch_tx(struct store_tx *tx, void *arg, struct rs_err *er
 	return st;
 }
 
-enum rs_status auth_bearer(struct core *c, const char *token, struct actor *out,
-			   struct rs_err *err)
+enum rs_status auth_bearer(struct core *c, const char *token, struct actor *out, struct rs_err *err)
 {
 	struct cache_entry fresh, *slot;
 	struct fill_ctx fx;

@@ -17,7 +17,8 @@ struct ctx {
 static enum rs_status boot_tx(struct store_tx *tx, void *arg, struct rs_err *err)
 {
 	struct ctx *x = arg;
-	struct actor sys = {.kind = ACTOR_SYSTEM, .rank = 1000, .perms = PERM_ALL, .platform = true};
+	struct actor sys = {
+	    .kind = ACTOR_SYSTEM, .rank = 1000, .perms = PERM_ALL, .platform = true};
 	struct tenant t;
 	struct role role;
 	struct rs_err probe;
@@ -60,14 +61,16 @@ static enum rs_status boot_tx(struct store_tx *tx, void *arg, struct rs_err *err
 		if (st != RS_OK)
 			return st;
 	}
-	st = token_insert(tx, x->c, tid, kid, lookup, hash, uid, "bootstrap", role.id, NULL, 0, err);
+	st =
+	    token_insert(tx, x->c, tid, kid, lookup, hash, uid, "bootstrap", role.id, NULL, 0, err);
 	if (st != RS_OK)
 		return st;
 	st = audit_append(tx, x->c, &sys, tid, "tenant.create", "tenant", tid,
 			  "{\"slug\":{\"after\":\"system\",\"before\":null}}", err);
 	if (st == RS_OK)
-		st = audit_append(tx, x->c, &sys, tid, "user.create", "user", uid,
-				  "{\"username\":{\"after\":\"maintenance\",\"before\":null}}", err);
+		st =
+		    audit_append(tx, x->c, &sys, tid, "user.create", "user", uid,
+				 "{\"username\":{\"after\":\"maintenance\",\"before\":null}}", err);
 	if (st == RS_OK)
 		st = audit_append(tx, x->c, &sys, tid, "token.create", "token", kid,
 				  "{\"name\":{\"after\":\"bootstrap\",\"before\":null}}", err);
@@ -85,7 +88,8 @@ enum rs_status core_bootstrap(struct core *c, const char *token, struct arena *a
 
 	*created = false;
 	*secret = NULL;
-	if (token && (strlen(token) < BOOTSTRAP_MIN || strlen(token) > 256 || !str_valid_text(token)))
+	if (token &&
+	    (strlen(token) < BOOTSTRAP_MIN || strlen(token) > 256 || !str_valid_text(token)))
 		return rs_fail(err, RS_E_INVALID, "bootstrap.token_invalid", NULL,
 			       "ROSTER_BOOTSTRAP_TOKEN must be %d-256 printable characters",
 			       BOOTSTRAP_MIN);

@@ -91,7 +91,8 @@ bool core_ready(struct core *c)
 	int64_t last = atomic_load(&c->ready_checked_ms);
 
 	/* One prober per second; the others read the last answer. */
-	if (now - last >= 1000 && atomic_compare_exchange_strong(&c->ready_checked_ms, &last, now)) {
+	if (now - last >= 1000 &&
+	    atomic_compare_exchange_strong(&c->ready_checked_ms, &last, now)) {
 		struct arena a;
 		struct rs_err err;
 
@@ -190,8 +191,7 @@ enum rs_status tenant_load(struct store_tx *tx, const char *ref, struct arena *a
 
 	if (!ref || !*ref)
 		goto missing;
-	st = Q_QUERY(tx, uuid_valid(ref) ? Q_TENANT_GET_ID : Q_TENANT_GET_SLUG, &r, err,
-		     SV_S(ref));
+	st = Q_QUERY(tx, uuid_valid(ref) ? Q_TENANT_GET_ID : Q_TENANT_GET_SLUG, &r, err, SV_S(ref));
 	if (st != RS_OK)
 		return st;
 	st = store_rows_next(r, &has, err);
@@ -231,9 +231,8 @@ enum rs_status tenant_lock(struct store_tx *tx, const char *tenant_id, struct rs
 	return st;
 }
 
-enum rs_status tenant_resolve_write(struct store_tx *tx, const struct actor *who,
-				    const char *ref, struct arena *a, struct tenant *out,
-				    struct rs_err *err)
+enum rs_status tenant_resolve_write(struct store_tx *tx, const struct actor *who, const char *ref,
+				    struct arena *a, struct tenant *out, struct rs_err *err)
 {
 	enum rs_status st = tenant_resolve(tx, who, ref, a, out, err);
 
@@ -275,7 +274,7 @@ void row_tenant(struct store_rows *r, struct arena *a, struct tenant *out)
 		    json_integer_value(d) <= INVITATION_DAYS_MAX)
 			out->invitation_days = json_integer_value(d);
 		out->default_transfer_user_id =
-			json_is_string(tu) ? arena_strdup(a, json_string_value(tu)) : NULL;
+		    json_is_string(tu) ? arena_strdup(a, json_string_value(tu)) : NULL;
 		json_decref(o);
 	}
 	out->created_at = store_col_int(r, TC_CREATED);

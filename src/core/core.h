@@ -24,11 +24,12 @@ struct store;
 #define CORE_KEY_LEN 32
 
 struct core_config {
-	struct store *store;                 /* borrowed */
-	unsigned char key[CORE_KEY_LEN];     /* server secret for keyed token hashes */
-	int64_t (*now_ms)(void *clock_ctx);  /* NULL = wall clock; tests pin it */
+	struct store *store;		    /* borrowed */
+	unsigned char key[CORE_KEY_LEN];    /* server secret for keyed token hashes */
+	int64_t (*now_ms)(void *clock_ctx); /* NULL = wall clock; tests pin it */
 	void *clock_ctx;
-	const char *public_url; /* base of the links in e-mails ("https://roster.example"); copied */
+	const char
+	    *public_url; /* base of the links in e-mails ("https://roster.example"); copied */
 };
 
 enum rs_status core_new(const struct core_config *cfg, struct core **out, struct rs_err *err);
@@ -50,9 +51,9 @@ struct actor {
 	char user_id[UUID_STR_LEN];
 	char username[129];
 	char token_id[UUID_STR_LEN];
-	uint64_t perms; /* PERM_BIT(p) set */
-	int rank;       /* the actor's place in the hierarchy; larger outranks smaller */
-	bool platform;  /* holds platform.tenants: may reach every tenant */
+	uint64_t perms;		/* PERM_BIT(p) set */
+	int rank;		/* the actor's place in the hierarchy; larger outranks smaller */
+	bool platform;		/* holds platform.tenants: may reach every tenant */
 	const char *request_id; /* borrowed, for the audit trail */
 	const char *source_ip;
 };
@@ -79,7 +80,7 @@ struct opt_int {
 
 struct page {
 	const char *cursor; /* opaque, from a previous answer; NULL = first page */
-	int limit;          /* 0 = default */
+	int limit;	    /* 0 = default */
 };
 
 struct role_ref {
@@ -235,7 +236,7 @@ struct user {
 	int64_t idle_logout_minutes;
 	const char *summary_mail_time, *security_profile;
 	int64_t created_at, updated_at, last_login_at, last_activity_at, version; /* 0 = never */
-	int rank; /* the largest rank among its roles */
+	int rank;		   /* the largest rank among its roles */
 	const char *status_reason; /* why it is suspended or deactivated; NULL otherwise */
 	int64_t suspended_until;   /* a suspension ends by itself then; 0 = until resumed */
 };
@@ -243,7 +244,7 @@ struct user {
 /* Everything a user create or update may carry. On create, set=false means "default". */
 struct user_fields {
 	struct opt_str username, email, first_name, last_name, type, department, locale, timezone,
-		description, external_id, summary_mail_time, security_profile;
+	    description, external_id, summary_mail_time, security_profile;
 	/* A JSON merge patch (RFC 7396) of the user's custom_attributes object, as text; null
 	 * clears them all. */
 	struct opt_str custom_attributes;
@@ -258,11 +259,11 @@ struct user_fields {
 };
 
 struct user_list_query {
-	const char *username, *email, *name;                      /* exact, case-insensitive */
+	const char *username, *email, *name;			  /* exact, case-insensitive */
 	const char *username_prefix, *email_prefix, *name_prefix; /* prefix */
-	const char *q;                                             /* substring of any name */
-	const char *status, *type, *role, *group;                  /* role/group: id or name */
-	const char *sort;                                          /* "username", "-created_at" */
+	const char *q;						  /* substring of any name */
+	const char *status, *type, *role, *group;		  /* role/group: id or name */
+	const char *sort;					  /* "username", "-created_at" */
 	struct page page;
 };
 
@@ -292,7 +293,8 @@ enum rs_status users_delete_transfer(struct core *c, const struct actor *who, co
 				     const char *id, int64_t if_match, const char *transfer_to,
 				     struct rs_err *err);
 
-/* ---- Seats ---------------------------------------------------------------------------------------- */
+/* ---- Seats
+ * ---------------------------------------------------------------------------------------- */
 
 struct seat_use {
 	const char *type;
@@ -313,11 +315,12 @@ enum rs_status seats_report(struct core *c, const struct actor *who, const char 
 			    int64_t inactive_days, const struct page *pg, struct arena *a,
 			    struct seats_report *out, struct rs_err *err);
 
-/* ---- Lifecycle (docs/lifecycle.md) ------------------------------------------------------------- */
+/* ---- Lifecycle (docs/lifecycle.md) -------------------------------------------------------------
+ */
 
 enum user_transition {
-	USER_SUSPEND,    /* active -> suspended: its tokens are refused until it is resumed */
-	USER_RESUME,     /* suspended -> active */
+	USER_SUSPEND,	 /* active -> suspended: its tokens are refused until it is resumed */
+	USER_RESUME,	 /* suspended -> active */
 	USER_DEACTIVATE, /* active|suspended -> deactivated: its tokens are revoked for good */
 	USER_REACTIVATE, /* deactivated -> active */
 };
@@ -325,7 +328,7 @@ enum user_transition {
 struct user_transition_req {
 	enum user_transition what;
 	const char *reason; /* required for suspend and deactivate (1-500 chars) */
-	bool has_until;     /* suspend only: the suspension ends by itself at until */
+	bool has_until;	    /* suspend only: the suspension ends by itself at until */
 	int64_t until;
 	int64_t if_match;
 	const char *transfer_to; /* deactivate: who gets the user's owned resources (NULL: the
@@ -339,7 +342,8 @@ enum rs_status users_transition(struct core *c, const struct actor *who, const c
 				const char *id, const struct user_transition_req *req,
 				struct arena *a, struct user *out, struct rs_err *err);
 
-/* ---- Owned resources (docs/lifecycle.md) ---------------------------------------------------------- */
+/* ---- Owned resources (docs/lifecycle.md)
+ * ---------------------------------------------------------- */
 
 /* What a user owns on the host platform (a playbook, a job app, a dashboard…), recorded so that
  * deactivating or deleting the user hands it to another user instead of orphaning it. Writes
@@ -358,10 +362,10 @@ struct owned_resource {
 	int64_t created_at, updated_at;
 };
 struct resource_create_req {
-	const char *kind;        /* 1-64 of [a-z0-9_.-] */
+	const char *kind;	 /* 1-64 of [a-z0-9_.-] */
 	const char *external_id; /* the host platform's id, unique per kind in the tenant */
 	const char *name;
-	const char *owner_id;    /* a live user of the tenant */
+	const char *owner_id; /* a live user of the tenant */
 };
 struct resource_patch {
 	struct opt_str name, owner_id;
@@ -391,7 +395,8 @@ enum rs_status resources_update(struct core *c, const struct actor *who, const c
 enum rs_status resources_delete(struct core *c, const struct actor *who, const char *tenant,
 				const char *id, int64_t if_match, struct rs_err *err);
 
-/* ---- Invitations (docs/lifecycle.md) ------------------------------------------------------------ */
+/* ---- Invitations (docs/lifecycle.md) ------------------------------------------------------------
+ */
 
 /* status: pending, accepted, revoked, or expired (a pending one whose expires_at has passed). */
 struct invitation {
@@ -411,9 +416,8 @@ struct invitation_list {
  * transaction. message: optional custom text (at most INVITATION_MESSAGE_MAX). On success
  * *link (arena) holds the only copy of the link: "<public_url>/invitations/<token>". */
 enum rs_status invitations_create(struct core *c, const struct actor *who, const char *tenant,
-				  const struct user_fields *f, const char *message,
-				  struct arena *a, struct invitation *out, const char **link,
-				  struct rs_err *err);
+				  const struct user_fields *f, const char *message, struct arena *a,
+				  struct invitation *out, const char **link, struct rs_err *err);
 /* A new link (the old one stops working at once), a new expiry, e-mail "invitation_resent";
  * f may change system_role, roles and department, message.set the custom text. A pending or
  * expired invitation only (RS_E_CONFLICT "invitation.not_pending" otherwise). */
@@ -443,9 +447,9 @@ struct invitation_view {
 enum rs_status invitations_view(struct core *c, const char *token, struct arena *a,
 				struct invitation_view *out, struct rs_err *err);
 struct invitation_accept_req {
-	const char *password;               /* 12-256 characters, not the username nor e-mail */
+	const char *password;		    /* 12-256 characters, not the username nor e-mail */
 	const char *first_name, *last_name; /* required */
-	const char *timezone;               /* optional */
+	const char *timezone;		    /* optional */
 	const char *request_id, *source_ip; /* for the audit trail */
 };
 /* The user becomes active with these fields and the password (argon2id); the token is used
@@ -495,9 +499,8 @@ enum rs_status groups_members(struct core *c, const struct actor *who, const cha
 			      struct member_list *out, struct rs_err *err);
 enum rs_status groups_member_add(struct core *c, const struct actor *who, const char *tenant,
 				 const char *ref, const char *user_id, struct rs_err *err);
-enum rs_status groups_member_remove(struct core *c, const struct actor *who,
-				    const char *tenant, const char *ref, const char *user_id,
-				    struct rs_err *err);
+enum rs_status groups_member_remove(struct core *c, const struct actor *who, const char *tenant,
+				    const char *ref, const char *user_id, struct rs_err *err);
 
 /* ---- API tokens ----------------------------------------------------------------------------- */
 
@@ -535,7 +538,7 @@ enum rs_status tokens_revoke(struct core *c, const struct actor *who, const char
 
 struct audit_event {
 	const char *id, *tenant_id, *actor_type, *actor_id, *actor_name, *action, *target_type,
-		*target_id, *changes, *request_id, *source_ip, *prev_hash, *hash;
+	    *target_id, *changes, *request_id, *source_ip, *prev_hash, *hash;
 	int64_t seq, at;
 };
 struct audit_list {
@@ -589,9 +592,9 @@ struct job {
 };
 
 struct jobs_config {
-	const char *node_id;    /* this process; written as the lease owner */
-	int64_t lease_ms;       /* a claimed job is another node's after this (default 10 s) */
-	int64_t poll_ms;        /* idle runner wakes this often (default 1 s) */
+	const char *node_id;	/* this process; written as the lease owner */
+	int64_t lease_ms;	/* a claimed job is another node's after this (default 10 s) */
+	int64_t poll_ms;	/* idle runner wakes this often (default 1 s) */
 	int64_t purge_every_ms; /* expired API tokens are purged this often (default 1 h) */
 };
 
@@ -605,7 +608,8 @@ void jobs_stop(struct core *c);
  * "purge_expired_tokens" (payload {"chunk": N, "pause_ms": M}: N tokens per transaction, a
  * pause between transactions to bound the load). */
 enum rs_status jobs_enqueue(struct core *c, const struct actor *who, const char *kind,
-			    const char *payload, struct arena *a, struct job *out, struct rs_err *err);
+			    const char *payload, struct arena *a, struct job *out,
+			    struct rs_err *err);
 enum rs_status jobs_get(struct core *c, const struct actor *who, const char *id, struct arena *a,
 			struct job *out, struct rs_err *err);
 
@@ -616,12 +620,11 @@ enum rs_status jobs_get(struct core *c, const struct actor *who, const char *id,
  * attempt) until max_attempts, after which the job is "failed" (the dead letter, visible and
  * retryable through the outbox API). err_msg (cap bytes) gets a message for last_error: never
  * a secret. */
-typedef enum rs_status (*job_run_fn)(const struct job *job, void *ctx, char *err_msg,
-				     size_t cap);
+typedef enum rs_status (*job_run_fn)(const struct job *job, void *ctx, char *err_msg, size_t cap);
 struct job_kind_opts {
-	int max_attempts;         /* 0 = 5 */
+	int max_attempts;	  /* 0 = 5 */
 	int64_t first_backoff_ms; /* 0 = 2000 */
-	int64_t timeout_ms;       /* the longest one run may take: the lease covers it; 0 = none */
+	int64_t timeout_ms;	  /* the longest one run may take: the lease covers it; 0 = none */
 };
 #define JOB_KIND_NAME_MAX 32
 /* Registers (or replaces) the handler of kind; opts NULL = defaults. Not thread-safe: call
@@ -675,11 +678,10 @@ enum rs_status email_templates_get(struct core *c, const struct actor *who, cons
  * and stores the tenant's override. Audited (email_template.update). */
 enum rs_status email_templates_put(struct core *c, const struct actor *who, const char *tenant,
 				   const char *name, const struct email_template_req *req,
-				   struct arena *a, struct email_template *out,
-				   struct rs_err *err);
+				   struct arena *a, struct email_template *out, struct rs_err *err);
 /* Drops the override (the built-in applies again); no override is not an error. */
-enum rs_status email_templates_delete(struct core *c, const struct actor *who,
-				      const char *tenant, const char *name, struct rs_err *err);
+enum rs_status email_templates_delete(struct core *c, const struct actor *who, const char *tenant,
+				      const char *name, struct rs_err *err);
 /* Sends the template, with sample values, to one address through the outbox (an operator's
  * check of the relay and of an override). *out is the queued job. */
 enum rs_status email_templates_test(struct core *c, const struct actor *who, const char *tenant,
@@ -726,7 +728,8 @@ enum rs_status webhooks_list(struct core *c, const struct actor *who, const char
 			     const struct page *pg, struct arena *a, struct webhook_list *out,
 			     struct rs_err *err);
 enum rs_status webhooks_get(struct core *c, const struct actor *who, const char *tenant,
-			    const char *id, struct arena *a, struct webhook *out, struct rs_err *err);
+			    const char *id, struct arena *a, struct webhook *out,
+			    struct rs_err *err);
 enum rs_status webhooks_update(struct core *c, const struct actor *who, const char *tenant,
 			       const char *id, const struct webhook_fields *f, struct arena *a,
 			       struct webhook *out, struct rs_err *err);

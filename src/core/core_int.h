@@ -28,7 +28,7 @@ struct core {
 	atomic_uint_fast64_t auth_epoch;
 	atomic_uint_fast64_t store_errors;
 	struct auth_cache *cache;
-	struct jobs_runner *jobs; /* NULL unless jobs_start() ran */
+	struct jobs_runner *jobs;	      /* NULL unless jobs_start() ran */
 	atomic_int_fast64_t ready_checked_ms; /* last readiness probe */
 	atomic_bool ready;
 	/* Job kinds registered by adapters (jobs_register), before the runner starts; read-only
@@ -47,9 +47,9 @@ struct core {
  *   Q_EXEC(tx, Q_USER_DELETE, &changes, err, SV_S(tid), SV_S(id), SV_I(now)) */
 #define Q_ARGS(...) ((const struct store_val[]){__VA_ARGS__})
 #define Q_NARGS(...) ((int)(sizeof(Q_ARGS(__VA_ARGS__)) / sizeof(struct store_val)))
-#define Q_EXEC(tx, q, changes, err, ...)                                                        \
+#define Q_EXEC(tx, q, changes, err, ...)                                                           \
 	store_exec((tx), (q), Q_ARGS(__VA_ARGS__), Q_NARGS(__VA_ARGS__), (changes), (err))
-#define Q_QUERY(tx, q, rows, err, ...)                                                          \
+#define Q_QUERY(tx, q, rows, err, ...)                                                             \
 	store_query((tx), (q), Q_ARGS(__VA_ARGS__), Q_NARGS(__VA_ARGS__), (rows), (err))
 
 /* Runs fn on a read or write transaction and counts store failures for /metrics. */
@@ -79,9 +79,8 @@ enum rs_status tenant_load(struct store_tx *tx, const char *ref, struct arena *a
 /* tenant_resolve() for a write: also takes the tenant's write lock, so that on an engine with
  * concurrent writers (PostgreSQL) every check this transaction makes afterwards (versions,
  * ranks, uniqueness of the audit sequence) sees the tenant's latest committed state. */
-enum rs_status tenant_resolve_write(struct store_tx *tx, const struct actor *who,
-				    const char *ref, struct arena *a, struct tenant *out,
-				    struct rs_err *err);
+enum rs_status tenant_resolve_write(struct store_tx *tx, const struct actor *who, const char *ref,
+				    struct arena *a, struct tenant *out, struct rs_err *err);
 enum rs_status tenant_lock(struct store_tx *tx, const char *tenant_id, struct rs_err *err);
 
 /* Row mapping: strings are copied into a. */
@@ -222,7 +221,8 @@ enum rs_status outbox_email_id(struct store_tx *tx, struct core *c, const char *
 /* One event to one subscription, whatever its patterns (webhooks_ping). */
 enum rs_status outbox_event_one(struct store_tx *tx, struct core *c, const char *tenant_id,
 				const char *webhook_id, const char *event_type,
-				const char *data_json, char job_id[UUID_STR_LEN], struct rs_err *err);
+				const char *data_json, char job_id[UUID_STR_LEN],
+				struct rs_err *err);
 /* Loads one outbox job of tenant_id (RS_E_NOT_FOUND "outbox.not_found" otherwise). */
 enum rs_status outbox_job_load(struct store_tx *tx, const char *tenant_id, const char *id,
 			       struct arena *a, struct job *out, struct rs_err *err);
@@ -233,8 +233,7 @@ const char *core_public_url(const struct core *c);
 /* E-mail rendering (core/email_templates.c), for outbox_email and the tests. Loads the
  * effective template of tenant_id (override or built-in). */
 enum rs_status email_template_load(struct store_tx *tx, const char *tenant_id, const char *name,
-				   struct arena *a, struct email_template *out,
-				   struct rs_err *err);
+				   struct arena *a, struct email_template *out, struct rs_err *err);
 /* Renders one part: {{var}} replaced by its value in vars (a jansson object, borrowed; a
  * missing variable renders empty), HTML-escaped when html, CR/LF dropped when header. NULL
  * only when out of memory. */

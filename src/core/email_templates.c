@@ -8,8 +8,8 @@
 #include <jansson.h>
 #include <stdlib.h>
 
-#define COMMON_VARS "tenant_name", "tenant_slug", "public_url", "first_name", "last_name", \
-		    "username", "email"
+#define COMMON_VARS                                                                                \
+	"tenant_name", "tenant_slug", "public_url", "first_name", "last_name", "username", "email"
 
 struct builtin {
 	const char *name, *subject, *text, *html;
@@ -17,63 +17,72 @@ struct builtin {
 };
 
 #define HTML_HEAD "<!DOCTYPE html><html><body style=\"font-family:sans-serif\">"
-#define HTML_TAIL "<p style=\"color:#777\">{{tenant_name}} &middot; sent by roster</p></body></html>"
+#define HTML_TAIL                                                                                  \
+	"<p style=\"color:#777\">{{tenant_name}} &middot; sent by roster</p></body></html>"
 
 static const struct builtin builtins[] = {
-	{"invitation", "You are invited to {{tenant_name}}",
-	 "Hello {{first_name}},\n\nYou have been invited to join {{tenant_name}}.\n\n{{message}}\n\n"
-	 "Accept the invitation here (the link expires {{expires}}):\n{{link}}\n",
-	 HTML_HEAD "<p>Hello {{first_name}},</p><p>You have been invited to join "
-		   "<b>{{tenant_name}}</b>.</p><p>{{message}}</p><p><a href=\"{{link}}\">Accept "
-		   "the invitation</a> (the link expires {{expires}}).</p>" HTML_TAIL,
-	 {COMMON_VARS, "link", "expires", "message", "inviter"}},
-	{"invitation_resent", "Your invitation to {{tenant_name}} (resent)",
-	 "Hello {{first_name}},\n\nHere is a new link to join {{tenant_name}}; earlier links no "
-	 "longer work.\n\n{{message}}\n\nAccept the invitation here (the link expires "
-	 "{{expires}}):\n{{link}}\n",
-	 HTML_HEAD "<p>Hello {{first_name}},</p><p>Here is a new link to join "
-		   "<b>{{tenant_name}}</b>; earlier links no longer work.</p><p>{{message}}</p>"
-		   "<p><a href=\"{{link}}\">Accept the invitation</a> (the link expires "
-		   "{{expires}}).</p>" HTML_TAIL,
-	 {COMMON_VARS, "link", "expires", "message", "inviter"}},
-	{"suspension", "Your {{tenant_name}} account is suspended",
-	 "Hello {{first_name}},\n\nYour account {{username}} at {{tenant_name}} is suspended "
-	 "until {{until}}.\n\nReason: {{reason}}\n",
-	 HTML_HEAD "<p>Hello {{first_name}},</p><p>Your account <b>{{username}}</b> at "
-		   "{{tenant_name}} is suspended until {{until}}.</p><p>Reason: {{reason}}</p>"
-		   HTML_TAIL,
-	 {COMMON_VARS, "reason", "until"}},
-	{"resumption", "Your {{tenant_name}} account is active again",
-	 "Hello {{first_name}},\n\nYour account {{username}} at {{tenant_name}} is active "
-	 "again.\n\n{{link}}\n",
-	 HTML_HEAD "<p>Hello {{first_name}},</p><p>Your account <b>{{username}}</b> at "
-		   "{{tenant_name}} is active again.</p><p><a href=\"{{link}}\">{{link}}</a></p>"
-		   HTML_TAIL,
-	 {COMMON_VARS, "link"}},
-	{"deactivation", "Your {{tenant_name}} account is deactivated",
-	 "Hello {{first_name}},\n\nYour account {{username}} at {{tenant_name}} is "
-	 "deactivated.\n\nReason: {{reason}}\n",
-	 HTML_HEAD "<p>Hello {{first_name}},</p><p>Your account <b>{{username}}</b> at "
-		   "{{tenant_name}} is deactivated.</p><p>Reason: {{reason}}</p>" HTML_TAIL,
-	 {COMMON_VARS, "reason"}},
-	{"reactivation", "Your {{tenant_name}} account is reactivated",
-	 "Hello {{first_name}},\n\nYour account {{username}} at {{tenant_name}} is active "
-	 "again.\n\n{{link}}\n",
-	 HTML_HEAD "<p>Hello {{first_name}},</p><p>Your account <b>{{username}}</b> at "
-		   "{{tenant_name}} is active again.</p><p><a href=\"{{link}}\">{{link}}</a></p>"
-		   HTML_TAIL,
-	 {COMMON_VARS, "link"}},
-	{"deletion", "Your {{tenant_name}} account is deleted",
-	 "Hello {{first_name}},\n\nYour account {{username}} at {{tenant_name}} has been "
-	 "deleted.\n\n{{reason}}\n",
-	 HTML_HEAD "<p>Hello {{first_name}},</p><p>Your account <b>{{username}}</b> at "
-		   "{{tenant_name}} has been deleted.</p><p>{{reason}}</p>" HTML_TAIL,
-	 {COMMON_VARS, "reason"}},
-	{"role_change", "Your roles at {{tenant_name}} changed",
-	 "Hello {{first_name}},\n\nYour roles at {{tenant_name}} are now: {{roles}}.\n",
-	 HTML_HEAD "<p>Hello {{first_name}},</p><p>Your roles at {{tenant_name}} are now: "
-		   "<b>{{roles}}</b>.</p>" HTML_TAIL,
-	 {COMMON_VARS, "roles"}},
+    {"invitation",
+     "You are invited to {{tenant_name}}",
+     "Hello {{first_name}},\n\nYou have been invited to join {{tenant_name}}.\n\n{{message}}\n\n"
+     "Accept the invitation here (the link expires {{expires}}):\n{{link}}\n",
+     HTML_HEAD "<p>Hello {{first_name}},</p><p>You have been invited to join "
+	       "<b>{{tenant_name}}</b>.</p><p>{{message}}</p><p><a href=\"{{link}}\">Accept "
+	       "the invitation</a> (the link expires {{expires}}).</p>" HTML_TAIL,
+     {COMMON_VARS, "link", "expires", "message", "inviter"}},
+    {"invitation_resent",
+     "Your invitation to {{tenant_name}} (resent)",
+     "Hello {{first_name}},\n\nHere is a new link to join {{tenant_name}}; earlier links no "
+     "longer work.\n\n{{message}}\n\nAccept the invitation here (the link expires "
+     "{{expires}}):\n{{link}}\n",
+     HTML_HEAD "<p>Hello {{first_name}},</p><p>Here is a new link to join "
+	       "<b>{{tenant_name}}</b>; earlier links no longer work.</p><p>{{message}}</p>"
+	       "<p><a href=\"{{link}}\">Accept the invitation</a> (the link expires "
+	       "{{expires}}).</p>" HTML_TAIL,
+     {COMMON_VARS, "link", "expires", "message", "inviter"}},
+    {"suspension",
+     "Your {{tenant_name}} account is suspended",
+     "Hello {{first_name}},\n\nYour account {{username}} at {{tenant_name}} is suspended "
+     "until {{until}}.\n\nReason: {{reason}}\n",
+     HTML_HEAD
+     "<p>Hello {{first_name}},</p><p>Your account <b>{{username}}</b> at "
+     "{{tenant_name}} is suspended until {{until}}.</p><p>Reason: {{reason}}</p>" HTML_TAIL,
+     {COMMON_VARS, "reason", "until"}},
+    {"resumption",
+     "Your {{tenant_name}} account is active again",
+     "Hello {{first_name}},\n\nYour account {{username}} at {{tenant_name}} is active "
+     "again.\n\n{{link}}\n",
+     HTML_HEAD
+     "<p>Hello {{first_name}},</p><p>Your account <b>{{username}}</b> at "
+     "{{tenant_name}} is active again.</p><p><a href=\"{{link}}\">{{link}}</a></p>" HTML_TAIL,
+     {COMMON_VARS, "link"}},
+    {"deactivation",
+     "Your {{tenant_name}} account is deactivated",
+     "Hello {{first_name}},\n\nYour account {{username}} at {{tenant_name}} is "
+     "deactivated.\n\nReason: {{reason}}\n",
+     HTML_HEAD "<p>Hello {{first_name}},</p><p>Your account <b>{{username}}</b> at "
+	       "{{tenant_name}} is deactivated.</p><p>Reason: {{reason}}</p>" HTML_TAIL,
+     {COMMON_VARS, "reason"}},
+    {"reactivation",
+     "Your {{tenant_name}} account is reactivated",
+     "Hello {{first_name}},\n\nYour account {{username}} at {{tenant_name}} is active "
+     "again.\n\n{{link}}\n",
+     HTML_HEAD
+     "<p>Hello {{first_name}},</p><p>Your account <b>{{username}}</b> at "
+     "{{tenant_name}} is active again.</p><p><a href=\"{{link}}\">{{link}}</a></p>" HTML_TAIL,
+     {COMMON_VARS, "link"}},
+    {"deletion",
+     "Your {{tenant_name}} account is deleted",
+     "Hello {{first_name}},\n\nYour account {{username}} at {{tenant_name}} has been "
+     "deleted.\n\n{{reason}}\n",
+     HTML_HEAD "<p>Hello {{first_name}},</p><p>Your account <b>{{username}}</b> at "
+	       "{{tenant_name}} has been deleted.</p><p>{{reason}}</p>" HTML_TAIL,
+     {COMMON_VARS, "reason"}},
+    {"role_change",
+     "Your roles at {{tenant_name}} changed",
+     "Hello {{first_name}},\n\nYour roles at {{tenant_name}} are now: {{roles}}.\n",
+     HTML_HEAD "<p>Hello {{first_name}},</p><p>Your roles at {{tenant_name}} are now: "
+	       "<b>{{roles}}</b>.</p>" HTML_TAIL,
+     {COMMON_VARS, "roles"}},
 };
 
 static const struct builtin *builtin_find(const char *name)
@@ -96,7 +105,8 @@ static void from_builtin(const struct builtin *b, struct email_template *out)
 		out->vars[out->nvars++] = b->vars[i];
 }
 
-/* ---- rendering -------------------------------------------------------------------------------- */
+/* ---- rendering --------------------------------------------------------------------------------
+ */
 
 /* A growing string capped at RS_EMAIL_PART_MAX; oom set once it can't grow. */
 struct sb {
@@ -138,12 +148,23 @@ static void sb_value(struct sb *b, const char *v, bool html, bool header)
 		}
 		if (html) {
 			switch (*p) {
-			case '&': rep = "&amp;"; break;
-			case '<': rep = "&lt;"; break;
-			case '>': rep = "&gt;"; break;
-			case '"': rep = "&quot;"; break;
-			case '\'': rep = "&#39;"; break;
-			default: break;
+			case '&':
+				rep = "&amp;";
+				break;
+			case '<':
+				rep = "&lt;";
+				break;
+			case '>':
+				rep = "&gt;";
+				break;
+			case '"':
+				rep = "&quot;";
+				break;
+			case '\'':
+				rep = "&#39;";
+				break;
+			default:
+				break;
 			}
 		}
 		if (rep)
@@ -175,8 +196,7 @@ static const char *parse_ref(const char *s, const char **name, size_t *len)
 	return s + 2;
 }
 
-char *email_render(struct arena *a, const char *tmpl, const json_t *vars, bool html,
-		   bool header)
+char *email_render(struct arena *a, const char *tmpl, const json_t *vars, bool html, bool header)
 {
 	struct sb b = {0};
 	const char *p = tmpl;
@@ -253,8 +273,8 @@ enum rs_status email_template_check(const struct email_template *t, const char *
 	const char *p = tmpl;
 
 	if (!tmpl || !*tmpl)
-		return rs_fail(err, RS_E_INVALID, "request.invalid_field", field, "'%s' is required",
-			       field);
+		return rs_fail(err, RS_E_INVALID, "request.invalid_field", field,
+			       "'%s' is required", field);
 	if (strlen(tmpl) > RS_EMAIL_PART_MAX)
 		return rs_fail(err, RS_E_INVALID, "request.invalid_field", field,
 			       "'%s' is longer than %d bytes", field, RS_EMAIL_PART_MAX);
@@ -270,7 +290,8 @@ enum rs_status email_template_check(const struct email_template *t, const char *
 		after = parse_ref(p + 2, &name, &len);
 		if (!after)
 			return rs_fail(err, RS_E_INVALID, "template.syntax", field,
-				       "'%s': '{{' must start a reference like {{first_name}}", field);
+				       "'%s': '{{' must start a reference like {{first_name}}",
+				       field);
 		for (int i = 0; i < t->nvars && !known; i++)
 			known = strlen(t->vars[i]) == len && memcmp(t->vars[i], name, len) == 0;
 		if (!known)
@@ -282,7 +303,8 @@ enum rs_status email_template_check(const struct email_template *t, const char *
 	return RS_OK;
 }
 
-/* ---- storage ---------------------------------------------------------------------------------- */
+/* ---- storage ----------------------------------------------------------------------------------
+ */
 
 enum rs_status email_template_load(struct store_tx *tx, const char *tenant_id, const char *name,
 				   struct arena *a, struct email_template *out, struct rs_err *err)
@@ -380,8 +402,8 @@ enum rs_status email_templates_put(struct core *c, const struct actor *who, cons
 				   const char *name, const struct email_template_req *req,
 				   struct arena *a, struct email_template *out, struct rs_err *err)
 {
-	struct ctx x = {.c = c, .who = who, .tenant = tenant, .name = name, .req = req, .a = a,
-			.out = out};
+	struct ctx x = {
+	    .c = c, .who = who, .tenant = tenant, .name = name, .req = req, .a = a, .out = out};
 
 	return core_write(c, put_tx, &x, err);
 }
@@ -406,8 +428,8 @@ static enum rs_status delete_tx(struct store_tx *tx, void *arg, struct rs_err *e
 			    cur.name, NULL, err);
 }
 
-enum rs_status email_templates_delete(struct core *c, const struct actor *who,
-				      const char *tenant, const char *name, struct rs_err *err)
+enum rs_status email_templates_delete(struct core *c, const struct actor *who, const char *tenant,
+				      const char *name, struct rs_err *err)
 {
 	struct ctx x = {.c = c, .who = who, .tenant = tenant, .name = name};
 
@@ -435,8 +457,8 @@ static enum rs_status test_tx(struct store_tx *tx, void *arg, struct rs_err *err
 			 "last_name", "Lovelace", "username", "ada.sample", "link",
 			 arena_printf(x->a, "%s/accept?token=sample-token", core_public_url(x->c)),
 			 "expires", "in 7 days", "message", "This is a test of the template.",
-			 "inviter", "An administrator", "reason", "A sample reason",
-			 "until", "2026-12-31T00:00:00Z", "roles", "Admin, Member");
+			 "inviter", "An administrator", "reason", "A sample reason", "until",
+			 "2026-12-31T00:00:00Z", "roles", "Admin, Member");
 	vars_text = vars ? json_dumps(vars, JSON_COMPACT) : NULL;
 	json_decref(vars);
 	if (!vars_text)
@@ -445,10 +467,9 @@ static enum rs_status test_tx(struct store_tx *tx, void *arg, struct rs_err *err
 	free(vars_text);
 	st = outbox_email_id(tx, x->c, t.id, cur.name, x->to, doc, id, err);
 	if (st == RS_OK)
-		st = audit_append(tx, x->c, x->who, t.id, "email_template.test", "email_template",
-				  cur.name,
-				  arena_printf(x->a, "{\"job\":{\"before\":null,\"after\":\"%s\"}}", id),
-				  err);
+		st = audit_append(
+		    tx, x->c, x->who, t.id, "email_template.test", "email_template", cur.name,
+		    arena_printf(x->a, "{\"job\":{\"before\":null,\"after\":\"%s\"}}", id), err);
 	return st == RS_OK ? outbox_job_load(tx, t.id, id, x->a, x->job, err) : st;
 }
 
@@ -456,8 +477,8 @@ enum rs_status email_templates_test(struct core *c, const struct actor *who, con
 				    const char *name, const char *to, struct arena *a,
 				    struct job *out, struct rs_err *err)
 {
-	struct ctx x = {.c = c, .who = who, .tenant = tenant, .name = name, .to = to, .a = a,
-			.job = out};
+	struct ctx x = {
+	    .c = c, .who = who, .tenant = tenant, .name = name, .to = to, .a = a, .job = out};
 
 	return core_write(c, test_tx, &x, err);
 }

@@ -14,7 +14,8 @@ enum rs_status group_find(struct store_tx *tx, const char *tenant_id, const char
 	if (uuid_valid(ref))
 		st = Q_QUERY(tx, Q_GROUP_GET, &r, err, SV_S(tenant_id), SV_S(ref));
 	else
-		st = Q_QUERY(tx, Q_GROUP_GET_NAME, &r, err, SV_S(tenant_id), SV_S(str_lower(a, ref)));
+		st = Q_QUERY(tx, Q_GROUP_GET_NAME, &r, err, SV_S(tenant_id),
+			     SV_S(str_lower(a, ref)));
 	if (st != RS_OK)
 		return st;
 	st = store_rows_next(r, &has, err);
@@ -75,8 +76,8 @@ static enum rs_status read_tx(struct store_tx *tx, void *arg, struct rs_err *err
 			return st;
 		while ((st = store_rows_next(r, &has, err)) == RS_OK && has) {
 			if (x->list->n == limit) {
-				x->list->next_cursor = cursor_encode(x->c, x->a, "",
-								     x->list->items[limit - 1].id);
+				x->list->next_cursor =
+				    cursor_encode(x->c, x->a, "", x->list->items[limit - 1].id);
 				break;
 			}
 			row_group(r, x->a, &x->list->items[x->list->n++]);
@@ -131,8 +132,8 @@ enum rs_status groups_members(struct core *c, const struct actor *who, const cha
 			      const char *ref, const struct page *pg, struct arena *a,
 			      struct member_list *out, struct rs_err *err)
 {
-	struct ctx x = {.c = c, .who = who, .tenant = tenant, .ref = ref, .pg = pg, .a = a,
-			.members = out};
+	struct ctx x = {
+	    .c = c, .who = who, .tenant = tenant, .ref = ref, .pg = pg, .a = a, .members = out};
 
 	memset(out, 0, sizeof(*out));
 	return core_read(c, read_tx, &x, err);
@@ -168,8 +169,8 @@ static enum rs_status member_tx(struct store_tx *tx, struct ctx *x, const struct
 	ch = changes_new();
 	changes_str(ch, "user", x->op == G_ADD ? NULL : u.id, x->op == G_ADD ? u.id : NULL);
 	st = audit_append(tx, x->c, x->who, t->id,
-			  x->op == G_ADD ? "group.member_add" : "group.member_remove", "group", g->id,
-			  changes_dump(ch, x->a), err);
+			  x->op == G_ADD ? "group.member_add" : "group.member_remove", "group",
+			  g->id, changes_dump(ch, x->a), err);
 	changes_free(ch);
 	return st;
 }
@@ -204,7 +205,8 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 	if (x->op == G_CREATE) {
 		if (!core_new_id(id)) {
 			changes_free(ch);
-			return rs_fail(err, RS_E_INTERNAL, "internal.random", NULL, "no randomness");
+			return rs_fail(err, RS_E_INTERNAL, "internal.random", NULL,
+				       "no randomness");
 		}
 		name = x->f->name.v;
 		desc = x->f->description.v;
@@ -235,8 +237,8 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 		st = rs_fail(err, RS_E_CONFLICT, "group.name_taken", "name",
 			     "a group named '%s' already exists", name);
 	if (st == RS_OK)
-		st = audit_append(tx, x->c, x->who, t.id, action, "group", id, changes_dump(ch, x->a),
-				  err);
+		st = audit_append(tx, x->c, x->who, t.id, action, "group", id,
+				  changes_dump(ch, x->a), err);
 	changes_free(ch);
 	if (st != RS_OK || x->op == G_DELETE)
 		return st;
@@ -258,8 +260,8 @@ enum rs_status groups_create(struct core *c, const struct actor *who, const char
 			     const struct group_fields *f, struct arena *a, struct group *out,
 			     struct rs_err *err)
 {
-	struct ctx x = {.c = c, .who = who, .tenant = tenant, .f = f, .op = G_CREATE, .a = a,
-			.out = out};
+	struct ctx x = {
+	    .c = c, .who = who, .tenant = tenant, .f = f, .op = G_CREATE, .a = a, .out = out};
 	enum rs_status st = check_fields(f, true, err);
 
 	return st != RS_OK ? st : core_write(c, write_tx, &x, err);
@@ -269,8 +271,15 @@ enum rs_status groups_update(struct core *c, const struct actor *who, const char
 			     const char *ref, const struct group_fields *f, int64_t if_match,
 			     struct arena *a, struct group *out, struct rs_err *err)
 {
-	struct ctx x = {.c = c, .who = who, .tenant = tenant, .ref = ref, .f = f,
-			.if_match = if_match, .op = G_UPDATE, .a = a, .out = out};
+	struct ctx x = {.c = c,
+			.who = who,
+			.tenant = tenant,
+			.ref = ref,
+			.f = f,
+			.if_match = if_match,
+			.op = G_UPDATE,
+			.a = a,
+			.out = out};
 	enum rs_status st = check_fields(f, false, err);
 
 	return st != RS_OK ? st : core_write(c, write_tx, &x, err);
@@ -284,8 +293,8 @@ static enum rs_status write_simple(struct core *c, struct ctx *x, struct rs_err 
 enum rs_status groups_delete(struct core *c, const struct actor *who, const char *tenant,
 			     const char *ref, int64_t if_match, struct rs_err *err)
 {
-	struct ctx x = {.c = c, .who = who, .tenant = tenant, .ref = ref, .if_match = if_match,
-			.op = G_DELETE};
+	struct ctx x = {
+	    .c = c, .who = who, .tenant = tenant, .ref = ref, .if_match = if_match, .op = G_DELETE};
 
 	return write_simple(c, &x, err);
 }
@@ -293,18 +302,17 @@ enum rs_status groups_delete(struct core *c, const struct actor *who, const char
 enum rs_status groups_member_add(struct core *c, const struct actor *who, const char *tenant,
 				 const char *ref, const char *user_id, struct rs_err *err)
 {
-	struct ctx x = {.c = c, .who = who, .tenant = tenant, .ref = ref, .user_id = user_id,
-			.op = G_ADD};
+	struct ctx x = {
+	    .c = c, .who = who, .tenant = tenant, .ref = ref, .user_id = user_id, .op = G_ADD};
 
 	return write_simple(c, &x, err);
 }
 
-enum rs_status groups_member_remove(struct core *c, const struct actor *who,
-				    const char *tenant, const char *ref, const char *user_id,
-				    struct rs_err *err)
+enum rs_status groups_member_remove(struct core *c, const struct actor *who, const char *tenant,
+				    const char *ref, const char *user_id, struct rs_err *err)
 {
-	struct ctx x = {.c = c, .who = who, .tenant = tenant, .ref = ref, .user_id = user_id,
-			.op = G_REMOVE};
+	struct ctx x = {
+	    .c = c, .who = who, .tenant = tenant, .ref = ref, .user_id = user_id, .op = G_REMOVE};
 
 	return write_simple(c, &x, err);
 }

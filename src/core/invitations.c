@@ -18,7 +18,7 @@
 #include "util/timeutil.h"
 
 #define DAY_MS 86400000LL
-#define PASSWORD_MIN 12  /* characters (code points) */
+#define PASSWORD_MIN 12 /* characters (code points) */
 #define PASSWORD_MAX 256
 
 #define NZ(s) ((s) ? (s) : "")
@@ -152,7 +152,8 @@ static enum rs_status mint_link(struct core *c, struct arena *a, const char **li
 	return *link ? RS_OK : core_oom(err);
 }
 
-/* ---- create ------------------------------------------------------------------------------------- */
+/* ---- create -------------------------------------------------------------------------------------
+ */
 
 /* One invitation inside the caller's write transaction, tenant t locked for writing. */
 static enum rs_status invite_one(struct store_tx *tx, struct core *c, const struct actor *who,
@@ -195,9 +196,14 @@ static enum rs_status invite_one(struct store_tx *tx, struct core *c, const stru
 	changes_free(ch);
 	if (st != RS_OK)
 		return st;
-	*out = (struct invitation){.id = arena_strdup(a, id), .tenant_id = t->id,
-				   .user_id = u.id, .email = u.email, .status = "pending",
-				   .message = message, .expires_at = expires, .created_at = now};
+	*out = (struct invitation){.id = arena_strdup(a, id),
+				   .tenant_id = t->id,
+				   .user_id = u.id,
+				   .email = u.email,
+				   .status = "pending",
+				   .message = message,
+				   .expires_at = expires,
+				   .created_at = now};
 	return out->id ? RS_OK : core_oom(err);
 }
 
@@ -232,13 +238,18 @@ static enum rs_status check_message(const char *m, struct rs_err *err)
 }
 
 enum rs_status invitations_create(struct core *c, const struct actor *who, const char *tenant,
-				  const struct user_fields *f, const char *message,
-				  struct arena *a, struct invitation *out, const char **link,
-				  struct rs_err *err)
+				  const struct user_fields *f, const char *message, struct arena *a,
+				  struct invitation *out, const char **link, struct rs_err *err)
 {
 	struct user_fields g = *f;
-	struct wctx x = {.c = c, .who = who, .tenant = tenant, .f = &g, .message = message,
-			 .a = a, .out = out, .link = link};
+	struct wctx x = {.c = c,
+			 .who = who,
+			 .tenant = tenant,
+			 .f = &g,
+			 .message = message,
+			 .a = a,
+			 .out = out,
+			 .link = link};
 	enum rs_status st;
 
 	if (!f->email.set || !f->email.v)
@@ -252,7 +263,8 @@ enum rs_status invitations_create(struct core *c, const struct actor *who, const
 	return core_write(c, create_tx, &x, err);
 }
 
-/* ---- resend, revoke ------------------------------------------------------------------------------- */
+/* ---- resend, revoke
+ * ------------------------------------------------------------------------------- */
 
 /* Loads the invitation and its user for a change: the permission, a state that allows it and
  * the rank rule. */
@@ -340,8 +352,15 @@ enum rs_status invitations_resend(struct core *c, const struct actor *who, const
 				  const struct opt_str *message, struct arena *a,
 				  struct invitation *out, const char **link, struct rs_err *err)
 {
-	struct wctx x = {.c = c, .who = who, .tenant = tenant, .id = id, .f = f,
-			 .new_message = message, .a = a, .out = out, .link = link};
+	struct wctx x = {.c = c,
+			 .who = who,
+			 .tenant = tenant,
+			 .id = id,
+			 .f = f,
+			 .new_message = message,
+			 .a = a,
+			 .out = out,
+			 .link = link};
 	enum rs_status st = check_message(message->v, err);
 
 	if (st != RS_OK)
@@ -401,7 +420,8 @@ enum rs_status invitations_revoke(struct core *c, const struct actor *who, const
 	return core_write_scratch(c, revoke_tx, &x, &x.a, err);
 }
 
-/* ---- reads ----------------------------------------------------------------------------------------- */
+/* ---- reads
+ * ----------------------------------------------------------------------------------------- */
 
 struct rctx {
 	struct core *c;
@@ -468,7 +488,7 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 	while ((st = store_rows_next(r, &has, err)) == RS_OK && has) {
 		if (x->list->n == limit) {
 			x->list->next_cursor =
-				cursor_encode(x->c, x->a, "", x->list->items[limit - 1].id);
+			    cursor_encode(x->c, x->a, "", x->list->items[limit - 1].id);
 			break;
 		}
 		row_invitation(r, x->a, now, &x->list->items[x->list->n++], NULL);
@@ -482,8 +502,8 @@ enum rs_status invitations_list(struct core *c, const struct actor *who, const c
 				struct invitation_list *out, struct rs_err *err)
 {
 	static const char *const statuses[] = {"pending", "accepted", "revoked", "expired"};
-	struct rctx x = {.c = c, .who = who, .tenant = tenant, .status = status, .pg = pg,
-			 .a = a, .list = out};
+	struct rctx x = {
+	    .c = c, .who = who, .tenant = tenant, .status = status, .pg = pg, .a = a, .list = out};
 	bool ok = status == NULL;
 
 	memset(out, 0, sizeof(*out));
@@ -495,7 +515,8 @@ enum rs_status invitations_list(struct core *c, const struct actor *who, const c
 	return core_read(c, list_tx, &x, err);
 }
 
-/* ---- the link's side: view and accept ------------------------------------------------------------- */
+/* ---- the link's side: view and accept
+ * ------------------------------------------------------------- */
 
 /* Finds the open invitation of token, its tenant and its invited user. Every way a token can
  * fail to be one (malformed, unknown, wrong secret, used, revoked, its user or tenant gone)

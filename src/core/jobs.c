@@ -19,8 +19,8 @@
 #include "util/timeutil.h"
 
 #define JOB_MAX_ATTEMPTS 5
-#define JOB_BACKOFF_MS 2000        /* the first retry's delay, doubled per attempt */
-#define JOB_BACKOFF_MAX 3600000    /* and never more than an hour */
+#define JOB_BACKOFF_MS 2000	/* the first retry's delay, doubled per attempt */
+#define JOB_BACKOFF_MAX 3600000 /* and never more than an hour */
 #define PURGE_KIND "purge_expired_tokens"
 #define PURGE_CHUNK_DEFAULT 500
 #define PURGE_CHUNK_MAX 10000
@@ -123,7 +123,8 @@ static char *progress_text(const struct job_run *run, int64_t step_done, struct 
 			    (long long)(run->done + step_done));
 }
 
-/* ---- the steps -------------------------------------------------------------------------------- */
+/* ---- the steps --------------------------------------------------------------------------------
+ */
 
 /* Renews the lease and records progress inside the step's own transaction: the step's effects
  * and the progress that says they happened commit together, or not at all. */
@@ -134,9 +135,9 @@ static enum rs_status job_heartbeat(struct store_tx *tx, struct job_run *run, in
 	int64_t now = core_now(c), changed = 0;
 	enum rs_status st;
 
-	st = Q_EXEC(tx, Q_JOB_HEARTBEAT, &changed, err, SV_S(run->job->id),
-		    SV_S(run->r->node_id), SV_I(now + run->r->lease_ms),
-		    SV_S(progress_text(run, step_done, a)), SV_I(now));
+	st =
+	    Q_EXEC(tx, Q_JOB_HEARTBEAT, &changed, err, SV_S(run->job->id), SV_S(run->r->node_id),
+		   SV_I(now + run->r->lease_ms), SV_S(progress_text(run, step_done, a)), SV_I(now));
 	if (st == RS_OK && changed == 0)
 		return rs_fail(err, RS_E_CONFLICT, "job.lease_lost", NULL,
 			       "another node owns this job now");
@@ -154,7 +155,8 @@ static enum rs_status purge_step_tx(struct store_tx *tx, void *arg, struct rs_er
 {
 	struct purge_ctx *x = arg;
 	struct core *c = x->run->r->c;
-	struct actor sys = {.kind = ACTOR_SYSTEM, .rank = 1000, .perms = PERM_ALL, .platform = true};
+	struct actor sys = {
+	    .kind = ACTOR_SYSTEM, .rank = 1000, .perms = PERM_ALL, .platform = true};
 	struct store_rows *r = NULL;
 	const char **ids;
 	int64_t n = 0, now = core_now(c);
@@ -217,8 +219,8 @@ static enum rs_status tenants_page_tx(struct store_tx *tx, void *arg, struct rs_
 static enum rs_status run_purge(struct job_run *run, struct rs_err *err)
 {
 	struct core *c = run->r->c;
-	int64_t chunk = json_int_member(run->job->payload, "chunk", PURGE_CHUNK_DEFAULT,
-					PURGE_CHUNK_MAX);
+	int64_t chunk =
+	    json_int_member(run->job->payload, "chunk", PURGE_CHUNK_DEFAULT, PURGE_CHUNK_MAX);
 	int64_t pause = json_int_member(run->job->payload, "pause_ms", 0, PURGE_PAUSE_MAX);
 	enum rs_status st = RS_OK;
 
@@ -272,8 +274,8 @@ static const struct {
 	enum rs_status (*run)(struct job_run *run, struct rs_err *err);
 	bool by_hand; /* may be queued through the API */
 } job_kinds[] = {
-	{PURGE_KIND, run_purge, true},
-	{"resume_user", run_resume, false},
+    {PURGE_KIND, run_purge, true},
+    {"resume_user", run_resume, false},
 };
 
 static enum rs_status (*job_handler(const char *kind))(struct job_run *, struct rs_err *)
@@ -285,7 +287,8 @@ static enum rs_status (*job_handler(const char *kind))(struct job_run *, struct 
 	return NULL;
 }
 
-/* ---- claiming, finishing, timers ----------------------------------------------------------------- */
+/* ---- claiming, finishing, timers
+ * ----------------------------------------------------------------- */
 
 struct claim_ctx {
 	struct jobs_runner *r;
@@ -338,7 +341,8 @@ static enum rs_status finish_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	return st;
 }
 
-/* ---- kinds registered by adapters ------------------------------------------------------------- */
+/* ---- kinds registered by adapters -------------------------------------------------------------
+ */
 
 static const struct job_kind *registered_kind(const struct core *c, const char *kind)
 {
@@ -409,7 +413,7 @@ static enum rs_status run_registered(struct job_run *run, const struct job_kind 
 
 	if (k->opts.timeout_ms > 0) {
 		struct extend_ctx ec = {run, core_now(run->r->c) + run->r->lease_ms +
-						     k->opts.timeout_ms};
+						 k->opts.timeout_ms};
 
 		st = core_write(run->r->c, extend_tx, &ec, err);
 		if (st != RS_OK)
@@ -470,8 +474,8 @@ static void run_one(struct jobs_runner *r, struct job *job, struct arena *a)
 	}
 	if (core_write(r->c, finish_tx, &fc, &ferr) != RS_OK)
 		log_kv(LOG_WARN, "job finish failed", "job", job->id, "error", ferr.code, NULL);
-	log_kv(st == RS_OK ? LOG_INFO : LOG_WARN, "job finished", "job", job->id, "kind",
-	       job->kind, "status", fc.status, "error", st == RS_OK ? NULL : err.code, NULL);
+	log_kv(st == RS_OK ? LOG_INFO : LOG_WARN, "job finished", "job", job->id, "kind", job->kind,
+	       "status", fc.status, "error", st == RS_OK ? NULL : err.code, NULL);
 }
 
 struct timer_ctx {
@@ -537,7 +541,8 @@ static void *runner_main(void *arg)
 	struct jobs_runner *r = arg;
 
 	while (!runner_stopping(r)) {
-		struct timer_ctx tc = {r, "purge_expired_tokens", PURGE_KIND, r->purge_every_ms, false};
+		struct timer_ctx tc = {r, "purge_expired_tokens", PURGE_KIND, r->purge_every_ms,
+				       false};
 		struct rs_err err = {0};
 
 		(void)core_write(r->c, timer_tx, &tc, &err); /* retried at the next tick */
@@ -582,7 +587,8 @@ enum rs_status jobs_start(struct core *c, const struct jobs_config *cfg, struct 
 		pthread_mutex_destroy(&r->lock);
 		pthread_cond_destroy(&r->cond);
 		free(r);
-		return rs_fail(err, RS_E_INTERNAL, "job.thread", NULL, "cannot start the job runner");
+		return rs_fail(err, RS_E_INTERNAL, "job.thread", NULL,
+			       "cannot start the job runner");
 	}
 	c->jobs = r;
 	return RS_OK;
@@ -605,7 +611,8 @@ void jobs_stop(struct core *c)
 	c->jobs = NULL;
 }
 
-/* ---- the API ---------------------------------------------------------------------------------- */
+/* ---- the API ----------------------------------------------------------------------------------
+ */
 
 struct api_ctx {
 	struct core *c;
@@ -644,7 +651,8 @@ static enum rs_status enqueue_tx(struct store_tx *tx, void *arg, struct rs_err *
 }
 
 enum rs_status jobs_enqueue(struct core *c, const struct actor *who, const char *kind,
-			    const char *payload, struct arena *a, struct job *out, struct rs_err *err)
+			    const char *payload, struct arena *a, struct job *out,
+			    struct rs_err *err)
 {
 	char id[UUID_STR_LEN];
 	struct api_ctx x = {c, id, kind, payload ? payload : "{}", a, out};

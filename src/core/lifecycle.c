@@ -19,14 +19,22 @@ static const struct {
 	const char *email;   /* the template that tells the user */
 	const char *event;   /* the webhook event that tells the host platform */
 } transitions[] = {
-	[USER_SUSPEND] = {"suspend", "user.suspend", "suspended", {"active"}, "suspension",
-			  "user.suspended"},
-	[USER_RESUME] = {"resume", "user.resume", "active", {"suspended"}, "resumption",
-			 "user.resumed"},
-	[USER_DEACTIVATE] = {"deactivate", "user.deactivate", "deactivated", {"active", "suspended"},
-			     "deactivation", "user.deactivated"},
-	[USER_REACTIVATE] = {"reactivate", "user.reactivate", "active", {"deactivated"},
-			     "reactivation", "user.reactivated"},
+    [USER_SUSPEND] =
+	{"suspend", "user.suspend", "suspended", {"active"}, "suspension", "user.suspended"},
+    [USER_RESUME] =
+	{"resume", "user.resume", "active", {"suspended"}, "resumption", "user.resumed"},
+    [USER_DEACTIVATE] = {"deactivate",
+			 "user.deactivate",
+			 "deactivated",
+			 {"active", "suspended"},
+			 "deactivation",
+			 "user.deactivated"},
+    [USER_REACTIVATE] = {"reactivate",
+			 "user.reactivate",
+			 "active",
+			 {"deactivated"},
+			 "reactivation",
+			 "user.reactivated"},
 };
 
 #define NZ(s) ((s) ? (s) : "")
@@ -61,9 +69,8 @@ static enum rs_status announce(struct store_tx *tx, struct core *c, const struct
 	data = dump_new(json_pack("{s:{s:s,s:s?,s:s?},s:s,s:s?,s:s?,s:{s:s,s:s?}}", "user", "id",
 				  u->id, "username", u->username, "email", u->email, "status",
 				  transitions[t].to, "reason", reason, "until", until ? when : NULL,
-				  "actor", "type",
-				  who->kind == ACTOR_SYSTEM ? "system" : "user", "id",
-				  who->user_id[0] ? who->user_id : NULL),
+				  "actor", "type", who->kind == ACTOR_SYSTEM ? "system" : "user",
+				  "id", who->user_id[0] ? who->user_id : NULL),
 			a);
 	if (!vars || !data)
 		return core_oom(err);
@@ -116,8 +123,9 @@ static enum rs_status apply(struct store_tx *tx, struct core *c, const struct ac
 		st = store_signal(tx, STORE_SIG_AUTH, err);
 	if (st == RS_OK && t == USER_SUSPEND && until) {
 		char id[UUID_STR_LEN];
-		char *payload = arena_printf(a, "{\"tenant_id\":\"%s\",\"user_id\":\"%s\","
-					       "\"version\":%" PRId64 "}",
+		char *payload = arena_printf(a,
+					     "{\"tenant_id\":\"%s\",\"user_id\":\"%s\","
+					     "\"version\":%" PRId64 "}",
 					     u->tenant_id, u->id, u->version + 1);
 
 		if (!core_new_id(id) || !payload)
@@ -195,7 +203,8 @@ enum rs_status users_transition(struct core *c, const struct actor *who, const c
 	enum rs_status st;
 
 	if ((unsigned)req->what > USER_REACTIVATE)
-		return rs_fail(err, RS_E_INVALID, "request.invalid_field", NULL, "no such transition");
+		return rs_fail(err, RS_E_INVALID, "request.invalid_field", NULL,
+			       "no such transition");
 	if (needs_reason) {
 		st = check_text("reason", req->reason, REASON_MAX, true, err);
 		if (st != RS_OK)
@@ -217,7 +226,8 @@ enum rs_status users_transition(struct core *c, const struct actor *who, const c
 	return core_write(c, transition_tx, &x, err);
 }
 
-/* ---- the end of a suspension ------------------------------------------------------------------- */
+/* ---- the end of a suspension -------------------------------------------------------------------
+ */
 
 struct due_ctx {
 	struct core *c;
@@ -228,7 +238,8 @@ struct due_ctx {
 static enum rs_status resume_due_tx(struct store_tx *tx, void *arg, struct rs_err *err)
 {
 	struct due_ctx *x = arg;
-	struct actor sys = {.kind = ACTOR_SYSTEM, .rank = 1000, .perms = PERM_ALL, .platform = true};
+	struct actor sys = {
+	    .kind = ACTOR_SYSTEM, .rank = 1000, .perms = PERM_ALL, .platform = true};
 	struct arena a;
 	struct user u;
 	enum rs_status st;

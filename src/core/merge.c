@@ -17,7 +17,8 @@ static json_t *merge(json_t *target, json_t *patch)
 		target = json_object();
 	else
 		target = json_incref(target);
-	json_object_foreach(patch, key, v) {
+	json_object_foreach(patch, key, v)
+	{
 		if (json_is_null(v)) {
 			json_object_del(target, key);
 		} else {

@@ -76,7 +76,8 @@ static enum rs_status email_tx(struct store_tx *tx, struct core *c, const char *
 		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "vars",
 			       "template variables must be a JSON object of strings");
 	}
-	json_object_foreach(vars, key, v) {
+	json_object_foreach(vars, key, v)
+	{
 		if (!json_is_string(v)) {
 			/* key belongs to vars: the message is written before vars goes. */
 			st = rs_fail(err, RS_E_INVALID, "request.invalid_field", "vars",
@@ -129,7 +130,8 @@ enum rs_status outbox_email(struct store_tx *tx, struct core *c, const char *ten
 	return outbox_email_id(tx, c, tenant_id, template_name, to, vars_json, id, err);
 }
 
-/* ---- events and webhooks ------------------------------------------------------------------------ */
+/* ---- events and webhooks ------------------------------------------------------------------------
+ */
 
 bool webhook_pattern_match(const char *pattern, const char *event_type)
 {
@@ -210,7 +212,8 @@ static enum rs_status event_tx(struct store_tx *tx, struct core *c, const char *
 		if (!events_match(store_col_text(r, WC_EVENTS), event_type))
 			continue;
 		if (nhooks == cap) {
-			const char **grown = arena_alloc(a, sizeof(*grown) * (size_t)(cap ? cap * 2 : 8));
+			const char **grown =
+			    arena_alloc(a, sizeof(*grown) * (size_t)(cap ? cap * 2 : 8));
 
 			if (!grown) {
 				st = core_oom(err);
@@ -254,10 +257,10 @@ static enum rs_status event_insert(struct store_tx *tx, struct core *c, const st
 	time_format(core_now(c), at);
 	for (int i = 0; st == RS_OK && i < nhooks; i++) {
 		char id[UUID_STR_LEN];
-		json_t *payload = json_pack("{s:s,s:{s:s,s:s,s:s,s:{s:s,s:s},s:O}}", "webhook_id",
-					    hooks[i], "event", "id", event_id, "type", event_type,
-					    "occurred_at", at, "tenant", "id", t.id, "slug", t.slug,
-					    "data", data);
+		json_t *payload =
+		    json_pack("{s:s,s:{s:s,s:s,s:s,s:{s:s,s:s},s:O}}", "webhook_id", hooks[i],
+			      "event", "id", event_id, "type", event_type, "occurred_at", at,
+			      "tenant", "id", t.id, "slug", t.slug, "data", data);
 
 		st = job_insert(tx, c, t.id, "webhook", dump_new(a, payload), id, err);
 		json_decref(payload);
@@ -270,7 +273,8 @@ static enum rs_status event_insert(struct store_tx *tx, struct core *c, const st
 
 enum rs_status outbox_event_one(struct store_tx *tx, struct core *c, const char *tenant_id,
 				const char *webhook_id, const char *event_type,
-				const char *data_json, char job_id[UUID_STR_LEN], struct rs_err *err)
+				const char *data_json, char job_id[UUID_STR_LEN],
+				struct rs_err *err)
 {
 	struct arena a;
 	struct tenant t;
@@ -279,8 +283,8 @@ enum rs_status outbox_event_one(struct store_tx *tx, struct core *c, const char 
 	arena_init(&a, 0);
 	st = tenant_load(tx, tenant_id, &a, &t, err);
 	if (st == RS_OK)
-		st = event_insert(tx, c, &t, &webhook_id, 1, event_type, data_json, job_id, &a,
-				  err);
+		st =
+		    event_insert(tx, c, &t, &webhook_id, 1, event_type, data_json, job_id, &a, err);
 	arena_release(&a);
 	return st;
 }
@@ -297,7 +301,8 @@ enum rs_status outbox_event(struct store_tx *tx, struct core *c, const char *ten
 	return st;
 }
 
-/* ---- the outbox API ------------------------------------------------------------------------------ */
+/* ---- the outbox API
+ * ------------------------------------------------------------------------------ */
 
 enum rs_status outbox_job_load(struct store_tx *tx, const char *tenant_id, const char *id,
 			       struct arena *a, struct job *out, struct rs_err *err)
@@ -381,8 +386,8 @@ static enum rs_status read_tx(struct store_tx *tx, void *arg, struct rs_err *err
 		return st;
 	while ((st = store_rows_next(r, &has, err)) == RS_OK && has) {
 		if (x->list->n == limit) {
-			x->list->next_cursor = cursor_encode(x->c, x->a, "",
-							     x->list->items[limit - 1].id);
+			x->list->next_cursor =
+			    cursor_encode(x->c, x->a, "", x->list->items[limit - 1].id);
 			break;
 		}
 		row_job(r, x->a, &x->list->items[x->list->n++]);
@@ -430,10 +435,11 @@ static enum rs_status retry_tx(struct store_tx *tx, void *arg, struct rs_err *er
 		return rs_fail(err, RS_E_CONFLICT, "outbox.not_retryable", NULL,
 			       "only a failed or waiting message can be retried; this one is %s",
 			       before.status);
-	st = audit_append(tx, x->c, x->who, t.id, "outbox.retry", "job", before.id,
-			  arena_printf(x->a, "{\"status\":{\"before\":\"%s\",\"after\":\"queued\"}}",
-				       before.status),
-			  err);
+	st =
+	    audit_append(tx, x->c, x->who, t.id, "outbox.retry", "job", before.id,
+			 arena_printf(x->a, "{\"status\":{\"before\":\"%s\",\"after\":\"queued\"}}",
+				      before.status),
+			 err);
 	return st == RS_OK ? outbox_job_load(tx, t.id, before.id, x->a, x->out, err) : st;
 }
 

@@ -40,8 +40,7 @@ bad:
 }
 
 static enum rs_status resource_find(struct store_tx *tx, const char *tenant_id, const char *id,
-				    struct arena *a, struct owned_resource *out,
-				    struct rs_err *err)
+				    struct arena *a, struct owned_resource *out, struct rs_err *err)
 {
 	struct store_rows *r = NULL;
 	enum rs_status st;
@@ -123,7 +122,7 @@ static enum rs_status read_tx(struct store_tx *tx, void *arg, struct rs_err *err
 	while ((st = store_rows_next(r, &has, err)) == RS_OK && has) {
 		if (x->list->n == limit) {
 			x->list->next_cursor =
-				cursor_encode(x->c, x->a, "", x->list->items[limit - 1].id);
+			    cursor_encode(x->c, x->a, "", x->list->items[limit - 1].id);
 			break;
 		}
 		row_resource(r, x->a, &x->list->items[x->list->n++]);
@@ -155,10 +154,16 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 		if (st != RS_OK)
 			return st;
 		if (!core_new_id(id))
-			return rs_fail(err, RS_E_INTERNAL, "internal.random", NULL, "no randomness");
-		n = (struct owned_resource){arena_strdup(x->a, id), t.id, x->create->owner_id,
-					    x->create->kind, x->create->external_id,
-					    x->create->name, now, now};
+			return rs_fail(err, RS_E_INTERNAL, "internal.random", NULL,
+				       "no randomness");
+		n = (struct owned_resource){arena_strdup(x->a, id),
+					    t.id,
+					    x->create->owner_id,
+					    x->create->kind,
+					    x->create->external_id,
+					    x->create->name,
+					    now,
+					    now};
 		if (!n.id)
 			return core_oom(err);
 		st = Q_EXEC(tx, Q_RESOURCE_INSERT, NULL, err, SV_S(t.id), SV_S(n.id),
@@ -220,7 +225,8 @@ enum rs_status resources_create(struct core *c, const struct actor *who, const c
 	enum rs_status st = check_kind(req->kind, err);
 
 	if (st == RS_OK)
-		st = check_text("external_id", req->external_id, RESOURCE_EXTERNAL_ID_MAX, true, err);
+		st = check_text("external_id", req->external_id, RESOURCE_EXTERNAL_ID_MAX, true,
+				err);
 	if (st == RS_OK)
 		st = check_text("name", req->name, RS_NAME_MAX, true, err);
 	if (st == RS_OK && (!req->owner_id || !*req->owner_id))
@@ -260,8 +266,8 @@ enum rs_status resources_update(struct core *c, const struct actor *who, const c
 				const char *id, const struct resource_patch *p, struct arena *a,
 				struct owned_resource *out, struct rs_err *err)
 {
-	struct ctx x = {.c = c, .who = who, .tenant = tenant, .id = id, .patch = p, .a = a,
-			.out = out};
+	struct ctx x = {
+	    .c = c, .who = who, .tenant = tenant, .id = id, .patch = p, .a = a, .out = out};
 	enum rs_status st = RS_OK;
 
 	if (p->name.set)
@@ -357,17 +363,18 @@ enum rs_status ownership_transfer(struct store_tx *tx, struct core *c, const str
 			return RS_OK;
 		target = t->default_transfer_user_id;
 		if (!target)
-			return rs_fail(err, RS_E_CONFLICT, "user.owns_resources", NULL,
-				       "the user owns %d resource%s (%s): name 'transfer_to' or set "
-				       "the tenant's default_transfer_user_id",
-				       n, n == 1 ? "" : "s", resource_names(items, n, a));
+			return rs_fail(
+			    err, RS_E_CONFLICT, "user.owns_resources", NULL,
+			    "the user owns %d resource%s (%s): name 'transfer_to' or set "
+			    "the tenant's default_transfer_user_id",
+			    n, n == 1 ? "" : "s", resource_names(items, n, a));
 	}
 	/* The target: a live, active user of this tenant, not the user itself. A tenant default
 	 * that no longer qualifies is the tenant's problem, not the request's: 409. */
 	st = user_load(tx, t->id, target, a, &to, NULL, err);
-	if (st == RS_E_NOT_FOUND || (st == RS_OK && (strcmp(to.id, u->id) == 0 ||
-						      strcmp(to.status, "active") != 0))) {
-		const char *why_not = st == RS_E_NOT_FOUND ? "is not a user of this tenant"
+	if (st == RS_E_NOT_FOUND ||
+	    (st == RS_OK && (strcmp(to.id, u->id) == 0 || strcmp(to.status, "active") != 0))) {
+		const char *why_not = st == RS_E_NOT_FOUND	  ? "is not a user of this tenant"
 				      : strcmp(to.id, u->id) == 0 ? "is the user itself"
 								  : "is not an active user";
 
@@ -384,14 +391,15 @@ enum rs_status ownership_transfer(struct store_tx *tx, struct core *c, const str
 	if (job_app && strcmp(to.type, "api") != 0) /* seed 001 */
 		return rs_fail(err, RS_E_CONFLICT, "transfer.job_app_needs_api_user", "transfer_to",
 			       "the user owns job apps, which only an api user may own; '%s' is a "
-			       "%s user", to.username, to.type);
+			       "%s user",
+			       to.username, to.type);
 	for (int i = 0; i < n; i++) {
 		const struct owned_resource *o = &items[i];
 		struct changes *ch;
 		char *data;
 
-		st = Q_EXEC(tx, Q_RESOURCE_UPDATE, NULL, err, SV_S(t->id), SV_S(o->id),
-			    SV_S(to.id), SV_S(o->name), SV_I(now));
+		st = Q_EXEC(tx, Q_RESOURCE_UPDATE, NULL, err, SV_S(t->id), SV_S(o->id), SV_S(to.id),
+			    SV_S(o->name), SV_I(now));
 		if (st != RS_OK)
 			return st;
 		ch = changes_new();

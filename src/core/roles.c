@@ -14,7 +14,8 @@ enum rs_status role_find(struct store_tx *tx, const char *tenant_id, const char 
 	if (uuid_valid(ref))
 		st = Q_QUERY(tx, Q_ROLE_GET, &r, err, SV_S(tenant_id), SV_S(ref));
 	else
-		st = Q_QUERY(tx, Q_ROLE_GET_NAME, &r, err, SV_S(tenant_id), SV_S(str_lower(a, ref)));
+		st =
+		    Q_QUERY(tx, Q_ROLE_GET_NAME, &r, err, SV_S(tenant_id), SV_S(str_lower(a, ref)));
 	if (st != RS_OK)
 		return st;
 	st = store_rows_next(r, &has, err);
@@ -151,8 +152,8 @@ enum rs_status roles_get(struct core *c, const struct actor *who, const char *te
 	return core_read(c, get_tx, &x, err);
 }
 
-static void role_changes(struct changes *ch, const struct role *before, const char *name,
-			 int rank, const char *perms, const char *desc, struct arena *a)
+static void role_changes(struct changes *ch, const struct role *before, const char *name, int rank,
+			 const char *perms, const char *desc, struct arena *a)
 {
 	changes_str(ch, "name", before ? before->name : NULL, name);
 	changes_int(ch, "rank", before != NULL, before ? before->rank : 0, true, rank);
@@ -191,8 +192,8 @@ static enum rs_status create_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	ch = changes_new();
 	role_changes(ch, NULL, q->name, q->rank, perms, q->description, x->a);
 	changes_str(ch, "scope", NULL, scope);
-	st = audit_append(tx, x->c, x->who, t.id, "role.create", "role", id,
-			  changes_dump(ch, x->a), err);
+	st = audit_append(tx, x->c, x->who, t.id, "role.create", "role", id, changes_dump(ch, x->a),
+			  err);
 	changes_free(ch);
 	if (st != RS_OK)
 		return st;
@@ -298,8 +299,14 @@ enum rs_status roles_update(struct core *c, const struct actor *who, const char 
 			    const char *ref, const struct role_patch *p, struct arena *a,
 			    struct role *out, struct rs_err *err)
 {
-	struct ctx x = {.c = c, .who = who, .tenant = tenant, .ref = ref, .p = p,
-			.if_match = p->if_match, .a = a, .out = out};
+	struct ctx x = {.c = c,
+			.who = who,
+			.tenant = tenant,
+			.ref = ref,
+			.p = p,
+			.if_match = p->if_match,
+			.a = a,
+			.out = out};
 	enum rs_status st = RS_OK;
 
 	if (p->name.set)

@@ -135,7 +135,7 @@ static enum rs_status report_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	store_rows_close(r);
 	if (st == RS_OK && more)
 		x->out->next_cursor =
-			cursor_encode(x->c, x->a, "", x->out->unused[x->out->nunused - 1].id);
+		    cursor_encode(x->c, x->a, "", x->out->unused[x->out->nunused - 1].id);
 	return st;
 }
 

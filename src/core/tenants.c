@@ -23,7 +23,6 @@ static bool slug_valid(const char *s)
 	return true;
 }
 
-
 enum rs_status template_apply(struct store_tx *tx, struct core *c, const char *tenant_id,
 			      const struct role_template *t, struct arena *a, struct rs_err *err)
 {
@@ -35,7 +34,8 @@ enum rs_status template_apply(struct store_tx *tx, struct core *c, const char *t
 		enum rs_status st;
 
 		if (!core_new_id(id))
-			return rs_fail(err, RS_E_INTERNAL, "internal.random", NULL, "no randomness");
+			return rs_fail(err, RS_E_INTERNAL, "internal.random", NULL,
+				       "no randomness");
 		st = Q_EXEC(tx, Q_ROLE_INSERT, NULL, err, SV_S(tenant_id), SV_S(id), SV_S(tr->name),
 			    SV_S(str_lower(a, tr->name)), SV_S(tr->scope), SV_I(tr->rank),
 			    SV_S(perms_to_text(template_role_perms(tr), a)), SV_NULLV, SV_I(1),
@@ -208,7 +208,7 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 	while ((st = store_rows_next(r, &has, err)) == RS_OK && has) {
 		if (x->out->n == limit) {
 			x->out->next_cursor =
-				cursor_encode(x->c, x->a, "", x->out->items[limit - 1].id);
+			    cursor_encode(x->c, x->a, "", x->out->items[limit - 1].id);
 			break;
 		}
 		row_tenant(r, x->a, &x->out->items[x->out->n++]);
@@ -282,7 +282,8 @@ static enum rs_status update_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	if (st != RS_OK)
 		return st;
 	if (x->del || !x->who->platform) {
-		st = require_perm(x->who, x->del ? PERM_PLATFORM_TENANTS : PERM_TENANT_SETTINGS, err);
+		st = require_perm(x->who, x->del ? PERM_PLATFORM_TENANTS : PERM_TENANT_SETTINGS,
+				  err);
 		if (st != RS_OK)
 			return st;
 	}
@@ -318,9 +319,10 @@ static enum rs_status update_tx(struct store_tx *tx, void *arg, struct rs_err *e
 			/* A live user of this tenant; whether it may receive is checked at use. */
 			st = dtu ? user_load(tx, t.id, dtu, x->a, &u, NULL, err) : RS_OK;
 			if (st == RS_E_NOT_FOUND)
-				st = rs_fail(err, RS_E_INVALID, "request.invalid_field",
-					     "default_transfer_user_id",
-					     "'default_transfer_user_id' is not a user of this tenant");
+				st = rs_fail(
+				    err, RS_E_INVALID, "request.invalid_field",
+				    "default_transfer_user_id",
+				    "'default_transfer_user_id' is not a user of this tenant");
 			if (st != RS_OK) {
 				changes_free(ch);
 				return st;

@@ -213,13 +213,14 @@ enum rs_status tokens_create(struct core *c, const struct actor *who, const char
 			     const struct token_create_req *req, struct arena *a, struct token *out,
 			     const char **secret, struct rs_err *err)
 {
-	struct ctx x = {.c = c, .who = who, .tenant = tenant, .req = req, .a = a, .out = out,
-			.secret = secret};
+	struct ctx x = {
+	    .c = c, .who = who, .tenant = tenant, .req = req, .a = a, .out = out, .secret = secret};
 	enum rs_status st = check_text("name", req->name, RS_NAME_MAX, true, err);
 
 	if (st != RS_OK)
 		return st;
-	if (req->has_expiry && (req->expires_in_days < 1 || req->expires_in_days > RS_TOKEN_DAYS_MAX))
+	if (req->has_expiry &&
+	    (req->expires_in_days < 1 || req->expires_in_days > RS_TOKEN_DAYS_MAX))
 		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "expires_in_days",
 			       "'expires_in_days' must be between 1 and %d", RS_TOKEN_DAYS_MAX);
 	if (req->user_id && !uuid_valid(req->user_id))
@@ -271,7 +272,7 @@ static enum rs_status read_tx(struct store_tx *tx, void *arg, struct rs_err *err
 	while ((st = store_rows_next(r, &has, err)) == RS_OK && has) {
 		if (x->list->n == limit) {
 			x->list->next_cursor =
-				cursor_encode(x->c, x->a, "", x->list->items[limit - 1].id);
+			    cursor_encode(x->c, x->a, "", x->list->items[limit - 1].id);
 			break;
 		}
 		row_token(r, x->a, &x->list->items[x->list->n++]);
@@ -286,8 +287,13 @@ enum rs_status tokens_list(struct core *c, const struct actor *who, const char *
 			   const char *user_id, const struct page *pg, struct arena *a,
 			   struct token_list *out, struct rs_err *err)
 {
-	struct ctx x = {.c = c, .who = who, .tenant = tenant, .user_id = user_id, .pg = pg,
-			.a = a, .list = out};
+	struct ctx x = {.c = c,
+			.who = who,
+			.tenant = tenant,
+			.user_id = user_id,
+			.pg = pg,
+			.a = a,
+			.list = out};
 
 	memset(out, 0, sizeof(*out));
 	return core_read(c, read_tx, &x, err);
@@ -319,7 +325,8 @@ static enum rs_status revoke_tx(struct store_tx *tx, void *arg, struct rs_err *e
 		struct user owner;
 
 		if (!(x->who->perms & PERM_BIT(PERM_TOKENS_READ)))
-			return rs_fail(err, RS_E_NOT_FOUND, "token.not_found", NULL, "no such token");
+			return rs_fail(err, RS_E_NOT_FOUND, "token.not_found", NULL,
+				       "no such token");
 		st = require_perm(x->who, PERM_TOKENS_MANAGE, err);
 		if (st != RS_OK)
 			return st;

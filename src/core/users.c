@@ -10,10 +10,9 @@
 #include <stdio.h>
 
 static const char *const user_types[] = {"standard", "api", "taxii", "read_only", NULL};
-static const char *const user_statuses[] = {"active", "invited", "suspended", "deactivated",
-					    NULL};
-static const char *const required_actions[] = {"password_reset", "mfa_reset",
-					       "terms_of_service", NULL};
+static const char *const user_statuses[] = {"active", "invited", "suspended", "deactivated", NULL};
+static const char *const required_actions[] = {"password_reset", "mfa_reset", "terms_of_service",
+					       NULL};
 
 static bool in_set(const char *v, const char *const *set)
 {
@@ -69,9 +68,8 @@ static void row_user(struct store_rows *r, struct arena *a, struct user *u)
 	u->last_activity_at = store_col_null(r, UC_LASTACT) ? 0 : store_col_int(r, UC_LASTACT);
 	u->version = store_col_int(r, UC_VERSION);
 	u->status_reason = col_str(r, UC_STATUS_REASON, a);
-	u->suspended_until = store_col_null(r, UC_SUSPENDED_UNTIL)
-				     ? 0
-				     : store_col_int(r, UC_SUSPENDED_UNTIL);
+	u->suspended_until =
+	    store_col_null(r, UC_SUSPENDED_UNTIL) ? 0 : store_col_int(r, UC_SUSPENDED_UNTIL);
 }
 
 /* Fills roles, groups, rank and permissions of a user whose base row is loaded. */
@@ -215,14 +213,14 @@ static enum rs_status check_fields(const struct user_fields *f, bool create, str
 		const struct opt_str *v;
 		size_t max;
 	} texts[] = {
-		{"first_name", &f->first_name, RS_NAME_MAX},
-		{"last_name", &f->last_name, RS_NAME_MAX},
-		{"department", &f->department, RS_ATTR_MAX},
-		{"locale", &f->locale, RS_ATTR_MAX},
-		{"timezone", &f->timezone, RS_ATTR_MAX},
-		{"description", &f->description, RS_TEXT_MAX},
-		{"external_id", &f->external_id, RS_ATTR_MAX},
-		{"security_profile", &f->security_profile, RS_ATTR_MAX},
+	    {"first_name", &f->first_name, RS_NAME_MAX},
+	    {"last_name", &f->last_name, RS_NAME_MAX},
+	    {"department", &f->department, RS_ATTR_MAX},
+	    {"locale", &f->locale, RS_ATTR_MAX},
+	    {"timezone", &f->timezone, RS_ATTR_MAX},
+	    {"description", &f->description, RS_TEXT_MAX},
+	    {"external_id", &f->external_id, RS_ATTR_MAX},
+	    {"security_profile", &f->security_profile, RS_ATTR_MAX},
 	};
 
 	if (create || f->username.set)
@@ -245,7 +243,8 @@ static enum rs_status check_fields(const struct user_fields *f, bool create, str
 		    !isdigit((unsigned char)s[1]) || s[2] != ':' || !isdigit((unsigned char)s[3]) ||
 		    !isdigit((unsigned char)s[4]) || (s[0] - '0') * 10 + (s[1] - '0') > 23 ||
 		    s[3] > '5')
-			return rs_fail(err, RS_E_INVALID, "request.invalid_field", "summary_mail_time",
+			return rs_fail(err, RS_E_INVALID, "request.invalid_field",
+				       "summary_mail_time",
 				       "'summary_mail_time' must be HH:MM (24-hour)");
 	}
 	if (f->idle_logout_minutes.set && !f->idle_logout_minutes.null &&
@@ -262,7 +261,8 @@ static enum rs_status check_fields(const struct user_fields *f, bool create, str
 			       "'custom_attributes' is larger than %d bytes", RS_CUSTOM_ATTRS_MAX);
 	if (f->required_actions_set) {
 		for (int i = 0; i < f->nrequired_actions; i++) {
-			if (!f->required_actions[i] || !in_set(f->required_actions[i], required_actions))
+			if (!f->required_actions[i] ||
+			    !in_set(f->required_actions[i], required_actions))
 				return rs_fail(err, RS_E_INVALID, "request.invalid_field",
 					       "required_actions",
 					       "required actions are password_reset, mfa_reset and "
@@ -288,16 +288,18 @@ static char *required_text(const struct user_fields *f, const struct user *cur, 
 				on = on || strcmp(f->required_actions[j], required_actions[i]) == 0;
 		} else if (cur) {
 			for (int j = 0; j < cur->nrequired_actions; j++)
-				on = on || strcmp(cur->required_actions[j], required_actions[i]) == 0;
+				on = on ||
+				     strcmp(cur->required_actions[j], required_actions[i]) == 0;
 		}
 		if (on)
-			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", len ? " " : "",
-						required_actions[i]);
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s",
+						len ? " " : "", required_actions[i]);
 	}
 	return arena_strdup(a, buf);
 }
 
-/* ---- role resolution -------------------------------------------------------------------------- */
+/* ---- role resolution --------------------------------------------------------------------------
+ */
 
 /* Resolves the roles a write asks for and checks that the actor may grant each. */
 static enum rs_status resolve_roles(struct store_tx *tx, const struct actor *who,
@@ -361,7 +363,8 @@ static char *role_names(const struct role_ref *refs, int n, struct arena *a)
 	return s ? arena_printf(a, "%s]", s) : NULL;
 }
 
-/* ---- writes ----------------------------------------------------------------------------------- */
+/* ---- writes -----------------------------------------------------------------------------------
+ */
 
 struct wctx {
 	struct core *c;
@@ -415,8 +418,8 @@ static void text_changes(struct changes *ch, const struct user *b, const struct 
 static bool merge(const struct user_fields *f, const struct user *cur, struct user *n,
 		  struct arena *a)
 {
-	static const struct user none = {.type = "standard", .status = "active",
-					 .custom_attributes = "{}"};
+	static const struct user none = {
+	    .type = "standard", .status = "active", .custom_attributes = "{}"};
 
 	if (!cur)
 		cur = &none;
@@ -433,9 +436,9 @@ static bool merge(const struct user_fields *f, const struct user *cur, struct us
 	n->external_id = pick(&f->external_id, cur->external_id);
 	if (f->custom_attributes.set) {
 		n->custom_attributes =
-			f->custom_attributes.v
-				? json_merge_patch_text(a, cur->custom_attributes, f->custom_attributes.v)
-				: "{}";
+		    f->custom_attributes.v
+			? json_merge_patch_text(a, cur->custom_attributes, f->custom_attributes.v)
+			: "{}";
 		if (!n->custom_attributes)
 			return false;
 	}
@@ -455,14 +458,14 @@ static enum rs_status store_user(struct store_tx *tx, struct wctx *x, const char
 	struct arena *a = x->a;
 	struct store_val idle = n->has_idle_logout ? SV_I(n->idle_logout_minutes) : SV_NULLV;
 
-	return Q_EXEC(tx, create ? Q_USER_INSERT : Q_USER_UPDATE, NULL, err, SV_S(tid),
-		      SV_S(n->id), SV_S(n->username), SV_S(key_of(a, n->username)), SV_S(n->email),
-		      SV_S(key_of(a, n->email)), SV_S(n->first_name), SV_S(key_of(a, n->first_name)),
-		      SV_S(n->last_name), SV_S(key_of(a, n->last_name)), SV_S(n->type),
-		      SV_S(n->status), SV_S(n->system_role.id), SV_S(n->department),
-		      SV_S(n->locale), SV_S(n->timezone), SV_S(n->description),
-		      SV_S(n->external_id), SV_S(n->custom_attributes), SV_S(reqact), idle,
-		      SV_S(n->summary_mail_time), SV_S(n->security_profile), SV_I(now));
+	return Q_EXEC(
+	    tx, create ? Q_USER_INSERT : Q_USER_UPDATE, NULL, err, SV_S(tid), SV_S(n->id),
+	    SV_S(n->username), SV_S(key_of(a, n->username)), SV_S(n->email),
+	    SV_S(key_of(a, n->email)), SV_S(n->first_name), SV_S(key_of(a, n->first_name)),
+	    SV_S(n->last_name), SV_S(key_of(a, n->last_name)), SV_S(n->type), SV_S(n->status),
+	    SV_S(n->system_role.id), SV_S(n->department), SV_S(n->locale), SV_S(n->timezone),
+	    SV_S(n->description), SV_S(n->external_id), SV_S(n->custom_attributes), SV_S(reqact),
+	    idle, SV_S(n->summary_mail_time), SV_S(n->security_profile), SV_I(now));
 }
 
 /* The user as the write left it, built from what was written rather than read back: the
@@ -488,7 +491,8 @@ static enum rs_status user_result(struct wctx *x, const char *tid, const struct 
 		if (!out->roles)
 			return core_oom(err);
 		for (int i = 0; i < f->nroles; i++)
-			out->roles[i] = (struct role_ref){roles[i].id, roles[i].name, roles[i].rank};
+			out->roles[i] =
+			    (struct role_ref){roles[i].id, roles[i].name, roles[i].rank};
 	} else if (!cur) {
 		out->roles = NULL;
 		out->nroles = 0;
@@ -545,11 +549,19 @@ static enum rs_status user_announce(struct store_tx *tx, struct wctx *x, const s
 /* A write that touches nothing but role assignments (PUT …/roles, SCIM roles). */
 static bool only_roles(const struct user_fields *f)
 {
-	const struct opt_str *texts[] = {
-		&f->username,    &f->email,       &f->first_name,        &f->last_name,
-		&f->type,        &f->department,  &f->locale,            &f->timezone,
-		&f->description, &f->external_id, &f->summary_mail_time, &f->security_profile,
-		&f->custom_attributes};
+	const struct opt_str *texts[] = {&f->username,
+					 &f->email,
+					 &f->first_name,
+					 &f->last_name,
+					 &f->type,
+					 &f->department,
+					 &f->locale,
+					 &f->timezone,
+					 &f->description,
+					 &f->external_id,
+					 &f->summary_mail_time,
+					 &f->security_profile,
+					 &f->custom_attributes};
 
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 		if (texts[i]->set)
@@ -577,9 +589,9 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 	st = tenant_resolve_write(tx, x->who, x->tenant, x->a, &t, err);
 	if (st != RS_OK)
 		return st;
-	st = require_perm(x->who, create || x->invite
-					  ? PERM_USERS_CREATE
-					  : (x->del ? PERM_USERS_DELETE : PERM_USERS_UPDATE),
+	st = require_perm(x->who,
+			  create || x->invite ? PERM_USERS_CREATE
+					      : (x->del ? PERM_USERS_DELETE : PERM_USERS_UPDATE),
 			  err);
 	if (st != RS_OK)
 		return st;
@@ -670,7 +682,8 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 	}
 	if (create) {
 		if (!core_new_id(id))
-			return rs_fail(err, RS_E_INTERNAL, "internal.random", NULL, "no randomness");
+			return rs_fail(err, RS_E_INTERNAL, "internal.random", NULL,
+				       "no randomness");
 		n.id = arena_strdup(x->a, id);
 		if (!n.id)
 			return core_oom(err);
@@ -716,9 +729,9 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 	if (st == RS_OK)
 		st = user_announce(tx, x, x->out, create ? "user.created" : "user.updated",
 				   !create && !x->invite && (f->system_role.set || f->roles_set) &&
-						   x->out->email
-					   ? "role_change"
-					   : NULL,
+					   x->out->email
+				       ? "role_change"
+				       : NULL,
 				   doc, err);
 	return st;
 }
@@ -727,8 +740,15 @@ enum rs_status user_write_invited(struct store_tx *tx, struct core *c, const str
 				  const char *tenant, const char *id, const struct user_fields *f,
 				  struct arena *a, struct user *out, struct rs_err *err)
 {
-	struct wctx x = {.c = c, .who = who, .tenant = tenant, .id = id, .f = f, .a = a,
-			 .out = out, .status = "invited", .invite = true};
+	struct wctx x = {.c = c,
+			 .who = who,
+			 .tenant = tenant,
+			 .id = id,
+			 .f = f,
+			 .a = a,
+			 .out = out,
+			 .status = "invited",
+			 .invite = true};
 	enum rs_status st = check_fields(f, id == NULL, err);
 
 	if (st != RS_OK)
@@ -752,8 +772,14 @@ enum rs_status users_update(struct core *c, const struct actor *who, const char 
 			    const char *id, const struct user_fields *f, int64_t if_match,
 			    struct arena *a, struct user *out, struct rs_err *err)
 {
-	struct wctx x = {.c = c, .who = who, .tenant = tenant, .id = id, .f = f,
-			 .if_match = if_match, .a = a, .out = out};
+	struct wctx x = {.c = c,
+			 .who = who,
+			 .tenant = tenant,
+			 .id = id,
+			 .f = f,
+			 .if_match = if_match,
+			 .a = a,
+			 .out = out};
 	enum rs_status st = check_fields(f, false, err);
 
 	if (st != RS_OK)
@@ -773,15 +799,20 @@ enum rs_status users_delete_transfer(struct core *c, const struct actor *who, co
 				     struct rs_err *err)
 {
 	struct user_fields none = {0};
-	struct wctx x = {.c = c, .who = who, .tenant = tenant, .id = id, .f = &none,
-			 .if_match = if_match, .del = true, .transfer_to = transfer_to};
+	struct wctx x = {.c = c,
+			 .who = who,
+			 .tenant = tenant,
+			 .id = id,
+			 .f = &none,
+			 .if_match = if_match,
+			 .del = true,
+			 .transfer_to = transfer_to};
 
 	return core_write_scratch(c, write_tx, &x, &x.a, err);
 }
 
 enum rs_status user_rows_fill(struct store_tx *tx, struct store_rows *r, struct arena *a,
-			      struct user *items, int limit, int *n, bool *more,
-			      struct rs_err *err)
+			      struct user *items, int limit, int *n, bool *more, struct rs_err *err)
 {
 	enum rs_status st;
 	bool has;
@@ -801,7 +832,8 @@ enum rs_status user_rows_fill(struct store_tx *tx, struct store_rows *r, struct 
 	return st;
 }
 
-/* ---- reads ------------------------------------------------------------------------------------- */
+/* ---- reads -------------------------------------------------------------------------------------
+ */
 
 struct rctx {
 	struct core *c;
@@ -841,9 +873,9 @@ struct sort_key {
 };
 
 static const struct sort_key sort_keys[] = {
-	{"created_at", UA_CREATED_AT, true}, {"updated_at", UA_UPDATED_AT, true},
-	{"username", UA_USERNAME_CI, false}, {"email", UA_EMAIL_CI, false},
-	{"last_name", UA_LAST_NAME_CI, false},
+    {"created_at", UA_CREATED_AT, true},   {"updated_at", UA_UPDATED_AT, true},
+    {"username", UA_USERNAME_CI, false},   {"email", UA_EMAIL_CI, false},
+    {"last_name", UA_LAST_NAME_CI, false},
 };
 
 /* The sort value of a row, as the cursor carries it (the engine compares the same form). */
@@ -958,12 +990,11 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 		pred_and(&ps, pred_or(&ps, pred_cmp(&ps, SO_SW, UA_FIRST_NAME_CI, q->name_prefix),
 				      pred_cmp(&ps, SO_SW, UA_LAST_NAME_CI, q->name_prefix)));
 	if (q->q)
-		pred_and(&ps,
-			 pred_or(&ps,
-				 pred_or(&ps, pred_cmp(&ps, SO_CO, UA_USERNAME_CI, q->q),
-					 pred_cmp(&ps, SO_CO, UA_EMAIL_CI, q->q)),
-				 pred_or(&ps, pred_cmp(&ps, SO_CO, UA_FIRST_NAME_CI, q->q),
-					 pred_cmp(&ps, SO_CO, UA_LAST_NAME_CI, q->q))));
+		pred_and(&ps, pred_or(&ps,
+				      pred_or(&ps, pred_cmp(&ps, SO_CO, UA_USERNAME_CI, q->q),
+					      pred_cmp(&ps, SO_CO, UA_EMAIL_CI, q->q)),
+				      pred_or(&ps, pred_cmp(&ps, SO_CO, UA_FIRST_NAME_CI, q->q),
+					      pred_cmp(&ps, SO_CO, UA_LAST_NAME_CI, q->q))));
 	if (q->status)
 		pred_and(&ps, pred_cmp(&ps, SO_EQ, UA_STATUS, q->status));
 	if (q->type)
@@ -1017,7 +1048,8 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 	if (st == RS_OK && more) {
 		const struct user *last = &x->list->items[limit - 1];
 
-		x->list->next_cursor = cursor_encode(x->c, x->a, sort_value(key, last, x->a), last->id);
+		x->list->next_cursor =
+		    cursor_encode(x->c, x->a, sort_value(key, last, x->a), last->id);
 	}
 	return st;
 }

@@ -14,7 +14,8 @@
 #define SECRET_MAX 128
 #define HKDF_INFO "roster webhook secrets"
 
-/* ---- the secret --------------------------------------------------------------------------------- */
+/* ---- the secret ---------------------------------------------------------------------------------
+ */
 
 static bool secret_key(const struct core *c, unsigned char key[CRYPTO_AEAD_KEY_LEN])
 {
@@ -31,12 +32,14 @@ enum rs_status webhook_secret_seal(const struct core *c, const char *tenant_id, 
 	bool ok;
 
 	if (n > SECRET_MAX || !aad)
-		return rs_fail(err, RS_E_INTERNAL, "webhook.secret", NULL, "cannot seal the secret");
+		return rs_fail(err, RS_E_INTERNAL, "webhook.secret", NULL,
+			       "cannot seal the secret");
 	ok = secret_key(c, key) && crypto_aead_seal(key, aad, strlen(aad), secret, n, sealed);
 	crypto_wipe(key, sizeof(key));
 	*out = ok ? arena_alloc(a, 2 * (n + CRYPTO_AEAD_OVERHEAD) + 1) : NULL;
 	if (!*out)
-		return rs_fail(err, RS_E_INTERNAL, "webhook.secret", NULL, "cannot seal the secret");
+		return rs_fail(err, RS_E_INTERNAL, "webhook.secret", NULL,
+			       "cannot seal the secret");
 	crypto_hex(sealed, n + CRYPTO_AEAD_OVERHEAD, *out);
 	return RS_OK;
 }
@@ -71,8 +74,8 @@ enum rs_status webhook_secret_open(const struct core *c, const char *tenant_id, 
 	*out = arena_alloc(a, n - CRYPTO_AEAD_OVERHEAD + 1);
 	if (!*out)
 		return core_oom(err);
-	ok = secret_key(c, key) && crypto_aead_open(key, aad, strlen(aad), raw, n,
-						    (unsigned char *)*out);
+	ok = secret_key(c, key) &&
+	     crypto_aead_open(key, aad, strlen(aad), raw, n, (unsigned char *)*out);
 	crypto_wipe(key, sizeof(key));
 	if (!ok)
 		goto bad;
@@ -84,14 +87,16 @@ bad:
 		       "the webhook's secret can't be decrypted with this server key");
 }
 
-/* ---- validation --------------------------------------------------------------------------------- */
+/* ---- validation ---------------------------------------------------------------------------------
+ */
 
 static enum rs_status check_url(const char *url, struct rs_err *err)
 {
 	const char *host;
 
 	if (!url || !*url)
-		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "url", "'url' is required");
+		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "url",
+			       "'url' is required");
 	if (strlen(url) > RS_WEBHOOK_URL_MAX || !str_valid_text(url) || strpbrk(url, " \t"))
 		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "url",
 			       "'url' must be an http or https URL of at most %d bytes",
@@ -142,7 +147,8 @@ static enum rs_status check_events(const char *const *ev, int n, struct arena *a
 
 	if (n < 1 || n > WEBHOOK_EVENTS_MAX)
 		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "events",
-			       "'events' must list 1-%d event types or patterns", WEBHOOK_EVENTS_MAX);
+			       "'events' must list 1-%d event types or patterns",
+			       WEBHOOK_EVENTS_MAX);
 	for (int i = 0; i < n; i++) {
 		if (!ev[i] || !pattern_ok(ev[i]))
 			return rs_fail(err, RS_E_INVALID, "request.invalid_field", "events",
@@ -228,7 +234,8 @@ static char *events_json(const struct webhook *w, struct arena *a)
 	return s ? arena_printf(a, "%s]", s) : NULL;
 }
 
-/* ---- the API ------------------------------------------------------------------------------------- */
+/* ---- the API
+ * ------------------------------------------------------------------------------------- */
 
 struct ctx {
 	struct core *c;
@@ -250,7 +257,8 @@ static enum rs_status create_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	struct tenant t;
 	const struct webhook_fields *f = x->f;
 	unsigned char raw[SECRET_BYTES];
-	char id[UUID_STR_LEN], b64[4 * ((SECRET_BYTES + 2) / 3) + 1], *events = NULL, *sealed = NULL;
+	char id[UUID_STR_LEN], b64[4 * ((SECRET_BYTES + 2) / 3) + 1], *events = NULL,
+								      *sealed = NULL;
 	char *secret;
 	struct changes *ch;
 	enum rs_status st = tenant_resolve_write(tx, x->who, x->tenant, x->a, &t, err);
@@ -299,8 +307,8 @@ enum rs_status webhooks_create(struct core *c, const struct actor *who, const ch
 			       const struct webhook_fields *f, struct arena *a, struct webhook *out,
 			       const char **secret, struct rs_err *err)
 {
-	struct ctx x = {.c = c, .who = who, .tenant = tenant, .f = f, .a = a, .out = out,
-			.secret = secret};
+	struct ctx x = {
+	    .c = c, .who = who, .tenant = tenant, .f = f, .a = a, .out = out, .secret = secret};
 
 	*secret = NULL;
 	return core_write(c, create_tx, &x, err);
@@ -344,7 +352,8 @@ static enum rs_status read_tx(struct store_tx *tx, void *arg, struct rs_err *err
 			return st;
 		while ((st = store_rows_next(r, &has, err)) == RS_OK && has) {
 			if (l->n == limit) {
-				l->next_cursor = cursor_encode(x->c, x->a, "", l->items[limit - 1].id);
+				l->next_cursor =
+				    cursor_encode(x->c, x->a, "", l->items[limit - 1].id);
 				break;
 			}
 			row_webhook(r, x->a, &l->items[l->n++]);
@@ -371,7 +380,8 @@ static enum rs_status read_tx(struct store_tx *tx, void *arg, struct rs_err *err
 			struct webhook_delivery *d;
 
 			if (l->n == limit) {
-				l->next_cursor = cursor_encode(x->c, x->a, "", l->items[limit - 1].id);
+				l->next_cursor =
+				    cursor_encode(x->c, x->a, "", l->items[limit - 1].id);
 				break;
 			}
 			d = &l->items[l->n++];
@@ -381,7 +391,8 @@ static enum rs_status read_tx(struct store_tx *tx, void *arg, struct rs_err *err
 			d->event_id = col_str(r, DC_EVENT_ID, x->a);
 			d->event_type = col_str(r, DC_EVENT_TYPE, x->a);
 			d->attempt = store_col_int(r, DC_ATTEMPT);
-			d->status_code = store_col_null(r, DC_STATUS) ? 0 : store_col_int(r, DC_STATUS);
+			d->status_code =
+			    store_col_null(r, DC_STATUS) ? 0 : store_col_int(r, DC_STATUS);
 			d->duration_ms = store_col_int(r, DC_DURATION);
 			d->error = col_str(r, DC_ERROR, x->a);
 			d->at = store_col_int(r, DC_AT);
@@ -402,7 +413,8 @@ enum rs_status webhooks_list(struct core *c, const struct actor *who, const char
 }
 
 enum rs_status webhooks_get(struct core *c, const struct actor *who, const char *tenant,
-			    const char *id, struct arena *a, struct webhook *out, struct rs_err *err)
+			    const char *id, struct arena *a, struct webhook *out,
+			    struct rs_err *err)
 {
 	struct ctx x = {.c = c, .who = who, .tenant = tenant, .id = id, .a = a, .out = out};
 
@@ -413,8 +425,8 @@ enum rs_status webhooks_deliveries(struct core *c, const struct actor *who, cons
 				   const char *id, const struct page *pg, struct arena *a,
 				   struct webhook_delivery_list *out, struct rs_err *err)
 {
-	struct ctx x = {.c = c, .who = who, .tenant = tenant, .id = id, .pg = pg, .a = a,
-			.deliveries = out};
+	struct ctx x = {
+	    .c = c, .who = who, .tenant = tenant, .id = id, .pg = pg, .a = a, .deliveries = out};
 
 	memset(out, 0, sizeof(*out));
 	return core_read(c, read_tx, &x, err);
@@ -500,10 +512,10 @@ static enum rs_status delete_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	if (st == RS_OK)
 		st = Q_EXEC(tx, Q_WEBHOOK_DELIVERIES_CLEAR, NULL, err, SV_S(t.id), SV_S(before.id));
 	if (st == RS_OK)
-		st = audit_append(tx, x->c, x->who, t.id, "webhook.delete", "webhook", before.id,
-				  arena_printf(x->a, "{\"url\":{\"before\":\"%s\",\"after\":null}}",
-					       before.url),
-				  err);
+		st = audit_append(
+		    tx, x->c, x->who, t.id, "webhook.delete", "webhook", before.id,
+		    arena_printf(x->a, "{\"url\":{\"before\":\"%s\",\"after\":null}}", before.url),
+		    err);
 	return st;
 }
 
@@ -529,8 +541,9 @@ static enum rs_status ping_tx(struct store_tx *tx, void *arg, struct rs_err *err
 	if (st == RS_OK)
 		st = webhook_find(tx, t.id, x->id, x->a, &w, NULL, err);
 	if (st == RS_OK)
-		st = outbox_event_one(tx, x->c, t.id, w.id, "webhook.ping",
-				      arena_printf(x->a, "{\"webhook_id\":\"%s\"}", w.id), job, err);
+		st =
+		    outbox_event_one(tx, x->c, t.id, w.id, "webhook.ping",
+				     arena_printf(x->a, "{\"webhook_id\":\"%s\"}", w.id), job, err);
 	return st == RS_OK ? outbox_job_load(tx, t.id, job, x->a, x->job, err) : st;
 }
 
@@ -542,7 +555,8 @@ enum rs_status webhooks_ping(struct core *c, const struct actor *who, const char
 	return core_write(c, ping_tx, &x, err);
 }
 
-/* ---- for the delivery adapter ------------------------------------------------------------------- */
+/* ---- for the delivery adapter -------------------------------------------------------------------
+ */
 
 struct target_ctx {
 	const struct core *c;

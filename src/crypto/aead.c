@@ -22,8 +22,8 @@ bool crypto_hkdf_sha256(const void *ikm, size_t ikmlen, const char *info, unsign
 		goto out;
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
 	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, ikmlen);
-	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info,
-						      strlen(info));
+	params[2] =
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, strlen(info));
 	params[3] = OSSL_PARAM_construct_end();
 	ok = EVP_KDF_derive(kctx, out, outlen, params) == 1;
 out:
@@ -32,8 +32,8 @@ out:
 	return ok;
 }
 
-bool crypto_aead_seal(const unsigned char key[CRYPTO_AEAD_KEY_LEN], const void *aad,
-		      size_t aadlen, const void *pt, size_t ptlen, unsigned char *out)
+bool crypto_aead_seal(const unsigned char key[CRYPTO_AEAD_KEY_LEN], const void *aad, size_t aadlen,
+		      const void *pt, size_t ptlen, unsigned char *out)
 {
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	unsigned char *nonce = out, *ct = out + CRYPTO_AEAD_NONCE_LEN, *tag = ct + ptlen;
@@ -57,8 +57,8 @@ out:
 	return ok;
 }
 
-bool crypto_aead_open(const unsigned char key[CRYPTO_AEAD_KEY_LEN], const void *aad,
-		      size_t aadlen, const unsigned char *in, size_t inlen, unsigned char *out)
+bool crypto_aead_open(const unsigned char key[CRYPTO_AEAD_KEY_LEN], const void *aad, size_t aadlen,
+		      const unsigned char *in, size_t inlen, unsigned char *out)
 {
 	EVP_CIPHER_CTX *ctx;
 	const unsigned char *nonce = in, *ct = in + CRYPTO_AEAD_NONCE_LEN;

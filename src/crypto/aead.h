@@ -20,11 +20,11 @@ bool crypto_hkdf_sha256(const void *ikm, size_t ikmlen, const char *info, unsign
 
 /* Encrypts pt under key, binding aad (not stored, must be given again to open). out must hold
  * ptlen + CRYPTO_AEAD_OVERHEAD bytes: nonce | ciphertext | tag. False if OpenSSL fails. */
-bool crypto_aead_seal(const unsigned char key[CRYPTO_AEAD_KEY_LEN], const void *aad,
-		      size_t aadlen, const void *pt, size_t ptlen, unsigned char *out);
+bool crypto_aead_seal(const unsigned char key[CRYPTO_AEAD_KEY_LEN], const void *aad, size_t aadlen,
+		      const void *pt, size_t ptlen, unsigned char *out);
 /* Decrypts what seal wrote (inlen bytes) into out (inlen - CRYPTO_AEAD_OVERHEAD bytes). False
  * when the input was altered, the aad differs or the key is another: out is then wiped. */
-bool crypto_aead_open(const unsigned char key[CRYPTO_AEAD_KEY_LEN], const void *aad,
-		      size_t aadlen, const unsigned char *in, size_t inlen, unsigned char *out);
+bool crypto_aead_open(const unsigned char key[CRYPTO_AEAD_KEY_LEN], const void *aad, size_t aadlen,
+		      const unsigned char *in, size_t inlen, unsigned char *out);
 
 #endif

@@ -21,8 +21,8 @@ bool crypto_password_hash(const char *password, char *out, size_t cap)
 
 	if (cap < need || !crypto_random(salt, sizeof(salt)))
 		return false;
-	rc = argon2id_hash_encoded(PW_T_COST, PW_M_COST, PW_PARALLELISM, password,
-				   strlen(password), salt, sizeof(salt), PW_HASH_LEN, out, cap);
+	rc = argon2id_hash_encoded(PW_T_COST, PW_M_COST, PW_PARALLELISM, password, strlen(password),
+				   salt, sizeof(salt), PW_HASH_LEN, out, cap);
 	crypto_wipe(salt, sizeof(salt));
 	return rc == ARGON2_OK;
 }

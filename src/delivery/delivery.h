@@ -11,20 +11,20 @@
 #include "core/core.h"
 
 enum smtp_tls {
-	SMTP_TLS_OFF,     /* plain SMTP (smtp://), or implicit TLS when the URL is smtps:// */
-	SMTP_TLS_TRY,     /* STARTTLS when the relay offers it */
+	SMTP_TLS_OFF,	  /* plain SMTP (smtp://), or implicit TLS when the URL is smtps:// */
+	SMTP_TLS_TRY,	  /* STARTTLS when the relay offers it */
 	SMTP_TLS_REQUIRE, /* STARTTLS or fail */
 };
 
 struct delivery_config {
-	const char *smtp_url;      /* smtp://host:port or smtps://host:port; "" = not configured */
-	const char *smtp_from;     /* "Roster <noreply@example.com>" or "noreply@example.com" */
-	const char *smtp_user;     /* "" = no authentication */
+	const char *smtp_url;	   /* smtp://host:port or smtps://host:port; "" = not configured */
+	const char *smtp_from;	   /* "Roster <noreply@example.com>" or "noreply@example.com" */
+	const char *smtp_user;	   /* "" = no authentication */
 	const char *smtp_password; /* never logged */
 	enum smtp_tls smtp_tls;
-	int max_attempts;          /* per message; 0 = the runner's default (5) */
-	int64_t backoff_ms;        /* first retry delay, doubled per attempt; 0 = default */
-	int64_t timeout_ms;        /* one SMTP session or webhook call at most; 0 = 10 s */
+	int max_attempts;   /* per message; 0 = the runner's default (5) */
+	int64_t backoff_ms; /* first retry delay, doubled per attempt; 0 = default */
+	int64_t timeout_ms; /* one SMTP session or webhook call at most; 0 = 10 s */
 };
 
 struct delivery;
@@ -36,6 +36,5 @@ enum rs_status delivery_start(struct core *c, const struct delivery_config *cfg,
 			      struct delivery **out, struct rs_err *err);
 /* NULL is a no-op. Wipes the SMTP password. */
 void delivery_free(struct delivery *d);
-
 
 #endif

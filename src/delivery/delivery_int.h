@@ -6,8 +6,7 @@
 
 struct delivery {
 	struct core *c;
-	char smtp_url[512], smtp_from[320], smtp_from_addr[256], smtp_user[256],
-		smtp_password[256];
+	char smtp_url[512], smtp_from[320], smtp_from_addr[256], smtp_user[256], smtp_password[256];
 	enum smtp_tls smtp_tls;
 	int64_t timeout_ms;
 };

@@ -16,7 +16,7 @@
 static void base64(const unsigned char *in, size_t n, char *out)
 {
 	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t o = 0;
 
 	for (size_t i = 0; i < n; i += 3) {
@@ -105,8 +105,7 @@ enum rs_status smtp_run(const struct job *job, void *ctx, char *err_msg, size_t 
 		goto out;
 	}
 	if (!d->smtp_url[0]) {
-		st = fail(err_msg, cap, RS_E_UNAVAILABLE,
-			  "no SMTP relay configured (smtp_url)");
+		st = fail(err_msg, cap, RS_E_UNAVAILABLE, "no SMTP relay configured (smtp_url)");
 		goto out;
 	}
 	h = curl_easy_init();
@@ -119,7 +118,8 @@ enum rs_status smtp_run(const struct job *job, void *ctx, char *err_msg, size_t 
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "Date: %a, %d %b %Y %H:%M:%S +0000", &tm);
 	headers = curl_slist_append(headers, date);
-	snprintf(line, sizeof(line), "Message-ID: <%s@%s>", job->id, at && at[1] ? at + 1 : "roster");
+	snprintf(line, sizeof(line), "Message-ID: <%s@%s>", job->id,
+		 at && at[1] ? at + 1 : "roster");
 	headers = curl_slist_append(headers, line);
 	snprintf(line, sizeof(line), "From: %s", d->smtp_from);
 	headers = curl_slist_append(headers, line);
@@ -162,8 +162,8 @@ enum rs_status smtp_run(const struct job *job, void *ctx, char *err_msg, size_t 
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)d->timeout_ms);
 	curl_easy_setopt(h, CURLOPT_USE_SSL,
 			 d->smtp_tls == SMTP_TLS_REQUIRE ? (long)CURLUSESSL_ALL
-			 : d->smtp_tls == SMTP_TLS_TRY  ? (long)CURLUSESSL_TRY
-							: (long)CURLUSESSL_NONE);
+			 : d->smtp_tls == SMTP_TLS_TRY	 ? (long)CURLUSESSL_TRY
+							 : (long)CURLUSESSL_NONE);
 	if (d->smtp_user[0]) {
 		curl_easy_setopt(h, CURLOPT_USERNAME, d->smtp_user);
 		curl_easy_setopt(h, CURLOPT_PASSWORD, d->smtp_password);

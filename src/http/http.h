@@ -21,18 +21,18 @@ struct http_param {
 };
 
 struct http_req {
-	struct arena *arena;   /* dies when the request completes */
-	const char *method;    /* "GET", "POST", … */
-	const char *path;      /* decoded path, no query string */
-	const char *route;     /* the matched pattern, e.g. "/api/v1/tenants/{tenant}"; metrics label */
+	struct arena *arena; /* dies when the request completes */
+	const char *method;  /* "GET", "POST", … */
+	const char *path;    /* decoded path, no query string */
+	const char *route; /* the matched pattern, e.g. "/api/v1/tenants/{tenant}"; metrics label */
 	struct http_param params[RS_PATH_SEGMENTS_MAX]; /* path parameters, by pattern name */
 	int nparams;
-	const char *body;      /* NUL-terminated; NULL when the request had no body */
+	const char *body; /* NUL-terminated; NULL when the request had no body */
 	size_t body_len;
 	const char *request_id; /* echoed X-Request-Id if valid, else generated (UUIDv7) */
-	const char *source_ip;  /* textual peer address */
-	bool tls;               /* served over TLS (cookies get Secure) */
-	void *conn;             /* opaque: libmicrohttpd connection */
+	const char *source_ip;	/* textual peer address */
+	bool tls;		/* served over TLS (cookies get Secure) */
+	void *conn;		/* opaque: libmicrohttpd connection */
 };
 
 #define HTTP_RESP_HEADERS_MAX 16
@@ -40,7 +40,7 @@ struct http_req {
 struct http_resp {
 	int status;
 	const char *content_type; /* default "application/json" */
-	const char *body;         /* arena- or static-owned */
+	const char *body;	  /* arena- or static-owned */
 	size_t body_len;
 	const char *hnames[HTTP_RESP_HEADERS_MAX];
 	const char *hvalues[HTTP_RESP_HEADERS_MAX];
@@ -90,9 +90,9 @@ void http_problem(struct http_req *req, struct http_resp *resp, const struct rs_
 int http_status_of(enum rs_status s);
 
 struct http_server_config {
-	const char *listen;  /* "ADDR:PORT", "[v6]:PORT"; port 0 picks a free one */
-	unsigned threads;    /* worker threads in the pool */
-	size_t body_max;     /* request bodies above this get 413 */
+	const char *listen;	 /* "ADDR:PORT", "[v6]:PORT"; port 0 picks a free one */
+	unsigned threads;	 /* worker threads in the pool */
+	size_t body_max;	 /* request bodies above this get 413 */
 	unsigned conn_timeout_s; /* idle keep-alive connections are closed after this; 0 = 60 */
 };
 

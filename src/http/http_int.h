@@ -42,7 +42,7 @@ struct http_status_slot {
 
 struct http_route_metrics {
 	struct http_status_slot slots[HTTP_STATUS_SLOTS];
-	atomic_ullong overflow;                       /* pairs that found no free slot */
+	atomic_ullong overflow;			  /* pairs that found no free slot */
 	atomic_ullong buckets[HTTP_HIST_BUCKETS]; /* not cumulative; last is +Inf */
 	atomic_ullong sum_ns;
 };
@@ -64,7 +64,7 @@ struct http_route_method {
 #define HTTP_ROUTE_METHODS_MAX 8
 
 struct http_route_path {
-	char *pattern;                    /* as registered: the metrics and log label */
+	char *pattern;			  /* as registered: the metrics and log label */
 	char *segs[RS_PATH_SEGMENTS_MAX]; /* literal text, or the parameter name */
 	bool is_param[RS_PATH_SEGMENTS_MAX];
 	int nsegs;
@@ -85,7 +85,7 @@ struct http_router {
 struct http_path {
 	const char *segs[RS_PATH_SEGMENTS_MAX];
 	int nsegs;
-	bool too_many; /* more segments than any route can have: cannot match */
+	bool too_many;	    /* more segments than any route can have: cannot match */
 	const char *joined; /* decoded segments joined by '/', for req->path and logs */
 };
 
@@ -94,16 +94,16 @@ struct http_path {
  * "/a"); empty inner segments are kept (and match no route). Fails with RS_E_INVALID
  * "request.invalid_path" when raw does not start with '/', holds a bad or NUL escape
  * (%00), or a raw control byte; RS_E_INTERNAL when the arena is full. */
-enum rs_status http_path_decode(struct arena *a, const char *raw, size_t len,
-				struct http_path *out, struct rs_err *err);
+enum rs_status http_path_decode(struct arena *a, const char *raw, size_t len, struct http_path *out,
+				struct rs_err *err);
 
 enum http_match_result { HTTP_MATCH_OK, HTTP_MATCH_NOT_FOUND, HTTP_MATCH_METHOD };
 
 struct http_match {
 	enum http_match_result result;
-	const struct http_route_path *path;     /* best matching path; NULL when NOT_FOUND */
+	const struct http_route_path *path;	/* best matching path; NULL when NOT_FOUND */
 	const struct http_route_method *method; /* only for HTTP_MATCH_OK */
-	char allow[96];                          /* for HTTP_MATCH_METHOD: "GET, HEAD, POST" */
+	char allow[96];				/* for HTTP_MATCH_METHOD: "GET, HEAD, POST" */
 };
 
 /* Finds the route for (method, path). Among patterns that match, literal segments win
@@ -111,8 +111,8 @@ struct http_match {
  * path but none has the method, result is HTTP_MATCH_METHOD with the union of their
  * methods in allow. Parameters are written to req->params (values borrowed from p).
  * Read-only on r: safe from many threads once registration is over. Cannot fail. */
-void http_router_match(const struct http_router *r, const char *method,
-		       const struct http_path *p, struct http_req *req, struct http_match *out);
+void http_router_match(const struct http_router *r, const char *method, const struct http_path *p,
+		       struct http_req *req, struct http_match *out);
 
 /* Registers /healthz, /readyz and /metrics (ops.c); called by http_router_new(). */
 enum rs_status http_ops_register(struct http_router *r, struct rs_err *err);
@@ -144,7 +144,7 @@ struct http_conn_state {
 	const struct http_route_path *path; /* metrics label; NULL = unmatched */
 	const struct http_route_method *method;
 	enum http_method_idx midx;
-	bool started;   /* the access handler ran once (headers are in) */
+	bool started;	/* the access handler ran once (headers are in) */
 	bool responded; /* a response was queued */
 	/* An answer decided before the body is read; the body is drained, then this is sent. */
 	int pending_status;
@@ -159,13 +159,12 @@ struct http_conn_state {
 
 /* Renders the Prometheus text of the router's routes, the in-flight gauge, the start time
  * and hooks->metrics_extra into the arena. Returns NULL when the arena is full. */
-char *http_metrics_render(const struct http_router *r, long long in_flight,
-			  double start_time_s, const struct http_hooks *hooks, struct arena *a,
-			  size_t *len);
+char *http_metrics_render(const struct http_router *r, long long in_flight, double start_time_s,
+			  const struct http_hooks *hooks, struct arena *a, size_t *len);
 
 /* Parses "IPV4:PORT", "localhost:PORT" or "[IPV6]:PORT" (port 0-65535) into ss. */
-enum rs_status http_listen_parse(const char *listen, struct sockaddr_storage *ss,
-				 socklen_t *sslen, struct rs_err *err);
+enum rs_status http_listen_parse(const char *listen, struct sockaddr_storage *ss, socklen_t *sslen,
+				 struct rs_err *err);
 
 /* What ops.c needs from the running server. */
 long long http_server_in_flight(const struct http_server *s);

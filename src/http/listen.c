@@ -9,8 +9,8 @@
 
 #include "util/str.h"
 
-enum rs_status http_listen_parse(const char *listen, struct sockaddr_storage *ss,
-				 socklen_t *sslen, struct rs_err *err)
+enum rs_status http_listen_parse(const char *listen, struct sockaddr_storage *ss, socklen_t *sslen,
+				 struct rs_err *err)
 {
 	char host[INET6_ADDRSTRLEN + 2];
 	const char *colon, *port_s;

@@ -11,12 +11,12 @@
 
 /* Upper bounds in nanoseconds, and as printed in "le"; the last bucket is +Inf. */
 static const int64_t bucket_ns[HTTP_HIST_BUCKETS - 1] = {
-	500000,    1000000,   2500000,   5000000,    10000000,   25000000,   50000000,
-	100000000, 250000000, 500000000, 1000000000, 2500000000, 5000000000LL,
+    500000,    1000000,	  2500000,   5000000,	 10000000,   25000000,	   50000000,
+    100000000, 250000000, 500000000, 1000000000, 2500000000, 5000000000LL,
 };
 static const char *const bucket_le[HTTP_HIST_BUCKETS] = {
-	"0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05",
-	"0.1",    "0.25",  "0.5",    "1",     "2.5",   "5",     "+Inf",
+    "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05",
+    "0.1",    "0.25",  "0.5",	 "1",	  "2.5",  "5",	   "+Inf",
 };
 
 void metrics_observe(struct http_route_metrics *m, enum http_method_idx method, int status,
@@ -137,8 +137,7 @@ static const char *label_escape(struct arena *a, const char *s)
 	return out;
 }
 
-static void render_counters(struct mbuf *b, const char *route,
-			    const struct http_route_metrics *m)
+static void render_counters(struct mbuf *b, const char *route, const struct http_route_metrics *m)
 {
 	unsigned long long over;
 
@@ -149,31 +148,36 @@ static void render_counters(struct mbuf *b, const char *route,
 		if (!key)
 			continue;
 		n = atomic_load_explicit(&m->slots[i].count, memory_order_relaxed);
-		mbuf_printf(b, "roster_http_requests_total{route=\"%s\",method=\"%s\",status=\"%u\"} %llu\n",
-			    route, http_method_name((enum http_method_idx)((key >> 10) - 1)),
-			    key & 0x3ffu, n);
+		mbuf_printf(
+		    b,
+		    "roster_http_requests_total{route=\"%s\",method=\"%s\",status=\"%u\"} %llu\n",
+		    route, http_method_name((enum http_method_idx)((key >> 10) - 1)), key & 0x3ffu,
+		    n);
 	}
 	over = atomic_load_explicit(&m->overflow, memory_order_relaxed);
 	if (over)
-		mbuf_printf(b, "roster_http_requests_total{route=\"%s\",method=\"other\",status=\"other\"} %llu\n",
+		mbuf_printf(b,
+			    "roster_http_requests_total{route=\"%s\",method=\"other\",status="
+			    "\"other\"} %llu\n",
 			    route, over);
 }
 
-static void render_histogram(struct mbuf *b, const char *route,
-			     const struct http_route_metrics *m)
+static void render_histogram(struct mbuf *b, const char *route, const struct http_route_metrics *m)
 {
 	unsigned long long cum = 0;
 	unsigned long long sum_ns = atomic_load_explicit(&m->sum_ns, memory_order_relaxed);
 
 	for (int i = 0; i < HTTP_HIST_BUCKETS; i++) {
 		cum += atomic_load_explicit(&m->buckets[i], memory_order_relaxed);
-		mbuf_printf(b, "roster_http_request_duration_seconds_bucket{route=\"%s\",le=\"%s\"} %llu\n",
-			    route, bucket_le[i], cum);
+		mbuf_printf(
+		    b, "roster_http_request_duration_seconds_bucket{route=\"%s\",le=\"%s\"} %llu\n",
+		    route, bucket_le[i], cum);
 	}
 	/* _count is the +Inf bucket by definition; reading it once more could disagree. */
-	mbuf_printf(b, "roster_http_request_duration_seconds_sum{route=\"%s\"} %llu.%09llu\n", route,
-		    sum_ns / 1000000000ull, sum_ns % 1000000000ull);
-	mbuf_printf(b, "roster_http_request_duration_seconds_count{route=\"%s\"} %llu\n", route, cum);
+	mbuf_printf(b, "roster_http_request_duration_seconds_sum{route=\"%s\"} %llu.%09llu\n",
+		    route, sum_ns / 1000000000ull, sum_ns % 1000000000ull);
+	mbuf_printf(b, "roster_http_request_duration_seconds_count{route=\"%s\"} %llu\n", route,
+		    cum);
 }
 
 static bool metrics_used(const struct http_route_metrics *m)
@@ -187,20 +191,22 @@ static bool metrics_used(const struct http_route_metrics *m)
 
 #define EXTRA_MAX (64 * 1024)
 
-char *http_metrics_render(const struct http_router *r, long long in_flight,
-			  double start_time_s, const struct http_hooks *hooks, struct arena *a,
-			  size_t *len)
+char *http_metrics_render(const struct http_router *r, long long in_flight, double start_time_s,
+			  const struct http_hooks *hooks, struct arena *a, size_t *len)
 {
 	struct mbuf b = {.a = a};
 
-	mbuf_printf(&b, "# HELP roster_http_requests_total HTTP requests answered, by route pattern, method and status.\n"
+	mbuf_printf(&b, "# HELP roster_http_requests_total HTTP requests answered, by route "
+			"pattern, method and status.\n"
 			"# TYPE roster_http_requests_total counter\n");
 	for (int i = 0; i < r->npaths; i++)
 		render_counters(&b, label_escape(a, r->paths[i].pattern), r->paths[i].metrics);
 	render_counters(&b, "unmatched", r->unmatched);
 
-	mbuf_printf(&b, "# HELP roster_http_request_duration_seconds Time from request line to response sent.\n"
-			"# TYPE roster_http_request_duration_seconds histogram\n");
+	mbuf_printf(
+	    &b,
+	    "# HELP roster_http_request_duration_seconds Time from request line to response sent.\n"
+	    "# TYPE roster_http_request_duration_seconds histogram\n");
 	/* Routes never called are left out: an all-zero histogram per route is only noise. */
 	for (int i = 0; i < r->npaths; i++) {
 		if (metrics_used(r->paths[i].metrics))
@@ -210,13 +216,17 @@ char *http_metrics_render(const struct http_router *r, long long in_flight,
 	if (metrics_used(r->unmatched))
 		render_histogram(&b, "unmatched", r->unmatched);
 
-	mbuf_printf(&b, "# HELP roster_http_requests_in_flight Requests received and not yet answered.\n"
-			"# TYPE roster_http_requests_in_flight gauge\n"
-			"roster_http_requests_in_flight %lld\n",
-		    in_flight);
-	mbuf_printf(&b, "# HELP roster_process_start_time_seconds Start time of the process since the Unix epoch.\n"
-			"# TYPE roster_process_start_time_seconds gauge\n"
-			"roster_process_start_time_seconds %.3f\n",
+	mbuf_printf(
+	    &b,
+	    "# HELP roster_http_requests_in_flight Requests received and not yet answered.\n"
+	    "# TYPE roster_http_requests_in_flight gauge\n"
+	    "roster_http_requests_in_flight %lld\n",
+	    in_flight);
+	mbuf_printf(&b,
+		    "# HELP roster_process_start_time_seconds Start time of the process since the "
+		    "Unix epoch.\n"
+		    "# TYPE roster_process_start_time_seconds gauge\n"
+		    "roster_process_start_time_seconds %.3f\n",
 		    start_time_s);
 	if (hooks && hooks->metrics_extra && mbuf_reserve(&b, EXTRA_MAX)) {
 		size_t n = hooks->metrics_extra(hooks->app, b.p + b.len, EXTRA_MAX);

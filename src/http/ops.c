@@ -40,8 +40,9 @@ static void ops_metrics(struct http_req *req, struct http_resp *resp, void *app)
 	char *text;
 
 	(void)app;
-	text = http_metrics_render(http_server_router(s), http_server_in_flight(s),
-				   http_server_start_time(s), http_server_hooks(s), req->arena, &len);
+	text =
+	    http_metrics_render(http_server_router(s), http_server_in_flight(s),
+				http_server_start_time(s), http_server_hooks(s), req->arena, &len);
 	if (!text) {
 		struct rs_err err;
 

@@ -46,8 +46,8 @@ static bool decode_segment(const char *s, size_t n, char *dst)
 	return true;
 }
 
-enum rs_status http_path_decode(struct arena *a, const char *raw, size_t len,
-				struct http_path *out, struct rs_err *err)
+enum rs_status http_path_decode(struct arena *a, const char *raw, size_t len, struct http_path *out,
+				struct rs_err *err)
 {
 	size_t pos = 1;
 	size_t joined_len = 0;
@@ -70,8 +70,9 @@ enum rs_status http_path_decode(struct arena *a, const char *raw, size_t len,
 			return rs_fail(err, RS_E_INTERNAL, "request.out_of_memory", NULL,
 				       "out of memory decoding the path");
 		if (!decode_segment(seg, n, dst))
-			return rs_fail(err, RS_E_INVALID, "request.invalid_path", NULL,
-				       "the request path holds an invalid escape or a control character");
+			return rs_fail(
+			    err, RS_E_INVALID, "request.invalid_path", NULL,
+			    "the request path holds an invalid escape or a control character");
 		if (out->nsegs < RS_PATH_SEGMENTS_MAX) {
 			out->segs[out->nsegs++] = dst;
 			joined_len += 1 + strlen(dst);

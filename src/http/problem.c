@@ -41,36 +41,59 @@ int http_status_of(enum rs_status s)
 const char *http_reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 406: return "Not Acceptable";
-	case 409: return "Conflict";
-	case 410: return "Gone";
-	case 412: return "Precondition Failed";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 415: return "Unsupported Media Type";
-	case 422: return "Unprocessable Content";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 503: return "Service Unavailable";
-	default: return "Unknown";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 202:
+		return "Accepted";
+	case 204:
+		return "No Content";
+	case 304:
+		return "Not Modified";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 406:
+		return "Not Acceptable";
+	case 409:
+		return "Conflict";
+	case 410:
+		return "Gone";
+	case 412:
+		return "Precondition Failed";
+	case 413:
+		return "Content Too Large";
+	case 414:
+		return "URI Too Long";
+	case 415:
+		return "Unsupported Media Type";
+	case 422:
+		return "Unprocessable Content";
+	case 429:
+		return "Too Many Requests";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Unknown";
 	}
 }
 
 /* The last resort when jansson or the arena fails: still a valid problem, still JSON. */
 static const char fallback_problem[] =
-	"{\"type\":\"urn:roster:problem:internal\",\"title\":\"Internal Server Error\","
-	"\"status\":500,\"code\":\"internal\",\"detail\":\"the error could not be rendered\"}";
+    "{\"type\":\"urn:roster:problem:internal\",\"title\":\"Internal Server Error\","
+    "\"status\":500,\"code\":\"internal\",\"detail\":\"the error could not be rendered\"}";
 
 /* A new string reference; text that is not UTF-8 (json_string() refuses it) is replaced
  * rather than losing the whole answer. */
@@ -98,8 +121,7 @@ void http_problem_status(struct http_req *req, struct http_resp *resp, int statu
 	     json_object_set_new(o, "status", json_integer(status)) == 0 &&
 	     json_object_set_new(o, "code", jstr(code)) == 0 &&
 	     json_object_set_new(o, "detail", jstr(err->msg)) == 0 &&
-	     (!req->request_id ||
-	      json_object_set_new(o, "instance", jstr(req->request_id)) == 0) &&
+	     (!req->request_id || json_object_set_new(o, "instance", jstr(req->request_id)) == 0) &&
 	     (!err->field[0] || json_object_set_new(o, "field", jstr(err->field)) == 0);
 	if (ok)
 		text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);

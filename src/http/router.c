@@ -9,7 +9,7 @@
 #include <string.h>
 
 static const char *const method_names[HTTP_M_COUNT] = {
-	"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other",
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other",
 };
 
 enum http_method_idx http_method_index(const char *method)
@@ -199,7 +199,8 @@ enum rs_status http_route_add(struct http_router *r, const char *method, const c
 		np.metrics = calloc(1, sizeof(*np.metrics));
 		np.pattern = strdup(pattern);
 		if (!np.metrics || !np.pattern) {
-			st = rs_fail(err, RS_E_INTERNAL, "http.out_of_memory", NULL, "out of memory");
+			st = rs_fail(err, RS_E_INTERNAL, "http.out_of_memory", NULL,
+				     "out of memory");
 			goto out;
 		}
 		p = &r->paths[r->npaths++];
@@ -275,8 +276,8 @@ static void allow_add(char *allow, size_t cap, const char *m)
 	snprintf(allow + len, cap - len, "%s%s", len ? ", " : "", m);
 }
 
-void http_router_match(const struct http_router *r, const char *method,
-		       const struct http_path *p, struct http_req *req, struct http_match *out)
+void http_router_match(const struct http_router *r, const char *method, const struct http_path *p,
+		       struct http_req *req, struct http_match *out)
 {
 	const struct http_route_path *best = NULL, *best_any = NULL;
 	const struct http_route_method *best_m = NULL;

@@ -120,15 +120,16 @@ static void pend(struct http_conn_state *st, int status, enum rs_status rs, cons
 static void set_source_ip(struct http_conn_state *st, struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	char buf[INET6_ADDRSTRLEN] = "";
 
 	if (ci && ci->client_addr) {
 		const struct sockaddr *sa = ci->client_addr;
 
 		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-				  buf, sizeof(buf));
+			inet_ntop(AF_INET,
+				  &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
+				  sizeof(buf));
 		else if (sa->sa_family == AF_INET6)
 			inet_ntop(AF_INET6,
 				  &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf,
@@ -312,9 +313,10 @@ static enum MHD_Result queue_response(struct http_conn_state *st, struct MHD_Con
 	for (int i = 0; i < resp->nheaders; i++)
 		ok = ok && MHD_add_response_header(r, resp->hnames[i], resp->hvalues[i]) == MHD_YES;
 	if (resp->status != 204 && resp->status != 304)
-		ok = ok && MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-						   resp->content_type ? resp->content_type
-								      : "application/json") == MHD_YES;
+		ok = ok &&
+		     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+					     resp->content_type ? resp->content_type
+								: "application/json") == MHD_YES;
 	ok = ok && MHD_add_response_header(r, "X-Request-Id", st->req.request_id) == MHD_YES;
 	ok = ok && MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") == MHD_YES;
 	if (is_api_path(st))
@@ -322,7 +324,8 @@ static enum MHD_Result queue_response(struct http_conn_state *st, struct MHD_Con
 	/* While stopping, keep-alive connections are closed after their answer so that the
 	 * in-flight count can reach zero. */
 	if (atomic_load(&st->server->stopping))
-		ok = ok && MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close") == MHD_YES;
+		ok = ok &&
+		     MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close") == MHD_YES;
 	if (!ok) {
 		MHD_destroy_response(r);
 		return MHD_NO;
@@ -351,7 +354,8 @@ static enum MHD_Result finish(struct http_conn_state *st, struct MHD_Connection 
 	} else if (st->pending_status) {
 		answer_problem(st, st->pending_status, &st->pending);
 	} else if ((st->method->flags & HTTP_ROUTE_JSON_BODY) && st->body_len > 0 &&
-		   !http_content_type_is_json(http_header(&st->req, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+		   !http_content_type_is_json(
+		       http_header(&st->req, MHD_HTTP_HEADER_CONTENT_TYPE))) {
 		rs_fail(&err, RS_E_INVALID, "request.unsupported_media_type", NULL,
 			"the request body must be application/json");
 		answer_problem(st, 415, &err);
@@ -364,8 +368,8 @@ static enum MHD_Result finish(struct http_conn_state *st, struct MHD_Connection 
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
-				 const char *method, const char *version,
-				 const char *upload_data, size_t *upload_data_size, void **con_cls)
+				 const char *method, const char *version, const char *upload_data,
+				 size_t *upload_data_size, void **con_cls)
 {
 	struct http_conn_state *st = *con_cls;
 
@@ -406,16 +410,11 @@ static void access_log(const struct http_conn_state *st, int64_t dur_ns)
 	snprintf(bytes, sizeof(bytes), "\x01%zu", st->resp.body_len);
 	snprintf(dur, sizeof(dur), "\x01%.3f", (double)dur_ns / 1e6);
 	/* The path only: query strings and headers may carry secrets (tokens, e-mails). */
-	log_kv(code >= 500 && code != 503 ? LOG_ERROR : LOG_INFO, "request",
-	       "method", st->req.method && str_valid_text(st->req.method) ? st->req.method : "?",
-	       "route", st->path ? st->path->pattern : "unmatched",
-	       "path", path,
-	       "status", status,
-	       "duration_ms", dur,
-	       "request_id", st->req.request_id,
-	       "source_ip", st->req.source_ip,
-	       "bytes", bytes,
-	       NULL);
+	log_kv(code >= 500 && code != 503 ? LOG_ERROR : LOG_INFO, "request", "method",
+	       st->req.method && str_valid_text(st->req.method) ? st->req.method : "?", "route",
+	       st->path ? st->path->pattern : "unmatched", "path", path, "status", status,
+	       "duration_ms", dur, "request_id", st->req.request_id, "source_ip", st->req.source_ip,
+	       "bytes", bytes, NULL);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -463,7 +462,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(buf);
 	while (n && buf[n - 1] == '\n')
 		buf[--n] = '\0';
-	log_kv(LOG_DEBUG, "libmicrohttpd", "detail", str_valid_text(buf) ? buf : "(not text)", NULL);
+	log_kv(LOG_DEBUG, "libmicrohttpd", "detail", str_valid_text(buf) ? buf : "(not text)",
+	       NULL);
 }
 
 enum rs_status http_server_start(const struct http_server_config *cfg, struct http_router *r,
@@ -499,18 +499,17 @@ enum rs_status http_server_start(const struct http_server_config *cfg, struct ht
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	s->d = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_access, s,
-		/* first, so that no message goes to MHD's plain-text stderr logger */
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads ? cfg->threads : HTTP_THREADS_DEFAULT),
-		MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)(cfg->conn_timeout_s ? cfg->conn_timeout_s : HTTP_CONN_TIMEOUT_DEFAULT),
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_LIMIT,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
-		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-		MHD_OPTION_END);
+	    flags, 0, NULL, NULL, on_access, s,
+	    /* first, so that no message goes to MHD's plain-text stderr logger */
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_THREAD_POOL_SIZE,
+	    (unsigned)(cfg->threads ? cfg->threads : HTTP_THREADS_DEFAULT),
+	    MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)(cfg->conn_timeout_s ? cfg->conn_timeout_s : HTTP_CONN_TIMEOUT_DEFAULT),
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_LIMIT,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
+	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+	    MHD_OPTION_END);
 	if (!s->d) {
 		free(s);
 		return rs_fail(err, RS_E_UNAVAILABLE, "http.listen_failed", "listen",
@@ -523,8 +522,8 @@ enum rs_status http_server_start(const struct http_server_config *cfg, struct ht
 
 		log_kv(LOG_INFO, "http server listening", "listen", cfg->listen, "port",
 		       log_num(port, s->port), "threads",
-		       log_num(threads, cfg->threads ? cfg->threads : HTTP_THREADS_DEFAULT), "epoll",
-		       (flags & MHD_USE_EPOLL) ? "yes" : "no", NULL);
+		       log_num(threads, cfg->threads ? cfg->threads : HTTP_THREADS_DEFAULT),
+		       "epoll", (flags & MHD_USE_EPOLL) ? "yes" : "no", NULL);
 	}
 	*out = s;
 	return RS_OK;

@@ -9,22 +9,23 @@ enum store_q {
 	Q_TENANT_INSERT,     /* id, slug, name, template, now */
 	Q_TENANT_GET_ID,     /* id -> tenant row (not deleted) */
 	Q_TENANT_GET_SLUG,   /* slug -> tenant row (not deleted) */
-	Q_TENANT_LIST,       /* after_id|NULL, limit -> tenant rows by id */
+	Q_TENANT_LIST,	     /* after_id|NULL, limit -> tenant rows by id */
 	Q_TENANT_UPDATE,     /* id, name, settings, now, expected version -> changes */
 	Q_TENANT_DELETE,     /* id, now */
 	Q_TENANT_AUDIT_HEAD, /* id -> audit_seq, audit_head (any status) */
 	Q_TENANT_AUDIT_SET,  /* id, seq, head */
 	Q_TENANT_LIST_ALL,   /* -> id, slug, status: every tenant, deleted too (audit verify) */
-	Q_TENANT_LOCK,       /* id: serialises this tenant's writers until commit (row lock) */
+	Q_TENANT_LOCK,	     /* id: serialises this tenant's writers until commit (row lock) */
 	/* roles */
-	Q_ROLE_INSERT,   /* tenant, id, name, name_key, scope, rank, perms, desc, builtin, is_default, now */
-	Q_ROLE_GET,      /* tenant, id -> role row */
+	Q_ROLE_INSERT, /* tenant, id, name, name_key, scope, rank, perms, desc, builtin, is_default,
+			  now */
+	Q_ROLE_GET,    /* tenant, id -> role row */
 	Q_ROLE_GET_NAME, /* tenant, name_key -> role row */
-	Q_ROLE_LIST,     /* tenant -> role rows by rank desc, name */
-	Q_ROLE_UPDATE,   /* tenant, id, name, name_key, rank, perms, desc, now */
-	Q_ROLE_DELETE,   /* tenant, id */
-	Q_ROLE_USES,     /* tenant, id -> count of live users and unrevoked tokens holding it */
-	Q_ROLE_DEFAULT,  /* tenant -> the default system role row */
+	Q_ROLE_LIST,	 /* tenant -> role rows by rank desc, name */
+	Q_ROLE_UPDATE,	 /* tenant, id, name, name_key, rank, perms, desc, now */
+	Q_ROLE_DELETE,	 /* tenant, id */
+	Q_ROLE_USES,	 /* tenant, id -> count of live users and unrevoked tokens holding it */
+	Q_ROLE_DEFAULT,	 /* tenant -> the default system role row */
 	/* users */
 	Q_USER_INSERT, /* tenant, id, username, username_key, email, email_key, first, first_key,
 			  last, last_key, type, status, system_role, department, locale, timezone,
@@ -34,67 +35,68 @@ enum store_q {
 	Q_USER_UPDATE, /* same 23 arguments as insert (status included), then now; bumps version */
 	Q_USER_DELETE, /* tenant, id, now: tombstone */
 	Q_USER_ROLES,  /* tenant, user -> role rows of the user's tenant roles */
-	Q_USER_ROLES_CLEAR, /* tenant, user */
-	Q_USER_ROLE_ADD,    /* tenant, user, role */
-	Q_USER_GROUPS,      /* tenant, user -> group id, name */
+	Q_USER_ROLES_CLEAR,  /* tenant, user */
+	Q_USER_ROLE_ADD,     /* tenant, user, role */
+	Q_USER_GROUPS,	     /* tenant, user -> group id, name */
 	Q_USER_GROUPS_CLEAR, /* tenant, user */
 	Q_USER_BY_USERNAME,  /* tenant, username_key -> user row (not deleted) */
-	Q_USER_TOUCH,        /* tenant, id, now: last_activity_at (no version bump: not a change) */
-	Q_USERS_UNUSED,      /* tenant, cutoff, after_id|NULL, limit -> user rows: active, created
+	Q_USER_TOUCH,	     /* tenant, id, now: last_activity_at (no version bump: not a change) */
+	Q_USERS_UNUSED,	     /* tenant, cutoff, after_id|NULL, limit -> user rows: active, created
 				before cutoff, no login nor API activity since */
-	Q_SEAT_LIMITS,       /* tenant -> type, max_seats */
+	Q_SEAT_LIMITS,	     /* tenant -> type, max_seats */
 	Q_SEAT_LIMIT_SET,    /* tenant, type, max_seats (insert or replace) */
 	Q_SEAT_LIMIT_DELETE, /* tenant, type */
-	Q_SEATS_USED,        /* tenant -> type, count of users holding a seat */
+	Q_SEATS_USED,	     /* tenant -> type, count of users holding a seat */
 	Q_USER_SET_STATUS,   /* tenant, id, status, reason|NULL, until|NULL, now, expected version
 				-> changes (0: the user changed meanwhile); bumps version */
 	/* groups */
-	Q_GROUP_INSERT,   /* tenant, id, name, name_key, desc, now */
-	Q_GROUP_GET,      /* tenant, id -> group row */
-	Q_GROUP_GET_NAME, /* tenant, name_key -> group row */
-	Q_GROUP_LIST,     /* tenant, after_id|NULL, limit -> group rows by id */
-	Q_GROUP_UPDATE,   /* tenant, id, name, name_key, desc, now */
-	Q_GROUP_DELETE,   /* tenant, id */
+	Q_GROUP_INSERT,	       /* tenant, id, name, name_key, desc, now */
+	Q_GROUP_GET,	       /* tenant, id -> group row */
+	Q_GROUP_GET_NAME,      /* tenant, name_key -> group row */
+	Q_GROUP_LIST,	       /* tenant, after_id|NULL, limit -> group rows by id */
+	Q_GROUP_UPDATE,	       /* tenant, id, name, name_key, desc, now */
+	Q_GROUP_DELETE,	       /* tenant, id */
 	Q_GROUP_MEMBERS_CLEAR, /* tenant, group */
 	Q_GROUP_MEMBER_ADD,    /* tenant, group, user, now -> changes 0 if already a member */
 	Q_GROUP_MEMBER_REMOVE, /* tenant, group, user -> changes */
 	Q_GROUP_MEMBERS,       /* tenant, group, after_user|NULL, limit -> user id, username */
 	/* API tokens */
-	Q_TOKEN_INSERT,    /* tenant, id, lookup, hash, user, name, role, created_by, now, expires|NULL */
-	Q_TOKEN_BY_LOOKUP, /* lookup -> token row */
-	Q_TOKEN_GET,       /* tenant, id -> token row */
-	Q_TOKEN_LIST,      /* tenant, user|NULL, after_id|NULL, limit -> token rows by id */
-	Q_TOKEN_REVOKE,    /* tenant, id, now -> changes (0 if already revoked) */
+	Q_TOKEN_INSERT, /* tenant, id, lookup, hash, user, name, role, created_by, now, expires|NULL
+			 */
+	Q_TOKEN_BY_LOOKUP,     /* lookup -> token row */
+	Q_TOKEN_GET,	       /* tenant, id -> token row */
+	Q_TOKEN_LIST,	       /* tenant, user|NULL, after_id|NULL, limit -> token rows by id */
+	Q_TOKEN_REVOKE,	       /* tenant, id, now -> changes (0 if already revoked) */
 	Q_TOKEN_REVOKE_USER,   /* tenant, user, now */
 	Q_TOKEN_REVOKE_TENANT, /* tenant, now */
-	Q_TOKEN_TOUCH,         /* tenant, id, now */
+	Q_TOKEN_TOUCH,	       /* tenant, id, now */
 	/* audit */
 	Q_AUDIT_INSERT, /* the 15 audit columns in row order */
-	Q_AUDIT_CHAIN,  /* tenant -> audit rows by seq ascending */
+	Q_AUDIT_CHAIN,	/* tenant -> audit rows by seq ascending */
 	/* the work queue (jobs) and timers: work done once across nodes */
-	Q_JOB_INSERT,    /* id, tenant|NULL, kind, payload, run_at, now */
-	Q_JOB_CLAIM,     /* owner, now, lease_until -> job row of the one job claimed, or none:
+	Q_JOB_INSERT,	 /* id, tenant|NULL, kind, payload, run_at, now */
+	Q_JOB_CLAIM,	 /* owner, now, lease_until -> job row of the one job claimed, or none:
 			    the oldest due queued job, or a running one whose lease expired;
 			    concurrent claimers never get the same job (SKIP LOCKED) */
 	Q_JOB_HEARTBEAT, /* id, owner, lease_until, progress, now -> changes (0: lease lost) */
-	Q_JOB_FINISH,    /* id, owner, status, last_error, run_at, now -> changes; clears the
+	Q_JOB_FINISH,	 /* id, owner, status, last_error, run_at, now -> changes; clears the
 			    lease ("queued" again with run_at for a retry) */
-	Q_JOB_GET,       /* id -> job row */
-	Q_JOB_ACTIVE,    /* kind -> count of queued or running jobs of that kind */
-	Q_TIMER_ENSURE,  /* name, next_run: creates the timer unless it exists */
-	Q_TIMER_FIRE,    /* name, now, next_run -> changes (1: this node fired it) */
+	Q_JOB_GET,	 /* id -> job row */
+	Q_JOB_ACTIVE,	 /* kind -> count of queued or running jobs of that kind */
+	Q_TIMER_ENSURE,	 /* name, next_run: creates the timer unless it exists */
+	Q_TIMER_FIRE,	 /* name, now, next_run -> changes (1: this node fired it) */
 	Q_TOKEN_EXPIRED, /* tenant, now, limit -> ids of expired tokens */
-	Q_TOKEN_DELETE,  /* tenant, id */
+	Q_TOKEN_DELETE,	 /* tenant, id */
 	/* the outbox: jobs of kinds 'email' and 'webhook' of one tenant (core/outbox.c) */
-	Q_OUTBOX_LIST,   /* tenant, status|NULL, kind|NULL, before_id|NULL, limit -> job rows,
-			    newest first */
-	Q_OUTBOX_GET,    /* tenant, id -> job row (an outbox kind) */
-	Q_OUTBOX_RETRY,  /* tenant, id, now -> changes: a failed or queued job is queued again,
-			    due now, attempts back to 0 */
+	Q_OUTBOX_LIST,	/* tenant, status|NULL, kind|NULL, before_id|NULL, limit -> job rows,
+			   newest first */
+	Q_OUTBOX_GET,	/* tenant, id -> job row (an outbox kind) */
+	Q_OUTBOX_RETRY, /* tenant, id, now -> changes: a failed or queued job is queued again,
+			   due now, attempts back to 0 */
 	/* webhook subscriptions and their delivery log (core/webhooks.c) */
 	Q_WEBHOOK_INSERT, /* tenant, id, url, events, desc, secret_enc, now */
-	Q_WEBHOOK_GET,    /* tenant, id -> webhook row */
-	Q_WEBHOOK_LIST,   /* tenant, after_id|NULL, limit -> webhook rows by id */
+	Q_WEBHOOK_GET,	  /* tenant, id -> webhook row */
+	Q_WEBHOOK_LIST,	  /* tenant, after_id|NULL, limit -> webhook rows by id */
 	Q_WEBHOOK_ACTIVE, /* tenant -> webhook rows of the active subscriptions */
 	Q_WEBHOOK_UPDATE, /* tenant, id, url, events, desc, active, now -> changes; bumps version */
 	Q_WEBHOOK_DELETE, /* tenant, id -> changes */
@@ -104,26 +106,26 @@ enum store_q {
 	Q_DELIVERY_LIST,   /* tenant, webhook, before_id|NULL, limit -> delivery rows, newest
 			      first */
 	/* e-mail template overrides (core/email_templates.c) */
-	Q_EMAIL_TEMPLATE_GET,    /* tenant, name -> subject, text, html, updated_at */
-	Q_EMAIL_TEMPLATE_PUT,    /* tenant, name, subject, text, html, now: insert or replace */
+	Q_EMAIL_TEMPLATE_GET,	 /* tenant, name -> subject, text, html, updated_at */
+	Q_EMAIL_TEMPLATE_PUT,	 /* tenant, name, subject, text, html, now: insert or replace */
 	Q_EMAIL_TEMPLATE_DELETE, /* tenant, name -> changes */
 	/* invitations and credentials (core/invitations.c) */
-	Q_INVITATION_INSERT, /* tenant, id, user, email, lookup, hash, message, created_by,
-				expires_at, now */
-	Q_INVITATION_GET,    /* tenant, id -> invitation row */
+	Q_INVITATION_INSERT,	/* tenant, id, user, email, lookup, hash, message, created_by,
+				   expires_at, now */
+	Q_INVITATION_GET,	/* tenant, id -> invitation row */
 	Q_INVITATION_BY_LOOKUP, /* lookup -> invitation row (any tenant: the link is the key) */
-	Q_INVITATION_LIST,   /* tenant, status|NULL (pending, accepted, revoked, expired), now,
-				after_id|NULL, limit -> invitation rows by id */
-	Q_INVITATION_RESEND, /* tenant, id, lookup, hash, message, expires_at, now -> changes
-				(pending only) */
-	Q_INVITATION_CLOSE,  /* tenant, id, status (accepted|revoked), now -> changes (pending
-				only): clears the token */
-	Q_CREDENTIAL_PUT,    /* tenant, user, kind, secret_hash, now: insert or replace */
-	Q_USER_ACCEPT,       /* tenant, id, first, first_key, last, last_key, timezone, now,
-				expected version -> changes: invited -> active; bumps version */
+	Q_INVITATION_LIST,	/* tenant, status|NULL (pending, accepted, revoked, expired), now,
+				   after_id|NULL, limit -> invitation rows by id */
+	Q_INVITATION_RESEND,	/* tenant, id, lookup, hash, message, expires_at, now -> changes
+				   (pending only) */
+	Q_INVITATION_CLOSE,	/* tenant, id, status (accepted|revoked), now -> changes (pending
+				   only): clears the token */
+	Q_CREDENTIAL_PUT,	/* tenant, user, kind, secret_hash, now: insert or replace */
+	Q_USER_ACCEPT,		/* tenant, id, first, first_key, last, last_key, timezone, now,
+				   expected version -> changes: invited -> active; bumps version */
 	/* owned resources (core/resources.c) */
 	Q_RESOURCE_INSERT,   /* tenant, id, owner, kind, external_id, name, now */
-	Q_RESOURCE_GET,      /* tenant, id -> resource row */
+	Q_RESOURCE_GET,	     /* tenant, id -> resource row */
 	Q_RESOURCE_LIST,     /* tenant, owner|NULL, kind|NULL, after_id|NULL, limit -> resource
 				rows by id */
 	Q_RESOURCE_BY_OWNER, /* tenant, owner -> every resource row of the owner, by id */
@@ -133,31 +135,153 @@ enum store_q {
 };
 
 /* Row layouts. */
-enum { TC_ID, TC_SLUG, TC_NAME, TC_TEMPLATE, TC_STATUS, TC_SETTINGS, TC_CREATED, TC_UPDATED,
-       TC_VERSION };
-enum { RC_TENANT, RC_ID, RC_NAME, RC_SCOPE, RC_RANK, RC_PERMS, RC_DESC, RC_BUILTIN, RC_DEFAULT,
-       RC_CREATED, RC_UPDATED, RC_VERSION };
-enum { UC_TENANT, UC_ID, UC_USERNAME, UC_EMAIL, UC_FIRST, UC_LAST, UC_TYPE, UC_STATUS,
-       UC_SYSROLE, UC_DEPT, UC_LOCALE, UC_TZ, UC_DESC, UC_EXTID, UC_CUSTOM, UC_REQACT,
-       UC_LOCKED, UC_IDLE, UC_SUMMARY, UC_SECPROF, UC_CREATED, UC_UPDATED, UC_LASTLOGIN,
-       UC_LASTACT, UC_VERSION, UC_STATUS_REASON, UC_SUSPENDED_UNTIL };
+enum {
+	TC_ID,
+	TC_SLUG,
+	TC_NAME,
+	TC_TEMPLATE,
+	TC_STATUS,
+	TC_SETTINGS,
+	TC_CREATED,
+	TC_UPDATED,
+	TC_VERSION
+};
+enum {
+	RC_TENANT,
+	RC_ID,
+	RC_NAME,
+	RC_SCOPE,
+	RC_RANK,
+	RC_PERMS,
+	RC_DESC,
+	RC_BUILTIN,
+	RC_DEFAULT,
+	RC_CREATED,
+	RC_UPDATED,
+	RC_VERSION
+};
+enum {
+	UC_TENANT,
+	UC_ID,
+	UC_USERNAME,
+	UC_EMAIL,
+	UC_FIRST,
+	UC_LAST,
+	UC_TYPE,
+	UC_STATUS,
+	UC_SYSROLE,
+	UC_DEPT,
+	UC_LOCALE,
+	UC_TZ,
+	UC_DESC,
+	UC_EXTID,
+	UC_CUSTOM,
+	UC_REQACT,
+	UC_LOCKED,
+	UC_IDLE,
+	UC_SUMMARY,
+	UC_SECPROF,
+	UC_CREATED,
+	UC_UPDATED,
+	UC_LASTLOGIN,
+	UC_LASTACT,
+	UC_VERSION,
+	UC_STATUS_REASON,
+	UC_SUSPENDED_UNTIL
+};
 enum { OC_TENANT, OC_ID, OC_OWNER, OC_KIND, OC_EXTID, OC_NAME, OC_CREATED, OC_UPDATED };
 enum { GC_TENANT, GC_ID, GC_NAME, GC_DESC, GC_CREATED, GC_UPDATED, GC_VERSION, GC_MEMBERS };
-enum { KC_TENANT, KC_ID, KC_LOOKUP, KC_HASH, KC_USER, KC_NAME, KC_ROLE, KC_CREATED_BY,
-       KC_CREATED, KC_EXPIRES, KC_LASTUSED, KC_REVOKED };
-enum { AC_TENANT, AC_SEQ, AC_ID, AC_AT, AC_ACTOR_TYPE, AC_ACTOR_ID, AC_ACTOR_NAME, AC_ACTION,
-       AC_TTYPE, AC_TID, AC_CHANGES, AC_REQID, AC_IP, AC_PREV, AC_HASH };
+enum {
+	KC_TENANT,
+	KC_ID,
+	KC_LOOKUP,
+	KC_HASH,
+	KC_USER,
+	KC_NAME,
+	KC_ROLE,
+	KC_CREATED_BY,
+	KC_CREATED,
+	KC_EXPIRES,
+	KC_LASTUSED,
+	KC_REVOKED
+};
+enum {
+	AC_TENANT,
+	AC_SEQ,
+	AC_ID,
+	AC_AT,
+	AC_ACTOR_TYPE,
+	AC_ACTOR_ID,
+	AC_ACTOR_NAME,
+	AC_ACTION,
+	AC_TTYPE,
+	AC_TID,
+	AC_CHANGES,
+	AC_REQID,
+	AC_IP,
+	AC_PREV,
+	AC_HASH
+};
 
-enum { JC_ID, JC_TENANT, JC_KIND, JC_PAYLOAD, JC_STATUS, JC_RUN_AT, JC_OWNER, JC_LEASE,
-       JC_ATTEMPTS, JC_PROGRESS, JC_ERROR, JC_CREATED, JC_UPDATED };
+enum {
+	JC_ID,
+	JC_TENANT,
+	JC_KIND,
+	JC_PAYLOAD,
+	JC_STATUS,
+	JC_RUN_AT,
+	JC_OWNER,
+	JC_LEASE,
+	JC_ATTEMPTS,
+	JC_PROGRESS,
+	JC_ERROR,
+	JC_CREATED,
+	JC_UPDATED
+};
 
-enum { WC_TENANT, WC_ID, WC_URL, WC_EVENTS, WC_DESC, WC_SECRET, WC_ACTIVE, WC_CREATED,
-       WC_UPDATED, WC_VERSION };
-enum { DC_TENANT, DC_WEBHOOK, DC_ID, DC_JOB, DC_EVENT_ID, DC_EVENT_TYPE, DC_ATTEMPT, DC_STATUS,
-       DC_DURATION, DC_ERROR, DC_AT };
+enum {
+	WC_TENANT,
+	WC_ID,
+	WC_URL,
+	WC_EVENTS,
+	WC_DESC,
+	WC_SECRET,
+	WC_ACTIVE,
+	WC_CREATED,
+	WC_UPDATED,
+	WC_VERSION
+};
+enum {
+	DC_TENANT,
+	DC_WEBHOOK,
+	DC_ID,
+	DC_JOB,
+	DC_EVENT_ID,
+	DC_EVENT_TYPE,
+	DC_ATTEMPT,
+	DC_STATUS,
+	DC_DURATION,
+	DC_ERROR,
+	DC_AT
+};
 
-enum { IC_TENANT, IC_ID, IC_USER, IC_EMAIL, IC_STATUS, IC_LOOKUP, IC_HASH, IC_MESSAGE,
-       IC_CREATED_BY, IC_EXPIRES, IC_CREATED, IC_RESENT, IC_ACCEPTED, IC_REVOKED, IC_UPDATED };
+enum {
+	IC_TENANT,
+	IC_ID,
+	IC_USER,
+	IC_EMAIL,
+	IC_STATUS,
+	IC_LOOKUP,
+	IC_HASH,
+	IC_MESSAGE,
+	IC_CREATED_BY,
+	IC_EXPIRES,
+	IC_CREATED,
+	IC_RESENT,
+	IC_ACCEPTED,
+	IC_REVOKED,
+	IC_UPDATED
+};
 
 /* Collections that store_select() can filter, sort and page. */
 enum store_coll { SC_USERS, SC_AUDIT };
@@ -166,8 +290,19 @@ enum store_coll { SC_USERS, SC_AUDIT };
  * _ci: text compared case-insensitively. ROLE and GROUP take an id and support SO_EQ only
  * (ROLE matches the system role or any tenant role). */
 enum store_user_attr {
-	UA_ID, UA_USERNAME_CI, UA_EMAIL_CI, UA_FIRST_NAME_CI, UA_LAST_NAME_CI, UA_TYPE, UA_STATUS,
-	UA_EXTERNAL_ID, UA_CREATED_AT, UA_UPDATED_AT, UA_ROLE, UA_GROUP, UA__COUNT
+	UA_ID,
+	UA_USERNAME_CI,
+	UA_EMAIL_CI,
+	UA_FIRST_NAME_CI,
+	UA_LAST_NAME_CI,
+	UA_TYPE,
+	UA_STATUS,
+	UA_EXTERNAL_ID,
+	UA_CREATED_AT,
+	UA_UPDATED_AT,
+	UA_ROLE,
+	UA_GROUP,
+	UA__COUNT
 };
 
 /* SC_AUDIT attributes; rows have the AC_* layout. SEQ is the only sort key (unique). */

@@ -28,34 +28,34 @@ struct sel_coll {
 };
 
 static const struct sel_attr sel_user_attrs[UA__COUNT] = {
-	[UA_ID] = {"id", SK_TEXT, false, false, true},
-	[UA_USERNAME_CI] = {"username_key", SK_TEXT, true, false, true},
-	[UA_EMAIL_CI] = {"email_key", SK_TEXT, true, true, true},
-	[UA_FIRST_NAME_CI] = {"first_name_key", SK_TEXT, true, true, true},
-	[UA_LAST_NAME_CI] = {"last_name_key", SK_TEXT, true, true, true},
-	[UA_TYPE] = {"type", SK_TEXT, false, false, true},
-	[UA_STATUS] = {"status", SK_TEXT, false, false, true},
-	[UA_EXTERNAL_ID] = {"external_id", SK_TEXT, false, true, true},
-	[UA_CREATED_AT] = {"created_at", SK_INT, false, false, true},
-	[UA_UPDATED_AT] = {"updated_at", SK_INT, false, false, true},
-	[UA_ROLE] = {"system_role_id", SK_ROLE, false, false, false},
-	[UA_GROUP] = {"id", SK_GROUP, false, false, false},
+    [UA_ID] = {"id", SK_TEXT, false, false, true},
+    [UA_USERNAME_CI] = {"username_key", SK_TEXT, true, false, true},
+    [UA_EMAIL_CI] = {"email_key", SK_TEXT, true, true, true},
+    [UA_FIRST_NAME_CI] = {"first_name_key", SK_TEXT, true, true, true},
+    [UA_LAST_NAME_CI] = {"last_name_key", SK_TEXT, true, true, true},
+    [UA_TYPE] = {"type", SK_TEXT, false, false, true},
+    [UA_STATUS] = {"status", SK_TEXT, false, false, true},
+    [UA_EXTERNAL_ID] = {"external_id", SK_TEXT, false, true, true},
+    [UA_CREATED_AT] = {"created_at", SK_INT, false, false, true},
+    [UA_UPDATED_AT] = {"updated_at", SK_INT, false, false, true},
+    [UA_ROLE] = {"system_role_id", SK_ROLE, false, false, false},
+    [UA_GROUP] = {"id", SK_GROUP, false, false, false},
 };
 
 static const struct sel_attr sel_audit_attrs[AA__COUNT] = {
-	[AA_SEQ] = {"seq", SK_INT, false, false, true},
-	[AA_ACTOR_ID] = {"actor_id", SK_TEXT, false, true, false},
-	[AA_TARGET_ID] = {"target_id", SK_TEXT, false, true, false},
-	[AA_ACTION] = {"action", SK_TEXT, false, false, false},
-	[AA_AT] = {"at", SK_INT, false, false, false},
+    [AA_SEQ] = {"seq", SK_INT, false, false, true},
+    [AA_ACTOR_ID] = {"actor_id", SK_TEXT, false, true, false},
+    [AA_TARGET_ID] = {"target_id", SK_TEXT, false, true, false},
+    [AA_ACTION] = {"action", SK_TEXT, false, false, false},
+    [AA_AT] = {"at", SK_INT, false, false, false},
 };
 
 /* The partial index users_username is only usable when the query carries its WHERE term
  * literally (SQLite) or implies it (PostgreSQL): keep "status <> 'deleted'" exactly as in
  * the 0001_init.sql migrations. */
 static const struct sel_coll sel_colls[] = {
-	[SC_USERS] = {"users", " AND status <> 'deleted'", sel_user_attrs, UA__COUNT, "id"},
-	[SC_AUDIT] = {"audit_events", "", sel_audit_attrs, AA__COUNT, NULL},
+    [SC_USERS] = {"users", " AND status <> 'deleted'", sel_user_attrs, UA__COUNT, "id"},
+    [SC_AUDIT] = {"audit_events", "", sel_audit_attrs, AA__COUNT, NULL},
 };
 
 struct sel_ctx {
@@ -89,7 +89,7 @@ static void sel_emit(struct sel_ctx *x, const char *fmt, ...)
 }
 
 static enum rs_status sel_bad(struct sel_ctx *x, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static enum rs_status sel_bad(struct sel_ctx *x, const char *fmt, ...)
 {
@@ -202,11 +202,12 @@ static enum rs_status sel_leaf(struct sel_ctx *x, const struct store_pred *p)
 		if (!(n = sel_bind_text(x, p->val.s)))
 			goto too_many;
 		if (at->kind == SK_ROLE)
-			sel_emit(x,
-				 "(system_role_id = %c%d OR EXISTS (SELECT 1 FROM user_roles r WHERE "
-				 "r.tenant_id = users.tenant_id AND r.user_id = users.id AND "
-				 "r.role_id = %c%d))",
-				 ph, n, ph, n);
+			sel_emit(
+			    x,
+			    "(system_role_id = %c%d OR EXISTS (SELECT 1 FROM user_roles r WHERE "
+			    "r.tenant_id = users.tenant_id AND r.user_id = users.id AND "
+			    "r.role_id = %c%d))",
+			    ph, n, ph, n);
 		else
 			sel_emit(x,
 				 "EXISTS (SELECT 1 FROM group_members m WHERE m.tenant_id = "
@@ -297,8 +298,8 @@ too_many:
  * stack overflows near 25 nested parentheses, and a SCIM filter "a and b and c" must not
  * cost one level per term. PostgreSQL has no such limit, but the bounds are one for every
  * engine so that all accept and refuse exactly the same selections. */
-static enum rs_status sel_pred(struct sel_ctx *x, const struct store_pred *p, int depth,
-			       int parens, enum store_op parent)
+static enum rs_status sel_pred(struct sel_ctx *x, const struct store_pred *p, int depth, int parens,
+			       enum store_op parent)
 {
 	enum rs_status st;
 	bool wrap;
@@ -440,7 +441,8 @@ static enum rs_status sel_compile(struct sel_ctx *x, const struct store_select *
 }
 
 enum rs_status select_sql_compile(const struct select_dialect *d, const struct store_select *sel,
-				  char *buf, size_t cap, struct select_sql **out, struct rs_err *err)
+				  char *buf, size_t cap, struct select_sql **out,
+				  struct rs_err *err)
 {
 	struct sel_ctx x = {.d = d, .ph = d->placeholder, .sql = buf, .cap = cap, .err = err};
 	enum rs_status st;

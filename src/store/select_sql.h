@@ -16,7 +16,7 @@
 #include "util/arena.h"
 
 /* One set of bounds for every engine, so that all refuse the same selections. */
-#define SELECT_SQL_DEPTH_MAX 64  /* nesting of a selection predicate */
+#define SELECT_SQL_DEPTH_MAX 64	 /* nesting of a selection predicate */
 #define SELECT_SQL_PARENS_MAX 16 /* parenthesized levels (SQLite's parser stack is ~25) */
 #define SELECT_SQL_BINDS_MAX 256
 #define SELECT_SQL_MAX 16384
@@ -40,7 +40,8 @@ struct select_dialect {
 struct select_sql {
 	struct store_val binds[SELECT_SQL_BINDS_MAX];
 	int nbinds;
-	struct arena a; /* owns the bound text that is not sel's: lowered values, patterns, bounds */
+	struct arena
+	    a; /* owns the bound text that is not sel's: lowered values, patterns, bounds */
 };
 
 /* Compiles sel into buf (NUL-terminated, at most cap bytes) in dialect d. RS_E_INVALID or
@@ -48,7 +49,8 @@ struct select_sql {
  * the text only (tests, EXPLAIN). Otherwise *out gets the values to bind, which borrow sel's
  * strings; the caller frees it with select_sql_free(). *out is NULL on failure. */
 enum rs_status select_sql_compile(const struct select_dialect *d, const struct store_select *sel,
-				  char *buf, size_t cap, struct select_sql **out, struct rs_err *err);
+				  char *buf, size_t cap, struct select_sql **out,
+				  struct rs_err *err);
 /* NULL is a no-op. */
 void select_sql_free(struct select_sql *q);
 

@@ -17,9 +17,9 @@ struct store_engine {
  * postgresql:// URI (libpq's own schemes) selects the pg engine; anything else is an SQLite
  * file. */
 static const struct store_engine store_engines[] = {
-	{"pg", "postgres://", pg_store_open},
-	{"pg", "postgresql://", pg_store_open},
-	{"sqlite", NULL, sqlite_store_open},
+    {"pg", "postgres://", pg_store_open},
+    {"pg", "postgresql://", pg_store_open},
+    {"sqlite", NULL, sqlite_store_open},
 };
 
 enum rs_status store_open(const struct store_config *cfg, struct store **out, struct rs_err *err)

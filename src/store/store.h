@@ -40,11 +40,11 @@ static inline struct store_val store_val_text(const char *s)
 enum store_sync { STORE_SYNC_FULL = 0, STORE_SYNC_NORMAL, STORE_SYNC_OFF };
 
 struct store_config {
-	const char *path;       /* SQLite file; ":memory:" is not supported (one file, many conns) */
-	enum store_sync sync;   /* default FULL: a 2xx means the commit reached the disk */
-	int busy_timeout_ms;    /* default 5000 */
-	int group_commit_max;   /* writes per transaction at most; default 256 */
-	bool read_only;         /* open without migrating or writing (audit verify) */
+	const char *path;     /* SQLite file; ":memory:" is not supported (one file, many conns) */
+	enum store_sync sync; /* default FULL: a 2xx means the commit reached the disk */
+	int busy_timeout_ms;  /* default 5000 */
+	int group_commit_max; /* writes per transaction at most; default 256 */
+	bool read_only;	      /* open without migrating or writing (audit verify) */
 };
 
 /* Opens the store and runs pending migrations (unless read_only). On success *out is owned
@@ -103,27 +103,38 @@ enum rs_status store_watch(struct store *s, store_watch_fn fn, void *ctx, struct
 /* ---- Selections: filtered, sorted, keyset-paged lists compiled by the engine ---------- */
 
 enum store_op {
-	SO_EQ, SO_NE, SO_CO, SO_SW, SO_EW, SO_PR, SO_GT, SO_GE, SO_LT, SO_LE, /* attr op val */
-	SO_AND, SO_OR, SO_NOT,                                               /* a, b */
+	SO_EQ,
+	SO_NE,
+	SO_CO,
+	SO_SW,
+	SO_EW,
+	SO_PR,
+	SO_GT,
+	SO_GE,
+	SO_LT,
+	SO_LE, /* attr op val */
+	SO_AND,
+	SO_OR,
+	SO_NOT, /* a, b */
 };
 
 struct store_pred {
 	enum store_op op;
-	int attr;             /* enum store_user_attr / store_audit_attr, by collection */
+	int attr;	      /* enum store_user_attr / store_audit_attr, by collection */
 	struct store_val val; /* text comparisons on case-insensitive attrs ignore case */
 	const struct store_pred *a, *b;
 };
 
 struct store_select {
 	enum store_coll coll;
-	const char *tenant_id;        /* always bound: selections never cross tenants */
+	const char *tenant_id;		/* always bound: selections never cross tenants */
 	const struct store_pred *where; /* NULL = all */
-	int sort_attr;                /* an attr of the collection that is sortable */
+	int sort_attr;			/* an attr of the collection that is sortable */
 	bool desc;
-	bool has_after;               /* keyset paging: rows strictly after (after_val, after_id) */
+	bool has_after; /* keyset paging: rows strictly after (after_val, after_id) */
 	struct store_val after_val;
-	const char *after_id;         /* the row key that breaks ties (id, or seq as text) */
-	int limit;                    /* rows wanted; engines fetch exactly this many */
+	const char *after_id; /* the row key that breaks ties (id, or seq as text) */
+	int limit;	      /* rows wanted; engines fetch exactly this many */
 };
 
 /* Rows come back with the collection's row columns (queries.h), same order as its GET query. */

@@ -6,61 +6,65 @@
 #include <stdio.h>
 #include <string.h>
 
-#define COLS(...) ((const char *const[]){__VA_ARGS__}), \
-	(int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 1
-#define COLS2(...) ((const char *const[]){__VA_ARGS__}), \
-	(int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 2
-#define COLS5(...) ((const char *const[]){__VA_ARGS__}), \
-	(int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 5
-#define COLS6(...) ((const char *const[]){__VA_ARGS__}), \
-	(int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 6
-#define COLS7(...) ((const char *const[]){__VA_ARGS__}), \
-	(int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 7
-#define COLS3(...) ((const char *const[]){__VA_ARGS__}), \
-	(int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 3
+#define COLS(...)                                                                                  \
+	((const char *const[]){__VA_ARGS__}),                                                      \
+	    (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 1
+#define COLS2(...)                                                                                 \
+	((const char *const[]){__VA_ARGS__}),                                                      \
+	    (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 2
+#define COLS5(...)                                                                                 \
+	((const char *const[]){__VA_ARGS__}),                                                      \
+	    (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 5
+#define COLS6(...)                                                                                 \
+	((const char *const[]){__VA_ARGS__}),                                                      \
+	    (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 6
+#define COLS7(...)                                                                                 \
+	((const char *const[]){__VA_ARGS__}),                                                      \
+	    (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 7
+#define COLS3(...)                                                                                 \
+	((const char *const[]){__VA_ARGS__}),                                                      \
+	    (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 3
 
 static const struct store_table tables[] = {
-	{"tenants", COLS("id", "slug", "name", "template", "status", "settings", "audit_seq",
-			 "audit_head", "created_at", "updated_at", "deleted_at", "version")},
-	{"roles", COLS("tenant_id", "id", "name", "name_key", "scope", "rank", "permissions",
-		       "description", "builtin", "is_default", "created_at", "updated_at",
-		       "version")},
-	{"users", COLS("tenant_id", "id", "username", "username_key", "email", "email_key",
-		       "first_name", "first_name_key", "last_name", "last_name_key", "type", "status",
-		       "system_role_id", "department", "locale", "timezone", "description",
-		       "external_id", "custom_attributes", "required_actions", "locked",
-		       "idle_logout_minutes", "summary_mail_time", "security_profile", "created_at",
-		       "updated_at", "last_login_at", "last_activity_at", "deleted_at", "version",
-		       "status_reason", "suspended_until")},
-	{"user_roles", COLS("tenant_id", "user_id", "role_id")},
-	{"groups", COLS("tenant_id", "id", "name", "name_key", "description", "created_at",
-			"updated_at", "version")},
-	{"group_members", COLS("tenant_id", "group_id", "user_id", "added_at")},
-	{"api_tokens", COLS("tenant_id", "id", "lookup", "secret_hash", "user_id", "name",
-			    "role_id", "created_by", "created_at", "expires_at", "last_used_at",
-			    "revoked_at")},
-	{"audit_events", COLS("tenant_id", "seq", "id", "at", "actor_type", "actor_id",
-			      "actor_name", "action", "target_type", "target_id", "changes",
-			      "request_id", "source_ip", "prev_hash", "hash")},
-	{"jobs", COLS2("id", "tenant_id", "kind", "payload", "status", "run_at", "lease_owner",
-		      "lease_until", "attempts", "progress", "last_error", "created_at",
-		      "updated_at")},
-	{"timers", COLS2("name", "next_run")},
-	{"seat_limits", COLS5("tenant_id", "type", "max_seats")},
-	{"webhooks", COLS3("tenant_id", "id", "url", "events", "description", "secret_enc",
-			   "active", "created_at", "updated_at", "version")},
-	{"webhook_deliveries", COLS3("tenant_id", "webhook_id", "id", "job_id", "event_id",
-				     "event_type", "attempt", "status_code", "duration_ms", "error",
-				     "at")},
-	{"email_templates", COLS3("tenant_id", "name", "subject", "text_body", "html_body",
-				  "updated_at")},
-	{"invitations", COLS6("tenant_id", "id", "user_id", "email", "status", "token_lookup",
-			      "token_hash", "message", "created_by", "expires_at", "created_at",
-			      "resent_at", "accepted_at", "revoked_at", "updated_at")},
-	{"credentials", COLS6("tenant_id", "user_id", "kind", "secret_hash", "created_at",
-			      "updated_at")},
-	{"owned_resources", COLS7("tenant_id", "id", "owner_id", "kind", "external_id", "name",
-				  "created_at", "updated_at")},
+    {"tenants", COLS("id", "slug", "name", "template", "status", "settings", "audit_seq",
+		     "audit_head", "created_at", "updated_at", "deleted_at", "version")},
+    {"roles", COLS("tenant_id", "id", "name", "name_key", "scope", "rank", "permissions",
+		   "description", "builtin", "is_default", "created_at", "updated_at", "version")},
+    {"users",
+     COLS("tenant_id", "id", "username", "username_key", "email", "email_key", "first_name",
+	  "first_name_key", "last_name", "last_name_key", "type", "status", "system_role_id",
+	  "department", "locale", "timezone", "description", "external_id", "custom_attributes",
+	  "required_actions", "locked", "idle_logout_minutes", "summary_mail_time",
+	  "security_profile", "created_at", "updated_at", "last_login_at", "last_activity_at",
+	  "deleted_at", "version", "status_reason", "suspended_until")},
+    {"user_roles", COLS("tenant_id", "user_id", "role_id")},
+    {"groups", COLS("tenant_id", "id", "name", "name_key", "description", "created_at",
+		    "updated_at", "version")},
+    {"group_members", COLS("tenant_id", "group_id", "user_id", "added_at")},
+    {"api_tokens", COLS("tenant_id", "id", "lookup", "secret_hash", "user_id", "name", "role_id",
+			"created_by", "created_at", "expires_at", "last_used_at", "revoked_at")},
+    {"audit_events",
+     COLS("tenant_id", "seq", "id", "at", "actor_type", "actor_id", "actor_name", "action",
+	  "target_type", "target_id", "changes", "request_id", "source_ip", "prev_hash", "hash")},
+    {"jobs",
+     COLS2("id", "tenant_id", "kind", "payload", "status", "run_at", "lease_owner", "lease_until",
+	   "attempts", "progress", "last_error", "created_at", "updated_at")},
+    {"timers", COLS2("name", "next_run")},
+    {"seat_limits", COLS5("tenant_id", "type", "max_seats")},
+    {"webhooks", COLS3("tenant_id", "id", "url", "events", "description", "secret_enc", "active",
+		       "created_at", "updated_at", "version")},
+    {"webhook_deliveries",
+     COLS3("tenant_id", "webhook_id", "id", "job_id", "event_id", "event_type", "attempt",
+	   "status_code", "duration_ms", "error", "at")},
+    {"email_templates",
+     COLS3("tenant_id", "name", "subject", "text_body", "html_body", "updated_at")},
+    {"invitations", COLS6("tenant_id", "id", "user_id", "email", "status", "token_lookup",
+			  "token_hash", "message", "created_by", "expires_at", "created_at",
+			  "resent_at", "accepted_at", "revoked_at", "updated_at")},
+    {"credentials",
+     COLS6("tenant_id", "user_id", "kind", "secret_hash", "created_at", "updated_at")},
+    {"owned_resources", COLS7("tenant_id", "id", "owner_id", "kind", "external_id", "name",
+			      "created_at", "updated_at")},
 };
 
 const struct store_table *store_tables(int *n)
@@ -76,9 +80,9 @@ static bool join(char *buf, size_t cap, const struct store_table *t, bool placeh
 
 	buf[0] = '\0';
 	for (int i = 0; i < t->ncolumns; i++) {
-		int n = placeholders ? snprintf(buf + len, cap - len, "%s?%d", i ? ", " : "", i + 1)
-				     : snprintf(buf + len, cap - len, "%s%s", i ? ", " : "",
-						t->columns[i]);
+		int n = placeholders
+			    ? snprintf(buf + len, cap - len, "%s?%d", i ? ", " : "", i + 1)
+			    : snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", t->columns[i]);
 
 		if (n < 0 || (size_t)n >= cap - len)
 			return false;

@@ -12,7 +12,7 @@ struct arena_block;
 struct arena {
 	struct arena_block *head;
 	size_t used_total; /* bytes handed out, for the cap */
-	size_t cap;        /* 0 = RS_ARENA_MAX */
+	size_t cap;	   /* 0 = RS_ARENA_MAX */
 };
 
 void arena_init(struct arena *a, size_t cap);
@@ -25,6 +25,6 @@ char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *arena_vprintf(struct arena *a, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+    __attribute__((format(printf, 2, 0)));
 
 #endif

@@ -3,7 +3,7 @@
 #define ROSTER_UTIL_LIMITS_H
 
 #define RS_BODY_MAX_DEFAULT (1024 * 1024) /* request body, configurable */
-#define RS_URL_MAX 4096                   /* request path + query */
+#define RS_URL_MAX 4096			  /* request path + query */
 #define RS_QUERY_PARAMS_MAX 32
 #define RS_PATH_SEGMENTS_MAX 12
 #define RS_REQUEST_ID_MAX 64
@@ -11,10 +11,10 @@
 #define RS_LIST_LIMIT_MAX 200
 #define RS_USERNAME_MAX 128
 #define RS_EMAIL_MAX 254
-#define RS_NAME_MAX 200 /* person names, tenant, role and group names */
+#define RS_NAME_MAX 200	 /* person names, tenant, role and group names */
 #define RS_TEXT_MAX 2000 /* descriptions */
 #define RS_SLUG_MAX 63
-#define RS_ATTR_MAX 256 /* department, locale, timezone, external id, security profile */
+#define RS_ATTR_MAX 256		  /* department, locale, timezone, external id, security profile */
 #define RS_CUSTOM_ATTRS_MAX 16384 /* serialised custom_attributes */
 #define RS_ROLES_PER_USER_MAX 32
 #define RS_TOKEN_DAYS_MAX 3650

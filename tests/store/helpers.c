@@ -75,8 +75,8 @@ long long th_pg_sql(const char *uri, const char *sql)
 		goto out;
 	}
 	v = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0 && PQnfields(res) > 0
-		    ? strtoll(PQgetvalue(res, 0, 0), NULL, 10)
-		    : 0;
+		? strtoll(PQgetvalue(res, 0, 0), NULL, 10)
+		: 0;
 out:
 	PQclear(res);
 	PQfinish(pg);
@@ -91,7 +91,8 @@ static void th_pg_cleanup(void)
 		return;
 	for (int i = 0; i < th_pg_ndbs; i++) {
 		/* FORCE: a store a failed test never freed may still hold connections. */
-		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %.63s WITH (FORCE)", th_pg_dbs[i]);
+		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %.63s WITH (FORCE)",
+			 th_pg_dbs[i]);
 		(void)th_pg_sql(th_pg_base, sql);
 	}
 }
@@ -269,8 +270,8 @@ enum rs_status th_group(struct store *s, const char *tenant, const char *id, con
 	enum rs_status st;
 
 	arena_init(&ar, 0);
-	struct store_val a[] = {SV_S(tenant), SV_S(id), SV_S(name), SV_S(str_lower(&ar, name)),
-				SV_NULLV, SV_I(1000)};
+	struct store_val a[] = {SV_S(tenant), SV_S(id),	 SV_S(name), SV_S(str_lower(&ar, name)),
+				SV_NULLV,     SV_I(1000)};
 	st = th_exec(s, Q_GROUP_INSERT, a, 6, NULL, &err);
 	arena_release(&ar);
 	return st;
@@ -284,14 +285,30 @@ enum rs_status th_user_insert(struct store *s, const struct th_user *u, struct r
 	arena_init(&ar, 0);
 	/* created_at is the last insert argument; updated_at is set by Q_USER_INSERT to the
 	 * same, so a different updated value goes through an update below. */
-	struct store_val a[24] = {
-		SV_S(u->tenant), SV_S(u->id), SV_S(u->username), SV_S(str_lower(&ar, u->username)),
-		SV_S(u->email), SV_S(str_lower(&ar, u->email)), SV_S(u->first),
-		SV_S(str_lower(&ar, u->first)), SV_S(u->last), SV_S(str_lower(&ar, u->last)),
-		SV_S(u->type ? u->type : "person"), SV_S(u->status ? u->status : "active"),
-		SV_S(u->sysrole ? u->sysrole : "r-user"), SV_NULLV, SV_NULLV, SV_NULLV, SV_NULLV,
-		SV_S(u->extid), SV_S("{}"), SV_S(""), SV_NULLV, SV_NULLV, SV_NULLV,
-		SV_I(u->created)};
+	struct store_val a[24] = {SV_S(u->tenant),
+				  SV_S(u->id),
+				  SV_S(u->username),
+				  SV_S(str_lower(&ar, u->username)),
+				  SV_S(u->email),
+				  SV_S(str_lower(&ar, u->email)),
+				  SV_S(u->first),
+				  SV_S(str_lower(&ar, u->first)),
+				  SV_S(u->last),
+				  SV_S(str_lower(&ar, u->last)),
+				  SV_S(u->type ? u->type : "person"),
+				  SV_S(u->status ? u->status : "active"),
+				  SV_S(u->sysrole ? u->sysrole : "r-user"),
+				  SV_NULLV,
+				  SV_NULLV,
+				  SV_NULLV,
+				  SV_NULLV,
+				  SV_S(u->extid),
+				  SV_S("{}"),
+				  SV_S(""),
+				  SV_NULLV,
+				  SV_NULLV,
+				  SV_NULLV,
+				  SV_I(u->created)};
 	st = th_exec(s, Q_USER_INSERT, a, 24, NULL, err);
 	if (!st && u->updated && u->updated != u->created) {
 		a[23] = SV_I(u->updated);

@@ -51,8 +51,7 @@ enum rs_status th_tenant(struct store *s, const char *id, const char *slug);
 enum rs_status th_group(struct store *s, const char *tenant, const char *id, const char *name);
 
 struct th_user {
-	const char *tenant, *id, *username, *email, *first, *last, *type, *status, *sysrole,
-		*extid;
+	const char *tenant, *id, *username, *email, *first, *last, *type, *status, *sysrole, *extid;
 	int64_t created, updated;
 };
 enum rs_status th_user_insert(struct store *s, const struct th_user *u, struct rs_err *err);

@@ -128,14 +128,13 @@ static void test_tenant_roundtrip(void **state)
 	OK(th_query(s, Q_TENANT_AUDIT_HEAD, (struct store_val[]){SV_S("t1")}, 1, 2, r, &err));
 	assert_int_equal(r->ints[0][0], 0);
 	assert_string_equal(r->text[0][1], "");
-	OK(th_exec(s, Q_TENANT_AUDIT_SET, (struct store_val[]){SV_S("t1"), SV_I(5), SV_S("h5")},
-		   3, NULL, &err));
+	OK(th_exec(s, Q_TENANT_AUDIT_SET, (struct store_val[]){SV_S("t1"), SV_I(5), SV_S("h5")}, 3,
+		   NULL, &err));
 	OK(th_query(s, Q_TENANT_AUDIT_HEAD, (struct store_val[]){SV_S("t1")}, 1, 2, r, &err));
 	assert_int_equal(r->ints[0][0], 5);
 	assert_string_equal(r->text[0][1], "h5");
 
-	OK(th_exec(s, Q_TENANT_DELETE, (struct store_val[]){SV_S("t1"), SV_I(3000)}, 2, &ch,
-		   &err));
+	OK(th_exec(s, Q_TENANT_DELETE, (struct store_val[]){SV_S("t1"), SV_I(3000)}, 2, &ch, &err));
 	assert_int_equal(ch, 1);
 	OK(th_query(s, Q_TENANT_GET_ID, (struct store_val[]){SV_S("t1")}, 1, 9, r, &err));
 	assert_int_equal(r->nrows, 0);
@@ -145,9 +144,9 @@ static void test_tenant_roundtrip(void **state)
 	/* The slug of a deleted tenant is free again (partial unique index). */
 	OK(th_tenant(s, "t3", "acme"));
 	/* Wrong argument count is a core bug, reported as such. */
-	assert_int_equal(th_exec(s, Q_TENANT_DELETE, (struct store_val[]){SV_S("t1")}, 1, NULL,
-				 &err),
-			 RS_E_INTERNAL);
+	assert_int_equal(
+	    th_exec(s, Q_TENANT_DELETE, (struct store_val[]){SV_S("t1")}, 1, NULL, &err),
+	    RS_E_INTERNAL);
 	th_res_free(r);
 	store_free(s);
 }
@@ -158,10 +157,10 @@ static void role_insert(struct store *s, const char *id, const char *name, int r
 	struct rs_err err;
 
 	arena_init(&a, 0);
-	struct store_val v[] = {SV_S("t1"),		SV_S(id),	  SV_S(name),
-				SV_S(str_lower(&a, name)), SV_S("tenant"), SV_I(rank),
-				SV_S("users.read"),	SV_S("d"),	  SV_I(0),
-				SV_I(def),		SV_I(1000)};
+	struct store_val v[] = {
+	    SV_S("t1"),	    SV_S(id),	SV_S(name),	    SV_S(str_lower(&a, name)),
+	    SV_S("tenant"), SV_I(rank), SV_S("users.read"), SV_S("d"),
+	    SV_I(0),	    SV_I(def),	SV_I(1000)};
 	OK(th_exec(s, Q_ROLE_INSERT, v, 11, NULL, &err));
 	arena_release(&a);
 }
@@ -201,9 +200,15 @@ static void test_roles_users_groups_roundtrip(void **state)
 	assert_null(r->text[0][RC_DESC]);
 	assert_true(r->null[0][RC_DESC]);
 
-	struct th_user u = {.tenant = "t1", .id = "u1", .username = "Alice",
-			    .email = "Alice@Example.com", .first = "Alice", .last = "Liddell",
-			    .sysrole = "r1", .extid = "ext-1", .created = 1000};
+	struct th_user u = {.tenant = "t1",
+			    .id = "u1",
+			    .username = "Alice",
+			    .email = "Alice@Example.com",
+			    .first = "Alice",
+			    .last = "Liddell",
+			    .sysrole = "r1",
+			    .extid = "ext-1",
+			    .created = 1000};
 	OK(th_user_insert(s, &u, &err));
 	OK(th_query(s, Q_USER_GET, (struct store_val[]){SV_S("t1"), SV_S("u1")}, 2, 25, r, &err));
 	assert_int_equal(r->nrows, 1);
@@ -233,11 +238,12 @@ static void test_roles_users_groups_roundtrip(void **state)
 
 		arena_init(&a, 0);
 		struct store_val tmp[24] = {
-			SV_S("t1"), SV_S("u1"), SV_S("Alice"), SV_S("alice"), SV_NULLV, SV_NULLV,
-			SV_S("Alicia"), SV_S("alicia"), SV_S("L"), SV_S("l"), SV_S("person"),
-			SV_S("suspended"), SV_S("r1"), SV_S("IT"), SV_S("en"), SV_S("UTC"),
-			SV_S("desc"), SV_NULLV, SV_S("{\"k\":1}"), SV_S("pw"), SV_I(15),
-			SV_S("08:00"), SV_S("strict"), SV_I(2000)};
+		    SV_S("t1"),	  SV_S("u1"),	 SV_S("Alice"),	    SV_S("alice"),
+		    SV_NULLV,	  SV_NULLV,	 SV_S("Alicia"),    SV_S("alicia"),
+		    SV_S("L"),	  SV_S("l"),	 SV_S("person"),    SV_S("suspended"),
+		    SV_S("r1"),	  SV_S("IT"),	 SV_S("en"),	    SV_S("UTC"),
+		    SV_S("desc"), SV_NULLV,	 SV_S("{\"k\":1}"), SV_S("pw"),
+		    SV_I(15),	  SV_S("08:00"), SV_S("strict"),    SV_I(2000)};
 		memcpy(up, tmp, sizeof(up));
 		OK(th_exec(s, Q_USER_UPDATE, up, 24, &ch, &err));
 		assert_int_equal(ch, 1);
@@ -300,8 +306,7 @@ static void test_roles_users_groups_roundtrip(void **state)
 		    &err));
 	assert_int_equal(r->nrows, 1);
 	assert_string_equal(r->text[0][1], "Alice");
-	OK(th_query(s, Q_USER_GROUPS, (struct store_val[]){SV_S("t1"), SV_S("u1")}, 2, 2, r,
-		    &err));
+	OK(th_query(s, Q_USER_GROUPS, (struct store_val[]){SV_S("t1"), SV_S("u1")}, 2, 2, r, &err));
 	assert_int_equal(r->nrows, 1);
 	assert_string_equal(r->text[0][1], "Ops");
 	OK(th_query(s, Q_GROUP_LIST, (struct store_val[]){SV_S("t1"), SV_NULLV, SV_I(10)}, 3, 8, r,
@@ -348,7 +353,7 @@ static void test_tokens_audit_roundtrip(void **state)
 
 	OK(th_tenant(s, "t1", "acme"));
 	struct store_val tk[] = {SV_S("t1"), SV_S("k1"), SV_S("look1"), SV_S("hash"), SV_S("u1"),
-				 SV_S("ci"), SV_S("r1"), SV_S("u0"), SV_I(1000), SV_NULLV};
+				 SV_S("ci"), SV_S("r1"), SV_S("u0"),	SV_I(1000),   SV_NULLV};
 	OK(th_exec(s, Q_TOKEN_INSERT, tk, 10, NULL, &err));
 	tk[1] = SV_S("k2");
 	tk[2] = SV_S("look2");
@@ -364,8 +369,8 @@ static void test_tokens_audit_roundtrip(void **state)
 	assert_true(r->null[0][KC_REVOKED]);
 	OK(th_query(s, Q_TOKEN_GET, (struct store_val[]){SV_S("t1"), SV_S("k2")}, 2, 12, r, &err));
 	assert_int_equal(r->ints[0][KC_EXPIRES], 5000);
-	OK(th_query(s, Q_TOKEN_LIST,
-		    (struct store_val[]){SV_S("t1"), SV_NULLV, SV_NULLV, SV_I(10)}, 4, 12, r, &err));
+	OK(th_query(s, Q_TOKEN_LIST, (struct store_val[]){SV_S("t1"), SV_NULLV, SV_NULLV, SV_I(10)},
+		    4, 12, r, &err));
 	assert_int_equal(r->nrows, 2);
 	OK(th_query(s, Q_TOKEN_LIST,
 		    (struct store_val[]){SV_S("t1"), SV_S("u2"), SV_NULLV, SV_I(10)}, 4, 12, r,
@@ -374,11 +379,11 @@ static void test_tokens_audit_roundtrip(void **state)
 	OK(th_exec(s, Q_TOKEN_TOUCH, (struct store_val[]){SV_S("t1"), SV_S("k1"), SV_I(7)}, 3, &ch,
 		   &err));
 	assert_int_equal(ch, 1);
-	OK(th_exec(s, Q_TOKEN_REVOKE, (struct store_val[]){SV_S("t1"), SV_S("k1"), SV_I(8)}, 3,
-		   &ch, &err));
+	OK(th_exec(s, Q_TOKEN_REVOKE, (struct store_val[]){SV_S("t1"), SV_S("k1"), SV_I(8)}, 3, &ch,
+		   &err));
 	assert_int_equal(ch, 1);
-	OK(th_exec(s, Q_TOKEN_REVOKE, (struct store_val[]){SV_S("t1"), SV_S("k1"), SV_I(8)}, 3,
-		   &ch, &err));
+	OK(th_exec(s, Q_TOKEN_REVOKE, (struct store_val[]){SV_S("t1"), SV_S("k1"), SV_I(8)}, 3, &ch,
+		   &err));
 	assert_int_equal(ch, 0);
 	OK(th_query(s, Q_TOKEN_GET, (struct store_val[]){SV_S("t1"), SV_S("k1")}, 2, 12, r, &err));
 	assert_int_equal(r->ints[0][KC_LASTUSED], 7);
@@ -394,11 +399,10 @@ static void test_tokens_audit_roundtrip(void **state)
 		char seqid[16];
 
 		snprintf(seqid, sizeof(seqid), "e%d", i);
-		struct store_val av[] = {SV_S("t1"),     SV_I(i),        SV_S(seqid),
-					 SV_I(100 * i),  SV_S("user"),   SV_S("u1"),
-					 SV_S("alice"),  SV_S("user.create"), SV_S("user"),
-					 SV_S("u2"),     SV_S("{}"),     SV_S("req"),
-					 SV_S("::1"),    SV_S("prev"),   SV_S("hash")};
+		struct store_val av[] = {
+		    SV_S("t1"), SV_I(i),       SV_S(seqid),	    SV_I(100 * i), SV_S("user"),
+		    SV_S("u1"), SV_S("alice"), SV_S("user.create"), SV_S("user"),  SV_S("u2"),
+		    SV_S("{}"), SV_S("req"),   SV_S("::1"),	    SV_S("prev"),  SV_S("hash")};
 		OK(th_exec(s, Q_AUDIT_INSERT, av, 15, NULL, &err));
 	}
 	OK(th_query(s, Q_AUDIT_CHAIN, (struct store_val[]){SV_S("t1")}, 1, 15, r, &err));
@@ -444,17 +448,17 @@ static void test_unique_violations(void **state)
 	u.tenant = "t2"; /* another tenant may use it */
 	OK(th_user_insert(s, &u, &err));
 	role_insert(s, "r1", "Admin", 1, 0);
-	struct store_val rv[] = {SV_S("t1"), SV_S("r2"), SV_S("ADMIN"), SV_S("admin"),
-				 SV_S("tenant"), SV_I(1), SV_S(""), SV_NULLV, SV_I(0), SV_I(0),
-				 SV_I(1)};
+	struct store_val rv[] = {SV_S("t1"),	 SV_S("r2"), SV_S("ADMIN"), SV_S("admin"),
+				 SV_S("tenant"), SV_I(1),    SV_S(""),	    SV_NULLV,
+				 SV_I(0),	 SV_I(0),    SV_I(1)};
 	expect_conflict(th_exec(s, Q_ROLE_INSERT, rv, 11, NULL, &err), &err, "name_key");
 	OK(th_group(s, "t1", "g1", "Ops"));
 	assert_int_equal(th_group(s, "t1", "g2", "OPS"), RS_E_CONFLICT);
-	struct store_val gv[] = {SV_S("t1"), SV_S("g2"), SV_S("OPS"), SV_S("ops"), SV_NULLV,
-				 SV_I(1)};
+	struct store_val gv[] = {SV_S("t1"),  SV_S("g2"), SV_S("OPS"),
+				 SV_S("ops"), SV_NULLV,	  SV_I(1)};
 	expect_conflict(th_exec(s, Q_GROUP_INSERT, gv, 6, NULL, &err), &err, "name_key");
 	struct store_val tk[] = {SV_S("t1"), SV_S("k1"), SV_S("look"), SV_S("h"), SV_S("u1"),
-				 SV_S("n"), SV_S("r1"), SV_NULLV, SV_I(1), SV_NULLV};
+				 SV_S("n"),  SV_S("r1"), SV_NULLV,     SV_I(1),	  SV_NULLV};
 	OK(th_exec(s, Q_TOKEN_INSERT, tk, 10, NULL, &err));
 	tk[0] = SV_S("t2");
 	expect_conflict(th_exec(s, Q_TOKEN_INSERT, tk, 10, NULL, &err), &err, "lookup");
@@ -477,8 +481,8 @@ struct iso_ctx {
 static enum rs_status iso_fn(struct store_tx *tx, void *ctx, struct rs_err *err)
 {
 	struct iso_ctx *c = ctx;
-	struct store_val a[] = {SV_S(c->tenant), SV_S(c->id), SV_S(c->id), SV_S(c->id), SV_NULLV,
-				SV_I(1)};
+	struct store_val a[] = {SV_S(c->tenant), SV_S(c->id), SV_S(c->id),
+				SV_S(c->id),	 SV_NULLV,    SV_I(1)};
 	enum rs_status st = store_exec(tx, Q_GROUP_INSERT, a, 6, NULL, err);
 
 	if (st)
@@ -508,7 +512,8 @@ static void *iso_main(void *arg)
 
 		snprintf(id, sizeof(id), "g-%d-%03d", t->n, i);
 		st = store_write(t->s, iso_fn, &c, &err);
-		if (c.fail ? (st != RS_E_CONFLICT || strcmp(err.code, "test.fail") != 0) : st != RS_OK)
+		if (c.fail ? (st != RS_E_CONFLICT || strcmp(err.code, "test.fail") != 0)
+			   : st != RS_OK)
 			t->bad++;
 	}
 	return NULL;
@@ -593,8 +598,8 @@ static int count_groups(struct store_tx *tx, struct rs_err *err)
 	bool has;
 	int n = 0;
 
-	OK(store_query(tx, Q_GROUP_LIST, (struct store_val[]){SV_S("t1"), SV_NULLV, SV_I(1000)},
-		       3, &rows, err));
+	OK(store_query(tx, Q_GROUP_LIST, (struct store_val[]){SV_S("t1"), SV_NULLV, SV_I(1000)}, 3,
+		       &rows, err));
 	while (store_rows_next(rows, &has, err) == RS_OK && has)
 		n++;
 	store_rows_close(rows);
@@ -734,9 +739,10 @@ static struct store *sel_store;
 /* u-a-NN in role r-x (tenant role) when NN % 5 == 0; in group g1 when NN % 3 == 0. */
 
 static const char *sel_names[] = {
-	"Alice", "alice2", "ALBERT", "bob", "Bobby", "carol", "a%b", "a_b", "a\\b", "axb", "zed",
-	"Zoe", "mallory", "Mal", "eve", "\xc3\xa9lodie", "trent", "peggy", "victor", "walter",
-	"ann1", "ann2", "ann3", "ann4", "ann5", "ann6", "ann7", "ann8", "xavier", "yolanda",
+    "Alice", "alice2", "ALBERT", "bob",	   "Bobby",   "carol",	 "a%b",	 "a_b",
+    "a\\b",  "axb",    "zed",	 "Zoe",	   "mallory", "Mal",	 "eve",	 "\xc3\xa9lodie",
+    "trent", "peggy",  "victor", "walter", "ann1",    "ann2",	 "ann3", "ann4",
+    "ann5",  "ann6",   "ann7",	 "ann8",   "xavier",  "yolanda",
 };
 
 static void sel_dataset(void)
@@ -755,49 +761,61 @@ static void sel_dataset(void)
 		snprintf(ubuf[n][1], 48, "%s@Example.%s", sel_names[i], i % 2 ? "com" : "org");
 		snprintf(ubuf[n][2], 48, "ext-%c%c", 'A' + i % 3, 'a' + i % 2);
 		*u = (struct th_user){
-			.tenant = "ta",
-			.id = ubuf[n][0],
-			.username = sel_names[i],
-			.email = i % 4 == 3 ? NULL : ubuf[n][1],
-			.first = i >= 20 ? "Ann" : (i % 7 == 0 ? NULL : (i % 2 ? "Zed" : "amy")),
-			.last = i % 5 == 1 ? "" : (i % 3 ? "Smith" : "jones"),
-			.type = i % 6 == 0 ? "service" : "person",
-			.status = i % 8 == 5 ? "suspended" : "active",
-			.sysrole = i % 4 == 0 ? "r-admin" : "r-user",
-			.extid = i % 3 == 2 ? NULL : ubuf[n][2],
-			.created = 1000 + (i / 4) * 10, /* ties */
-			.updated = 5000 + (i % 5),
+		    .tenant = "ta",
+		    .id = ubuf[n][0],
+		    .username = sel_names[i],
+		    .email = i % 4 == 3 ? NULL : ubuf[n][1],
+		    .first = i >= 20 ? "Ann" : (i % 7 == 0 ? NULL : (i % 2 ? "Zed" : "amy")),
+		    .last = i % 5 == 1 ? "" : (i % 3 ? "Smith" : "jones"),
+		    .type = i % 6 == 0 ? "service" : "person",
+		    .status = i % 8 == 5 ? "suspended" : "active",
+		    .sysrole = i % 4 == 0 ? "r-admin" : "r-user",
+		    .extid = i % 3 == 2 ? NULL : ubuf[n][2],
+		    .created = 1000 + (i / 4) * 10, /* ties */
+		    .updated = 5000 + (i % 5),
 		};
 		uidx[n] = i;
 		OK(th_user_insert(sel_store, u, &err));
 		if (i % 5 == 0)
 			OK(th_exec(sel_store, Q_USER_ROLE_ADD,
-				   (struct store_val[]){SV_S("ta"), SV_S(u->id), SV_S("r-x")}, 3, NULL,
-				   &err));
+				   (struct store_val[]){SV_S("ta"), SV_S(u->id), SV_S("r-x")}, 3,
+				   NULL, &err));
 		if (i % 3 == 0)
-			OK(th_exec(sel_store, Q_GROUP_MEMBER_ADD,
-				   (struct store_val[]){SV_S("ta"), SV_S("g1"), SV_S(u->id), SV_I(1)},
-				   4, NULL, &err));
+			OK(th_exec(
+			    sel_store, Q_GROUP_MEMBER_ADD,
+			    (struct store_val[]){SV_S("ta"), SV_S("g1"), SV_S(u->id), SV_I(1)}, 4,
+			    NULL, &err));
 		n++;
 	}
 	/* Deleted users of tenant A: never returned. */
 	for (int i = 0; i < 2; i++) {
-		struct th_user d = {.tenant = "ta", .id = i ? "u-a-del1" : "u-a-del0",
-				    .username = i ? "zz" : "alice-deleted", .first = "Ann",
-				    .email = "dead@example.org", .created = 1000, .updated = 5000};
+		struct th_user d = {.tenant = "ta",
+				    .id = i ? "u-a-del1" : "u-a-del0",
+				    .username = i ? "zz" : "alice-deleted",
+				    .first = "Ann",
+				    .email = "dead@example.org",
+				    .created = 1000,
+				    .updated = 5000};
 
 		OK(th_user_insert(sel_store, &d, &err));
 		OK(th_exec(sel_store, Q_USER_DELETE,
-			   (struct store_val[]){SV_S("ta"), SV_S(d.id), SV_I(6000)}, 3, NULL, &err));
+			   (struct store_val[]){SV_S("ta"), SV_S(d.id), SV_I(6000)}, 3, NULL,
+			   &err));
 	}
 	/* Tenant B: same usernames, must never leak into A's selections. */
 	for (int i = 0; i < 8; i++) {
 		struct th_user *u = &users[n];
 
 		snprintf(ubuf[n][0], 48, "u-b-%02d", i);
-		*u = (struct th_user){.tenant = "tb", .id = ubuf[n][0], .username = sel_names[i],
-				      .email = "b@example.org", .first = "Ann", .last = "Smith",
-				      .extid = "ext-Aa", .created = 1000, .updated = 5000};
+		*u = (struct th_user){.tenant = "tb",
+				      .id = ubuf[n][0],
+				      .username = sel_names[i],
+				      .email = "b@example.org",
+				      .first = "Ann",
+				      .last = "Smith",
+				      .extid = "ext-Aa",
+				      .created = 1000,
+				      .updated = 5000};
 		uidx[n] = -1;
 		OK(th_user_insert(sel_store, u, &err));
 		n++;
@@ -889,14 +907,22 @@ static bool model_match(int k, const struct store_pred *p)
 	if (p->attr == UA_CREATED_AT || p->attr == UA_UPDATED_AT) {
 		iv = p->attr == UA_CREATED_AT ? u->created : (u->updated ? u->updated : u->created);
 		switch (p->op) {
-		case SO_EQ: return iv == p->val.i;
-		case SO_NE: return iv != p->val.i;
-		case SO_GT: return iv > p->val.i;
-		case SO_GE: return iv >= p->val.i;
-		case SO_LT: return iv < p->val.i;
-		case SO_LE: return iv <= p->val.i;
-		case SO_PR: return true;
-		default: fail();
+		case SO_EQ:
+			return iv == p->val.i;
+		case SO_NE:
+			return iv != p->val.i;
+		case SO_GT:
+			return iv > p->val.i;
+		case SO_GE:
+			return iv >= p->val.i;
+		case SO_LT:
+			return iv < p->val.i;
+		case SO_LE:
+			return iv <= p->val.i;
+		case SO_PR:
+			return true;
+		default:
+			fail();
 		}
 	}
 	raw = model_text(u, p->attr);
@@ -913,16 +939,26 @@ static bool model_match(int k, const struct store_pred *p)
 	}
 	size_t cl = strlen(col), vl = strlen(val);
 	switch (p->op) {
-	case SO_EQ: return strcmp(col, val) == 0;
-	case SO_NE: return strcmp(col, val) != 0;
-	case SO_GT: return strcmp(col, val) > 0;
-	case SO_GE: return strcmp(col, val) >= 0;
-	case SO_LT: return strcmp(col, val) < 0;
-	case SO_LE: return strcmp(col, val) <= 0;
-	case SO_SW: return strncmp(col, val, vl) == 0;
-	case SO_EW: return cl >= vl && strcmp(col + cl - vl, val) == 0;
-	case SO_CO: return strstr(col, val) != NULL;
-	default: fail();
+	case SO_EQ:
+		return strcmp(col, val) == 0;
+	case SO_NE:
+		return strcmp(col, val) != 0;
+	case SO_GT:
+		return strcmp(col, val) > 0;
+	case SO_GE:
+		return strcmp(col, val) >= 0;
+	case SO_LT:
+		return strcmp(col, val) < 0;
+	case SO_LE:
+		return strcmp(col, val) <= 0;
+	case SO_SW:
+		return strncmp(col, val, vl) == 0;
+	case SO_EW:
+		return cl >= vl && strcmp(col + cl - vl, val) == 0;
+	case SO_CO:
+		return strstr(col, val) != NULL;
+	default:
+		fail();
 	}
 	return false;
 }
@@ -982,17 +1018,28 @@ static int model_select(const struct store_pred *p, int attr, bool desc, int *ou
 static int row_col_of(int attr)
 {
 	switch (attr) {
-	case UA_ID: return UC_ID;
-	case UA_USERNAME_CI: return UC_USERNAME;
-	case UA_EMAIL_CI: return UC_EMAIL;
-	case UA_FIRST_NAME_CI: return UC_FIRST;
-	case UA_LAST_NAME_CI: return UC_LAST;
-	case UA_TYPE: return UC_TYPE;
-	case UA_STATUS: return UC_STATUS;
-	case UA_EXTERNAL_ID: return UC_EXTID;
-	case UA_CREATED_AT: return UC_CREATED;
-	case UA_UPDATED_AT: return UC_UPDATED;
-	default: return -1;
+	case UA_ID:
+		return UC_ID;
+	case UA_USERNAME_CI:
+		return UC_USERNAME;
+	case UA_EMAIL_CI:
+		return UC_EMAIL;
+	case UA_FIRST_NAME_CI:
+		return UC_FIRST;
+	case UA_LAST_NAME_CI:
+		return UC_LAST;
+	case UA_TYPE:
+		return UC_TYPE;
+	case UA_STATUS:
+		return UC_STATUS;
+	case UA_EXTERNAL_ID:
+		return UC_EXTID;
+	case UA_CREATED_AT:
+		return UC_CREATED;
+	case UA_UPDATED_AT:
+		return UC_UPDATED;
+	default:
+		return -1;
 	}
 }
 
@@ -1002,8 +1049,12 @@ static void check_select(const struct store_pred *p, int attr, bool desc, int pa
 {
 	int want[NU], n = model_select(p, attr, desc, want), got = 0;
 	struct th_res *r = th_res_new();
-	struct store_select sel = {.coll = SC_USERS, .tenant_id = "ta", .where = p,
-				   .sort_attr = attr, .desc = desc, .limit = page};
+	struct store_select sel = {.coll = SC_USERS,
+				   .tenant_id = "ta",
+				   .where = p,
+				   .sort_attr = attr,
+				   .desc = desc,
+				   .limit = page};
 	char after_text[128], after_id[64];
 	struct rs_err err;
 
@@ -1046,15 +1097,33 @@ static void test_select_ops(void **state)
 		int attr;
 		const char *v;
 	} tv[] = {
-		{UA_USERNAME_CI, "ALICE"}, {UA_USERNAME_CI, "a"},     {UA_USERNAME_CI, "AL"},
-		{UA_USERNAME_CI, "b"},     {UA_USERNAME_CI, "mal"},   {UA_USERNAME_CI, "%"},
-		{UA_USERNAME_CI, "_"},     {UA_USERNAME_CI, "\\"},    {UA_USERNAME_CI, "a_"},
-		{UA_USERNAME_CI, "\xc3\xa9"}, {UA_EMAIL_CI, "EXAMPLE.COM"}, {UA_EMAIL_CI, "bob"},
-		{UA_FIRST_NAME_CI, "ann"}, {UA_FIRST_NAME_CI, "A"},   {UA_LAST_NAME_CI, "SMITH"},
-		{UA_LAST_NAME_CI, ""},     {UA_TYPE, "service"},      {UA_TYPE, "Serv"},
-		{UA_TYPE, "serv"},         {UA_STATUS, "suspended"},  {UA_STATUS, "deleted"},
-		{UA_EXTERNAL_ID, "ext-Aa"}, {UA_EXTERNAL_ID, "ext-a"}, {UA_EXTERNAL_ID, "A"},
-		{UA_ID, "u-a-1"},          {UA_ID, "u-a-05"},         {UA_ID, "u-b"},
+	    {UA_USERNAME_CI, "ALICE"},
+	    {UA_USERNAME_CI, "a"},
+	    {UA_USERNAME_CI, "AL"},
+	    {UA_USERNAME_CI, "b"},
+	    {UA_USERNAME_CI, "mal"},
+	    {UA_USERNAME_CI, "%"},
+	    {UA_USERNAME_CI, "_"},
+	    {UA_USERNAME_CI, "\\"},
+	    {UA_USERNAME_CI, "a_"},
+	    {UA_USERNAME_CI, "\xc3\xa9"},
+	    {UA_EMAIL_CI, "EXAMPLE.COM"},
+	    {UA_EMAIL_CI, "bob"},
+	    {UA_FIRST_NAME_CI, "ann"},
+	    {UA_FIRST_NAME_CI, "A"},
+	    {UA_LAST_NAME_CI, "SMITH"},
+	    {UA_LAST_NAME_CI, ""},
+	    {UA_TYPE, "service"},
+	    {UA_TYPE, "Serv"},
+	    {UA_TYPE, "serv"},
+	    {UA_STATUS, "suspended"},
+	    {UA_STATUS, "deleted"},
+	    {UA_EXTERNAL_ID, "ext-Aa"},
+	    {UA_EXTERNAL_ID, "ext-a"},
+	    {UA_EXTERNAL_ID, "A"},
+	    {UA_ID, "u-a-1"},
+	    {UA_ID, "u-a-05"},
+	    {UA_ID, "u-b"},
 	};
 	static const enum store_op ops[] = {SO_EQ, SO_NE, SO_CO, SO_SW, SO_EW,
 					    SO_GT, SO_GE, SO_LT, SO_LE};
@@ -1135,9 +1204,9 @@ static void test_select_literal_metachars(void **state)
 
 static void test_select_sort_and_paging(void **state)
 {
-	static const int attrs[] = {UA_ID, UA_USERNAME_CI, UA_EMAIL_CI, UA_FIRST_NAME_CI,
-				    UA_LAST_NAME_CI, UA_TYPE, UA_STATUS, UA_EXTERNAL_ID,
-				    UA_CREATED_AT, UA_UPDATED_AT};
+	static const int attrs[] = {UA_ID,	     UA_USERNAME_CI, UA_EMAIL_CI, UA_FIRST_NAME_CI,
+				    UA_LAST_NAME_CI, UA_TYPE,	     UA_STATUS,	  UA_EXTERNAL_ID,
+				    UA_CREATED_AT,   UA_UPDATED_AT};
 	struct store_pred notb = LEAF(SO_NE, UA_USERNAME_CI, SV_S("bob"));
 
 	for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
@@ -1170,14 +1239,14 @@ static void test_select_rejects(void **state)
 	struct store_pred badop = LEAF((enum store_op)77, UA_ID, SV_S("x"));
 	struct store_pred and_null = {.op = SO_AND, .a = &unk};
 	struct store_pred deep[100];
-	struct store_select sel = {.coll = SC_USERS, .tenant_id = "ta", .sort_attr = UA_ID,
-				   .limit = 10};
+	struct store_select sel = {
+	    .coll = SC_USERS, .tenant_id = "ta", .sort_attr = UA_ID, .limit = 10};
 
 	deep[0] = LEAF(SO_EQ, UA_ID, SV_S("x"));
 	for (int i = 1; i < 100; i++)
 		deep[i] = (struct store_pred){.op = SO_NOT, .a = &deep[i - 1]};
-	const struct store_pred *bad[] = {&unk, &co_int, &txt_int, &int_txt, &role_ne, &badop,
-					  &and_null, &deep[99]};
+	const struct store_pred *bad[] = {&unk,	    &co_int, &txt_int,	&int_txt,
+					  &role_ne, &badop,  &and_null, &deep[99]};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		sel.where = bad[i];
 		expect_bad(&sel);
@@ -1210,8 +1279,8 @@ static void test_select_rejects(void **state)
 	sel.after_val = SV_I(3);
 	sel.after_id = "u";
 	expect_bad(&sel);
-	sel = (struct store_select){.coll = SC_AUDIT, .tenant_id = "ta", .sort_attr = AA_AT,
-				    .limit = 10};
+	sel = (struct store_select){
+	    .coll = SC_AUDIT, .tenant_id = "ta", .sort_attr = AA_AT, .limit = 10};
 	expect_bad(&sel);
 	sel.coll = (enum store_coll)9;
 	expect_bad(&sel);
@@ -1224,16 +1293,17 @@ static void test_select_nesting(void **state)
 	struct store_pred leaves[2] = {LEAF(SO_SW, UA_USERNAME_CI, SV_S("a")),
 				       LEAF(SO_EQ, UA_TYPE, SV_S("service"))};
 	struct store_pred alt[40], chain[60];
-	struct store_select sel = {.coll = SC_USERS, .tenant_id = "ta", .sort_attr = UA_ID,
-				   .limit = 10};
+	struct store_select sel = {
+	    .coll = SC_USERS, .tenant_id = "ta", .sort_attr = UA_ID, .limit = 10};
 
 	alt[0] = leaves[0];
 	chain[0] = leaves[1];
 	for (int i = 1; i < 40; i++)
-		alt[i] = (struct store_pred){.op = i % 2 ? SO_OR : SO_AND, .a = &alt[i - 1],
-					     .b = &leaves[i % 2]};
+		alt[i] = (struct store_pred){
+		    .op = i % 2 ? SO_OR : SO_AND, .a = &alt[i - 1], .b = &leaves[i % 2]};
 	for (int i = 1; i < 60; i++)
-		chain[i] = (struct store_pred){.op = SO_AND, .a = &leaves[i % 2], .b = &chain[i - 1]};
+		chain[i] =
+		    (struct store_pred){.op = SO_AND, .a = &leaves[i % 2], .b = &chain[i - 1]};
 	check_select(&alt[10], UA_ID, false, 1000);
 	check_select(&alt[20], UA_ID, false, 1000);
 	check_select(&chain[59], UA_ID, false, 1000);
@@ -1254,7 +1324,8 @@ static void test_select_many_shapes(void **state)
 			ors[0] = leaves[0];
 			for (int j = 1; j <= i % 8; j++)
 				ors[j] = (struct store_pred){.op = i % 16 < 8 ? SO_OR : SO_AND,
-							     .a = &ors[j - 1], .b = &leaves[j]};
+							     .a = &ors[j - 1],
+							     .b = &leaves[j]};
 			check_select(&ors[i % 8], i % 2 ? UA_USERNAME_CI : UA_ID, i % 3 == 0, 7);
 		}
 	}
@@ -1267,23 +1338,37 @@ static void test_select_audit(void **state)
 	struct store *s = sel_store;
 	struct th_res *r = th_res_new();
 	struct rs_err err;
-	static const char *actions[] = {"user.create", "user.update", "group.create", "role.delete"};
+	static const char *actions[] = {"user.create", "user.update", "group.create",
+					"role.delete"};
 
 	for (int i = 1; i <= 40; i++) {
 		char id[16];
 
 		snprintf(id, sizeof(id), "ea%02d", i);
-		struct store_val av[] = {SV_S(i % 10 == 0 ? "tb" : "ta"), SV_I(i), SV_S(id),
-					 SV_I(100 * (i / 3)), SV_S("user"),
-					 SV_S(i % 4 ? "actor1" : NULL), SV_NULLV,
-					 SV_S(actions[i % 4]), SV_S("user"),
-					 SV_S(i % 5 ? "target1" : "target2"), SV_S("{}"), SV_NULLV,
-					 SV_NULLV, SV_S("p"), SV_S("h")};
+		struct store_val av[] = {SV_S(i % 10 == 0 ? "tb" : "ta"),
+					 SV_I(i),
+					 SV_S(id),
+					 SV_I(100 * (i / 3)),
+					 SV_S("user"),
+					 SV_S(i % 4 ? "actor1" : NULL),
+					 SV_NULLV,
+					 SV_S(actions[i % 4]),
+					 SV_S("user"),
+					 SV_S(i % 5 ? "target1" : "target2"),
+					 SV_S("{}"),
+					 SV_NULLV,
+					 SV_NULLV,
+					 SV_S("p"),
+					 SV_S("h")};
 		OK(th_exec(s, Q_AUDIT_INSERT, av, 15, NULL, &err));
 	}
 	struct store_pred sw = LEAF(SO_SW, AA_ACTION, SV_S("user."));
-	struct store_select sel = {.coll = SC_AUDIT, .tenant_id = "ta", .where = &sw,
-				   .sort_attr = AA_SEQ, .desc = true, .limit = 4};
+	struct store_select sel = {.coll = SC_AUDIT,
+				   .tenant_id = "ta",
+				   .where = &sw,
+				   .sort_attr = AA_SEQ,
+				   .desc = true,
+				   .limit = 4};
 	int got = 0;
 	int64_t last = 1000;
 
@@ -1313,8 +1398,11 @@ static void test_select_audit(void **state)
 	struct store_pred tgt = LEAF(SO_EQ, AA_TARGET_ID, SV_S("target2"));
 	struct store_pred both = {.op = SO_AND, .a = &at, .b = &tgt};
 
-	sel = (struct store_select){.coll = SC_AUDIT, .tenant_id = "ta", .where = &nactor,
-				    .sort_attr = AA_SEQ, .limit = 100};
+	sel = (struct store_select){.coll = SC_AUDIT,
+				    .tenant_id = "ta",
+				    .where = &nactor,
+				    .sort_attr = AA_SEQ,
+				    .limit = 100};
 	OK(th_select(s, &sel, AC_HASH + 1, r, &err));
 	assert_int_equal(r->nrows, 8); /* seq%4==0 and not %10: 4,8,12,16,24,28,32,36 */
 	assert_true(r->null[0][AC_ACTOR_ID]);
@@ -1334,27 +1422,27 @@ static void test_select_audit(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_engines_have_the_same_migrations),
-		cmocka_unit_test(test_migrations_idempotent),
-		cmocka_unit_test(test_bad_config),
-		cmocka_unit_test(test_tenant_roundtrip),
-		cmocka_unit_test(test_roles_users_groups_roundtrip),
-		cmocka_unit_test(test_tokens_audit_roundtrip),
-		cmocka_unit_test(test_unique_violations),
-		cmocka_unit_test(test_savepoint_isolation),
-		cmocka_unit_test(test_durability),
-		cmocka_unit_test(test_read_snapshot),
-		cmocka_unit_test(test_nested_and_leaked_rows),
-		cmocka_unit_test(test_backup),
+	    cmocka_unit_test(test_engines_have_the_same_migrations),
+	    cmocka_unit_test(test_migrations_idempotent),
+	    cmocka_unit_test(test_bad_config),
+	    cmocka_unit_test(test_tenant_roundtrip),
+	    cmocka_unit_test(test_roles_users_groups_roundtrip),
+	    cmocka_unit_test(test_tokens_audit_roundtrip),
+	    cmocka_unit_test(test_unique_violations),
+	    cmocka_unit_test(test_savepoint_isolation),
+	    cmocka_unit_test(test_durability),
+	    cmocka_unit_test(test_read_snapshot),
+	    cmocka_unit_test(test_nested_and_leaked_rows),
+	    cmocka_unit_test(test_backup),
 	};
 	const struct CMUnitTest sel_tests[] = {
-		cmocka_unit_test(test_select_literal_metachars),
-		cmocka_unit_test(test_select_ops),
-		cmocka_unit_test(test_select_sort_and_paging),
-		cmocka_unit_test(test_select_rejects),
-		cmocka_unit_test(test_select_many_shapes),
-		cmocka_unit_test(test_select_nesting),
-		cmocka_unit_test(test_select_audit),
+	    cmocka_unit_test(test_select_literal_metachars),
+	    cmocka_unit_test(test_select_ops),
+	    cmocka_unit_test(test_select_sort_and_paging),
+	    cmocka_unit_test(test_select_rejects),
+	    cmocka_unit_test(test_select_many_shapes),
+	    cmocka_unit_test(test_select_nesting),
+	    cmocka_unit_test(test_select_audit),
 	};
 	int failed;
 

@@ -64,9 +64,9 @@ static enum rs_status cw_fn(struct store_tx *tx, void *ctx, struct rs_err *err)
 	if (st || !has)
 		return st ? st : RS_E_INTERNAL;
 	snprintf(id, sizeof(id), "e-%d-%lld", t->n, (long long)seq);
-	struct store_val av[] = {SV_S("t1"), SV_I(seq + 1), SV_S(id), SV_I(1), SV_S("user"),
-				 SV_NULLV, SV_NULLV, SV_S("x"), SV_S("user"), SV_NULLV, SV_S("{}"),
-				 SV_NULLV, SV_NULLV, SV_S("p"), SV_S("h")};
+	struct store_val av[] = {SV_S("t1"), SV_I(seq + 1), SV_S(id),  SV_I(1),	     SV_S("user"),
+				 SV_NULLV,   SV_NULLV,	    SV_S("x"), SV_S("user"), SV_NULLV,
+				 SV_S("{}"), SV_NULLV,	    SV_NULLV,  SV_S("p"),    SV_S("h")};
 	st = store_exec(tx, Q_AUDIT_INSERT, av, 15, NULL, err);
 	if (!st)
 		st = store_exec(tx, Q_TENANT_AUDIT_SET,
@@ -85,10 +85,10 @@ static enum rs_status cw_fn(struct store_tx *tx, void *ctx, struct rs_err *err)
 		return st;
 	snprintf(settings, sizeof(settings), "{\"n\":%lld}", (long long)count + 1);
 	int64_t ch = 0;
-	st = store_exec(tx, Q_TENANT_UPDATE,
-			(struct store_val[]){SV_S("t1"), SV_S("acme"), SV_S(settings), SV_I(2),
-					     SV_I(version)},
-			5, &ch, err);
+	st = store_exec(
+	    tx, Q_TENANT_UPDATE,
+	    (struct store_val[]){SV_S("t1"), SV_S("acme"), SV_S(settings), SV_I(2), SV_I(version)},
+	    5, &ch, err);
 	if (!st && ch != 1)
 		st = rs_fail(err, RS_E_PRECONDITION, "test.lost_update", NULL, "version moved");
 	return st;
@@ -121,9 +121,10 @@ static void test_concurrent_writers(void **state)
 	struct rs_err err;
 
 	OK(th_tenant(s, "t1", "acme"));
-	OK(th_exec(s, Q_TENANT_UPDATE,
-		   (struct store_val[]){SV_S("t1"), SV_S("acme"), SV_S("{\"n\":0}"), SV_I(2), SV_I(1)},
-		   5, NULL, &err));
+	OK(th_exec(
+	    s, Q_TENANT_UPDATE,
+	    (struct store_val[]){SV_S("t1"), SV_S("acme"), SV_S("{\"n\":0}"), SV_I(2), SV_I(1)}, 5,
+	    NULL, &err));
 	for (int i = 0; i < 8; i++) {
 		t[i] = (struct cw_thread){.s = s, .n = i};
 		assert_int_equal(pthread_create(&th[i], NULL, cw_main, &t[i]), 0);
@@ -158,8 +159,8 @@ struct dl_ctx {
 static enum rs_status dl_lock(struct store_tx *tx, const char *tenant, struct rs_err *err)
 {
 	struct store_rows *r;
-	enum rs_status st = store_query(tx, Q_TENANT_LOCK, (struct store_val[]){SV_S(tenant)}, 1,
-					&r, err);
+	enum rs_status st =
+	    store_query(tx, Q_TENANT_LOCK, (struct store_val[]){SV_S(tenant)}, 1, &r, err);
 
 	if (!st)
 		store_rows_close(r);
@@ -486,14 +487,14 @@ static void test_misuse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_concurrent_writers),
-		cmocka_unit_test(test_deadlock_retried),
-		cmocka_unit_test(test_connection_loss),
-		cmocka_unit_test(test_signals_two_nodes),
-		cmocka_unit_test(test_signal_poll_fallback),
-		cmocka_unit_test(test_concurrent_migration),
-		cmocka_unit_test(test_schema_too_new),
-		cmocka_unit_test(test_misuse),
+	    cmocka_unit_test(test_concurrent_writers),
+	    cmocka_unit_test(test_deadlock_retried),
+	    cmocka_unit_test(test_connection_loss),
+	    cmocka_unit_test(test_signals_two_nodes),
+	    cmocka_unit_test(test_signal_poll_fallback),
+	    cmocka_unit_test(test_concurrent_migration),
+	    cmocka_unit_test(test_schema_too_new),
+	    cmocka_unit_test(test_misuse),
 	};
 
 	if (!th_pg_init())

@@ -155,8 +155,11 @@ static void test_select_plans(void **state)
 	struct store *s;
 	struct store_pred eq = {.op = SO_EQ, .attr = UA_USERNAME_CI, .val = SV_S("Alice")};
 	struct store_pred sw = {.op = SO_SW, .attr = UA_USERNAME_CI, .val = SV_S("al")};
-	struct store_select sel = {.coll = SC_USERS, .tenant_id = "t", .where = &eq,
-				   .sort_attr = UA_USERNAME_CI, .limit = 10};
+	struct store_select sel = {.coll = SC_USERS,
+				   .tenant_id = "t",
+				   .where = &eq,
+				   .sort_attr = UA_USERNAME_CI,
+				   .limit = 10};
 
 	th_path(p, sizeof(p), "plan.db");
 	s = th_open(p, STORE_SYNC_OFF);
@@ -185,8 +188,8 @@ static void test_select_plans(void **state)
 	{
 		char sql[SQLITE_SEL_SQL_MAX];
 		struct rs_err err;
-		struct store_pred bad = {.op = SO_EQ, .attr = UA_USERNAME_CI,
-					 .val = SV_S("x' OR 1=1 --")};
+		struct store_pred bad = {
+		    .op = SO_EQ, .attr = UA_USERNAME_CI, .val = SV_S("x' OR 1=1 --")};
 
 		sel.where = &bad;
 		OK(sqlite_select_sql(&sel, sql, sizeof(sql), &err));
@@ -248,8 +251,8 @@ static int queued(struct store *st)
 static enum rs_status gc_fn(struct store_tx *tx, void *ctx, struct rs_err *err)
 {
 	struct gc_ctx *c = ctx;
-	struct store_val a[] = {SV_S("t1"), SV_S(c->id), SV_S(c->id), SV_S(c->id), SV_NULLV,
-				SV_I(1)};
+	struct store_val a[] = {SV_S("t1"),  SV_S(c->id), SV_S(c->id),
+				SV_S(c->id), SV_NULLV,	  SV_I(1)};
 	enum rs_status st;
 
 	while (c->wait_stop && !stopping(c->s))
@@ -325,8 +328,8 @@ static void test_group_commit_batches(void **state)
 			OK(c[i].st);
 		}
 	}
-	OK(th_query(s, Q_GROUP_LIST, (struct store_val[]){SV_S("t1"), SV_NULLV, SV_I(100)}, 3, 8,
-		    r, &err));
+	OK(th_query(s, Q_GROUP_LIST, (struct store_val[]){SV_S("t1"), SV_NULLV, SV_I(100)}, 3, 8, r,
+		    &err));
 	assert_int_equal(r->nrows, 11); /* 16 minus i%3==2 (2,5,8,11,14) */
 	store_free(s);
 	th_res_free(r);
@@ -363,8 +366,8 @@ static void test_commit_failure(void **state)
 	}
 	sqlite_store_stats(s, &st);
 	assert_int_equal(st.commit_failures, 1);
-	OK(th_query(s, Q_GROUP_LIST, (struct store_val[]){SV_S("t1"), SV_NULLV, SV_I(100)}, 3, 8,
-		    r, &err));
+	OK(th_query(s, Q_GROUP_LIST, (struct store_val[]){SV_S("t1"), SV_NULLV, SV_I(100)}, 3, 8, r,
+		    &err));
 	assert_int_equal(r->nrows, 1);
 	/* The writer carries on. */
 	OK(th_group(s, "t1", "later", "later"));
@@ -432,15 +435,15 @@ static void test_free_drains(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_schema_migrations_table),
-		cmocka_unit_test(test_schema_too_new),
-		cmocka_unit_test(test_read_only),
-		cmocka_unit_test(test_no_write_in_read),
-		cmocka_unit_test(test_select_plans),
-		cmocka_unit_test(test_group_commit_batches),
-		cmocka_unit_test(test_commit_failure),
-		cmocka_unit_test(test_nested_write_refused),
-		cmocka_unit_test(test_free_drains),
+	    cmocka_unit_test(test_schema_migrations_table),
+	    cmocka_unit_test(test_schema_too_new),
+	    cmocka_unit_test(test_read_only),
+	    cmocka_unit_test(test_no_write_in_read),
+	    cmocka_unit_test(test_select_plans),
+	    cmocka_unit_test(test_group_commit_batches),
+	    cmocka_unit_test(test_commit_failure),
+	    cmocka_unit_test(test_nested_write_refused),
+	    cmocka_unit_test(test_free_drains),
 	};
 
 	return cmocka_run_group_tests_name("store_sqlite", tests, NULL, NULL);

@@ -51,7 +51,7 @@ static void list(struct http_req *req, struct http_resp *resp, void *app)
 enum rs_status rest_audit_register(struct http_router *r, struct core *c, struct rs_err *err)
 {
 	static const struct rest_route routes[] = {
-		{"GET", "/api/v1/tenants/{tenant}/audit", list},
+	    {"GET", "/api/v1/tenants/{tenant}/audit", list},
 	};
 
 	return REST_ROUTES_ADD(r, c, routes, err);

@@ -97,9 +97,9 @@ static void test_send(struct http_req *req, struct http_resp *resp, void *app)
 		rest_fail(req, resp, &err);
 		return;
 	}
-	http_resp_header(req, resp, "Location",
-			 arena_printf(req->arena, "/api/v1/tenants/%s/outbox/%s", job.tenant_id,
-				      job.id));
+	http_resp_header(
+	    req, resp, "Location",
+	    arena_printf(req->arena, "/api/v1/tenants/%s/outbox/%s", job.tenant_id, job.id));
 	rest_reply(req, resp, 202, render_job(&job), 0);
 }
 
@@ -107,10 +107,10 @@ enum rs_status rest_email_templates_register(struct http_router *r, struct core 
 					     struct rs_err *err)
 {
 	static const struct rest_route routes[] = {
-		{"GET", "/api/v1/tenants/{tenant}/templates/{name}", get},
-		{"PUT", "/api/v1/tenants/{tenant}/templates/{name}", put},
-		{"DELETE", "/api/v1/tenants/{tenant}/templates/{name}", del},
-		{"POST", "/api/v1/tenants/{tenant}/templates/{name}/test", test_send},
+	    {"GET", "/api/v1/tenants/{tenant}/templates/{name}", get},
+	    {"PUT", "/api/v1/tenants/{tenant}/templates/{name}", put},
+	    {"DELETE", "/api/v1/tenants/{tenant}/templates/{name}", del},
+	    {"POST", "/api/v1/tenants/{tenant}/templates/{name}/test", test_send},
 	};
 
 	return REST_ROUTES_ADD(r, c, routes, err);

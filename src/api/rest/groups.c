@@ -70,8 +70,9 @@ static void create(struct http_req *req, struct http_resp *resp, void *app)
 		rest_fail(req, resp, &err);
 		return;
 	}
-	http_resp_header(req, resp, "Location",
-			 arena_printf(req->arena, "/api/v1/tenants/%s/groups/%s", g.tenant_id, g.id));
+	http_resp_header(
+	    req, resp, "Location",
+	    arena_printf(req->arena, "/api/v1/tenants/%s/groups/%s", g.tenant_id, g.id));
 	rest_reply(req, resp, 201, render_group(&g), g.version);
 }
 
@@ -156,14 +157,14 @@ static void member_del(struct http_req *req, struct http_resp *resp, void *app)
 enum rs_status rest_groups_register(struct http_router *r, struct core *c, struct rs_err *err)
 {
 	static const struct rest_route routes[] = {
-		{"GET", "/api/v1/tenants/{tenant}/groups", list},
-		{"POST", "/api/v1/tenants/{tenant}/groups", create},
-		{"GET", "/api/v1/tenants/{tenant}/groups/{id}", get},
-		{"PATCH", "/api/v1/tenants/{tenant}/groups/{id}", patch},
-		{"DELETE", "/api/v1/tenants/{tenant}/groups/{id}", del},
-		{"GET", "/api/v1/tenants/{tenant}/groups/{id}/members", members},
-		{"PUT", "/api/v1/tenants/{tenant}/groups/{id}/members/{user_id}", member_put},
-		{"DELETE", "/api/v1/tenants/{tenant}/groups/{id}/members/{user_id}", member_del},
+	    {"GET", "/api/v1/tenants/{tenant}/groups", list},
+	    {"POST", "/api/v1/tenants/{tenant}/groups", create},
+	    {"GET", "/api/v1/tenants/{tenant}/groups/{id}", get},
+	    {"PATCH", "/api/v1/tenants/{tenant}/groups/{id}", patch},
+	    {"DELETE", "/api/v1/tenants/{tenant}/groups/{id}", del},
+	    {"GET", "/api/v1/tenants/{tenant}/groups/{id}/members", members},
+	    {"PUT", "/api/v1/tenants/{tenant}/groups/{id}/members/{user_id}", member_put},
+	    {"DELETE", "/api/v1/tenants/{tenant}/groups/{id}/members/{user_id}", member_del},
 	};
 
 	return REST_ROUTES_ADD(r, c, routes, err);

@@ -11,8 +11,8 @@ static json_t *render_invitation(const struct invitation *i)
 			 "tenant_id", i->tenant_id, "user_id", i->user_id, "email", i->email,
 			 "status", i->status, "message", i->message, "expires_at",
 			 js_time(i->expires_at), "created_at", js_time(i->created_at), "resent_at",
-			 js_time(i->resent_at), "accepted_at", js_time(i->accepted_at), "revoked_at",
-			 js_time(i->revoked_at));
+			 js_time(i->resent_at), "accepted_at", js_time(i->accepted_at),
+			 "revoked_at", js_time(i->revoked_at));
 }
 
 static void reply_link(struct http_req *req, struct http_resp *resp, int status,
@@ -24,8 +24,8 @@ static void reply_link(struct http_req *req, struct http_resp *resp, int status,
 
 static void create(struct http_req *req, struct http_resp *resp, void *app)
 {
-	static const char *const allowed[] = {"email",      "username", "system_role", "roles",
-					      "department", "type",     "message",     NULL};
+	static const char *const allowed[] = {"email",	    "username", "system_role", "roles",
+					      "department", "type",	"message",     NULL};
 	struct core *c = app;
 	struct actor who;
 	struct jin j;
@@ -48,14 +48,14 @@ static void create(struct http_req *req, struct http_resp *resp, void *app)
 	jin_release(&j);
 	if (!jin_ok_or_reply(&j, req, resp))
 		return;
-	if (invitations_create(c, &who, http_param(req, "tenant"), &f, message.v, req->arena,
-			       &inv, &link, &err) != RS_OK) {
+	if (invitations_create(c, &who, http_param(req, "tenant"), &f, message.v, req->arena, &inv,
+			       &link, &err) != RS_OK) {
 		rest_fail(req, resp, &err);
 		return;
 	}
-	http_resp_header(req, resp, "Location",
-			 arena_printf(req->arena, "/api/v1/tenants/%s/invitations/%s",
-				      inv.tenant_id, inv.id));
+	http_resp_header(
+	    req, resp, "Location",
+	    arena_printf(req->arena, "/api/v1/tenants/%s/invitations/%s", inv.tenant_id, inv.id));
 	reply_link(req, resp, 201, &inv, link);
 }
 
@@ -146,7 +146,8 @@ static void del(struct http_req *req, struct http_resp *resp, void *app)
 	rest_delete(req, resp, app, revoke);
 }
 
-/* ---- the link's side: no bearer token ---------------------------------------------------------- */
+/* ---- the link's side: no bearer token ----------------------------------------------------------
+ */
 
 static void view(struct http_req *req, struct http_resp *resp, void *app)
 {
@@ -185,8 +186,8 @@ static void accept(struct http_req *req, struct http_resp *resp, void *app)
 	jin_release(&j);
 	if (!jin_ok_or_reply(&j, req, resp))
 		return;
-	q = (struct invitation_accept_req){password.v, first.v, last.v, tz.v, req->request_id,
-					   req->source_ip};
+	q = (struct invitation_accept_req){password.v, first.v,		last.v,
+					   tz.v,       req->request_id, req->source_ip};
 	if (invitations_accept(c, http_param(req, "token"), &q, req->arena, &u, &err) != RS_OK) {
 		rest_fail(req, resp, &err);
 		return;
@@ -194,17 +195,16 @@ static void accept(struct http_req *req, struct http_resp *resp, void *app)
 	rest_reply(req, resp, 200, render_user(&u), 0);
 }
 
-enum rs_status rest_invitations_register(struct http_router *r, struct core *c,
-					 struct rs_err *err)
+enum rs_status rest_invitations_register(struct http_router *r, struct core *c, struct rs_err *err)
 {
 	static const struct rest_route routes[] = {
-		{"POST", "/api/v1/tenants/{tenant}/invitations", create},
-		{"GET", "/api/v1/tenants/{tenant}/invitations", list},
-		{"GET", "/api/v1/tenants/{tenant}/invitations/{id}", get},
-		{"DELETE", "/api/v1/tenants/{tenant}/invitations/{id}", del},
-		{"POST", "/api/v1/tenants/{tenant}/invitations/{id}/resend", resend},
-		{"GET", "/api/v1/invitations/{token}", view},
-		{"POST", "/api/v1/invitations/{token}/accept", accept},
+	    {"POST", "/api/v1/tenants/{tenant}/invitations", create},
+	    {"GET", "/api/v1/tenants/{tenant}/invitations", list},
+	    {"GET", "/api/v1/tenants/{tenant}/invitations/{id}", get},
+	    {"DELETE", "/api/v1/tenants/{tenant}/invitations/{id}", del},
+	    {"POST", "/api/v1/tenants/{tenant}/invitations/{id}/resend", resend},
+	    {"GET", "/api/v1/invitations/{token}", view},
+	    {"POST", "/api/v1/invitations/{token}/accept", accept},
 	};
 
 	return REST_ROUTES_ADD(r, c, routes, err);

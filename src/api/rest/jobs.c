@@ -37,7 +37,8 @@ static void create(struct http_req *req, struct http_resp *resp, void *app)
 		rest_fail(req, resp, &err);
 		return;
 	}
-	http_resp_header(req, resp, "Location", arena_printf(req->arena, "/api/v1/jobs/%s", job.id));
+	http_resp_header(req, resp, "Location",
+			 arena_printf(req->arena, "/api/v1/jobs/%s", job.id));
 	rest_reply(req, resp, 202, render_job(&job), 0);
 }
 
@@ -60,8 +61,8 @@ static void get(struct http_req *req, struct http_resp *resp, void *app)
 enum rs_status rest_jobs_register(struct http_router *r, struct core *c, struct rs_err *err)
 {
 	static const struct rest_route routes[] = {
-		{"POST", "/api/v1/jobs", create},
-		{"GET", "/api/v1/jobs/{id}", get},
+	    {"POST", "/api/v1/jobs", create},
+	    {"GET", "/api/v1/jobs/{id}", get},
 	};
 
 	return REST_ROUTES_ADD(r, c, routes, err);

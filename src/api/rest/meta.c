@@ -25,10 +25,10 @@ static void me(struct http_req *req, struct http_resp *resp, void *app)
 			json_array_append_new(perms, json_string(perm_name((enum perm)i)));
 	}
 	rest_reply(req, resp, 200,
-		   json_pack("{s:o,s:o,s:o,s:o,s:i,s:b}", "tenant", render_tenant(&m.tenant), "user",
-			     render_user(&m.user), "token",
-			     m.has_token ? render_token(&m.token) : json_null(), "permissions", perms,
-			     "rank", who.rank, "platform", who.platform),
+		   json_pack("{s:o,s:o,s:o,s:o,s:i,s:b}", "tenant", render_tenant(&m.tenant),
+			     "user", render_user(&m.user), "token",
+			     m.has_token ? render_token(&m.token) : json_null(), "permissions",
+			     perms, "rank", who.rank, "platform", who.platform),
 		   0);
 }
 
@@ -53,15 +53,14 @@ static void templates(struct http_req *req, struct http_resp *resp, void *app)
 
 			for (const enum perm *p = r->perms; *p != PERM__COUNT; p++)
 				json_array_append_new(perms, json_string(perm_name(*p)));
-			json_array_append_new(roles,
-					      json_pack("{s:s,s:s,s:i,s:o,s:b}", "name", r->name,
-							"scope", r->scope, "rank", r->rank,
-							"permissions", perms, "default",
-							r->is_default));
+			json_array_append_new(roles, json_pack("{s:s,s:s,s:i,s:o,s:b}", "name",
+							       r->name, "scope", r->scope, "rank",
+							       r->rank, "permissions", perms,
+							       "default", r->is_default));
 		}
-		json_array_append_new(items, json_pack("{s:s,s:s,s:o}", "name", t[i].name,
-						       "description", t[i].description, "roles",
-						       roles));
+		json_array_append_new(items,
+				      json_pack("{s:s,s:s,s:o}", "name", t[i].name, "description",
+						t[i].description, "roles", roles));
 	}
 	rest_reply(req, resp, 200, render_list(items, NULL), 0);
 }
@@ -76,9 +75,9 @@ static void openapi(struct http_req *req, struct http_resp *resp, void *app)
 enum rs_status rest_meta_register(struct http_router *r, struct core *c, struct rs_err *err)
 {
 	static const struct rest_route routes[] = {
-		{"GET", "/api/v1/me", me},
-		{"GET", "/api/v1/templates", templates},
-		{"GET", "/api/v1/openapi.json", openapi},
+	    {"GET", "/api/v1/me", me},
+	    {"GET", "/api/v1/templates", templates},
+	    {"GET", "/api/v1/openapi.json", openapi},
 	};
 
 	return REST_ROUTES_ADD(r, c, routes, err);

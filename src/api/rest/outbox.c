@@ -62,9 +62,9 @@ static void retry(struct http_req *req, struct http_resp *resp, void *app)
 enum rs_status rest_outbox_register(struct http_router *r, struct core *c, struct rs_err *err)
 {
 	static const struct rest_route routes[] = {
-		{"GET", "/api/v1/tenants/{tenant}/outbox", list},
-		{"GET", "/api/v1/tenants/{tenant}/outbox/{id}", get},
-		{"POST", "/api/v1/tenants/{tenant}/outbox/{id}/retry", retry},
+	    {"GET", "/api/v1/tenants/{tenant}/outbox", list},
+	    {"GET", "/api/v1/tenants/{tenant}/outbox/{id}", get},
+	    {"POST", "/api/v1/tenants/{tenant}/outbox/{id}/retry", retry},
 	};
 
 	return REST_ROUTES_ADD(r, c, routes, err);

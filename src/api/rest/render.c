@@ -62,8 +62,8 @@ json_t *render_user(const struct user *u)
 	for (int i = 0; i < u->nroles; i++)
 		json_array_append_new(roles, render_role_ref(&u->roles[i]));
 	for (int i = 0; i < u->ngroups; i++)
-		json_array_append_new(groups, json_pack("{s:s?,s:s?}", "id", u->groups[i].id, "name",
-							u->groups[i].name));
+		json_array_append_new(groups, json_pack("{s:s?,s:s?}", "id", u->groups[i].id,
+							"name", u->groups[i].name));
 	for (int i = 0; i < u->nrequired_actions; i++)
 		json_array_append_new(ra, json_string(u->required_actions[i]));
 	custom = u->custom_attributes ? json_loads(u->custom_attributes, 0, NULL) : NULL;
@@ -83,7 +83,8 @@ json_t *render_user(const struct user *u)
 	json_object_set_new(v, "required_actions", ra);
 	json_object_set_new(v, "locked", json_boolean(u->locked));
 	json_object_set_new(v, "idle_logout_minutes",
-			    u->has_idle_logout ? json_integer(u->idle_logout_minutes) : json_null());
+			    u->has_idle_logout ? json_integer(u->idle_logout_minutes)
+					       : json_null());
 	json_object_set_new(v, "summary_mail_time", js_str(u->summary_mail_time));
 	json_object_set_new(v, "security_profile", js_str(u->security_profile));
 	json_object_set_new(v, "created_at", js_time(u->created_at));
@@ -119,9 +120,10 @@ json_t *render_token(const struct token *t)
 {
 	return json_pack("{s:s?,s:s?,s:s?,s:s?,s:o,s:o,s:o,s:o,s:o}", "id", t->id, "tenant_id",
 			 t->tenant_id, "user_id", t->user_id, "name", t->name, "role",
-			 t->role.id ? render_role_ref(&t->role) : json_null(), "created_at", js_time(t->created_at),
-			 "expires_at", js_time(t->expires_at), "last_used_at",
-			 js_time(t->last_used_at), "revoked_at", js_time(t->revoked_at));
+			 t->role.id ? render_role_ref(&t->role) : json_null(), "created_at",
+			 js_time(t->created_at), "expires_at", js_time(t->expires_at),
+			 "last_used_at", js_time(t->last_used_at), "revoked_at",
+			 js_time(t->revoked_at));
 }
 
 json_t *render_audit(const struct audit_event *e)

@@ -38,9 +38,9 @@ static void create(struct http_req *req, struct http_resp *resp, void *app)
 		rest_fail(req, resp, &err);
 		return;
 	}
-	http_resp_header(req, resp, "Location",
-			 arena_printf(req->arena, "/api/v1/tenants/%s/resources/%s", o.tenant_id,
-				      o.id));
+	http_resp_header(
+	    req, resp, "Location",
+	    arena_printf(req->arena, "/api/v1/tenants/%s/resources/%s", o.tenant_id, o.id));
 	rest_reply(req, resp, 201, render_resource(&o), 0);
 }
 
@@ -57,8 +57,7 @@ static void list(struct http_req *req, struct http_resp *resp, void *app)
 		return;
 	q.owner_id = http_query(req, "owner_id");
 	q.kind = http_query(req, "kind");
-	if (resources_list(c, &who, http_param(req, "tenant"), &q, req->arena, &l, &err) !=
-	    RS_OK) {
+	if (resources_list(c, &who, http_param(req, "tenant"), &q, req->arena, &l, &err) != RS_OK) {
 		rest_fail(req, resp, &err);
 		return;
 	}
@@ -77,8 +76,8 @@ static void get(struct http_req *req, struct http_resp *resp, void *app)
 
 	if (!rest_actor_or_reply(req, resp, c, &who))
 		return;
-	if (resources_get(c, &who, http_param(req, "tenant"), http_param(req, "id"), req->arena,
-			  &o, &err) != RS_OK) {
+	if (resources_get(c, &who, http_param(req, "tenant"), http_param(req, "id"), req->arena, &o,
+			  &err) != RS_OK) {
 		rest_fail(req, resp, &err);
 		return;
 	}
@@ -119,11 +118,11 @@ static void del(struct http_req *req, struct http_resp *resp, void *app)
 enum rs_status rest_resources_register(struct http_router *r, struct core *c, struct rs_err *err)
 {
 	static const struct rest_route routes[] = {
-		{"POST", "/api/v1/tenants/{tenant}/resources", create},
-		{"GET", "/api/v1/tenants/{tenant}/resources", list},
-		{"GET", "/api/v1/tenants/{tenant}/resources/{id}", get},
-		{"PATCH", "/api/v1/tenants/{tenant}/resources/{id}", patch},
-		{"DELETE", "/api/v1/tenants/{tenant}/resources/{id}", del},
+	    {"POST", "/api/v1/tenants/{tenant}/resources", create},
+	    {"GET", "/api/v1/tenants/{tenant}/resources", list},
+	    {"GET", "/api/v1/tenants/{tenant}/resources/{id}", get},
+	    {"PATCH", "/api/v1/tenants/{tenant}/resources/{id}", patch},
+	    {"DELETE", "/api/v1/tenants/{tenant}/resources/{id}", del},
 	};
 
 	return REST_ROUTES_ADD(r, c, routes, err);

@@ -101,7 +101,8 @@ void jin_only(struct jin *j, const char *const *allowed)
 	const char *key;
 	json_t *v;
 
-	json_object_foreach(j->root, key, v) {
+	json_object_foreach(j->root, key, v)
+	{
 		bool ok = false;
 
 		(void)v;
@@ -196,7 +197,8 @@ void jin_strs(struct jin *j, const char *key, bool *set, const char *const **out
 		type_error(j, key, "smaller");
 		return;
 	}
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		if (!json_is_string(e)) {
 			type_error(j, key, "an array of strings");
 			return;
@@ -240,7 +242,8 @@ bool jin_ok_or_reply(struct jin *j, struct http_req *req, struct http_resp *resp
 	return false;
 }
 
-/* ---- output ----------------------------------------------------------------------------------- */
+/* ---- output -----------------------------------------------------------------------------------
+ */
 
 void rest_reply(struct http_req *req, struct http_resp *resp, int status, json_t *v,
 		int64_t etag_version)
@@ -272,8 +275,7 @@ void rest_no_content(struct http_resp *resp)
 	resp->body_len = 0;
 }
 
-void rest_delete(struct http_req *req, struct http_resp *resp, struct core *c,
-		 rest_delete_fn del)
+void rest_delete(struct http_req *req, struct http_resp *resp, struct core *c, rest_delete_fn del)
 {
 	struct actor who;
 	struct rs_err err = {0};
@@ -348,11 +350,19 @@ enum rs_status rest_routes_add(struct http_router *r, struct core *c,
 enum rs_status rest_routes_register(struct http_router *r, struct core *c, struct rs_err *err)
 {
 	enum rs_status (*const regs[])(struct http_router *, struct core *, struct rs_err *) = {
-		rest_meta_register,  rest_tenants_register, rest_users_register,
-		rest_roles_register, rest_groups_register,  rest_tokens_register,
-		rest_audit_register, rest_jobs_register, rest_webhooks_register,
-		rest_outbox_register, rest_email_templates_register, rest_invitations_register,
-		rest_resources_register,
+	    rest_meta_register,
+	    rest_tenants_register,
+	    rest_users_register,
+	    rest_roles_register,
+	    rest_groups_register,
+	    rest_tokens_register,
+	    rest_audit_register,
+	    rest_jobs_register,
+	    rest_webhooks_register,
+	    rest_outbox_register,
+	    rest_email_templates_register,
+	    rest_invitations_register,
+	    rest_resources_register,
 	};
 
 	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {

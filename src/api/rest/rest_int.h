@@ -40,7 +40,7 @@ void jin_object(struct jin *j, const char *key, struct opt_str *out);
 bool jin_ok_or_reply(struct jin *j, struct http_req *req, struct http_resp *resp);
 
 /* Output. */
-json_t *js_time(int64_t ms); /* null for 0 */
+json_t *js_time(int64_t ms);   /* null for 0 */
 json_t *js_str(const char *s); /* null for NULL */
 json_t *render_tenant(const struct tenant *t);
 json_t *render_seat_limits(const struct seat_limit *limits);
@@ -62,8 +62,7 @@ void rest_no_content(struct http_resp *resp);
 typedef enum rs_status (*rest_delete_fn)(struct core *c, const struct actor *who,
 					 const char *tenant, const char *id, int64_t if_match,
 					 struct rs_err *err);
-void rest_delete(struct http_req *req, struct http_resp *resp, struct core *c,
-		 rest_delete_fn del);
+void rest_delete(struct http_req *req, struct http_resp *resp, struct core *c, rest_delete_fn del);
 
 /* If-Match: 0 when absent or "*"; -1 when it can never match (malformed). */
 int64_t rest_if_match(const struct http_req *req);
@@ -76,7 +75,7 @@ struct rest_route {
 };
 enum rs_status rest_routes_add(struct http_router *r, struct core *c,
 			       const struct rest_route *routes, size_t n, struct rs_err *err);
-#define REST_ROUTES_ADD(r, c, routes, err)                                                      \
+#define REST_ROUTES_ADD(r, c, routes, err)                                                         \
 	rest_routes_add((r), (c), (routes), sizeof(routes) / sizeof((routes)[0]), (err))
 
 /* Route registration per resource. */
@@ -90,8 +89,7 @@ enum rs_status rest_meta_register(struct http_router *r, struct core *c, struct 
 enum rs_status rest_jobs_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_webhooks_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_outbox_register(struct http_router *r, struct core *c, struct rs_err *err);
-enum rs_status rest_invitations_register(struct http_router *r, struct core *c,
-					 struct rs_err *err);
+enum rs_status rest_invitations_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_resources_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_email_templates_register(struct http_router *r, struct core *c,
 					     struct rs_err *err);

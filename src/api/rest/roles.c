@@ -42,8 +42,8 @@ static void get(struct http_req *req, struct http_resp *resp, void *app)
 
 static void create(struct http_req *req, struct http_resp *resp, void *app)
 {
-	static const char *const allowed[] = {"name", "scope", "rank", "permissions",
-					      "description", NULL};
+	static const char *const allowed[] = {"name",	     "scope",	    "rank",
+					      "permissions", "description", NULL};
 	struct core *c = app;
 	struct actor who;
 	struct jin j;
@@ -78,8 +78,9 @@ static void create(struct http_req *req, struct http_resp *resp, void *app)
 		rest_fail(req, resp, &err);
 		return;
 	}
-	http_resp_header(req, resp, "Location",
-			 arena_printf(req->arena, "/api/v1/tenants/%s/roles/%s", r.tenant_id, r.id));
+	http_resp_header(
+	    req, resp, "Location",
+	    arena_printf(req->arena, "/api/v1/tenants/%s/roles/%s", r.tenant_id, r.id));
 	rest_reply(req, resp, 201, render_role(&r), r.version);
 }
 
@@ -122,11 +123,11 @@ static void del(struct http_req *req, struct http_resp *resp, void *app)
 enum rs_status rest_roles_register(struct http_router *r, struct core *c, struct rs_err *err)
 {
 	static const struct rest_route routes[] = {
-		{"GET", "/api/v1/tenants/{tenant}/roles", list},
-		{"POST", "/api/v1/tenants/{tenant}/roles", create},
-		{"GET", "/api/v1/tenants/{tenant}/roles/{id}", get},
-		{"PATCH", "/api/v1/tenants/{tenant}/roles/{id}", patch},
-		{"DELETE", "/api/v1/tenants/{tenant}/roles/{id}", del},
+	    {"GET", "/api/v1/tenants/{tenant}/roles", list},
+	    {"POST", "/api/v1/tenants/{tenant}/roles", create},
+	    {"GET", "/api/v1/tenants/{tenant}/roles/{id}", get},
+	    {"PATCH", "/api/v1/tenants/{tenant}/roles/{id}", patch},
+	    {"DELETE", "/api/v1/tenants/{tenant}/roles/{id}", del},
 	};
 
 	return REST_ROUTES_ADD(r, c, routes, err);

@@ -30,7 +30,8 @@ static void create(struct http_req *req, struct http_resp *resp, void *app)
 		rest_fail(req, resp, &err);
 		return;
 	}
-	http_resp_header(req, resp, "Location", arena_printf(req->arena, "/api/v1/tenants/%s", t.id));
+	http_resp_header(req, resp, "Location",
+			 arena_printf(req->arena, "/api/v1/tenants/%s", t.id));
 	rest_reply(req, resp, 201, render_tenant(&t), t.version);
 }
 
@@ -95,21 +96,23 @@ static void patch(struct http_req *req, struct http_resp *resp, void *app)
 		json_t *v;
 
 		if (!json_is_object(limits)) {
-			rest_fail_status(req, resp, RS_E_INVALID, "request.invalid_field", "seat_limits",
-					 "'seat_limits' must be an object of user type to number or null");
+			rest_fail_status(
+			    req, resp, RS_E_INVALID, "request.invalid_field", "seat_limits",
+			    "'seat_limits' must be an object of user type to number or null");
 			jin_release(&j);
 			return;
 		}
-		json_object_foreach(limits, type, v) {
+		json_object_foreach(limits, type, v)
+		{
 			int i = -1;
 
 			for (int k = 0; k < USER_TYPES; k++)
 				i = strcmp(type, user_type_names[k]) == 0 ? k : i;
 			if (i < 0 || !(json_is_integer(v) || json_is_null(v))) {
-				rest_fail_status(req, resp, RS_E_INVALID, "request.invalid_field",
-						 "seat_limits",
-						 "'seat_limits' keys are standard, api, taxii, read_only; "
-						 "values a number or null");
+				rest_fail_status(
+				    req, resp, RS_E_INVALID, "request.invalid_field", "seat_limits",
+				    "'seat_limits' keys are standard, api, taxii, read_only; "
+				    "values a number or null");
 				jin_release(&j);
 				return;
 			}
@@ -158,8 +161,8 @@ static void seats(struct http_req *req, struct http_resp *resp, void *app)
 	if (!rest_actor_or_reply(req, resp, c, &who) || !rest_page_or_reply(req, resp, &pg))
 		return;
 	if (d && !str_to_ll(d, -1000000, 1000000, &days)) {
-		rest_fail_status(req, resp, RS_E_INVALID, "request.invalid_parameter", "inactive_days",
-				 "'inactive_days' must be a whole number of days");
+		rest_fail_status(req, resp, RS_E_INVALID, "request.invalid_parameter",
+				 "inactive_days", "'inactive_days' must be a whole number of days");
 		return;
 	}
 	if (seats_report(c, &who, http_param(req, "tenant"), days, &pg, req->arena, &rep, &err) !=
@@ -170,16 +173,15 @@ static void seats(struct http_req *req, struct http_resp *resp, void *app)
 	types = json_array();
 	for (int i = 0; i < USER_TYPES; i++) {
 		const struct seat_use *u = &rep.types[i];
-		json_t *free_seats = u->limit.set ? json_integer(u->limit.max > u->used
-									 ? u->limit.max - u->used
-									 : 0)
-						  : json_null();
+		json_t *free_seats =
+		    u->limit.set ? json_integer(u->limit.max > u->used ? u->limit.max - u->used : 0)
+				 : json_null();
 
-		json_array_append_new(types, json_pack("{s:s,s:I,s:o,s:o}", "type", u->type, "used",
-						       (json_int_t)u->used, "limit",
-						       u->limit.set ? json_integer(u->limit.max)
-								    : json_null(),
-						       "available", free_seats));
+		json_array_append_new(
+		    types,
+		    json_pack("{s:s,s:I,s:o,s:o}", "type", u->type, "used", (json_int_t)u->used,
+			      "limit", u->limit.set ? json_integer(u->limit.max) : json_null(),
+			      "available", free_seats));
 	}
 	items = json_array();
 	for (int i = 0; i < rep.nunused; i++)
@@ -194,12 +196,12 @@ static void seats(struct http_req *req, struct http_resp *resp, void *app)
 enum rs_status rest_tenants_register(struct http_router *r, struct core *c, struct rs_err *err)
 {
 	static const struct rest_route routes[] = {
-		{"POST", "/api/v1/tenants", create},
-		{"GET", "/api/v1/tenants", list},
-		{"GET", "/api/v1/tenants/{tenant}", get},
-		{"PATCH", "/api/v1/tenants/{tenant}", patch},
-		{"DELETE", "/api/v1/tenants/{tenant}", del},
-		{"GET", "/api/v1/tenants/{tenant}/seats", seats},
+	    {"POST", "/api/v1/tenants", create},
+	    {"GET", "/api/v1/tenants", list},
+	    {"GET", "/api/v1/tenants/{tenant}", get},
+	    {"PATCH", "/api/v1/tenants/{tenant}", patch},
+	    {"DELETE", "/api/v1/tenants/{tenant}", del},
+	    {"GET", "/api/v1/tenants/{tenant}/seats", seats},
 	};
 
 	return REST_ROUTES_ADD(r, c, routes, err);

@@ -38,8 +38,9 @@ static void create(struct http_req *req, struct http_resp *resp, void *app)
 		return;
 	}
 	v = json_pack("{s:o,s:s}", "token", render_token(&t), "secret", secret);
-	http_resp_header(req, resp, "Location",
-			 arena_printf(req->arena, "/api/v1/tenants/%s/tokens/%s", t.tenant_id, t.id));
+	http_resp_header(
+	    req, resp, "Location",
+	    arena_printf(req->arena, "/api/v1/tenants/%s/tokens/%s", t.tenant_id, t.id));
 	rest_reply(req, resp, 201, v, 0);
 }
 
@@ -101,10 +102,10 @@ static void revoke(struct http_req *req, struct http_resp *resp, void *app)
 enum rs_status rest_tokens_register(struct http_router *r, struct core *c, struct rs_err *err)
 {
 	static const struct rest_route routes[] = {
-		{"POST", "/api/v1/tenants/{tenant}/tokens", create},
-		{"GET", "/api/v1/tenants/{tenant}/tokens", list},
-		{"GET", "/api/v1/tenants/{tenant}/tokens/{id}", get},
-		{"DELETE", "/api/v1/tenants/{tenant}/tokens/{id}", revoke},
+	    {"POST", "/api/v1/tenants/{tenant}/tokens", create},
+	    {"GET", "/api/v1/tenants/{tenant}/tokens", list},
+	    {"GET", "/api/v1/tenants/{tenant}/tokens/{id}", get},
+	    {"DELETE", "/api/v1/tenants/{tenant}/tokens/{id}", revoke},
 	};
 
 	return REST_ROUTES_ADD(r, c, routes, err);

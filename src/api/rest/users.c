@@ -5,12 +5,24 @@
 
 #include "util/timeutil.h"
 
-static const char *const user_writable[] = {
-	"username",         "email",           "first_name",        "last_name",
-	"type",             "system_role",     "roles",             "department",
-	"locale",           "timezone",        "description",       "external_id",
-	"custom_attributes", "required_actions", "idle_logout_minutes", "summary_mail_time",
-	"security_profile", NULL};
+static const char *const user_writable[] = {"username",
+					    "email",
+					    "first_name",
+					    "last_name",
+					    "type",
+					    "system_role",
+					    "roles",
+					    "department",
+					    "locale",
+					    "timezone",
+					    "description",
+					    "external_id",
+					    "custom_attributes",
+					    "required_actions",
+					    "idle_logout_minutes",
+					    "summary_mail_time",
+					    "security_profile",
+					    NULL};
 
 static void read_fields(struct jin *j, struct user_fields *f)
 {
@@ -62,8 +74,9 @@ static void create(struct http_req *req, struct http_resp *resp, void *app)
 		rest_fail(req, resp, &err);
 		return;
 	}
-	http_resp_header(req, resp, "Location",
-			 arena_printf(req->arena, "/api/v1/tenants/%s/users/%s", u.tenant_id, u.id));
+	http_resp_header(
+	    req, resp, "Location",
+	    arena_printf(req->arena, "/api/v1/tenants/%s/users/%s", u.tenant_id, u.id));
 	reply_user(req, resp, 201, &u);
 }
 
@@ -255,16 +268,16 @@ static void reactivate(struct http_req *req, struct http_resp *resp, void *app)
 enum rs_status rest_users_register(struct http_router *r, struct core *c, struct rs_err *err)
 {
 	static const struct rest_route routes[] = {
-		{"POST", "/api/v1/tenants/{tenant}/users", create},
-		{"GET", "/api/v1/tenants/{tenant}/users", list},
-		{"GET", "/api/v1/tenants/{tenant}/users/{id}", get},
-		{"PATCH", "/api/v1/tenants/{tenant}/users/{id}", patch},
-		{"DELETE", "/api/v1/tenants/{tenant}/users/{id}", del},
-		{"PUT", "/api/v1/tenants/{tenant}/users/{id}/roles", put_roles},
-		{"POST", "/api/v1/tenants/{tenant}/users/{id}/suspend", suspend},
-		{"POST", "/api/v1/tenants/{tenant}/users/{id}/resume", resume},
-		{"POST", "/api/v1/tenants/{tenant}/users/{id}/deactivate", deactivate},
-		{"POST", "/api/v1/tenants/{tenant}/users/{id}/reactivate", reactivate},
+	    {"POST", "/api/v1/tenants/{tenant}/users", create},
+	    {"GET", "/api/v1/tenants/{tenant}/users", list},
+	    {"GET", "/api/v1/tenants/{tenant}/users/{id}", get},
+	    {"PATCH", "/api/v1/tenants/{tenant}/users/{id}", patch},
+	    {"DELETE", "/api/v1/tenants/{tenant}/users/{id}", del},
+	    {"PUT", "/api/v1/tenants/{tenant}/users/{id}/roles", put_roles},
+	    {"POST", "/api/v1/tenants/{tenant}/users/{id}/suspend", suspend},
+	    {"POST", "/api/v1/tenants/{tenant}/users/{id}/resume", resume},
+	    {"POST", "/api/v1/tenants/{tenant}/users/{id}/deactivate", deactivate},
+	    {"POST", "/api/v1/tenants/{tenant}/users/{id}/reactivate", reactivate},
 	};
 
 	return REST_ROUTES_ADD(r, c, routes, err);

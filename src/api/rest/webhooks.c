@@ -18,21 +18,20 @@ static json_t *render_webhook(const struct webhook *w)
 
 static json_t *render_delivery(const struct webhook_delivery *d)
 {
-	return json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?,s:I,s:o,s:I,s:o,s:o}", "id", d->id,
-			 "webhook_id", d->webhook_id, "job_id", d->job_id, "event_id", d->event_id,
-			 "event_type", d->event_type, "attempt", (json_int_t)d->attempt,
-			 "status_code",
-			 d->status_code > 0 ? json_integer((json_int_t)d->status_code) : json_null(),
-			 "duration_ms", (json_int_t)d->duration_ms, "error", js_str(d->error), "at",
-			 js_time(d->at));
+	return json_pack(
+	    "{s:s?,s:s?,s:s?,s:s?,s:s?,s:I,s:o,s:I,s:o,s:o}", "id", d->id, "webhook_id",
+	    d->webhook_id, "job_id", d->job_id, "event_id", d->event_id, "event_type",
+	    d->event_type, "attempt", (json_int_t)d->attempt, "status_code",
+	    d->status_code > 0 ? json_integer((json_int_t)d->status_code) : json_null(),
+	    "duration_ms", (json_int_t)d->duration_ms, "error", js_str(d->error), "at",
+	    js_time(d->at));
 }
 
 static bool read_fields_or_reply(struct http_req *req, struct http_resp *resp,
 				 struct webhook_fields *f, bool create)
 {
 	static const char *const allowed_create[] = {"url", "events", "description", NULL};
-	static const char *const allowed_patch[] = {"url", "events", "description", "active",
-						    NULL};
+	static const char *const allowed_patch[] = {"url", "events", "description", "active", NULL};
 	struct jin j;
 	json_t *active;
 
@@ -73,9 +72,9 @@ static void create(struct http_req *req, struct http_resp *resp, void *app)
 		rest_fail(req, resp, &err);
 		return;
 	}
-	http_resp_header(req, resp, "Location",
-			 arena_printf(req->arena, "/api/v1/tenants/%s/webhooks/%s", w.tenant_id,
-				      w.id));
+	http_resp_header(
+	    req, resp, "Location",
+	    arena_printf(req->arena, "/api/v1/tenants/%s/webhooks/%s", w.tenant_id, w.id));
 	out = render_webhook(&w);
 	json_object_set_new(out, "secret", json_string(secret));
 	rest_reply(req, resp, 201, out, 0);
@@ -178,22 +177,22 @@ static void ping(struct http_req *req, struct http_resp *resp, void *app)
 		rest_fail(req, resp, &err);
 		return;
 	}
-	http_resp_header(req, resp, "Location",
-			 arena_printf(req->arena, "/api/v1/tenants/%s/outbox/%s", job.tenant_id,
-				      job.id));
+	http_resp_header(
+	    req, resp, "Location",
+	    arena_printf(req->arena, "/api/v1/tenants/%s/outbox/%s", job.tenant_id, job.id));
 	rest_reply(req, resp, 202, render_job(&job), 0);
 }
 
 enum rs_status rest_webhooks_register(struct http_router *r, struct core *c, struct rs_err *err)
 {
 	static const struct rest_route routes[] = {
-		{"GET", "/api/v1/tenants/{tenant}/webhooks", list},
-		{"POST", "/api/v1/tenants/{tenant}/webhooks", create},
-		{"GET", "/api/v1/tenants/{tenant}/webhooks/{id}", get},
-		{"PATCH", "/api/v1/tenants/{tenant}/webhooks/{id}", patch},
-		{"DELETE", "/api/v1/tenants/{tenant}/webhooks/{id}", del},
-		{"GET", "/api/v1/tenants/{tenant}/webhooks/{id}/deliveries", deliveries},
-		{"POST", "/api/v1/tenants/{tenant}/webhooks/{id}/ping", ping},
+	    {"GET", "/api/v1/tenants/{tenant}/webhooks", list},
+	    {"POST", "/api/v1/tenants/{tenant}/webhooks", create},
+	    {"GET", "/api/v1/tenants/{tenant}/webhooks/{id}", get},
+	    {"PATCH", "/api/v1/tenants/{tenant}/webhooks/{id}", patch},
+	    {"DELETE", "/api/v1/tenants/{tenant}/webhooks/{id}", del},
+	    {"GET", "/api/v1/tenants/{tenant}/webhooks/{id}/deliveries", deliveries},
+	    {"POST", "/api/v1/tenants/{tenant}/webhooks/{id}/ping", ping},
 	};
 
 	return REST_ROUTES_ADD(r, c, routes, err);

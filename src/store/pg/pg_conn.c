@@ -175,11 +175,16 @@ static const char *pg_unique_field(const char *constraint)
 	static const struct {
 		const char *name, *field;
 	} map[] = {
-		{"users_username", "username_key"}, {"tenants_slug", "slug"},
-		{"roles_name", "name_key"},         {"groups_name", "name_key"},
-		{"api_tokens_lookup", "lookup"},    {"audit_events_pkey", "seq"},
-		{"user_roles_pkey", "role_id"},     {"group_members_pkey", "user_id"},
-		{"schema_migrations_pkey", "version"}, {"store_signals_pkey", "name"},
+	    {"users_username", "username_key"},
+	    {"tenants_slug", "slug"},
+	    {"roles_name", "name_key"},
+	    {"groups_name", "name_key"},
+	    {"api_tokens_lookup", "lookup"},
+	    {"audit_events_pkey", "seq"},
+	    {"user_roles_pkey", "role_id"},
+	    {"group_members_pkey", "user_id"},
+	    {"schema_migrations_pkey", "version"},
+	    {"store_signals_pkey", "name"},
 	};
 	size_t n;
 
@@ -199,8 +204,7 @@ static bool pg_sqlstate_is(const char *state, const char *want)
 	return state && strncmp(state, want, strlen(want)) == 0;
 }
 
-enum rs_status pg_fail(struct pg_conn *c, struct pg_tx *tx, const PGresult *res,
-		       struct rs_err *err)
+enum rs_status pg_fail(struct pg_conn *c, struct pg_tx *tx, const PGresult *res, struct rs_err *err)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -208,7 +212,7 @@ enum rs_status pg_fail(struct pg_conn *c, struct pg_tx *tx, const PGresult *res,
 
 	if (pg_sqlstate_is(state, "23505")) {
 		const char *field =
-			pg_unique_field(PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME));
+		    pg_unique_field(PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME));
 
 		return rs_fail(err, RS_E_CONFLICT, "store.unique", field,
 			       "a row with this %s already exists", field[0] ? field : "key");
@@ -244,8 +248,7 @@ enum rs_status pg_fail(struct pg_conn *c, struct pg_tx *tx, const PGresult *res,
 		       state ? state : "");
 }
 
-enum rs_status pg_simple(struct pg_conn *c, struct pg_tx *tx, const char *sql,
-			 struct rs_err *err)
+enum rs_status pg_simple(struct pg_conn *c, struct pg_tx *tx, const char *sql, struct rs_err *err)
 {
 	PGresult *res = PQexec(c->pg, sql);
 	ExecStatusType es = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;

@@ -104,8 +104,8 @@ static enum rs_status pg_run(struct store_tx *t, enum store_q q, const struct st
 	return RS_OK;
 }
 
-enum rs_status pg_exec(struct store_tx *tx, enum store_q q, const struct store_val *args,
-		       int nargs, int64_t *changes, struct rs_err *err)
+enum rs_status pg_exec(struct store_tx *tx, enum store_q q, const struct store_val *args, int nargs,
+		       int64_t *changes, struct rs_err *err)
 {
 	PGresult *res;
 	enum rs_status st = pg_run(tx, q, args, nargs, &res, err);
@@ -199,15 +199,15 @@ void pg_tx_close_rows(struct pg_tx *tx)
 		pg_rows_unlink(tx->open);
 }
 
-enum rs_status pg_raw(struct store_tx *t, const char *sql, const struct store_val *args,
-		      int nargs, struct store_rows **rows, struct rs_err *err)
+enum rs_status pg_raw(struct store_tx *t, const char *sql, const struct store_val *args, int nargs,
+		      struct store_rows **rows, struct rs_err *err)
 {
 	struct pg_tx *tx = (struct pg_tx *)t;
 	struct pg_conn *c = tx->conn;
 	size_t n = strlen(sql);
 	char *text = malloc(n + 1);
 	const char **vals = calloc((size_t)(nargs > 0 ? nargs : 1), sizeof(*vals));
-	char (*ints)[24] = calloc((size_t)(nargs > 0 ? nargs : 1), sizeof(*ints));
+	char(*ints)[24] = calloc((size_t)(nargs > 0 ? nargs : 1), sizeof(*ints));
 	PGresult *res = NULL;
 	ExecStatusType es;
 	enum rs_status st = RS_OK;

@@ -17,11 +17,11 @@
 #include "store/select_sql.h"
 #include "store/store_int.h"
 
-#define PG_POOL_DEFAULT 16  /* connections per store unless the URI says ?pool=N */
+#define PG_POOL_DEFAULT 16 /* connections per store unless the URI says ?pool=N */
 #define PG_POOL_MAX 1024
 #define PG_WAIT_DEFAULT_MS 5000 /* how long a call waits for a free connection */
-#define PG_ATTEMPTS 6           /* runs of fn at most on serialization failure or deadlock */
-#define PG_ARGS_MAX 32          /* arguments of a named query at most */
+#define PG_ATTEMPTS 6		/* runs of fn at most on serialization failure or deadlock */
+#define PG_ARGS_MAX 32		/* arguments of a named query at most */
 
 #define PG_SEL_SQL_MAX SELECT_SQL_MAX /* selections: the bounds are select_sql.h's */
 
@@ -45,9 +45,9 @@ struct pg_conn {
 	PGconn *pg;
 	/* Statements prepared on this connection: [0] for write, [1] for read transactions. */
 	bool prepared[2][Q__COUNT];
-	bool broken;   /* lost or unusable: closed when released, reconnected on next use */
-	bool in_use;   /* handed out by the pool */
-	bool fresh;    /* connected by this acquire; a failure cannot be a stale connection */
+	bool broken; /* lost or unusable: closed when released, reconnected on next use */
+	bool in_use; /* handed out by the pool */
+	bool fresh;  /* connected by this acquire; a failure cannot be a stale connection */
 };
 
 struct pg_rows {
@@ -63,17 +63,17 @@ struct pg_tx {
 	struct store_tx base;
 	struct pg_store *store;
 	struct pg_conn *conn;
-	bool read;      /* REPEATABLE READ READ ONLY (store_read) vs READ COMMITTED (store_write) */
-	bool retry;     /* a statement failed with 40001/40P01: rerun the whole fn */
-	bool lost;      /* the connection was lost */
-	bool began;     /* BEGIN succeeded: fn may have run statements */
+	bool read;  /* REPEATABLE READ READ ONLY (store_read) vs READ COMMITTED (store_write) */
+	bool retry; /* a statement failed with 40001/40P01: rerun the whole fn */
+	bool lost;  /* the connection was lost */
+	bool began; /* BEGIN succeeded: fn may have run statements */
 	unsigned signals;
 	struct pg_rows *open; /* rows fn has not closed yet; freed when the transaction ends */
 };
 
 struct pg_stats {
-	uint64_t retries;      /* fn reruns after 40001/40P01 */
-	uint64_t connects;     /* pool connections opened */
+	uint64_t retries;  /* fn reruns after 40001/40P01 */
+	uint64_t connects; /* pool connections opened */
 	uint64_t watch_reconnects;
 };
 
@@ -123,20 +123,19 @@ enum rs_status pg_fail(struct pg_conn *c, struct pg_tx *tx, const PGresult *res,
 		       struct rs_err *err);
 /* Runs a statement without parameters (transaction control, migrations); RS_OK when the
  * result is COMMAND_OK or TUPLES_OK. */
-enum rs_status pg_simple(struct pg_conn *c, struct pg_tx *tx, const char *sql,
-			 struct rs_err *err);
+enum rs_status pg_simple(struct pg_conn *c, struct pg_tx *tx, const char *sql, struct rs_err *err);
 void pg_stats_add(struct pg_store *s, uint64_t *field, uint64_t n);
 void pg_store_stats(struct store *st, struct pg_stats *out);
 
 /* pg_exec.c */
 extern const struct store_engine_ops pg_ops;
-enum rs_status pg_exec(struct store_tx *tx, enum store_q q, const struct store_val *args,
-		       int nargs, int64_t *changes, struct rs_err *err);
+enum rs_status pg_exec(struct store_tx *tx, enum store_q q, const struct store_val *args, int nargs,
+		       int64_t *changes, struct rs_err *err);
 enum rs_status pg_query(struct store_tx *tx, enum store_q q, const struct store_val *args,
 			int nargs, struct store_rows **rows, struct rs_err *err);
 /* store.c's engine-neutral SQL (export/import): ?N placeholders become $N. */
-enum rs_status pg_raw(struct store_tx *tx, const char *sql, const struct store_val *args,
-		      int nargs, struct store_rows **rows, struct rs_err *err);
+enum rs_status pg_raw(struct store_tx *tx, const char *sql, const struct store_val *args, int nargs,
+		      struct store_rows **rows, struct rs_err *err);
 /* Wraps a successful result (ownership passes) as rows of tx. */
 enum rs_status pg_rows_new(struct pg_tx *tx, PGresult *res, struct store_rows **out,
 			   struct rs_err *err);

@@ -14,8 +14,8 @@
 /* Any constant shared by every roster binary: "roster" in ASCII. */
 #define PG_MIGRATE_LOCK "SELECT pg_advisory_xact_lock(125779354592626)"
 
-#define PG_MIGRATIONS_DDL                                                                     \
-	"CREATE TABLE IF NOT EXISTS schema_migrations (version bigint PRIMARY KEY, "          \
+#define PG_MIGRATIONS_DDL                                                                          \
+	"CREATE TABLE IF NOT EXISTS schema_migrations (version bigint PRIMARY KEY, "               \
 	"name text NOT NULL, applied_at bigint NOT NULL)"
 
 static int pg_known_version(void)

@@ -17,8 +17,11 @@
  * the bytes are not one well-formed sequence. */
 static size_t sel_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
 {
-	size_t len = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3
-		   : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+	size_t len = p[0] < 0x80	     ? 1
+		     : (p[0] & 0xe0) == 0xc0 ? 2
+		     : (p[0] & 0xf0) == 0xe0 ? 3
+		     : (p[0] & 0xf8) == 0xf0 ? 4
+					     : 0;
 	uint32_t v;
 
 	if (len == 0 || len != n)
@@ -101,10 +104,10 @@ static char *pg_prefix_upper(struct arena *a, const char *prefix, bool *none)
 /* ESCAPE E'\\': an escape-string literal reads as one backslash whatever
  * standard_conforming_strings says. */
 static const struct select_dialect pg_dialect = {
-	.placeholder = '$',
-	.like_escape = " ESCAPE E'\\\\'",
-	.cols = pg_select_cols,
-	.prefix_upper = pg_prefix_upper,
+    .placeholder = '$',
+    .like_escape = " ESCAPE E'\\\\'",
+    .cols = pg_select_cols,
+    .prefix_upper = pg_prefix_upper,
 };
 
 enum rs_status pg_select_sql(const struct store_select *sel, char *buf, size_t cap,
@@ -122,7 +125,7 @@ enum rs_status pg_select(struct store_tx *t, const struct store_select *sel,
 	struct select_sql *q = NULL;
 	const char *vals[SELECT_SQL_BINDS_MAX];
 	Oid types[SELECT_SQL_BINDS_MAX];
-	char (*ints)[24] = malloc(sizeof(char[24]) * SELECT_SQL_BINDS_MAX);
+	char(*ints)[24] = malloc(sizeof(char[24]) * SELECT_SQL_BINDS_MAX);
 	PGresult *res = NULL;
 	ExecStatusType es;
 	enum rs_status st;

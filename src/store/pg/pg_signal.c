@@ -43,11 +43,10 @@ enum rs_status pg_signal_send(struct pg_tx *tx, struct rs_err *err)
 	/* Row lock on store_signals until COMMIT: signalling writers of all tenants queue here,
 	 * always as their last statement, so it cannot take part in a deadlock. The bits are
 	 * our own unsigned, not client data. */
-	snprintf(sql, sizeof(sql),
-		 "%sSELECT pg_notify('" PG_NOTIFY_CHANNEL "', '%u')",
+	snprintf(sql, sizeof(sql), "%sSELECT pg_notify('" PG_NOTIFY_CHANNEL "', '%u')",
 		 tx->signals & STORE_SIG_AUTH
-			 ? "UPDATE store_signals SET seq = seq + 1 WHERE name = 'auth'; "
-			 : "",
+		     ? "UPDATE store_signals SET seq = seq + 1 WHERE name = 'auth'; "
+		     : "",
 		 tx->signals);
 	return pg_simple(tx->conn, tx, sql, err);
 }

@@ -206,23 +206,23 @@ static void pg_store_free(struct store *st)
 }
 
 const struct store_engine_ops pg_ops = {
-	.name = "pg",
-	.free = pg_store_free,
-	.schema_version = pg_schema_version_of,
-	.backup = pg_backup,
-	.read = pg_read,
-	.write = pg_write,
-	.exec = pg_exec,
-	.query = pg_query,
-	.select = pg_select,
-	.rows_next = pg_rows_next,
-	.col_null = pg_col_null,
-	.col_int = pg_col_int,
-	.col_text = pg_col_text,
-	.rows_close = pg_rows_close,
-	.signal = pg_signal,
-	.watch = pg_watch,
-	.raw = pg_raw,
+    .name = "pg",
+    .free = pg_store_free,
+    .schema_version = pg_schema_version_of,
+    .backup = pg_backup,
+    .read = pg_read,
+    .write = pg_write,
+    .exec = pg_exec,
+    .query = pg_query,
+    .select = pg_select,
+    .rows_next = pg_rows_next,
+    .col_null = pg_col_null,
+    .col_int = pg_col_int,
+    .col_text = pg_col_text,
+    .rows_close = pg_rows_close,
+    .signal = pg_signal,
+    .watch = pg_watch,
+    .raw = pg_raw,
 };
 
 /* Copies uri into *out without our own "pool=N" query parameter, which libpq would reject;
@@ -282,8 +282,7 @@ bad:
 		       "pool= must be a number of connections within 1..%d", PG_POOL_MAX);
 }
 
-enum rs_status pg_store_open(const struct store_config *cfg, struct store **out,
-			     struct rs_err *err)
+enum rs_status pg_store_open(const struct store_config *cfg, struct store **out, struct rs_err *err)
 {
 	struct pg_store *s;
 	struct pg_conn *c = NULL;

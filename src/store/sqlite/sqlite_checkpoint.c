@@ -40,7 +40,8 @@ static void *sqlite_checkpoint_main(void *arg)
 		s->ck_wanted = false;
 		pthread_mutex_unlock(&s->ck_lock);
 		/* A busy or failed passive checkpoint is harmless: the next commit asks again. */
-		(void)sqlite3_wal_checkpoint_v2(s->ck_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		(void)sqlite3_wal_checkpoint_v2(s->ck_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+						NULL);
 		pthread_mutex_lock(&s->ck_lock);
 		s->stats.checkpoints++;
 	}
@@ -50,8 +51,8 @@ static void *sqlite_checkpoint_main(void *arg)
 
 enum rs_status sqlite_checkpointer_start(struct sqlite_store *s, struct rs_err *err)
 {
-	int rc = sqlite3_open_v2(s->path, &s->ck_db,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	int rc =
+	    sqlite3_open_v2(s->path, &s->ck_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_timeout(s->ck_db, s->cfg.busy_timeout_ms);
@@ -63,9 +64,9 @@ enum rs_status sqlite_checkpointer_start(struct sqlite_store *s, struct rs_err *
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(s->ck_db, "PRAGMA cache_size=-128", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		enum rs_status st = rs_fail(err, RS_E_INTERNAL, "store.error", NULL,
-					    "cannot open the checkpoint connection: %s",
-					    sqlite3_errstr(rc));
+		enum rs_status st =
+		    rs_fail(err, RS_E_INTERNAL, "store.error", NULL,
+			    "cannot open the checkpoint connection: %s", sqlite3_errstr(rc));
 
 		sqlite3_close_v2(s->ck_db);
 		s->ck_db = NULL;

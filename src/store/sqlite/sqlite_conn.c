@@ -9,13 +9,13 @@
 #include "util/str.h"
 
 static const char *const sqlite_ctl_sql[SCTL__COUNT] = {
-	[SCTL_BEGIN] = "BEGIN",
-	[SCTL_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
-	[SCTL_COMMIT] = "COMMIT",
-	[SCTL_ROLLBACK] = "ROLLBACK",
-	[SCTL_SAVEPOINT] = "SAVEPOINT w",
-	[SCTL_RELEASE] = "RELEASE w",
-	[SCTL_ROLLBACK_TO] = "ROLLBACK TO w",
+    [SCTL_BEGIN] = "BEGIN",
+    [SCTL_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+    [SCTL_COMMIT] = "COMMIT",
+    [SCTL_ROLLBACK] = "ROLLBACK",
+    [SCTL_SAVEPOINT] = "SAVEPOINT w",
+    [SCTL_RELEASE] = "RELEASE w",
+    [SCTL_ROLLBACK_TO] = "ROLLBACK TO w",
 };
 
 /* The column of a unique violation that is not tenant_id: "UNIQUE constraint failed:
@@ -116,9 +116,9 @@ enum rs_status sqlite_conn_open(struct sqlite_store *s, bool writer, struct sqli
 				struct rs_err *err)
 {
 	static const char *const sync_sql[] = {
-		[STORE_SYNC_FULL] = "PRAGMA synchronous=FULL",
-		[STORE_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
-		[STORE_SYNC_OFF] = "PRAGMA synchronous=OFF",
+	    [STORE_SYNC_FULL] = "PRAGMA synchronous=FULL",
+	    [STORE_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
+	    [STORE_SYNC_OFF] = "PRAGMA synchronous=OFF",
 	};
 	/* Readers open read-only: a write slipped into store_read() fails loudly instead of
 	 * bypassing the group commit. NOMUTEX: each connection is used by one thread. SQLite
@@ -160,7 +160,8 @@ enum rs_status sqlite_conn_open(struct sqlite_store *s, bool writer, struct sqli
 	 * readers (one per HTTP worker thread, 32 by default) keep small ones and let the
 	 * kernel's page cache, which is shared and not in our RSS, hold the rest. */
 	if (!st)
-		st = sqlite_pragma(c->db, writer ? "PRAGMA cache_size=-4096" : "PRAGMA cache_size=-512",
+		st = sqlite_pragma(c->db,
+				   writer ? "PRAGMA cache_size=-4096" : "PRAGMA cache_size=-512",
 				   NULL, err);
 out:
 	if (st) {

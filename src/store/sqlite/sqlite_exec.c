@@ -10,8 +10,8 @@ static struct sqlite_rows *sqlite_rows_of(struct store_rows *r)
 	return (struct sqlite_rows *)r;
 }
 
-enum rs_status sqlite_rows_begin(struct sqlite_conn *c, struct sqlite_rows *slot,
-				 const char *sql, struct sqlite_rows **out, struct rs_err *err)
+enum rs_status sqlite_rows_begin(struct sqlite_conn *c, struct sqlite_rows *slot, const char *sql,
+				 struct sqlite_rows **out, struct rs_err *err)
 {
 	struct sqlite_rows *r = slot;
 	int rc;
@@ -45,8 +45,8 @@ enum rs_status sqlite_rows_begin(struct sqlite_conn *c, struct sqlite_rows *slot
 	return RS_OK;
 }
 
-enum rs_status sqlite_bind_args(sqlite3_stmt *stmt, const struct store_val *args,
-				       int nargs, struct rs_err *err)
+enum rs_status sqlite_bind_args(sqlite3_stmt *stmt, const struct store_val *args, int nargs,
+				struct rs_err *err)
 {
 	int want = sqlite3_bind_parameter_count(stmt);
 
@@ -66,8 +66,9 @@ enum rs_status sqlite_bind_args(sqlite3_stmt *stmt, const struct store_val *args
 			break;
 		case SV_TEXT:
 			/* STATIC: store.h makes the caller keep the string alive for the query. */
-			rc = args[i].s ? sqlite3_bind_text(stmt, i + 1, args[i].s, -1, SQLITE_STATIC)
-				       : sqlite3_bind_null(stmt, i + 1);
+			rc = args[i].s
+				 ? sqlite3_bind_text(stmt, i + 1, args[i].s, -1, SQLITE_STATIC)
+				 : sqlite3_bind_null(stmt, i + 1);
 			break;
 		default:
 			return rs_fail(err, RS_E_INTERNAL, "store.bad_args", NULL,

@@ -28,8 +28,14 @@ const char *sqlite_select_cols(enum store_coll c);
 
 /* Transaction-control statements, cached like named queries. */
 enum sqlite_ctl {
-	SCTL_BEGIN, SCTL_BEGIN_IMMEDIATE, SCTL_COMMIT, SCTL_ROLLBACK, SCTL_SAVEPOINT,
-	SCTL_RELEASE, SCTL_ROLLBACK_TO, SCTL__COUNT
+	SCTL_BEGIN,
+	SCTL_BEGIN_IMMEDIATE,
+	SCTL_COMMIT,
+	SCTL_ROLLBACK,
+	SCTL_SAVEPOINT,
+	SCTL_RELEASE,
+	SCTL_ROLLBACK_TO,
+	SCTL__COUNT
 };
 
 struct sqlite_conn;
@@ -40,7 +46,7 @@ struct sqlite_rows {
 	sqlite3_stmt *stmt;
 	int ncols;
 	bool transient; /* prepared for this call only: finalized and freed on close */
-	bool open;      /* handed out and not yet closed */
+	bool open;	/* handed out and not yet closed */
 };
 
 struct sqlite_sel_entry {
@@ -102,7 +108,7 @@ struct sqlite_store {
 	pthread_mutex_t q_lock;
 	pthread_cond_t q_cond; /* the writer sleeps here while the queue is empty */
 	struct sqlite_job *q_head, *q_tail;
-	int waiters;            /* threads inside store_write(), so store_free can wait them out */
+	int waiters; /* threads inside store_write(), so store_free can wait them out */
 	pthread_cond_t idle_cond; /* signalled when waiters drops to 0 while stopping */
 	bool stopping;
 	struct sqlite_stats stats; /* under q_lock */
@@ -164,8 +170,8 @@ enum rs_status sqlite_raw(struct store_tx *tx, const char *sql, const struct sto
 			  int nargs, struct store_rows **rows, struct rs_err *err);
 /* Hands out rows over stmt, or a transient statement when stmt is already running (a query
  * nested in an iteration over the same query). */
-enum rs_status sqlite_rows_begin(struct sqlite_conn *c, struct sqlite_rows *slot,
-				 const char *sql, struct sqlite_rows **out, struct rs_err *err);
+enum rs_status sqlite_rows_begin(struct sqlite_conn *c, struct sqlite_rows *slot, const char *sql,
+				 struct sqlite_rows **out, struct rs_err *err);
 
 /* sqlite_select.c */
 enum rs_status sqlite_select(struct store_tx *tx, const struct store_select *sel,

@@ -6,8 +6,8 @@
 
 #include "util/timeutil.h"
 
-#define SQLITE_MIGRATIONS_DDL                                                                 \
-	"CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "         \
+#define SQLITE_MIGRATIONS_DDL                                                                      \
+	"CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "              \
 	"name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
 
 static int sqlite_known_version(void)
@@ -20,8 +20,8 @@ static int sqlite_known_version(void)
 static enum rs_status sqlite_read_version(sqlite3 *db, int *version, struct rs_err *err)
 {
 	static const char sql[] =
-		"SELECT CASE WHEN EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-		"name = 'schema_migrations') THEN 1 ELSE 0 END";
+	    "SELECT CASE WHEN EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+	    "name = 'schema_migrations') THEN 1 ELSE 0 END";
 	sqlite3_stmt *st = NULL;
 	enum rs_status ret = RS_OK;
 	int rc;
@@ -79,8 +79,10 @@ static enum rs_status sqlite_record(sqlite3 *db, const struct store_migration *m
 				    struct rs_err *err)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(db, "INSERT INTO schema_migrations (version, name, applied_at) "
-				    "VALUES (?1, ?2, ?3)", -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(db,
+				    "INSERT INTO schema_migrations (version, name, applied_at) "
+				    "VALUES (?1, ?2, ?3)",
+				    -1, &st, NULL);
 
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_int(st, 1, m->version);

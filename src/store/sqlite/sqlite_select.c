@@ -28,10 +28,10 @@ static char *sqlite_prefix_upper(struct arena *a, const char *prefix, bool *none
 }
 
 static const struct select_dialect sqlite_dialect = {
-	.placeholder = '?',
-	.like_escape = " ESCAPE '\\'",
-	.cols = sqlite_select_cols,
-	.prefix_upper = sqlite_prefix_upper,
+    .placeholder = '?',
+    .like_escape = " ESCAPE '\\'",
+    .cols = sqlite_select_cols,
+    .prefix_upper = sqlite_prefix_upper,
 };
 
 enum rs_status sqlite_select_sql(const struct store_select *sel, char *buf, size_t cap,
@@ -104,8 +104,8 @@ enum rs_status sqlite_select(struct store_tx *tx, const struct store_select *sel
 		const struct store_val *v = &q->binds[i];
 		/* TRANSIENT: the values die with q, before the statement runs. */
 		int rc = v->type == SV_INT
-				 ? sqlite3_bind_int64(r->stmt, i + 1, v->i)
-				 : sqlite3_bind_text(r->stmt, i + 1, v->s, -1, SQLITE_TRANSIENT);
+			     ? sqlite3_bind_int64(r->stmt, i + 1, v->i)
+			     : sqlite3_bind_text(r->stmt, i + 1, v->s, -1, SQLITE_TRANSIENT);
 
 		if (rc != SQLITE_OK) {
 			st = sqlite_fail(c->db, rc, err);

@@ -26,8 +26,8 @@ static void sqlite_store_free(struct store *st)
 	if (s->wconn) {
 		/* Leave the planner statistics fresh and the WAL folded into the database file. */
 		(void)sqlite3_exec(s->wconn->db, "PRAGMA optimize", NULL, NULL, NULL);
-		(void)sqlite3_wal_checkpoint_v2(s->wconn->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
-						NULL);
+		(void)sqlite3_wal_checkpoint_v2(s->wconn->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+						NULL, NULL);
 	}
 	sqlite_conn_close(s->wconn);
 	if (s->key_ok) {
@@ -134,23 +134,23 @@ out:
 }
 
 const struct store_engine_ops sqlite_ops = {
-	.name = "sqlite",
-	.free = sqlite_store_free,
-	.schema_version = sqlite_schema_version_of,
-	.backup = sqlite_backup,
-	.read = sqlite_read,
-	.write = sqlite_write,
-	.exec = sqlite_exec,
-	.query = sqlite_query,
-	.select = sqlite_select,
-	.rows_next = sqlite_rows_next,
-	.col_null = sqlite_col_null,
-	.col_int = sqlite_col_int,
-	.col_text = sqlite_col_text,
-	.rows_close = sqlite_rows_close,
-	.signal = sqlite_signal,
-	.watch = sqlite_watch,
-	.raw = sqlite_raw,
+    .name = "sqlite",
+    .free = sqlite_store_free,
+    .schema_version = sqlite_schema_version_of,
+    .backup = sqlite_backup,
+    .read = sqlite_read,
+    .write = sqlite_write,
+    .exec = sqlite_exec,
+    .query = sqlite_query,
+    .select = sqlite_select,
+    .rows_next = sqlite_rows_next,
+    .col_null = sqlite_col_null,
+    .col_int = sqlite_col_int,
+    .col_text = sqlite_col_text,
+    .rows_close = sqlite_rows_close,
+    .signal = sqlite_signal,
+    .watch = sqlite_watch,
+    .raw = sqlite_raw,
 };
 
 /* SQLite's memory accounting takes a process-wide mutex on every allocation of every

@@ -70,7 +70,8 @@ static void sqlite_run_batch(struct sqlite_store *s, struct sqlite_job *batch)
 		broken = true;
 	if (broken) {
 		if (!sqlite3_get_autocommit(c->db))
-			(void)sqlite_ctl(c, SCTL_ROLLBACK, NULL); /* nothing more to do if it fails */
+			(void)sqlite_ctl(c, SCTL_ROLLBACK,
+					 NULL); /* nothing more to do if it fails */
 		for (struct sqlite_job *j = batch; j; j = j->next) {
 			if (j->st == RS_OK)
 				j->st = sqlite_job_fail(j, e.msg);
@@ -196,7 +197,8 @@ enum rs_status sqlite_write(struct store *st, store_fn fn, void *ctx, struct rs_
 	if (s->stopping) {
 		pthread_mutex_unlock(&s->q_lock);
 		pthread_cond_destroy(&job.done_cond);
-		return rs_fail(err, RS_E_UNAVAILABLE, "store.closing", NULL, "the store is closing");
+		return rs_fail(err, RS_E_UNAVAILABLE, "store.closing", NULL,
+			       "the store is closing");
 	}
 	if (s->q_tail)
 		s->q_tail->next = &job;

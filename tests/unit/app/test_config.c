@@ -51,8 +51,8 @@ static void test_key_file_for_url_store(void **state)
 {
 	struct config c;
 	struct rs_err err;
-	char *env[] = {"ROSTER_DB=postgresql://roster@db1,db2/roster?target_session_attrs=read-write",
-		       NULL};
+	char *env[] = {
+	    "ROSTER_DB=postgresql://roster@db1,db2/roster?target_session_attrs=read-write", NULL};
 	char *env2[] = {"ROSTER_JOB_LEASE_MS=50", NULL};
 	char *flags[] = {"--job-poll-ms", "20", "--purge-every-s=5", "--job-lease-ms", "1500"};
 
@@ -104,8 +104,8 @@ static void test_precedence(void **state)
 		/* env < flags, and --config beats ROSTER_CONFIG. */
 		char *env[] = {"ROSTER_CONFIG=/does/not/exist", "ROSTER_THREADS=8",
 			       "ROSTER_LOG_LEVEL=debug", "ROSTER_BODY_MAX=3m", NULL};
-		char *argv[] = {cfgflag, "--threads", "16", "--listen=[::1]:0", "--sync", "off",
-				"--key-file", "/k/key", "--db=/flag/db"};
+		char *argv[] = {cfgflag, "--threads",  "16",	 "--listen=[::1]:0", "--sync",
+				"off",	 "--key-file", "/k/key", "--db=/flag/db"};
 
 		snprintf(cfgflag, sizeof(cfgflag), "--config=%s", path);
 		assert_int_equal(config_load(&c, 9, argv, env, &err), RS_OK);
@@ -137,21 +137,21 @@ static void test_flag_errors(void **state)
 		const char *code;
 		const char *msg_part;
 	} t[] = {
-		{1, {"--nope"}, "config.unknown_flag", "--nope"},
-		{1, {"listen"}, "config.unknown_flag", "listen"},
-		{1, {"--"}, "config.unknown_flag", "--"},
-		{1, {"--threads"}, "config.missing_value", "--threads"},
-		{2, {"--threads", "0"}, "config.invalid_value", "--threads"},
-		{1, {"--threads=1025"}, "config.invalid_value", "threads must be 1-1024"},
-		{1, {"--threads=-1"}, "config.invalid_value", "threads"},
-		{1, {"--threads=+4"}, "config.invalid_value", "threads"},
-		{1, {"--listen=localhost"}, "config.invalid_value", "listen"},
-		{1, {"--listen=1.2.3.4:99999"}, "config.invalid_value", "listen"},
-		{1, {"--log-level=loud"}, "config.invalid_value", "log_level"},
-		{1, {"--sync=sometimes"}, "config.invalid_value", "sync"},
-		{1, {"--body-max=1g"}, "config.invalid_value", "body_max"},
-		{1, {"--db="}, "config.invalid_value", "db"},
-		{1, {"--config=/does/not/exist"}, "config.file", "/does/not/exist"},
+	    {1, {"--nope"}, "config.unknown_flag", "--nope"},
+	    {1, {"listen"}, "config.unknown_flag", "listen"},
+	    {1, {"--"}, "config.unknown_flag", "--"},
+	    {1, {"--threads"}, "config.missing_value", "--threads"},
+	    {2, {"--threads", "0"}, "config.invalid_value", "--threads"},
+	    {1, {"--threads=1025"}, "config.invalid_value", "threads must be 1-1024"},
+	    {1, {"--threads=-1"}, "config.invalid_value", "threads"},
+	    {1, {"--threads=+4"}, "config.invalid_value", "threads"},
+	    {1, {"--listen=localhost"}, "config.invalid_value", "listen"},
+	    {1, {"--listen=1.2.3.4:99999"}, "config.invalid_value", "listen"},
+	    {1, {"--log-level=loud"}, "config.invalid_value", "log_level"},
+	    {1, {"--sync=sometimes"}, "config.invalid_value", "sync"},
+	    {1, {"--body-max=1g"}, "config.invalid_value", "body_max"},
+	    {1, {"--db="}, "config.invalid_value", "db"},
+	    {1, {"--config=/does/not/exist"}, "config.file", "/does/not/exist"},
 	};
 	char *env[] = {NULL};
 
@@ -161,7 +161,8 @@ static void test_flag_errors(void **state)
 		struct rs_err err = {0};
 
 		print_message("case %zu: %s\n", i, t[i].argv[0]);
-		assert_int_not_equal(config_load(&c, t[i].argc, (char **)t[i].argv, env, &err), RS_OK);
+		assert_int_not_equal(config_load(&c, t[i].argc, (char **)t[i].argv, env, &err),
+				     RS_OK);
 		assert_string_equal(err.code, t[i].code);
 		if (!strstr(err.msg, t[i].msg_part))
 			fail_msg("'%s' not in '%s'", t[i].msg_part, err.msg);
@@ -183,25 +184,25 @@ static void test_file_errors(void **state)
 		const char *code;
 		const char *msg_part;
 	} t[] = {
-		{"threads = 4\nbogus\n", "config.syntax", "line 2: expected 'key = value'"},
-		{"\n\n = 4\n", "config.syntax", "line 3: missing key"},
-		{"colour = blue\n", "config.unknown_key", "line 1: unknown key 'colour'"},
-		{"Listen = 1.2.3.4:5\n", "config.unknown_key", "line 1: unknown key 'Listen'"},
-		{"# c\nthreads =\n", "config.syntax", "line 2: missing value"},
-		{"db = \"/x\n", "config.syntax", "line 1: unterminated quoted value"},
-		{"db = \"/x\" y\n", "config.syntax", "line 1: text after the quoted value"},
-		{"db = /x\"y\n", "config.syntax", "line 1: stray '\"'"},
-		{"threads = 0\n", "config.invalid_value", "line 1: threads must be 1-1024"},
-		{"threads = 4x\n", "config.invalid_value", "line 1: threads"},
-		{"\nbody_max = 12q\n", "config.invalid_value", "line 2: body_max"},
-		{"body_max = 0\n", "config.invalid_value", "line 1: body_max"},
-		{"log_level = verbose\n", "config.invalid_value", "line 1: log_level"},
-		{"sync = 3\n", "config.invalid_value", "line 1: sync"},
-		{"listen = 127.0.0.1\n", "config.invalid_value", "line 1: listen"},
-		{"listen = \"\"\n", "config.invalid_value", "line 1: listen"},
-		{"db = \"\"\n", "config.invalid_value", "line 1: db"},
-		{"db = a\x01z\n", "config.invalid_value", "line 1: db holds control characters"},
-		{"db = \xff\xfe\n", "config.invalid_value", "line 1: db holds control characters"},
+	    {"threads = 4\nbogus\n", "config.syntax", "line 2: expected 'key = value'"},
+	    {"\n\n = 4\n", "config.syntax", "line 3: missing key"},
+	    {"colour = blue\n", "config.unknown_key", "line 1: unknown key 'colour'"},
+	    {"Listen = 1.2.3.4:5\n", "config.unknown_key", "line 1: unknown key 'Listen'"},
+	    {"# c\nthreads =\n", "config.syntax", "line 2: missing value"},
+	    {"db = \"/x\n", "config.syntax", "line 1: unterminated quoted value"},
+	    {"db = \"/x\" y\n", "config.syntax", "line 1: text after the quoted value"},
+	    {"db = /x\"y\n", "config.syntax", "line 1: stray '\"'"},
+	    {"threads = 0\n", "config.invalid_value", "line 1: threads must be 1-1024"},
+	    {"threads = 4x\n", "config.invalid_value", "line 1: threads"},
+	    {"\nbody_max = 12q\n", "config.invalid_value", "line 2: body_max"},
+	    {"body_max = 0\n", "config.invalid_value", "line 1: body_max"},
+	    {"log_level = verbose\n", "config.invalid_value", "line 1: log_level"},
+	    {"sync = 3\n", "config.invalid_value", "line 1: sync"},
+	    {"listen = 127.0.0.1\n", "config.invalid_value", "line 1: listen"},
+	    {"listen = \"\"\n", "config.invalid_value", "line 1: listen"},
+	    {"db = \"\"\n", "config.invalid_value", "line 1: db"},
+	    {"db = a\x01z\n", "config.invalid_value", "line 1: db holds control characters"},
+	    {"db = \xff\xfe\n", "config.invalid_value", "line 1: db holds control characters"},
 	};
 
 	(void)state;
@@ -292,25 +293,25 @@ static void test_sizes(void **state)
 		bool ok;
 		size_t v;
 	} t[] = {
-		{"1", true, 1},
-		{"1048576", true, 1048576},
-		{"1k", true, 1024},
-		{"64K", true, 65536},
-		{"1m", true, 1048576},
-		{"1024M", true, 1024u * 1024 * 1024},
-		{"1025m", false, 0},
-		{"1073741825", false, 0},
-		{"0", false, 0},
-		{"0k", false, 0},
-		{"", false, 0},
-		{"k", false, 0},
-		{"-1", false, 0},
-		{"+1", false, 0},
-		{" 1", false, 0},
-		{"1 k", false, 0},
-		{"1kb", false, 0},
-		{"1g", false, 0},
-		{"99999999999999999999999", false, 0},
+	    {"1", true, 1},
+	    {"1048576", true, 1048576},
+	    {"1k", true, 1024},
+	    {"64K", true, 65536},
+	    {"1m", true, 1048576},
+	    {"1024M", true, 1024u * 1024 * 1024},
+	    {"1025m", false, 0},
+	    {"1073741825", false, 0},
+	    {"0", false, 0},
+	    {"0k", false, 0},
+	    {"", false, 0},
+	    {"k", false, 0},
+	    {"-1", false, 0},
+	    {"+1", false, 0},
+	    {" 1", false, 0},
+	    {"1 k", false, 0},
+	    {"1kb", false, 0},
+	    {"1g", false, 0},
+	    {"99999999999999999999999", false, 0},
 	};
 
 	(void)state;
@@ -368,17 +369,17 @@ static int group_teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_key_file_for_url_store),
-		cmocka_unit_test(test_precedence),
-		cmocka_unit_test(test_flag_errors),
-		cmocka_unit_test(test_file_errors),
-		cmocka_unit_test(test_file_nul_and_long_line),
-		cmocka_unit_test(test_file_forms),
-		cmocka_unit_test(test_file_in_config_load_names_path),
-		cmocka_unit_test(test_sizes),
-		cmocka_unit_test(test_listen_valid),
-		cmocka_unit_test(test_key_file_default),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_key_file_for_url_store),
+	    cmocka_unit_test(test_precedence),
+	    cmocka_unit_test(test_flag_errors),
+	    cmocka_unit_test(test_file_errors),
+	    cmocka_unit_test(test_file_nul_and_long_line),
+	    cmocka_unit_test(test_file_forms),
+	    cmocka_unit_test(test_file_in_config_load_names_path),
+	    cmocka_unit_test(test_sizes),
+	    cmocka_unit_test(test_listen_valid),
+	    cmocka_unit_test(test_key_file_default),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

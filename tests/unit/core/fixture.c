@@ -158,9 +158,10 @@ static bool fx_pg_create(struct fx *f)
 	FILE *ur;
 
 	if (!base || !*base) {
-		fprintf(stderr, "fixture: ROSTER_TEST_ENGINE=pg but ROSTER_TEST_PG is unset: start a "
-				"cluster with `scripts/pg start DIR` and export ROSTER_TEST_PG=<the URI "
-				"it prints> (./scripts/test does this)\n");
+		fprintf(stderr,
+			"fixture: ROSTER_TEST_ENGINE=pg but ROSTER_TEST_PG is unset: start a "
+			"cluster with `scripts/pg start DIR` and export ROSTER_TEST_PG=<the URI "
+			"it prints> (./scripts/test does this)\n");
 		return false;
 	}
 	ur = fopen("/dev/urandom", "rb");
@@ -314,8 +315,8 @@ const char *fx_tenant(struct fx *f, const char *slug, const char *template_name)
 	return t.id;
 }
 
-const char *fx_user(struct fx *f, const char *tenant, const char *username,
-		    const char *system_role, const char *const *roles)
+const char *fx_user(struct fx *f, const char *tenant, const char *username, const char *system_role,
+		    const char *const *roles)
 {
 	struct user_fields uf = {0};
 	struct user u;
@@ -332,8 +333,8 @@ const char *fx_user(struct fx *f, const char *tenant, const char *username,
 		uf.roles = roles;
 		uf.nroles = n;
 	}
-	fx_expect_at(users_create(f->core, &f->platform, tenant, &uf, &f->a, &u, &err), &err,
-		     RS_OK, NULL, __FILE__, __LINE__, username);
+	fx_expect_at(users_create(f->core, &f->platform, tenant, &uf, &f->a, &u, &err), &err, RS_OK,
+		     NULL, __FILE__, __LINE__, username);
 	return u.id;
 }
 
@@ -358,8 +359,8 @@ void fx_actor(struct fx *f, const char *tenant, const char *user_id, const char 
 	struct rs_err err = {0};
 	const char *secret = fx_token(f, tenant, user_id, role, NULL);
 
-	fx_expect_at(auth_bearer(f->core, secret, out, &err), &err, RS_OK, NULL, __FILE__,
-		     __LINE__, "auth_bearer");
+	fx_expect_at(auth_bearer(f->core, secret, out, &err), &err, RS_OK, NULL, __FILE__, __LINE__,
+		     "auth_bearer");
 }
 
 const char *fx_user_actor(struct fx *f, const char *tenant, const char *username,
@@ -409,8 +410,7 @@ static PGresult *fx_pg_exec(struct fx *f, const char *sql, bool tamper, PGconn *
 		PQclear(r);
 	}
 	r = PQexec(c, sql);
-	if (!r || (PQresultStatus(r) != PGRES_COMMAND_OK &&
-		   PQresultStatus(r) != PGRES_TUPLES_OK)) {
+	if (!r || (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)) {
 		print_error("%s: %s\n", sql, PQerrorMessage(c));
 		PQclear(r);
 		PQfinish(c);

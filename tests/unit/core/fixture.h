@@ -14,7 +14,9 @@
 #include "core/core_int.h"
 
 /* A ROSTER-format bootstrap token: "rst_" + 16 hex + "_" + 43 base64url chars. */
-#define FX_BOOT_TOKEN "rst_0123456789abcdef_" "AAAAbbbbCCCCddddEEEEffffGGGGhhhhIIIIjjjj-_0"
+#define FX_BOOT_TOKEN                                                                              \
+	"rst_0123456789abcdef_"                                                                    \
+	"AAAAbbbbCCCCddddEEEEffffGGGGhhhhIIIIjjjj-_0"
 #define FX_T0 1767225600000LL /* 2026-01-01T00:00:00Z, the clock's start */
 
 struct fx {
@@ -45,8 +47,8 @@ const char *fx_tenant(struct fx *f, const char *slug, const char *template_name)
 
 /* Creates a user as the platform actor with the given system role (NULL = the template's
  * default) and tenant roles (NULL-terminated list, or NULL); returns its id. */
-const char *fx_user(struct fx *f, const char *tenant, const char *username,
-		    const char *system_role, const char *const *roles);
+const char *fx_user(struct fx *f, const char *tenant, const char *username, const char *system_role,
+		    const char *const *roles);
 
 /* Creates an API token for user_id (as the platform actor) with role (NULL = acts as its
  * owner); returns the secret, and the token id in *token_id when not NULL. */

@@ -16,21 +16,21 @@
 #include "fixture.h"
 
 static const struct audit_event base_event = {
-	.id = "01936a4e-8c2b-7a3d-9f10-1234567890ab",
-	.tenant_id = "01936a4e-0000-7000-8000-000000000001",
-	.actor_type = "user",
-	.actor_id = "01936a4e-0000-7000-8000-000000000002",
-	.actor_name = "alice",
-	.action = "user.update",
-	.target_type = "user",
-	.target_id = "01936a4e-0000-7000-8000-000000000003",
-	.changes = "{\"email\":{\"after\":\"b@x\",\"before\":\"a@x\"}}",
-	.request_id = "req-1",
-	.source_ip = "127.0.0.1",
-	.prev_hash = "0000000000000000000000000000000000000000000000000000000000000000",
-	.hash = "ignored",
-	.seq = 7,
-	.at = 1767225600000,
+    .id = "01936a4e-8c2b-7a3d-9f10-1234567890ab",
+    .tenant_id = "01936a4e-0000-7000-8000-000000000001",
+    .actor_type = "user",
+    .actor_id = "01936a4e-0000-7000-8000-000000000002",
+    .actor_name = "alice",
+    .action = "user.update",
+    .target_type = "user",
+    .target_id = "01936a4e-0000-7000-8000-000000000003",
+    .changes = "{\"email\":{\"after\":\"b@x\",\"before\":\"a@x\"}}",
+    .request_id = "req-1",
+    .source_ip = "127.0.0.1",
+    .prev_hash = "0000000000000000000000000000000000000000000000000000000000000000",
+    .hash = "ignored",
+    .seq = 7,
+    .at = 1767225600000,
 };
 
 /* The serialisation, written out independently: changing it breaks every stored chain. */
@@ -63,22 +63,25 @@ static void reference_hash(const struct audit_event *e, char out[65])
 		if (!f[i])
 			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "-\n");
 		else
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%zu:%s\n", strlen(f[i]), f[i]);
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%zu:%s\n", strlen(f[i]),
+					      f[i]);
 	}
 	crypto_sha256(buf, n, md);
 	crypto_hex(md, sizeof(md), out);
 }
 
-#define STR_FIELD(name) {#name, offsetof(struct audit_event, name)}
+#define STR_FIELD(name)                                                                            \
+	{                                                                                          \
+#name, offsetof(struct audit_event, name)                                          \
+	}
 
 static const struct {
 	const char *name;
 	size_t off;
 } str_fields[] = {
-	STR_FIELD(id),          STR_FIELD(tenant_id),   STR_FIELD(actor_type),
-	STR_FIELD(actor_id),    STR_FIELD(actor_name),  STR_FIELD(action),
-	STR_FIELD(target_type), STR_FIELD(target_id),   STR_FIELD(changes),
-	STR_FIELD(request_id),  STR_FIELD(source_ip),   STR_FIELD(prev_hash),
+    STR_FIELD(id),	   STR_FIELD(tenant_id),  STR_FIELD(actor_type),  STR_FIELD(actor_id),
+    STR_FIELD(actor_name), STR_FIELD(action),	  STR_FIELD(target_type), STR_FIELD(target_id),
+    STR_FIELD(changes),	   STR_FIELD(request_id), STR_FIELD(source_ip),	  STR_FIELD(prev_hash),
 };
 
 static const char **field(struct audit_event *e, size_t off)
@@ -271,9 +274,8 @@ static void test_chain_links(void **state)
 {
 	struct fx *f = *state;
 	static const char *const want_actions[] = {
-		"user.create",       "user.create",  "token.create", "user.update",
-		"group.create",      "group.member_add", "token.create", "token.revoke",
-		"user.delete",
+	    "user.create",	"user.create",	"token.create", "user.update", "group.create",
+	    "group.member_add", "token.create", "token.revoke", "user.delete",
 	};
 	struct chain *ch = calloc(1, sizeof(*ch));
 	const char *tid = busy_tenant(f, "acme");
@@ -370,21 +372,21 @@ static const struct {
 	enum tamper t;
 	const char *name;
 	int64_t bad_seq;
-	int id_of;  /* the seq whose original event id is reported; 0 = none ("") */
+	int id_of;	    /* the seq whose original event id is reported; 0 = none ("") */
 	const char *reason; /* a word of the reason */
 } tampers[] = {
-	{T_EDIT_CHANGES, "edit changes of 4", 4, 4, "hash mismatch"},
-	{T_EDIT_ACTION, "edit action of 2", 2, 2, "hash mismatch"},
-	{T_EDIT_ACTOR, "edit actor_id of 5", 5, 5, "hash mismatch"},
-	{T_EDIT_AT, "edit at of 1", 1, 1, "hash mismatch"},
-	{T_EDIT_FIRST_PREV, "edit prev_hash of 1", 1, 1, "link"},
-	{T_EDIT_AND_REHASH, "edit and rehash 3", 4, 4, "link"},
-	{T_DELETE_MIDDLE, "delete 5", 6, 6, "gap"},
-	{T_DELETE_FIRST, "delete 1", 2, 2, "gap"},
-	{T_DELETE_LAST, "delete 9 (last)", 9, 0, "shorter"},
-	{T_DELETE_ALL, "delete all", 1, 0, "shorter"},
-	{T_SWAP, "swap 3 and 4", 3, 4, "link"},
-	{T_SWAP_LAST_TWO, "swap 8 and 9", 8, 9, "link"},
+    {T_EDIT_CHANGES, "edit changes of 4", 4, 4, "hash mismatch"},
+    {T_EDIT_ACTION, "edit action of 2", 2, 2, "hash mismatch"},
+    {T_EDIT_ACTOR, "edit actor_id of 5", 5, 5, "hash mismatch"},
+    {T_EDIT_AT, "edit at of 1", 1, 1, "hash mismatch"},
+    {T_EDIT_FIRST_PREV, "edit prev_hash of 1", 1, 1, "link"},
+    {T_EDIT_AND_REHASH, "edit and rehash 3", 4, 4, "link"},
+    {T_DELETE_MIDDLE, "delete 5", 6, 6, "gap"},
+    {T_DELETE_FIRST, "delete 1", 2, 2, "gap"},
+    {T_DELETE_LAST, "delete 9 (last)", 9, 0, "shorter"},
+    {T_DELETE_ALL, "delete all", 1, 0, "shorter"},
+    {T_SWAP, "swap 3 and 4", 3, 4, "link"},
+    {T_SWAP_LAST_TWO, "swap 8 and 9", 8, 9, "link"},
 };
 
 static void apply_tamper(struct fx *f, const char *tid, const struct chain *ch, enum tamper t)
@@ -395,7 +397,8 @@ static void apply_tamper(struct fx *f, const char *tid, const struct chain *ch, 
 #define W(cond) arena_printf(a, "tenant_id = '%s' AND %s", tid, cond)
 	switch (t) {
 	case T_EDIT_CHANGES:
-		sql = arena_printf(a, "UPDATE audit_events SET changes = '{}' WHERE %s", W("seq = 4"));
+		sql = arena_printf(a, "UPDATE audit_events SET changes = '{}' WHERE %s",
+				   W("seq = 4"));
 		break;
 	case T_EDIT_ACTION:
 		sql = arena_printf(a, "UPDATE audit_events SET action = 'user.delete' WHERE %s",
@@ -422,8 +425,9 @@ static void apply_tamper(struct fx *f, const char *tid, const struct chain *ch, 
 
 		e.changes = "{}";
 		audit_hash(&e, h);
-		sql = arena_printf(a, "UPDATE audit_events SET changes = '{}', hash = '%s' WHERE %s",
-				   h, W("seq = 3"));
+		sql =
+		    arena_printf(a, "UPDATE audit_events SET changes = '{}', hash = '%s' WHERE %s",
+				 h, W("seq = 3"));
 		break;
 	}
 	case T_DELETE_MIDDLE:
@@ -519,7 +523,8 @@ static void test_refused_writes_nothing(void **state)
 		struct user_fields dup = {.username = {true, "ADM"}};
 		struct user_fields bad = {.email = {true, "not-an-email"}};
 		struct user_fields noop = {.username = {true, "usr"}};
-		struct user_fields mk = {.username = {true, "x"}, .system_role = {true, "Administrator"}};
+		struct user_fields mk = {.username = {true, "x"},
+					 .system_role = {true, "Administrator"}};
 		struct group_fields gf = {.name = {true, "g"}};
 		struct group g;
 
@@ -537,10 +542,9 @@ static void test_refused_writes_nothing(void **state)
 			  RS_E_CONFLICT, "user.username_taken");
 		fx_expect(users_update(f->core, &a_acc, tid, usr, &bad, 0, &f->a, &u, &err), &err,
 			  RS_E_INVALID, "request.invalid_field");
-		fx_expect(users_update(f->core, &a_acc, tid, usr, &ed, u.version + 1, &f->a, &u,
-				       &err),
-			  &err,
-			  RS_E_PRECONDITION, "request.precondition_failed");
+		fx_expect(
+		    users_update(f->core, &a_acc, tid, usr, &ed, u.version + 1, &f->a, &u, &err),
+		    &err, RS_E_PRECONDITION, "request.precondition_failed");
 		fx_expect(users_update(f->core, &a_acc, tid, "01936a4e-0000-7000-8000-000000000009",
 				       &ed, 0, &f->a, &u, &err),
 			  &err, RS_E_NOT_FOUND, "user.not_found");
@@ -616,13 +620,13 @@ static void test_audit_list_filters(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hash_pinned),
-		cmocka_unit_test(test_hash_every_field),
-		cmocka_unit_test_setup_teardown(test_chain_links, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_verify_fresh, fx_setup, fx_teardown),
-		cmocka_unit_test(test_verify_tampered),
-		cmocka_unit_test_setup_teardown(test_refused_writes_nothing, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_audit_list_filters, fx_setup, fx_teardown),
+	    cmocka_unit_test(test_hash_pinned),
+	    cmocka_unit_test(test_hash_every_field),
+	    cmocka_unit_test_setup_teardown(test_chain_links, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_verify_fresh, fx_setup, fx_teardown),
+	    cmocka_unit_test(test_verify_tampered),
+	    cmocka_unit_test_setup_teardown(test_refused_writes_nothing, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_audit_list_filters, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("core/audit", tests, NULL, NULL);

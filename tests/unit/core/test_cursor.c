@@ -17,8 +17,7 @@
 static const unsigned char key_a[CORE_KEY_LEN] = "0123456789abcdef0123456789abcdef";
 static const unsigned char key_b[CORE_KEY_LEN] = "0123456789abcdef0123456789abcdeF";
 
-static const char b64chars[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 struct cstate {
 	struct core *a, *b;
@@ -85,27 +84,27 @@ static void test_roundtrip(void **state)
 	static const struct {
 		const char *sv, *id;
 	} t[] = {
-		{"1767225600000", "01936a4e-8c2b-7a3d-9f10-1234567890ab"},
-		{"alice", "01936a4e-8c2b-7a3d-9f10-1234567890ab"},
-		{"", "01936a4e-8c2b-7a3d-9f10-1234567890ab"},
-		{"42", ""}, /* audit: the seq alone */
-		{"", ""},
-		{"a", "b"},      /* 3 bytes: no padding */
-		{"ab", "c"},     /* 4 bytes */
-		{"abc", "d"},    /* 5 bytes */
-		{"\xc3\xa9lodie@exampl\xc3\xa9.org", "x"},
-		{"x.y_z-w", "id.with.dots"},
-		{"multi\nline", "01936a4e-8c2b-7a3d-9f10-1234567890ab"}, /* '\n' in the sort value */
-		{"\n", ""},
-		{"trailing\n", "id"},
+	    {"1767225600000", "01936a4e-8c2b-7a3d-9f10-1234567890ab"},
+	    {"alice", "01936a4e-8c2b-7a3d-9f10-1234567890ab"},
+	    {"", "01936a4e-8c2b-7a3d-9f10-1234567890ab"},
+	    {"42", ""}, /* audit: the seq alone */
+	    {"", ""},
+	    {"a", "b"},	  /* 3 bytes: no padding */
+	    {"ab", "c"},  /* 4 bytes */
+	    {"abc", "d"}, /* 5 bytes */
+	    {"\xc3\xa9lodie@exampl\xc3\xa9.org", "x"},
+	    {"x.y_z-w", "id.with.dots"},
+	    {"multi\nline", "01936a4e-8c2b-7a3d-9f10-1234567890ab"}, /* '\n' in the sort value */
+	    {"\n", ""},
+	    {"trailing\n", "id"},
 	};
 
 	memset(long_sv, 'z', sizeof(long_sv) - 1);
 	long_sv[sizeof(long_sv) - 1] = '\0';
 	for (size_t i = 0; i <= sizeof(t) / sizeof(t[0]); i++) {
 		const char *sv_in = i < sizeof(t) / sizeof(t[0]) ? t[i].sv : long_sv;
-		const char *id_in = i < sizeof(t) / sizeof(t[0]) ? t[i].id
-								 : "01936a4e-8c2b-7a3d-9f10-1234567890ab";
+		const char *id_in =
+		    i < sizeof(t) / sizeof(t[0]) ? t[i].id : "01936a4e-8c2b-7a3d-9f10-1234567890ab";
 		const char *cur = cursor_encode(s->a, &s->ar, sv_in, id_in);
 		const char *sv = NULL, *id = NULL;
 		struct rs_err err = {0};
@@ -117,8 +116,8 @@ static void test_roundtrip(void **state)
 		if (cursor_decode(s->a, &s->ar, cur, &sv, &id, &err) != RS_OK)
 			fail_msg("row %zu: decode refused its own cursor: %s", i, err.code);
 		if (strcmp(sv, sv_in) != 0 || strcmp(id, id_in) != 0)
-			fail_msg("row %zu: ('%s','%s') came back as ('%s','%s')", i, sv_in, id_in, sv,
-				 id);
+			fail_msg("row %zu: ('%s','%s') came back as ('%s','%s')", i, sv_in, id_in,
+				 sv, id);
 		/* Deterministic: the same position gives the same cursor. */
 		assert_string_equal(cursor_encode(s->a, &s->ar, sv_in, id_in), cur);
 		/* Another server key refuses it. */
@@ -145,12 +144,12 @@ static void test_flip_each_char(void **state)
 	static const struct {
 		const char *sv, *id;
 	} t[] = {
-		{"1767225600000", "01936a4e-8c2b-7a3d-9f10-1234567890ab"},
-		{"alice", "01936a4e-8c2b-7a3d-9f10-1234567890ab"},
-		{"bob", "01936a4e-8c2b-7a3d-9f10-1234567890ab"},
-		{"17", ""},
-		{"171", ""},
-		{"1712", ""},
+	    {"1767225600000", "01936a4e-8c2b-7a3d-9f10-1234567890ab"},
+	    {"alice", "01936a4e-8c2b-7a3d-9f10-1234567890ab"},
+	    {"bob", "01936a4e-8c2b-7a3d-9f10-1234567890ab"},
+	    {"17", ""},
+	    {"171", ""},
+	    {"1712", ""},
 	};
 
 	for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
@@ -160,14 +159,16 @@ static void test_flip_each_char(void **state)
 
 		for (size_t i = 0; i < n; i++) {
 			for (size_t j = 0; j < sizeof(b64chars) - 1 + sizeof(others) - 1; j++) {
-				char ch = j < sizeof(b64chars) - 1 ? b64chars[j]
-								   : others[j - (sizeof(b64chars) - 1)];
+				char ch = j < sizeof(b64chars) - 1
+					      ? b64chars[j]
+					      : others[j - (sizeof(b64chars) - 1)];
 				char what[64];
 
 				if (ch == orig[i])
 					continue;
 				c[i] = ch;
-				snprintf(what, sizeof(what), "cursor %zu, char %zu -> '%c'", k, i, ch);
+				snprintf(what, sizeof(what), "cursor %zu, char %zu -> '%c'", k, i,
+					 ch);
 				expect_refused(s->a, &s->ar, c, what);
 			}
 			c[i] = orig[i];
@@ -178,7 +179,8 @@ static void test_flip_each_char(void **state)
 static void test_truncate_append(void **state)
 {
 	struct cstate *s = *state;
-	const char *orig = cursor_encode(s->a, &s->ar, "alice", "01936a4e-8c2b-7a3d-9f10-1234567890ab");
+	const char *orig =
+	    cursor_encode(s->a, &s->ar, "alice", "01936a4e-8c2b-7a3d-9f10-1234567890ab");
 	size_t n = strlen(orig);
 
 	for (size_t len = 0; len < n; len++) {
@@ -207,10 +209,20 @@ static void test_malformed(void **state)
 	struct cstate *s = *state;
 	char big[3000];
 	static const char *const t[] = {
-		"", ".", "..", "abc", "abc.", ".abc", "YWJj", "YWJj.", "!!!!.AAAAAAAAAAAAAAAAAAAAAA",
-		"YWxpY2UKMTIz.AAAAAAAAAAAAAAAA", /* right shape, wrong tag */
-		"YW=xp.AAAAAAAAAAAAAAAA", "YWxp+2U/.AAAAAAAAAAAAAAAA", "\xc3\xa9.\xc3\xa9",
-		"A.AAAAAAAAAAAAAAAA",
+	    "",
+	    ".",
+	    "..",
+	    "abc",
+	    "abc.",
+	    ".abc",
+	    "YWJj",
+	    "YWJj.",
+	    "!!!!.AAAAAAAAAAAAAAAAAAAAAA",
+	    "YWxpY2UKMTIz.AAAAAAAAAAAAAAAA", /* right shape, wrong tag */
+	    "YW=xp.AAAAAAAAAAAAAAAA",
+	    "YWxp+2U/.AAAAAAAAAAAAAAAA",
+	    "\xc3\xa9.\xc3\xa9",
+	    "A.AAAAAAAAAAAAAAAA",
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
@@ -236,13 +248,13 @@ static void test_forged_shapes(void **state)
 	struct rs_err err = {0};
 
 	/* The forging helper is right: a well-formed forgery is accepted... */
-	assert_int_equal(cursor_decode(s->a, &s->ar, forge(&s->ar, key_a, "v\nid", 4), &sv, &id,
-				       &err),
-			 RS_OK);
+	assert_int_equal(
+	    cursor_decode(s->a, &s->ar, forge(&s->ar, key_a, "v\nid", 4), &sv, &id, &err), RS_OK);
 	assert_string_equal(sv, "v");
 	assert_string_equal(id, "id");
 	/* ...and is exactly what cursor_encode makes. */
-	assert_string_equal(forge(&s->ar, key_a, "v\nid", 4), cursor_encode(s->a, &s->ar, "v", "id"));
+	assert_string_equal(forge(&s->ar, key_a, "v\nid", 4),
+			    cursor_encode(s->a, &s->ar, "v", "id"));
 	/* No separator. */
 	expect_refused(s->a, &s->ar, forge(&s->ar, key_a, "noseparator", 11), "no newline");
 	/* An embedded NUL would cut the id short unseen. */
@@ -257,11 +269,15 @@ static void test_page_limit(void **state)
 	static const struct {
 		int in, out;
 	} t[] = {
-		{0, RS_LIST_LIMIT_DEFAULT},  {-1, RS_LIST_LIMIT_DEFAULT},
-		{INT_MIN, RS_LIST_LIMIT_DEFAULT}, {1, 1},
-		{50, 50},                    {199, 199},
-		{RS_LIST_LIMIT_MAX, RS_LIST_LIMIT_MAX}, {RS_LIST_LIMIT_MAX + 1, RS_LIST_LIMIT_MAX},
-		{INT_MAX, RS_LIST_LIMIT_MAX},
+	    {0, RS_LIST_LIMIT_DEFAULT},
+	    {-1, RS_LIST_LIMIT_DEFAULT},
+	    {INT_MIN, RS_LIST_LIMIT_DEFAULT},
+	    {1, 1},
+	    {50, 50},
+	    {199, 199},
+	    {RS_LIST_LIMIT_MAX, RS_LIST_LIMIT_MAX},
+	    {RS_LIST_LIMIT_MAX + 1, RS_LIST_LIMIT_MAX},
+	    {INT_MAX, RS_LIST_LIMIT_MAX},
 	};
 
 	(void)state;
@@ -290,26 +306,26 @@ static void test_lists_refuse(void **state)
 	fx_user(f, tid, "alice", NULL, NULL);
 	fx_user(f, tid, "bob", NULL, NULL);
 	fx_user(f, tid, "carol", NULL, NULL);
-	fx_expect(users_list(f->core, &f->platform, tid, &q, &f->a, &ul, &err), &err, RS_OK,
-		  NULL);
+	fx_expect(users_list(f->core, &f->platform, tid, &q, &f->a, &ul, &err), &err, RS_OK, NULL);
 	assert_int_equal(ul.n, 2);
 	assert_non_null(ul.next_cursor);
 	/* A username cursor on a created_at list. */
 	q.sort = "created_at";
 	q.page.cursor = ul.next_cursor;
-	fx_expect(users_list(f->core, &f->platform, tid, &q, &f->a, &ul, &err), &err,
-		  RS_E_INVALID, "request.invalid_cursor");
+	fx_expect(users_list(f->core, &f->platform, tid, &q, &f->a, &ul, &err), &err, RS_E_INVALID,
+		  "request.invalid_cursor");
 	/* Tampered. */
 	bad = arena_strdup(&f->a, q.page.cursor);
 	bad[0] = bad[0] == 'A' ? 'B' : 'A';
 	q.sort = "username";
 	q.page.cursor = bad;
-	fx_expect(users_list(f->core, &f->platform, tid, &q, &f->a, &ul, &err), &err,
-		  RS_E_INVALID, "request.invalid_cursor");
+	fx_expect(users_list(f->core, &f->platform, tid, &q, &f->a, &ul, &err), &err, RS_E_INVALID,
+		  "request.invalid_cursor");
 	/* Audit cursors carry a number: a word there is refused too. */
 	{
 		struct audit_list al;
-		struct audit_query aq = {.page = {.cursor = cursor_encode(f->core, &f->a, "abc", "")}};
+		struct audit_query aq = {
+		    .page = {.cursor = cursor_encode(f->core, &f->a, "abc", "")}};
 
 		fx_expect(audit_list(f->core, &f->platform, tid, &aq, &f->a, &al, &err), &err,
 			  RS_E_INVALID, "request.invalid_cursor");
@@ -325,8 +341,8 @@ static void test_lists_refuse(void **state)
 
 		fx_expect(groups_list(f->core, &f->platform, tid, &pg, &f->a, &gl, &err), &err,
 			  RS_E_INVALID, "request.invalid_cursor");
-		fx_expect(tokens_list(f->core, &f->platform, tid, NULL, &pg, &f->a, &tl, &err), &err,
-			  RS_E_INVALID, "request.invalid_cursor");
+		fx_expect(tokens_list(f->core, &f->platform, tid, NULL, &pg, &f->a, &tl, &err),
+			  &err, RS_E_INVALID, "request.invalid_cursor");
 		fx_expect(tenants_list(f->core, &f->platform, &pg, &f->a, &tnl, &err), &err,
 			  RS_E_INVALID, "request.invalid_cursor");
 	}
@@ -336,13 +352,10 @@ static void test_lists_refuse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip),
-		cmocka_unit_test(test_flip_each_char),
-		cmocka_unit_test(test_truncate_append),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_forged_shapes),
-		cmocka_unit_test(test_page_limit),
-		cmocka_unit_test(test_lists_refuse),
+	    cmocka_unit_test(test_roundtrip),	    cmocka_unit_test(test_flip_each_char),
+	    cmocka_unit_test(test_truncate_append), cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_forged_shapes),   cmocka_unit_test(test_page_limit),
+	    cmocka_unit_test(test_lists_refuse),
 	};
 
 	return cmocka_run_group_tests_name("core/cursor", tests, setup, teardown);

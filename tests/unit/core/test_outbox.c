@@ -24,20 +24,21 @@ static void test_render(void **state)
 		bool html, header;
 		const char *want;
 	} t[] = {
-		{"Hi {{first_name}}!", false, false, "Hi Ada <b>&co</b>!"},
-		{"Hi {{first_name}}!", true, false, "Hi Ada &lt;b&gt;&amp;co&lt;/b&gt;!"},
-		{"<a href=\"{{link}}\">x</a>", true, false,
-		 "<a href=\"https://r.example/a?x=1&amp;y=&quot;2&quot;\">x</a>"},
-		{"Re: {{reason}}", false, true, "Re: line one  line two"},
-		{"Re: {{reason}}", false, false, "Re: line one\r\nline two"},
-		{"{{ first_name }}/{{missing}}/", false, false, "Ada <b>&co</b>//"},
-		{"{{not closed", false, false, "{{not closed"},
-		{"{{}} {{Bad}}", false, false, "{{}} {{Bad}}"},
-		{"", false, false, ""},
+	    {"Hi {{first_name}}!", false, false, "Hi Ada <b>&co</b>!"},
+	    {"Hi {{first_name}}!", true, false, "Hi Ada &lt;b&gt;&amp;co&lt;/b&gt;!"},
+	    {"<a href=\"{{link}}\">x</a>", true, false,
+	     "<a href=\"https://r.example/a?x=1&amp;y=&quot;2&quot;\">x</a>"},
+	    {"Re: {{reason}}", false, true, "Re: line one  line two"},
+	    {"Re: {{reason}}", false, false, "Re: line one\r\nline two"},
+	    {"{{ first_name }}/{{missing}}/", false, false, "Ada <b>&co</b>//"},
+	    {"{{not closed", false, false, "{{not closed"},
+	    {"{{}} {{Bad}}", false, false, "{{}} {{Bad}}"},
+	    {"", false, false, ""},
 	};
 	struct arena a;
-	json_t *vars = json_pack("{s:s,s:s,s:s}", "first_name", "Ada <b>&co</b>", "link",
-				 "https://r.example/a?x=1&y=\"2\"", "reason", "line one\r\nline two");
+	json_t *vars =
+	    json_pack("{s:s,s:s,s:s}", "first_name", "Ada <b>&co</b>", "link",
+		      "https://r.example/a?x=1&y=\"2\"", "reason", "line one\r\nline two");
 
 	(void)state;
 	arena_init(&a, 0);
@@ -57,24 +58,24 @@ static void test_template_check(void **state)
 	static const struct {
 		const char *field, *tmpl, *code; /* code NULL: valid */
 	} t[] = {
-		{"subject", "Welcome to {{tenant_name}}", NULL},
-		{"text", "{{first_name}}: {{link}} ({{expires}})\n{{message}}", NULL},
-		{"text", "{{ link }}", NULL},
-		{"text", "{{reason}}", "template.unknown_variable"},
-		{"html", "{{link}} {{linkk}}", "template.unknown_variable"},
-		{"text", "a {{ b", "template.syntax"},
-		{"text", "{{Link}}", "template.syntax"},
-		{"subject", "two\nlines", "request.invalid_field"},
-		{"text", "", "request.invalid_field"},
-		{"text", "bell \a", "request.invalid_field"},
+	    {"subject", "Welcome to {{tenant_name}}", NULL},
+	    {"text", "{{first_name}}: {{link}} ({{expires}})\n{{message}}", NULL},
+	    {"text", "{{ link }}", NULL},
+	    {"text", "{{reason}}", "template.unknown_variable"},
+	    {"html", "{{link}} {{linkk}}", "template.unknown_variable"},
+	    {"text", "a {{ b", "template.syntax"},
+	    {"text", "{{Link}}", "template.syntax"},
+	    {"subject", "two\nlines", "request.invalid_field"},
+	    {"text", "", "request.invalid_field"},
+	    {"text", "bell \a", "request.invalid_field"},
 	};
 	struct fx *f = *state;
 	struct email_template tmpl;
 	struct rs_err err = {0};
 
-	fx_expect(email_templates_get(f->core, &f->platform, "system", "invitation", &f->a, &tmpl,
-				      &err),
-		  &err, RS_OK, NULL);
+	fx_expect(
+	    email_templates_get(f->core, &f->platform, "system", "invitation", &f->a, &tmpl, &err),
+	    &err, RS_OK, NULL);
 	assert_false(tmpl.overridden);
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		enum rs_status st = email_template_check(&tmpl, t[i].field, t[i].tmpl, &err);
@@ -119,8 +120,8 @@ static void test_overrides_and_queued_message(void **state)
 {
 	struct fx *f = *state;
 	const char *tid = fx_tenant(f, "acme", NULL);
-	struct email_template_req req = {"Join {{tenant_name}}, {{first_name}}",
-					 "Go: {{link}}", "<a href=\"{{link}}\">{{first_name}}</a>"};
+	struct email_template_req req = {"Join {{tenant_name}}, {{first_name}}", "Go: {{link}}",
+					 "<a href=\"{{link}}\">{{first_name}}</a>"};
 	struct email_template_req bad = {"Hi {{reason}}", "x", "y"};
 	struct email_template t;
 	struct email_ctx ec = {f->core, tid, "invitation", "ada@example.com",
@@ -128,19 +129,21 @@ static void test_overrides_and_queued_message(void **state)
 	struct rs_err err = {0};
 	json_t *p;
 
-	fx_expect(email_templates_put(f->core, &f->platform, "acme", "invitation", &bad, &f->a, &t,
-				      &err),
-		  &err, RS_E_INVALID, "template.unknown_variable");
+	fx_expect(
+	    email_templates_put(f->core, &f->platform, "acme", "invitation", &bad, &f->a, &t, &err),
+	    &err, RS_E_INVALID, "template.unknown_variable");
 	assert_string_equal(err.field, "subject");
-	fx_expect(email_templates_put(f->core, &f->platform, "acme", "invitation", &req, &f->a, &t,
-				      &err),
-		  &err, RS_OK, NULL);
+	fx_expect(
+	    email_templates_put(f->core, &f->platform, "acme", "invitation", &req, &f->a, &t, &err),
+	    &err, RS_OK, NULL);
 	assert_true(t.overridden);
 	fx_expect(core_write(f->core, email_tx, &ec, &err), &err, RS_OK, NULL);
 	p = newest_payload(f, "acme", "email");
 	assert_string_equal(json_string_value(json_object_get(p, "to")), "ada@example.com");
-	assert_string_equal(json_string_value(json_object_get(p, "subject")), "Join acme, Ada & Co");
-	assert_string_equal(json_string_value(json_object_get(p, "text")), "Go: https://x.test/i?t=1");
+	assert_string_equal(json_string_value(json_object_get(p, "subject")),
+			    "Join acme, Ada & Co");
+	assert_string_equal(json_string_value(json_object_get(p, "text")),
+			    "Go: https://x.test/i?t=1");
 	assert_string_equal(json_string_value(json_object_get(p, "html")),
 			    "<a href=\"https://x.test/i?t=1\">Ada &amp; Co</a>");
 	json_decref(p);
@@ -153,7 +156,8 @@ static void test_overrides_and_queued_message(void **state)
 		  &err, RS_OK, NULL);
 	assert_false(t.overridden);
 	p = newest_payload(f, "acme", "email");
-	assert_string_equal(json_string_value(json_object_get(p, "subject")), "Join acme, Ada & Co");
+	assert_string_equal(json_string_value(json_object_get(p, "subject")),
+			    "Join acme, Ada & Co");
 	json_decref(p);
 	fx_expect(core_write(f->core, email_tx, &ec, &err), &err, RS_OK, NULL);
 	p = newest_payload(f, "acme", "email");
@@ -193,8 +197,10 @@ static enum rs_status event_tx(struct store_tx *tx, void *arg, struct rs_err *er
 
 static const char *hook(struct fx *f, const char *tenant, const char *const *events, int n)
 {
-	struct webhook_fields wf = {.url = {true, "https://h.example/x"}, .events_set = true,
-				    .events = events, .nevents = n};
+	struct webhook_fields wf = {.url = {true, "https://h.example/x"},
+				    .events_set = true,
+				    .events = events,
+				    .nevents = n};
 	struct webhook w;
 	const char *secret = NULL;
 	struct rs_err err = {0};
@@ -219,7 +225,7 @@ static int64_t webhook_jobs(struct fx *f, const char *hook_id)
 static void test_event_fanout(void **state)
 {
 	static const char *const all[] = {"*"}, *const users[] = {"user.*"},
-			  *const exact[] = {"group.created", "user.deleted"};
+				 *const exact[] = {"group.created", "user.deleted"};
 	struct fx *f = *state;
 	const char *tid = fx_tenant(f, "acme", NULL), *other = fx_tenant(f, "other", NULL);
 	const char *h_all = hook(f, "acme", all, 1), *h_users = hook(f, "acme", users, 1);
@@ -257,10 +263,10 @@ static void test_event_fanout(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_object_get(p, "event"), "type")),
 			    "users.created");
 	assert_string_equal(json_string_value(json_object_get(
-				    json_object_get(json_object_get(p, "event"), "data"), "user_id")),
+				json_object_get(json_object_get(p, "event"), "data"), "user_id")),
 			    "u1");
-	assert_true(uuid_valid(json_string_value(
-		json_object_get(json_object_get(p, "event"), "id"))));
+	assert_true(
+	    uuid_valid(json_string_value(json_object_get(json_object_get(p, "event"), "id"))));
 	json_decref(p);
 
 	assert_true(webhook_pattern_match("*", "a.b"));
@@ -275,7 +281,7 @@ static void test_event_fanout(void **state)
 
 struct fake {
 	int calls;
-	int succeed_at;         /* the call that succeeds; 0 = never */
+	int succeed_at;		/* the call that succeeds; 0 = never */
 	enum rs_status failure; /* what the other calls return */
 	char last_kind[32];
 };
@@ -301,8 +307,8 @@ static enum rs_status insert_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	struct insert_ctx *x = arg;
 	int64_t now = core_now(x->c);
 
-	return Q_EXEC(tx, Q_JOB_INSERT, NULL, err, SV_S(x->id), SV_NULLV, SV_S(x->kind),
-		      SV_S("{}"), SV_I(now), SV_I(now));
+	return Q_EXEC(tx, Q_JOB_INSERT, NULL, err, SV_S(x->id), SV_NULLV, SV_S(x->kind), SV_S("{}"),
+		      SV_I(now), SV_I(now));
 }
 
 static char *job_field(struct fx *f, const char *id, const char *col)
@@ -427,8 +433,8 @@ static void test_outbox_retry(void **state)
 	id = l.items[0].id;
 	/* Another tenant's reader sees nothing; a reader without tenant.settings is refused. */
 	fx_user_actor(f, "acme", "viewer", "Viewer", NULL, &reader);
-	fx_expect(outbox_list(f->core, &reader, "acme", &q, &f->a, &l, &err), &err,
-		  RS_E_FORBIDDEN, NULL);
+	fx_expect(outbox_list(f->core, &reader, "acme", &q, &f->a, &l, &err), &err, RS_E_FORBIDDEN,
+		  NULL);
 	fx_expect(outbox_get(f->core, &f->platform, "system", id, &f->a, &j, &err), &err,
 		  RS_E_NOT_FOUND, "outbox.not_found");
 	fx_expect(outbox_retry(f->core, &f->platform, "acme", id, &f->a, &j, &err), &err, RS_OK,
@@ -487,8 +493,8 @@ static void test_secret_stored_encrypted(void **state)
 {
 	static const char *const all[] = {"*"};
 	struct fx *f = *state;
-	struct webhook_fields wf = {.url = {true, "http://127.0.0.1:9/x"}, .events_set = true,
-				    .events = all, .nevents = 1};
+	struct webhook_fields wf = {
+	    .url = {true, "http://127.0.0.1:9/x"}, .events_set = true, .events = all, .nevents = 1};
 	struct webhook w;
 	const char *secret = NULL, *url = NULL;
 	char *back = NULL, sql[300];
@@ -517,16 +523,16 @@ static void test_secret_stored_encrypted(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_render),
-		cmocka_unit_test_setup_teardown(test_template_check, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_overrides_and_queued_message, fx_setup,
-						fx_teardown),
-		cmocka_unit_test_setup_teardown(test_event_fanout, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_registry_retries_and_dead_letter, fx_setup,
-						fx_teardown),
-		cmocka_unit_test_setup_teardown(test_outbox_retry, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_secret_seal, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_secret_stored_encrypted, fx_setup, fx_teardown),
+	    cmocka_unit_test(test_render),
+	    cmocka_unit_test_setup_teardown(test_template_check, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_overrides_and_queued_message, fx_setup,
+					    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_event_fanout, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_registry_retries_and_dead_letter, fx_setup,
+					    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_outbox_retry, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_secret_seal, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_secret_stored_encrypted, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,19 +22,19 @@ enum op {
 	OP_TOKEN_FOR,  /* tokens_create for the target */
 };
 
-static const char *const op_names[] = {"update", "delete", "assign", "assign org", "create",
-				       "group add", "token for"};
+static const char *const op_names[] = {"update", "delete",    "assign",	  "assign org",
+				       "create", "group add", "token for"};
 
-#define ADM "Administrator"            /* 900 */
-#define OPS "Operations Administrator" /* 800 */
-#define ACC "Accounts Administrator"   /* 700 */
-#define EXC "Exchange Admin"           /* 600, no user permissions */
-#define SUP "Super User"               /* 500 */
-#define USR "User"                     /* 300 */
-#define ROU "Read Only User"           /* 100 */
+#define ADM "Administrator"		 /* 900 */
+#define OPS "Operations Administrator"	 /* 800 */
+#define ACC "Accounts Administrator"	 /* 700 */
+#define EXC "Exchange Admin"		 /* 600, no user permissions */
+#define SUP "Super User"		 /* 500 */
+#define USR "User"			 /* 300 */
+#define ROU "Read Only User"		 /* 100 */
 #define ORG "Organization Administrator" /* tenant role, 650, user admin */
-#define ORO "Org Read Only User"       /* tenant role, 100 */
-#define HLP "Helper"                   /* custom system role, 400, users.read/update */
+#define ORO "Org Read Only User"	 /* tenant role, 100 */
+#define HLP "Helper"			 /* custom system role, 400, users.read/update */
 
 #define DENIED RS_E_FORBIDDEN, "auth.permission_denied"
 #define OUTRANKED RS_E_FORBIDDEN, "rank.outranked"
@@ -42,75 +42,75 @@ static const char *const op_names[] = {"update", "delete", "assign", "assign org
 #define OK RS_OK, NULL
 
 static const struct rank_case {
-	const char *actor, *actor_org;   /* the actor's system role, optional tenant role */
+	const char *actor, *actor_org;	 /* the actor's system role, optional tenant role */
 	const char *target, *target_org; /* the target user's */
 	enum op op;
 	const char *role; /* for assign and create */
 	enum rs_status st;
 	const char *code;
 } cases[] = {
-	/* Seed 001: an Operations Administrator can't edit an Administrator... */
-	{OPS, NULL, ADM, NULL, OP_UPDATE, NULL, OUTRANKED},
-	{OPS, NULL, ADM, NULL, OP_DELETE, NULL, OUTRANKED},
-	{OPS, NULL, ADM, NULL, OP_ASSIGN_SYS, USR, OUTRANKED}, /* demoting is acting on */
-	{OPS, NULL, ADM, NULL, OP_GROUP_ADD, NULL, OUTRANKED},
-	{OPS, NULL, ADM, NULL, OP_TOKEN_FOR, NULL, OUTRANKED},
-	/* ...an Accounts Administrator can't touch either... */
-	{ACC, NULL, ADM, NULL, OP_UPDATE, NULL, OUTRANKED},
-	{ACC, NULL, ADM, NULL, OP_DELETE, NULL, OUTRANKED},
-	{ACC, NULL, OPS, NULL, OP_UPDATE, NULL, OUTRANKED},
-	{ACC, NULL, OPS, NULL, OP_DELETE, NULL, OUTRANKED},
-	{ACC, NULL, OPS, NULL, OP_ASSIGN_ORG, ORO, OUTRANKED},
-	/* ...and a User can't edit any of them (nor anybody: no users.update). */
-	{USR, NULL, ADM, NULL, OP_UPDATE, NULL, DENIED},
-	{USR, NULL, OPS, NULL, OP_UPDATE, NULL, DENIED},
-	{USR, NULL, ACC, NULL, OP_UPDATE, NULL, DENIED},
-	{USR, NULL, USR, NULL, OP_UPDATE, NULL, DENIED},
-	{USR, NULL, ROU, NULL, OP_DELETE, NULL, DENIED},
-	{USR, NULL, NULL, NULL, OP_CREATE, ROU, DENIED},
-	{EXC, NULL, ROU, NULL, OP_UPDATE, NULL, DENIED},
-	/* Downwards is allowed. */
-	{ADM, NULL, OPS, NULL, OP_UPDATE, NULL, OK},
-	{OPS, NULL, ACC, NULL, OP_UPDATE, NULL, OK},
-	{OPS, NULL, ACC, NULL, OP_DELETE, NULL, OK},
-	{ACC, NULL, USR, NULL, OP_UPDATE, NULL, OK},
-	{ACC, NULL, USR, NULL, OP_DELETE, NULL, OK},
-	{ACC, NULL, USR, NULL, OP_GROUP_ADD, NULL, OK},
-	{ACC, NULL, USR, NULL, OP_TOKEN_FOR, NULL, OK},
-	/* Equal ranks may act on each other. */
-	{ADM, NULL, ADM, NULL, OP_UPDATE, NULL, OK},
-	{ADM, NULL, ADM, NULL, OP_DELETE, NULL, OK},
-	{OPS, NULL, OPS, NULL, OP_UPDATE, NULL, OK},
-	{ACC, NULL, ACC, NULL, OP_DELETE, NULL, OK},
-	{ACC, NULL, ACC, NULL, OP_GROUP_ADD, NULL, OK},
-	/* Nobody grants a role above their own. */
-	{OPS, NULL, USR, NULL, OP_ASSIGN_SYS, ADM, ABOVE},
-	{ACC, NULL, USR, NULL, OP_ASSIGN_SYS, OPS, ABOVE},
-	{ACC, NULL, USR, NULL, OP_ASSIGN_SYS, ADM, ABOVE},
-	{ACC, NULL, NULL, NULL, OP_CREATE, ADM, ABOVE},
-	{ACC, NULL, NULL, NULL, OP_CREATE, OPS, ABOVE},
-	{USR, ORG, USR, NULL, OP_ASSIGN_SYS, ACC, ABOVE},
-	{USR, ORG, NULL, NULL, OP_CREATE, ACC, ABOVE},
-	/* ...but may grant their own rank or below. */
-	{ACC, NULL, USR, NULL, OP_ASSIGN_SYS, ACC, OK},
-	{OPS, NULL, USR, NULL, OP_ASSIGN_SYS, ACC, OK},
-	{ACC, NULL, NULL, NULL, OP_CREATE, ACC, OK},
-	{OPS, NULL, NULL, NULL, OP_CREATE, OPS, OK},
-	{ACC, NULL, USR, NULL, OP_ASSIGN_ORG, ORG, OK},
-	{USR, ORG, NULL, NULL, OP_CREATE, EXC, OK},
-	{USR, ORG, USR, NULL, OP_ASSIGN_ORG, ORG, OK},
-	/* An organisation role raises the actor's rank (User 300 + Organization Administrator
-	 * 650)... */
-	{USR, ORG, SUP, NULL, OP_UPDATE, NULL, OK},
-	{USR, ORG, EXC, NULL, OP_DELETE, NULL, OK},
-	{USR, ORG, ACC, NULL, OP_UPDATE, NULL, OUTRANKED},
-	{USR, ORG, USR, ORG, OP_UPDATE, NULL, OK},
-	/* ...and the target's: a rank-400 Helper may edit a User, not a User who is also an
-	 * Organization Administrator. */
-	{HLP, NULL, USR, NULL, OP_UPDATE, NULL, OK},
-	{HLP, NULL, USR, ORG, OP_UPDATE, NULL, OUTRANKED},
-	{HLP, NULL, ROU, ORO, OP_UPDATE, NULL, OK},
-	{HLP, NULL, USR, NULL, OP_DELETE, NULL, DENIED}, /* no users.delete */
+    /* Seed 001: an Operations Administrator can't edit an Administrator... */
+    {OPS, NULL, ADM, NULL, OP_UPDATE, NULL, OUTRANKED},
+    {OPS, NULL, ADM, NULL, OP_DELETE, NULL, OUTRANKED},
+    {OPS, NULL, ADM, NULL, OP_ASSIGN_SYS, USR, OUTRANKED}, /* demoting is acting on */
+    {OPS, NULL, ADM, NULL, OP_GROUP_ADD, NULL, OUTRANKED},
+    {OPS, NULL, ADM, NULL, OP_TOKEN_FOR, NULL, OUTRANKED},
+    /* ...an Accounts Administrator can't touch either... */
+    {ACC, NULL, ADM, NULL, OP_UPDATE, NULL, OUTRANKED},
+    {ACC, NULL, ADM, NULL, OP_DELETE, NULL, OUTRANKED},
+    {ACC, NULL, OPS, NULL, OP_UPDATE, NULL, OUTRANKED},
+    {ACC, NULL, OPS, NULL, OP_DELETE, NULL, OUTRANKED},
+    {ACC, NULL, OPS, NULL, OP_ASSIGN_ORG, ORO, OUTRANKED},
+    /* ...and a User can't edit any of them (nor anybody: no users.update). */
+    {USR, NULL, ADM, NULL, OP_UPDATE, NULL, DENIED},
+    {USR, NULL, OPS, NULL, OP_UPDATE, NULL, DENIED},
+    {USR, NULL, ACC, NULL, OP_UPDATE, NULL, DENIED},
+    {USR, NULL, USR, NULL, OP_UPDATE, NULL, DENIED},
+    {USR, NULL, ROU, NULL, OP_DELETE, NULL, DENIED},
+    {USR, NULL, NULL, NULL, OP_CREATE, ROU, DENIED},
+    {EXC, NULL, ROU, NULL, OP_UPDATE, NULL, DENIED},
+    /* Downwards is allowed. */
+    {ADM, NULL, OPS, NULL, OP_UPDATE, NULL, OK},
+    {OPS, NULL, ACC, NULL, OP_UPDATE, NULL, OK},
+    {OPS, NULL, ACC, NULL, OP_DELETE, NULL, OK},
+    {ACC, NULL, USR, NULL, OP_UPDATE, NULL, OK},
+    {ACC, NULL, USR, NULL, OP_DELETE, NULL, OK},
+    {ACC, NULL, USR, NULL, OP_GROUP_ADD, NULL, OK},
+    {ACC, NULL, USR, NULL, OP_TOKEN_FOR, NULL, OK},
+    /* Equal ranks may act on each other. */
+    {ADM, NULL, ADM, NULL, OP_UPDATE, NULL, OK},
+    {ADM, NULL, ADM, NULL, OP_DELETE, NULL, OK},
+    {OPS, NULL, OPS, NULL, OP_UPDATE, NULL, OK},
+    {ACC, NULL, ACC, NULL, OP_DELETE, NULL, OK},
+    {ACC, NULL, ACC, NULL, OP_GROUP_ADD, NULL, OK},
+    /* Nobody grants a role above their own. */
+    {OPS, NULL, USR, NULL, OP_ASSIGN_SYS, ADM, ABOVE},
+    {ACC, NULL, USR, NULL, OP_ASSIGN_SYS, OPS, ABOVE},
+    {ACC, NULL, USR, NULL, OP_ASSIGN_SYS, ADM, ABOVE},
+    {ACC, NULL, NULL, NULL, OP_CREATE, ADM, ABOVE},
+    {ACC, NULL, NULL, NULL, OP_CREATE, OPS, ABOVE},
+    {USR, ORG, USR, NULL, OP_ASSIGN_SYS, ACC, ABOVE},
+    {USR, ORG, NULL, NULL, OP_CREATE, ACC, ABOVE},
+    /* ...but may grant their own rank or below. */
+    {ACC, NULL, USR, NULL, OP_ASSIGN_SYS, ACC, OK},
+    {OPS, NULL, USR, NULL, OP_ASSIGN_SYS, ACC, OK},
+    {ACC, NULL, NULL, NULL, OP_CREATE, ACC, OK},
+    {OPS, NULL, NULL, NULL, OP_CREATE, OPS, OK},
+    {ACC, NULL, USR, NULL, OP_ASSIGN_ORG, ORG, OK},
+    {USR, ORG, NULL, NULL, OP_CREATE, EXC, OK},
+    {USR, ORG, USR, NULL, OP_ASSIGN_ORG, ORG, OK},
+    /* An organisation role raises the actor's rank (User 300 + Organization Administrator
+     * 650)... */
+    {USR, ORG, SUP, NULL, OP_UPDATE, NULL, OK},
+    {USR, ORG, EXC, NULL, OP_DELETE, NULL, OK},
+    {USR, ORG, ACC, NULL, OP_UPDATE, NULL, OUTRANKED},
+    {USR, ORG, USR, ORG, OP_UPDATE, NULL, OK},
+    /* ...and the target's: a rank-400 Helper may edit a User, not a User who is also an
+     * Organization Administrator. */
+    {HLP, NULL, USR, NULL, OP_UPDATE, NULL, OK},
+    {HLP, NULL, USR, ORG, OP_UPDATE, NULL, OUTRANKED},
+    {HLP, NULL, ROU, ORO, OP_UPDATE, NULL, OK},
+    {HLP, NULL, USR, NULL, OP_DELETE, NULL, DENIED}, /* no users.delete */
 };
 
 struct rank_env {
@@ -177,8 +177,11 @@ static enum rs_status run_op(struct rank_env *e, const struct actor *who, enum o
 static void setup_tenant(struct rank_env *e)
 {
 	static const char *const helper_perms[] = {"tenant.read", "users.read", "users.update"};
-	struct role_create_req rq = {.name = HLP, .scope = "system", .rank = 400,
-				     .permissions = helper_perms, .npermissions = 3};
+	struct role_create_req rq = {.name = HLP,
+				     .scope = "system",
+				     .rank = 400,
+				     .permissions = helper_perms,
+				     .npermissions = 3};
 	struct group_fields gf = {.name = {true, "analysts"}};
 	struct role r;
 	struct group g;
@@ -187,8 +190,8 @@ static void setup_tenant(struct rank_env *e)
 	e->tid = fx_tenant(e->f, "tc", "threatconnect");
 	fx_expect(roles_create(e->f->core, &e->f->platform, e->tid, &rq, &e->f->a, &r, &err), &err,
 		  RS_OK, NULL);
-	fx_expect(groups_create(e->f->core, &e->f->platform, e->tid, &gf, &e->f->a, &g, &err),
-		  &err, RS_OK, NULL);
+	fx_expect(groups_create(e->f->core, &e->f->platform, e->tid, &gf, &e->f->a, &g, &err), &err,
+		  RS_OK, NULL);
 	e->group = g.id;
 }
 
@@ -212,26 +215,26 @@ static void test_rank_table(void **state)
 		if (c->target) {
 			target = fx_user(e.f, e.tid, next_name(&e, "target"), c->target,
 					 one(&e, c->target_org));
-			fx_expect(users_get(e.f->core, &e.f->platform, e.tid, target, &e.f->a, &before,
-					    &err),
+			fx_expect(users_get(e.f->core, &e.f->platform, e.tid, target, &e.f->a,
+					    &before, &err),
 				  &err, RS_OK, NULL);
 		}
 		st = run_op(&e, &who, c->op, target, c->role, &err);
 		ok = st == c->st && (st == RS_OK || strcmp(err.code, c->code) == 0);
 		if (!ok) {
-			print_error("case %zu: %s%s%s %s %s%s%s%s%s: want %s %s, got %s %s (%s)\n", i,
-				    c->actor, c->actor_org ? "+" : "", c->actor_org ? c->actor_org : "",
-				    op_names[c->op], c->target ? c->target : "",
-				    c->target_org ? "+" : "", c->target_org ? c->target_org : "",
-				    c->role ? " role " : "", c->role ? c->role : "",
-				    rs_status_name(c->st), c->code ? c->code : "", rs_status_name(st),
-				    st ? err.code : "", st ? err.msg : "");
+			print_error(
+			    "case %zu: %s%s%s %s %s%s%s%s%s: want %s %s, got %s %s (%s)\n", i,
+			    c->actor, c->actor_org ? "+" : "", c->actor_org ? c->actor_org : "",
+			    op_names[c->op], c->target ? c->target : "", c->target_org ? "+" : "",
+			    c->target_org ? c->target_org : "", c->role ? " role " : "",
+			    c->role ? c->role : "", rs_status_name(c->st), c->code ? c->code : "",
+			    rs_status_name(st), st ? err.code : "", st ? err.msg : "");
 			failures++;
 		}
 		/* A refused act changes nothing on the target. */
 		if (st != RS_OK && target) {
-			fx_expect(users_get(e.f->core, &e.f->platform, e.tid, target, &e.f->a, &after,
-					    &err),
+			fx_expect(users_get(e.f->core, &e.f->platform, e.tid, target, &e.f->a,
+					    &after, &err),
 				  &err, RS_OK, NULL);
 			assert_int_equal(after.version, before.version);
 			assert_int_equal(after.rank, before.rank);
@@ -336,14 +339,14 @@ static void test_role_authoring(void **state)
 	fx_actor(f, tid, id, NULL, &a);
 	/* Organization Administrator has no roles.manage at all. */
 	{
-		struct role_create_req rq = {.name = "x", .rank = 10, .permissions = ok_perms,
-					     .npermissions = 1};
+		struct role_create_req rq = {
+		    .name = "x", .rank = 10, .permissions = ok_perms, .npermissions = 1};
 
 		fx_expect(roles_create(f->core, &a, tid, &rq, &f->a, &r, &err), &err, DENIED);
 	}
 	{
-		struct role_create_req rq = {.name = "Too High", .rank = 901,
-					     .permissions = ok_perms, .npermissions = 1};
+		struct role_create_req rq = {
+		    .name = "Too High", .rank = 901, .permissions = ok_perms, .npermissions = 1};
 
 		fx_expect(roles_create(f->core, &boss, tid, &rq, &f->a, &r, &err), &err, ABOVE);
 		rq.rank = 900;
@@ -360,8 +363,8 @@ static void test_role_authoring(void **state)
 	/* A role ranked above the author can't be edited by it, even to lower it. */
 	{
 		static const char *const p[] = {"tenant.read"};
-		struct role_create_req rq = {.name = "High", .rank = 950, .permissions = p,
-					     .npermissions = 1};
+		struct role_create_req rq = {
+		    .name = "High", .rank = 950, .permissions = p, .npermissions = 1};
 		struct role_patch rp = {.rank = {.set = true, .v = 10}};
 
 		fx_expect(roles_create(f->core, &f->platform, tid, &rq, &f->a, &r, &err), &err, OK);
@@ -382,9 +385,9 @@ static void expect_same(enum rs_status st_b, const struct rs_err *eb, enum rs_st
 	if (st_b != RS_E_NOT_FOUND || st_r != RS_E_NOT_FOUND || strcmp(eb->code, er->code) != 0 ||
 	    strcmp(eb->code, code) != 0 || strcmp(eb->field, er->field) != 0 ||
 	    strcmp(eb->msg, er->msg) != 0)
-		fail_msg("%s: B's gave %s %s '%s', a random id %s %s '%s' (want not_found %s)", what,
-			 rs_status_name(st_b), eb->code, eb->msg, rs_status_name(st_r), er->code,
-			 er->msg, code);
+		fail_msg("%s: B's gave %s %s '%s', a random id %s %s '%s' (want not_found %s)",
+			 what, rs_status_name(st_b), eb->code, eb->msg, rs_status_name(st_r),
+			 er->code, er->msg, code);
 }
 
 static void test_tenant_isolation(void **state)
@@ -407,14 +410,14 @@ static void test_tenant_isolation(void **state)
 		struct group_fields gf = {.name = {true, "b-group"}};
 		struct rs_err err = {0};
 		static const char *const p[] = {"users.read"};
-		struct role_create_req rq = {.name = "B Custom", .rank = 5, .permissions = p,
-					     .npermissions = 1};
+		struct role_create_req rq = {
+		    .name = "B Custom", .rank = 5, .permissions = p, .npermissions = 1};
 
-		fx_expect(groups_create(f->core, &f->platform, tb, &gf, &f->a, &b_group, &err), &err,
-			  OK);
+		fx_expect(groups_create(f->core, &f->platform, tb, &gf, &f->a, &b_group, &err),
+			  &err, OK);
 		gf.name.v = "a-group";
-		fx_expect(groups_create(f->core, &f->platform, ta, &gf, &f->a, &a_group, &err), &err,
-			  OK);
+		fx_expect(groups_create(f->core, &f->platform, ta, &gf, &f->a, &a_group, &err),
+			  &err, OK);
 		fx_expect(roles_create(f->core, &f->platform, tb, &rq, &f->a, &b_role, &err), &err,
 			  OK);
 	}
@@ -547,11 +550,11 @@ static void test_tenant_isolation(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_rank_table, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_rank_is_max_of_roles, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_token_role_bounds, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_role_authoring, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_tenant_isolation, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_rank_table, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_rank_is_max_of_roles, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_token_role_bounds, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_role_authoring, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_tenant_isolation, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("core/rank", tests, NULL, NULL);

@@ -136,7 +136,7 @@ static void test_perm_names_roundtrip(void **state)
 
 		assert_true(name[0] != '\0');
 		assert_non_null(strchr(name, '.')); /* verbs on nouns */
-		assert_null(strchr(name, ' '));     /* the stored form is space-separated */
+		assert_null(strchr(name, ' '));	    /* the stored form is space-separated */
 		assert_true(perm_parse(name, &p));
 		assert_int_equal(p, i);
 		for (int j = 0; j < i; j++)
@@ -146,7 +146,7 @@ static void test_perm_names_roundtrip(void **state)
 		assert_int_equal(perm_set_parse(name), PERM_BIT(i));
 	}
 	assert_string_equal(perm_name(PERM__COUNT), "");
-	assert_string_equal(perm_name((enum perm)-1), "");
+	assert_string_equal(perm_name((enum perm) - 1), "");
 	{
 		enum perm p = PERM_USERS_READ;
 
@@ -252,13 +252,13 @@ static void test_template_apply(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_catalogue_listed),
-		cmocka_unit_test(test_one_default_system_role),
-		cmocka_unit_test(test_names_scopes_ranks),
-		cmocka_unit_test(test_platform_perm_only_in_system),
-		cmocka_unit_test(test_perm_names_roundtrip),
-		cmocka_unit_test(test_perm_set_roundtrip),
-		cmocka_unit_test_setup_teardown(test_template_apply, fx_setup, fx_teardown),
+	    cmocka_unit_test(test_catalogue_listed),
+	    cmocka_unit_test(test_one_default_system_role),
+	    cmocka_unit_test(test_names_scopes_ranks),
+	    cmocka_unit_test(test_platform_perm_only_in_system),
+	    cmocka_unit_test(test_perm_names_roundtrip),
+	    cmocka_unit_test(test_perm_set_roundtrip),
+	    cmocka_unit_test_setup_teardown(test_template_apply, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("core/templates", tests, NULL, NULL);

@@ -52,20 +52,20 @@ static void test_token_split(void **state)
 		const char *lookup; /* NULL: not roster format, lookup derived from the whole */
 		const char *secret;
 	} t[] = {
-		{"rst_0123456789abcdef_SECRET", "0123456789abcdef", "SECRET"},
-		{FX_BOOT_TOKEN, "0123456789abcdef", "AAAAbbbbCCCCddddEEEEffffGGGGhhhhIIIIjjjj-_0"},
-		{"rst_0123456789abcdef_x", "0123456789abcdef", "x"},
-		{"rst_0123456789abcdef__", "0123456789abcdef", "_"},
-		{"rst_0123456789abcdef_a_b", "0123456789abcdef", "a_b"},
-		{"rst_0123456789abcdef_", NULL, NULL},       /* no secret */
-		{"rst_0123456789abcde_xyz", NULL, NULL},     /* 15-char lookup */
-		{"rst_0123456789abcdefX_xyz", NULL, NULL},   /* 17-char lookup */
-		{"RST_0123456789abcdef_xyz", NULL, NULL},    /* prefix is case-sensitive */
-		{"rs_0123456789abcdef_xyz", NULL, NULL},
-		{"rst-0123456789abcdef_xyz", NULL, NULL},
-		{"an operator-chosen bootstrap secret!", NULL, NULL},
-		{"", NULL, NULL},
-		{"rst_", NULL, NULL},
+	    {"rst_0123456789abcdef_SECRET", "0123456789abcdef", "SECRET"},
+	    {FX_BOOT_TOKEN, "0123456789abcdef", "AAAAbbbbCCCCddddEEEEffffGGGGhhhhIIIIjjjj-_0"},
+	    {"rst_0123456789abcdef_x", "0123456789abcdef", "x"},
+	    {"rst_0123456789abcdef__", "0123456789abcdef", "_"},
+	    {"rst_0123456789abcdef_a_b", "0123456789abcdef", "a_b"},
+	    {"rst_0123456789abcdef_", NULL, NULL},     /* no secret */
+	    {"rst_0123456789abcde_xyz", NULL, NULL},   /* 15-char lookup */
+	    {"rst_0123456789abcdefX_xyz", NULL, NULL}, /* 17-char lookup */
+	    {"RST_0123456789abcdef_xyz", NULL, NULL},  /* prefix is case-sensitive */
+	    {"rs_0123456789abcdef_xyz", NULL, NULL},
+	    {"rst-0123456789abcdef_xyz", NULL, NULL},
+	    {"an operator-chosen bootstrap secret!", NULL, NULL},
+	    {"", NULL, NULL},
+	    {"rst_", NULL, NULL},
 	};
 
 	(void)state;
@@ -117,9 +117,9 @@ static void test_token_hash_keyed(void **state)
 	assert_int_equal(strlen(h1), 64);
 	for (const char *p = h1; *p; p++)
 		assert_non_null(strchr("0123456789abcdef", *p));
-	assert_string_equal(h1, h1b);     /* deterministic */
-	assert_string_not_equal(h1, h2);  /* depends on the key */
-	assert_string_not_equal(h1, h3);  /* and on the secret */
+	assert_string_equal(h1, h1b);	 /* deterministic */
+	assert_string_not_equal(h1, h2); /* depends on the key */
+	assert_string_not_equal(h1, h3); /* and on the secret */
 	/* It is HMAC-SHA256(key, secret), nothing home-made. */
 	crypto_hmac_sha256(k1, CORE_KEY_LEN, "secret", 6, mac);
 	crypto_hex(mac, sizeof(mac), want);
@@ -154,9 +154,10 @@ static void test_token_mint(void **state)
 			assert_non_null(strchr("0123456789abcdef", tok[j]));
 		assert_int_equal(tok[20], '_');
 		for (int j = 21; tok[j]; j++)
-			assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-					       "0123456789-_",
-					       tok[j]));
+			assert_non_null(
+			    strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				   "0123456789-_",
+				   tok[j]));
 		token_split(tok, lk2, &secret);
 		assert_string_equal(lk2, lookup);
 		token_hash(c, secret, h2);
@@ -177,10 +178,15 @@ static void test_malformed_and_unknown(void **state)
 	char longtok[600];
 	char wrong[sizeof(FX_BOOT_TOKEN)];
 	const char *t[] = {
-		"", "short", "rst_0123456789abcdef", "rst_ffffffffffffffff_AAAAbbbbCCCCddddEEEEffffGGGGhhhhIIIIjjjj-_0",
-		"Bearer " FX_BOOT_TOKEN, FX_BOOT_TOKEN " ", "rst_0123456789abcdef_AAAA\nbbbb",
-		"rst_0123456789abcdef_\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8",
-		"a random string long enough to pass the length check",
+	    "",
+	    "short",
+	    "rst_0123456789abcdef",
+	    "rst_ffffffffffffffff_AAAAbbbbCCCCddddEEEEffffGGGGhhhhIIIIjjjj-_0",
+	    "Bearer " FX_BOOT_TOKEN,
+	    FX_BOOT_TOKEN " ",
+	    "rst_0123456789abcdef_AAAA\nbbbb",
+	    "rst_0123456789abcdef_\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8",
+	    "a random string long enough to pass the length check",
 	};
 
 	expect_alive(f, FX_BOOT_TOKEN, NULL, "bootstrap");
@@ -232,8 +238,8 @@ static void test_revoke_next_call(void **state)
 	{
 		struct token t;
 
-		fx_expect(tokens_get(f->core, &f->platform, tid, kid, &f->a, &t, &err), &err,
-			  RS_OK, NULL);
+		fx_expect(tokens_get(f->core, &f->platform, tid, kid, &f->a, &t, &err), &err, RS_OK,
+			  NULL);
 		assert_int_equal(t.revoked_at, f->now);
 	}
 }
@@ -262,8 +268,8 @@ static void test_expired(void **state)
 	struct fx *f = *state;
 	const char *tid = fx_tenant(f, "acme", NULL);
 	const char *uid = fx_user(f, tid, "carol", NULL, NULL);
-	struct token_create_req req = {.name = "short-lived", .user_id = uid, .has_expiry = true,
-				       .expires_in_days = 1};
+	struct token_create_req req = {
+	    .name = "short-lived", .user_id = uid, .has_expiry = true, .expires_in_days = 1};
 	struct token t;
 	const char *secret = NULL;
 	struct rs_err err = {0};
@@ -372,23 +378,33 @@ static void test_create_rules(void **state)
 		enum rs_status st;
 		const char *code, *field;
 	} bad[] = {
-		{{.name = NULL}, RS_E_INVALID, "request.invalid_field", "name"},
-		{{.name = ""}, RS_E_INVALID, "request.invalid_field", "name"},
-		{{.name = "a\tb"}, RS_E_INVALID, "request.invalid_field", "name"},
-		{{.name = "x", .has_expiry = true, .expires_in_days = 0}, RS_E_INVALID,
-		 "request.invalid_field", "expires_in_days"},
-		{{.name = "x", .has_expiry = true, .expires_in_days = 3651}, RS_E_INVALID,
-		 "request.invalid_field", "expires_in_days"},
-		{{.name = "x", .has_expiry = true, .expires_in_days = -1}, RS_E_INVALID,
-		 "request.invalid_field", "expires_in_days"},
-		{{.name = "x", .user_id = "not-a-uuid"}, RS_E_INVALID, "request.invalid_field",
-		 "user_id"},
-		{{.name = "x", .role = "No Such Role"}, RS_E_INVALID, "request.invalid_field", "role"},
-		/* above the creator's own rank */
-		{{.name = "x", .role = "Administrator"}, RS_E_FORBIDDEN, "rank.role_above_own", ""},
-		/* a tenant role may scope a token as well, but not above the owner */
-		{{.name = "x", .role = "Organization Administrator"}, RS_E_FORBIDDEN,
-		 "rank.role_above_own", ""},
+	    {{.name = NULL}, RS_E_INVALID, "request.invalid_field", "name"},
+	    {{.name = ""}, RS_E_INVALID, "request.invalid_field", "name"},
+	    {{.name = "a\tb"}, RS_E_INVALID, "request.invalid_field", "name"},
+	    {{.name = "x", .has_expiry = true, .expires_in_days = 0},
+	     RS_E_INVALID,
+	     "request.invalid_field",
+	     "expires_in_days"},
+	    {{.name = "x", .has_expiry = true, .expires_in_days = 3651},
+	     RS_E_INVALID,
+	     "request.invalid_field",
+	     "expires_in_days"},
+	    {{.name = "x", .has_expiry = true, .expires_in_days = -1},
+	     RS_E_INVALID,
+	     "request.invalid_field",
+	     "expires_in_days"},
+	    {{.name = "x", .user_id = "not-a-uuid"},
+	     RS_E_INVALID,
+	     "request.invalid_field",
+	     "user_id"},
+	    {{.name = "x", .role = "No Such Role"}, RS_E_INVALID, "request.invalid_field", "role"},
+	    /* above the creator's own rank */
+	    {{.name = "x", .role = "Administrator"}, RS_E_FORBIDDEN, "rank.role_above_own", ""},
+	    /* a tenant role may scope a token as well, but not above the owner */
+	    {{.name = "x", .role = "Organization Administrator"},
+	     RS_E_FORBIDDEN,
+	     "rank.role_above_own",
+	     ""},
 	};
 
 	fx_actor(f, tid, uid, NULL, &ivan);
@@ -396,14 +412,17 @@ static void test_create_rules(void **state)
 		char what[32];
 
 		snprintf(what, sizeof(what), "row %zu", i);
-		fx_expect_at(tokens_create(f->core, &ivan, tid, &bad[i].req, &f->a, &t, &secret, &err),
-			     &err, bad[i].st, bad[i].code, __FILE__, __LINE__, what);
+		fx_expect_at(
+		    tokens_create(f->core, &ivan, tid, &bad[i].req, &f->a, &t, &secret, &err), &err,
+		    bad[i].st, bad[i].code, __FILE__, __LINE__, what);
 		assert_string_equal(err.field, bad[i].field);
 	}
 	/* For oneself, at or below one's own rank, no permission is needed. */
 	{
-		struct token_create_req ok = {.name = "mine", .role = "Read Only User",
-					      .has_expiry = true, .expires_in_days = 3650};
+		struct token_create_req ok = {.name = "mine",
+					      .role = "Read Only User",
+					      .has_expiry = true,
+					      .expires_in_days = 3650};
 
 		fx_expect(tokens_create(f->core, &ivan, tid, &ok, &f->a, &t, &secret, &err), &err,
 			  RS_OK, NULL);
@@ -420,7 +439,8 @@ static void test_create_rules(void **state)
 	}
 	/* The platform can't give a User's token the Administrator role either. */
 	{
-		struct token_create_req req = {.name = "up", .user_id = uid, .role = "Administrator"};
+		struct token_create_req req = {
+		    .name = "up", .user_id = uid, .role = "Administrator"};
 
 		fx_expect(tokens_create(f->core, &f->platform, tid, &req, &f->a, &t, &secret, &err),
 			  &err, RS_E_FORBIDDEN, "rank.role_above_own");
@@ -450,12 +470,11 @@ static void test_visibility(void **state)
 	fx_actor(f, tid, u1, NULL, &kim);
 	fx_token(f, tid, u2, NULL, &k2);
 	/* Without tokens.read a user sees only its own tokens... */
-	fx_expect(tokens_list(f->core, &kim, tid, NULL, NULL, &f->a, &tl, &err), &err, RS_OK,
-		  NULL);
+	fx_expect(tokens_list(f->core, &kim, tid, NULL, NULL, &f->a, &tl, &err), &err, RS_OK, NULL);
 	assert_int_equal(tl.n, 1);
 	assert_string_equal(tl.items[0].user_id, u1);
-	fx_expect(tokens_list(f->core, &kim, tid, u2, NULL, &f->a, &tl, &err), &err,
-		  RS_E_FORBIDDEN, "auth.permission_denied");
+	fx_expect(tokens_list(f->core, &kim, tid, u2, NULL, &f->a, &tl, &err), &err, RS_E_FORBIDDEN,
+		  "auth.permission_denied");
 	/* ...and another user's token does not exist for it. */
 	fx_expect(tokens_get(f->core, &kim, tid, k2, &f->a, &t, &err), &err, RS_E_NOT_FOUND,
 		  "token.not_found");
@@ -519,20 +538,19 @@ static void test_bootstrap_foreign_secret(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_token_split),
-		cmocka_unit_test(test_token_hash_keyed),
-		cmocka_unit_test(test_token_mint),
-		cmocka_unit_test_setup_teardown(test_malformed_and_unknown, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_revoke_next_call, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_cache_is_used, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_expired, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_deleted_owner, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_deleted_tenant, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_token_scope, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_create_rules, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_visibility, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_bootstrap_foreign_secret, fx_setup,
-						fx_teardown),
+	    cmocka_unit_test(test_token_split),
+	    cmocka_unit_test(test_token_hash_keyed),
+	    cmocka_unit_test(test_token_mint),
+	    cmocka_unit_test_setup_teardown(test_malformed_and_unknown, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_revoke_next_call, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_cache_is_used, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_expired, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_deleted_owner, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_deleted_tenant, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_token_scope, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_create_rules, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_visibility, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_bootstrap_foreign_secret, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("core/tokens", tests, NULL, NULL);

@@ -19,86 +19,95 @@
 /* ---- validation ------------------------------------------------------------------------- */
 
 enum vf {
-	V_USERNAME, V_EMAIL, V_TYPE, V_SUMMARY, V_IDLE, V_IDLE_NULL, V_REQACT, V_FIRST, V_DEPT,
-	V_CUSTOM, V_ROLES,
+	V_USERNAME,
+	V_EMAIL,
+	V_TYPE,
+	V_SUMMARY,
+	V_IDLE,
+	V_IDLE_NULL,
+	V_REQACT,
+	V_FIRST,
+	V_DEPT,
+	V_CUSTOM,
+	V_ROLES,
 };
 
 static const struct vcase {
 	enum vf f;
-	const char *v;     /* the value; for V_IDLE a number in text; V_REQACT: ','-separated */
+	const char *v; /* the value; for V_IDLE a number in text; V_REQACT: ','-separated */
 	bool ok;
 	const char *field; /* the field named when refused */
 } vcases[] = {
-	{V_USERNAME, "alice", true, NULL},
-	{V_USERNAME, "a", true, NULL},
-	{V_USERNAME, "al.ice+tag@corp", true, NULL},
-	{V_USERNAME, "\xc3\xa9lodie", true, NULL},
-	{V_USERNAME, "", false, "username"},
-	{V_USERNAME, NULL, false, "username"},
-	{V_USERNAME, " alice", false, "username"},
-	{V_USERNAME, "alice ", false, "username"},
-	{V_USERNAME, "al ice", false, "username"},
-	{V_USERNAME, "al\tice", false, "username"},
-	{V_USERNAME, "al\nice", false, "username"},
-	{V_USERNAME, "al\x01ice", false, "username"},
-	{V_USERNAME, "al\xc3", false, "username"}, /* broken UTF-8 */
-	{V_USERNAME, "128", true, NULL},           /* "N": a username of N 'u's */
-	{V_USERNAME, "129", false, "username"},
-	{V_EMAIL, "a@b", true, NULL},
-	{V_EMAIL, "first.last+tag@example.co.uk", true, NULL},
-	{V_EMAIL, NULL, true, NULL}, /* none */
-	{V_EMAIL, "ab", false, "email"},
-	{V_EMAIL, "@b", false, "email"},
-	{V_EMAIL, "a@", false, "email"},
-	{V_EMAIL, "a@b@c", false, "email"},
-	{V_EMAIL, "a b@c", false, "email"},
-	{V_EMAIL, "a\t@c", false, "email"},
-	{V_EMAIL, "a@b\n", false, "email"},
-	{V_EMAIL, "254", true, NULL}, /* "N": x...x@example.org, N chars in all */
-	{V_EMAIL, "255", false, "email"},
-	{V_TYPE, "standard", true, NULL},
-	{V_TYPE, "api", true, NULL},
-	{V_TYPE, "taxii", true, NULL},
-	{V_TYPE, "read_only", true, NULL},
-	{V_TYPE, "admin", false, "type"},
-	{V_TYPE, "Standard", false, "type"},
-	{V_TYPE, "", false, "type"},
-	{V_TYPE, NULL, false, "type"},
-	{V_SUMMARY, "00:00", true, NULL},
-	{V_SUMMARY, "09:30", true, NULL},
-	{V_SUMMARY, "23:59", true, NULL},
-	{V_SUMMARY, NULL, true, NULL},
-	{V_SUMMARY, "24:00", false, "summary_mail_time"},
-	{V_SUMMARY, "12:60", false, "summary_mail_time"},
-	{V_SUMMARY, "9:30", false, "summary_mail_time"},
-	{V_SUMMARY, "09:30:00", false, "summary_mail_time"},
-	{V_SUMMARY, "0930", false, "summary_mail_time"},
-	{V_SUMMARY, "09-30", false, "summary_mail_time"},
-	{V_SUMMARY, "ab:cd", false, "summary_mail_time"},
-	{V_SUMMARY, "", false, "summary_mail_time"},
-	{V_IDLE, "1", true, NULL},
-	{V_IDLE, "10080", true, NULL},
-	{V_IDLE, "0", false, "idle_logout_minutes"},
-	{V_IDLE, "-5", false, "idle_logout_minutes"},
-	{V_IDLE, "10081", false, "idle_logout_minutes"},
-	{V_IDLE, "4294967297", false, "idle_logout_minutes"}, /* 2^32 + 1 */
-	{V_IDLE_NULL, NULL, true, NULL},
-	{V_REQACT, "password_reset,mfa_reset,terms_of_service", true, NULL},
-	{V_REQACT, "mfa_reset", true, NULL},
-	{V_REQACT, "", true, NULL},
-	{V_REQACT, "reset", false, "required_actions"},
-	{V_REQACT, "mfa_reset,MFA_RESET", false, "required_actions"},
-	{V_REQACT, "password_reset,", false, "required_actions"}, /* an empty name */
-	{V_FIRST, "Zo\xc3\xab", true, NULL},
-	{V_FIRST, "201", false, "first_name"},
-	{V_FIRST, "tab\there", false, "first_name"},
-	{V_DEPT, "257", false, "department"},
-	{V_CUSTOM, "{\"a\":1}", true, NULL},
-	{V_CUSTOM, "16385", false, "custom_attributes"}, /* "N": an object of N bytes */
-	/* Not JSON, or not an object: see test_custom_attributes_shape. */
-	{V_ROLES, "33", false, "roles"},                 /* more than RS_ROLES_PER_USER_MAX */
-	{V_ROLES, "Nope", false, "roles"},
-	{V_ROLES, "Member", false, "roles"},             /* a system role among tenant roles */
+    {V_USERNAME, "alice", true, NULL},
+    {V_USERNAME, "a", true, NULL},
+    {V_USERNAME, "al.ice+tag@corp", true, NULL},
+    {V_USERNAME, "\xc3\xa9lodie", true, NULL},
+    {V_USERNAME, "", false, "username"},
+    {V_USERNAME, NULL, false, "username"},
+    {V_USERNAME, " alice", false, "username"},
+    {V_USERNAME, "alice ", false, "username"},
+    {V_USERNAME, "al ice", false, "username"},
+    {V_USERNAME, "al\tice", false, "username"},
+    {V_USERNAME, "al\nice", false, "username"},
+    {V_USERNAME, "al\x01ice", false, "username"},
+    {V_USERNAME, "al\xc3", false, "username"}, /* broken UTF-8 */
+    {V_USERNAME, "128", true, NULL},	       /* "N": a username of N 'u's */
+    {V_USERNAME, "129", false, "username"},
+    {V_EMAIL, "a@b", true, NULL},
+    {V_EMAIL, "first.last+tag@example.co.uk", true, NULL},
+    {V_EMAIL, NULL, true, NULL}, /* none */
+    {V_EMAIL, "ab", false, "email"},
+    {V_EMAIL, "@b", false, "email"},
+    {V_EMAIL, "a@", false, "email"},
+    {V_EMAIL, "a@b@c", false, "email"},
+    {V_EMAIL, "a b@c", false, "email"},
+    {V_EMAIL, "a\t@c", false, "email"},
+    {V_EMAIL, "a@b\n", false, "email"},
+    {V_EMAIL, "254", true, NULL}, /* "N": x...x@example.org, N chars in all */
+    {V_EMAIL, "255", false, "email"},
+    {V_TYPE, "standard", true, NULL},
+    {V_TYPE, "api", true, NULL},
+    {V_TYPE, "taxii", true, NULL},
+    {V_TYPE, "read_only", true, NULL},
+    {V_TYPE, "admin", false, "type"},
+    {V_TYPE, "Standard", false, "type"},
+    {V_TYPE, "", false, "type"},
+    {V_TYPE, NULL, false, "type"},
+    {V_SUMMARY, "00:00", true, NULL},
+    {V_SUMMARY, "09:30", true, NULL},
+    {V_SUMMARY, "23:59", true, NULL},
+    {V_SUMMARY, NULL, true, NULL},
+    {V_SUMMARY, "24:00", false, "summary_mail_time"},
+    {V_SUMMARY, "12:60", false, "summary_mail_time"},
+    {V_SUMMARY, "9:30", false, "summary_mail_time"},
+    {V_SUMMARY, "09:30:00", false, "summary_mail_time"},
+    {V_SUMMARY, "0930", false, "summary_mail_time"},
+    {V_SUMMARY, "09-30", false, "summary_mail_time"},
+    {V_SUMMARY, "ab:cd", false, "summary_mail_time"},
+    {V_SUMMARY, "", false, "summary_mail_time"},
+    {V_IDLE, "1", true, NULL},
+    {V_IDLE, "10080", true, NULL},
+    {V_IDLE, "0", false, "idle_logout_minutes"},
+    {V_IDLE, "-5", false, "idle_logout_minutes"},
+    {V_IDLE, "10081", false, "idle_logout_minutes"},
+    {V_IDLE, "4294967297", false, "idle_logout_minutes"}, /* 2^32 + 1 */
+    {V_IDLE_NULL, NULL, true, NULL},
+    {V_REQACT, "password_reset,mfa_reset,terms_of_service", true, NULL},
+    {V_REQACT, "mfa_reset", true, NULL},
+    {V_REQACT, "", true, NULL},
+    {V_REQACT, "reset", false, "required_actions"},
+    {V_REQACT, "mfa_reset,MFA_RESET", false, "required_actions"},
+    {V_REQACT, "password_reset,", false, "required_actions"}, /* an empty name */
+    {V_FIRST, "Zo\xc3\xab", true, NULL},
+    {V_FIRST, "201", false, "first_name"},
+    {V_FIRST, "tab\there", false, "first_name"},
+    {V_DEPT, "257", false, "department"},
+    {V_CUSTOM, "{\"a\":1}", true, NULL},
+    {V_CUSTOM, "16385", false, "custom_attributes"}, /* "N": an object of N bytes */
+    /* Not JSON, or not an object: see test_custom_attributes_shape. */
+    {V_ROLES, "33", false, "roles"}, /* more than RS_ROLES_PER_USER_MAX */
+    {V_ROLES, "Nope", false, "roles"},
+    {V_ROLES, "Member", false, "roles"}, /* a system role among tenant roles */
 };
 
 static char *repeat(struct arena *a, char ch, size_t n)
@@ -136,7 +145,8 @@ static void apply_case(struct arena *a, const struct vcase *c, struct user_field
 		uf->summary_mail_time = S(c->v);
 		break;
 	case V_IDLE:
-		uf->idle_logout_minutes = (struct opt_int){.set = true, .v = strtoll(c->v, NULL, 10)};
+		uf->idle_logout_minutes =
+		    (struct opt_int){.set = true, .v = strtoll(c->v, NULL, 10)};
 		break;
 	case V_IDLE_NULL:
 		uf->idle_logout_minutes = (struct opt_int){.set = true, .null = true};
@@ -160,9 +170,8 @@ static void apply_case(struct arena *a, const struct vcase *c, struct user_field
 		break;
 	}
 	case V_FIRST:
-		uf->first_name = S(c->v[0] >= '1' && c->v[0] <= '9'
-					   ? repeat(a, 'f', (size_t)atoi(c->v))
-					   : c->v);
+		uf->first_name =
+		    S(c->v[0] >= '1' && c->v[0] <= '9' ? repeat(a, 'f', (size_t)atoi(c->v)) : c->v);
 		break;
 	case V_DEPT:
 		uf->department = S(repeat(a, 'd', (size_t)atoi(c->v)));
@@ -172,7 +181,8 @@ static void apply_case(struct arena *a, const struct vcase *c, struct user_field
 			size_t n = (size_t)atoi(c->v);
 
 			/* {"k":"vvv…"} of exactly n bytes */
-			uf->custom_attributes = S(arena_printf(a, "{\"k\":\"%s\"}", repeat(a, 'v', n - 8)));
+			uf->custom_attributes =
+			    S(arena_printf(a, "{\"k\":\"%s\"}", repeat(a, 'v', n - 8)));
 			assert_int_equal(strlen(uf->custom_attributes.v), n);
 		} else {
 			uf->custom_attributes = S(c->v);
@@ -217,20 +227,23 @@ static void test_validation(void **state)
 				uf.username = S(arena_printf(&f->a, "v%zu", i));
 			apply_case(&f->a, c, &uf);
 			st = upd ? users_update(f->core, &f->platform, t,
-						c->f == V_ROLES ? fx_user(f, tc, arena_printf(&f->a, "r%zu", i),
-									  NULL, NULL)
-								: target,
+						c->f == V_ROLES
+						    ? fx_user(f, tc, arena_printf(&f->a, "r%zu", i),
+							      NULL, NULL)
+						    : target,
 						&uf, 0, &f->a, &u, &err)
 				 : users_create(f->core, &f->platform, t, &uf, &f->a, &u, &err);
 			if (c->ok ? st != RS_OK
-				  : st != RS_E_INVALID || strcmp(err.code, "request.invalid_field") != 0 ||
-					    strcmp(err.field, c->field) != 0) {
-				print_error("case %zu (%s, field %d, '%.20s'): want %s%s, got %s %s "
-					    "field '%s' (%s)\n",
-					    i, upd ? "update" : "create", c->f, c->v ? c->v : "(null)",
-					    c->ok ? "ok" : "invalid ", c->ok ? "" : c->field,
-					    rs_status_name(st), st ? err.code : "", st ? err.field : "",
-					    st ? err.msg : "");
+				  : st != RS_E_INVALID ||
+					strcmp(err.code, "request.invalid_field") != 0 ||
+					strcmp(err.field, c->field) != 0) {
+				print_error(
+				    "case %zu (%s, field %d, '%.20s'): want %s%s, got %s %s "
+				    "field '%s' (%s)\n",
+				    i, upd ? "update" : "create", c->f, c->v ? c->v : "(null)",
+				    c->ok ? "ok" : "invalid ", c->ok ? "" : c->field,
+				    rs_status_name(st), st ? err.code : "", st ? err.field : "",
+				    st ? err.msg : "");
 				failures++;
 			}
 		}
@@ -246,18 +259,30 @@ static void test_create_roundtrip(void **state)
 	const char *tid = fx_tenant(f, "acme", NULL);
 	static const char *const ra[] = {"terms_of_service", "password_reset"};
 	struct user_fields uf = {
-		.username = S("Alice"), .email = S("Alice@Example.org"), .first_name = S("Alice"),
-		.last_name = S("Liddell"), .type = S("api"), .department = S("R&D"),
-		.locale = S("en-GB"), .timezone = S("Europe/London"), .description = S("d"),
-		.external_id = S("ext-1"), .summary_mail_time = S("07:45"),
-		.security_profile = S("default"), .custom_attributes = S("{\"b\":[1,2],\"a\":{}}"),
-		.required_actions_set = true, .required_actions = ra, .nrequired_actions = 2,
-		.idle_logout_minutes = {.set = true, .v = 30}, .system_role = S("viewer"),
+	    .username = S("Alice"),
+	    .email = S("Alice@Example.org"),
+	    .first_name = S("Alice"),
+	    .last_name = S("Liddell"),
+	    .type = S("api"),
+	    .department = S("R&D"),
+	    .locale = S("en-GB"),
+	    .timezone = S("Europe/London"),
+	    .description = S("d"),
+	    .external_id = S("ext-1"),
+	    .summary_mail_time = S("07:45"),
+	    .security_profile = S("default"),
+	    .custom_attributes = S("{\"b\":[1,2],\"a\":{}}"),
+	    .required_actions_set = true,
+	    .required_actions = ra,
+	    .nrequired_actions = 2,
+	    .idle_logout_minutes = {.set = true, .v = 30},
+	    .system_role = S("viewer"),
 	};
 	struct user u, g;
 	struct rs_err err = {0};
 
-	fx_expect(users_create(f->core, &f->platform, tid, &uf, &f->a, &u, &err), &err, RS_OK, NULL);
+	fx_expect(users_create(f->core, &f->platform, tid, &uf, &f->a, &u, &err), &err, RS_OK,
+		  NULL);
 	fx_expect(users_get(f->core, &f->platform, tid, u.id, &f->a, &g, &err), &err, RS_OK, NULL);
 	assert_string_equal(g.username, "Alice"); /* case kept */
 	assert_string_equal(g.email, "Alice@Example.org");
@@ -281,8 +306,8 @@ static void test_create_roundtrip(void **state)
 	{
 		struct user_fields min = {.username = S("bare")};
 
-		fx_expect(users_create(f->core, &f->platform, tid, &min, &f->a, &u, &err), &err, RS_OK,
-			  NULL);
+		fx_expect(users_create(f->core, &f->platform, tid, &min, &f->a, &u, &err), &err,
+			  RS_OK, NULL);
 		assert_string_equal(u.type, "standard");
 		assert_string_equal(u.custom_attributes, "{}");
 		assert_string_equal(u.system_role.name, "Member");
@@ -293,12 +318,12 @@ static void test_create_roundtrip(void **state)
 	}
 	/* Merge patch semantics: absent keeps, null clears. */
 	{
-		struct user_fields p = {.email = {true, NULL}, .idle_logout_minutes = {.set = true,
-										      .null = true},
+		struct user_fields p = {.email = {true, NULL},
+					.idle_logout_minutes = {.set = true, .null = true},
 					.required_actions_set = true};
 
-		fx_expect(users_update(f->core, &f->platform, tid, g.id, &p, 0, &f->a, &u, &err), &err,
-			  RS_OK, NULL);
+		fx_expect(users_update(f->core, &f->platform, tid, g.id, &p, 0, &f->a, &u, &err),
+			  &err, RS_OK, NULL);
 		assert_null(u.email);
 		assert_false(u.has_idle_logout);
 		assert_int_equal(u.nrequired_actions, 0);
@@ -314,21 +339,21 @@ static void test_create_roundtrip(void **state)
 static const struct {
 	const char *target, *patch, *result;
 } rfc7396[] = {
-	{"{\"a\":\"b\"}", "{\"a\":\"c\"}", "{\"a\":\"c\"}"},
-	{"{\"a\":\"b\"}", "{\"b\":\"c\"}", "{\"a\":\"b\",\"b\":\"c\"}"},
-	{"{\"a\":\"b\"}", "{\"a\":null}", "{}"},
-	{"{\"a\":\"b\",\"b\":\"c\"}", "{\"a\":null}", "{\"b\":\"c\"}"},
-	{"{\"a\":[\"b\"]}", "{\"a\":\"c\"}", "{\"a\":\"c\"}"},
-	{"{\"a\":\"c\"}", "{\"a\":[\"b\"]}", "{\"a\":[\"b\"]}"},
-	{"{\"a\":{\"b\":\"c\"}}", "{\"a\":{\"b\":\"d\",\"c\":null}}", "{\"a\":{\"b\":\"d\"}}"},
-	{"{\"a\":[{\"b\":\"c\"}]}", "{\"a\":[1]}", "{\"a\":[1]}"},
-	{"[\"a\",\"b\"]", "[\"c\",\"d\"]", "[\"c\",\"d\"]"},
-	{"{\"a\":\"b\"}", "[\"c\"]", "[\"c\"]"},
-	{"{\"a\":\"foo\"}", "null", "null"},
-	{"{\"a\":\"foo\"}", "\"bar\"", "\"bar\""},
-	{"{\"e\":null}", "{\"a\":1}", "{\"e\":null,\"a\":1}"},
-	{"[1,2]", "{\"a\":\"b\",\"c\":null}", "{\"a\":\"b\"}"},
-	{"{}", "{\"a\":{\"bb\":{\"ccc\":null}}}", "{\"a\":{\"bb\":{}}}"},
+    {"{\"a\":\"b\"}", "{\"a\":\"c\"}", "{\"a\":\"c\"}"},
+    {"{\"a\":\"b\"}", "{\"b\":\"c\"}", "{\"a\":\"b\",\"b\":\"c\"}"},
+    {"{\"a\":\"b\"}", "{\"a\":null}", "{}"},
+    {"{\"a\":\"b\",\"b\":\"c\"}", "{\"a\":null}", "{\"b\":\"c\"}"},
+    {"{\"a\":[\"b\"]}", "{\"a\":\"c\"}", "{\"a\":\"c\"}"},
+    {"{\"a\":\"c\"}", "{\"a\":[\"b\"]}", "{\"a\":[\"b\"]}"},
+    {"{\"a\":{\"b\":\"c\"}}", "{\"a\":{\"b\":\"d\",\"c\":null}}", "{\"a\":{\"b\":\"d\"}}"},
+    {"{\"a\":[{\"b\":\"c\"}]}", "{\"a\":[1]}", "{\"a\":[1]}"},
+    {"[\"a\",\"b\"]", "[\"c\",\"d\"]", "[\"c\",\"d\"]"},
+    {"{\"a\":\"b\"}", "[\"c\"]", "[\"c\"]"},
+    {"{\"a\":\"foo\"}", "null", "null"},
+    {"{\"a\":\"foo\"}", "\"bar\"", "\"bar\""},
+    {"{\"e\":null}", "{\"a\":1}", "{\"e\":null,\"a\":1}"},
+    {"[1,2]", "{\"a\":\"b\",\"c\":null}", "{\"a\":\"b\"}"},
+    {"{}", "{\"a\":{\"bb\":{\"ccc\":null}}}", "{\"a\":{\"bb\":{}}}"},
 };
 
 static void expect_json_equal(const char *got, const char *want, const char *what)
@@ -361,7 +386,8 @@ static void test_merge_patch_rfc7396(void **state)
 	assert_null(json_merge_patch_text(&a, "{}", "{"));
 	assert_null(json_merge_patch_text(&a, "{}", ""));
 	/* The output is canonical: compact, keys sorted. */
-	assert_string_equal(json_merge_patch_text(&a, "{\"b\":1}", "{\"a\":2}"), "{\"a\":2,\"b\":1}");
+	assert_string_equal(json_merge_patch_text(&a, "{\"b\":1}", "{\"a\":2}"),
+			    "{\"a\":2,\"b\":1}");
 	arena_release(&a);
 }
 
@@ -387,8 +413,8 @@ static void test_custom_attributes_patch(void **state)
 		if (!target_obj || strstr(rfc7396[i].target, "null"))
 			continue;
 		mk.custom_attributes = S(rfc7396[i].target);
-		fx_expect(users_create(f->core, &f->platform, tid, &mk, &f->a, &u, &err), &err, RS_OK,
-			  NULL);
+		fx_expect(users_create(f->core, &f->platform, tid, &mk, &f->a, &u, &err), &err,
+			  RS_OK, NULL);
 		expect_json_equal(u.custom_attributes, rfc7396[i].target, "stored target");
 		if (strcmp(rfc7396[i].patch, "null") == 0) {
 			/* A JSON null patch arrives as a cleared field (opt_str set, v NULL). */
@@ -407,7 +433,8 @@ static void test_custom_attributes_patch(void **state)
 			/* null clears them all */
 			if (st != RS_OK || strcmp(u.custom_attributes, "{}") != 0) {
 				print_error("%s: null should clear to {}, got %s %s\n", what,
-					    rs_status_name(st), st ? err.code : u.custom_attributes);
+					    rs_status_name(st),
+					    st ? err.code : u.custom_attributes);
 				failures++;
 			}
 		}
@@ -469,7 +496,8 @@ static void test_custom_attributes_cap(void **state)
 	struct user u;
 	struct rs_err err = {0};
 
-	fx_expect(users_create(f->core, &f->platform, tid, &mk, &f->a, &u, &err), &err, RS_OK, NULL);
+	fx_expect(users_create(f->core, &f->platform, tid, &mk, &f->a, &u, &err), &err, RS_OK,
+		  NULL);
 	fx_expect(users_update(f->core, &f->platform, tid, u.id, &p, 0, &f->a, &u, &err), &err,
 		  RS_E_INVALID, "request.invalid_field");
 	assert_string_equal(err.field, "custom_attributes");
@@ -495,8 +523,8 @@ static void test_username_unique(void **state)
 		fx_expect(users_create(f->core, &f->platform, tid, &mk, &f->a, &u, &err), &err,
 			  RS_E_CONFLICT, "user.username_taken");
 		assert_string_equal(err.field, "username");
-		fx_expect(users_update(f->core, &f->platform, tid, bob, &rn, 0, &f->a, &u, &err), &err,
-			  RS_E_CONFLICT, "user.username_taken");
+		fx_expect(users_update(f->core, &f->platform, tid, bob, &rn, 0, &f->a, &u, &err),
+			  &err, RS_E_CONFLICT, "user.username_taken");
 	}
 	/* Another tenant may have its own alice. */
 	fx_user(f, other, "alice", NULL, NULL);
@@ -527,15 +555,15 @@ static void test_username_unique(void **state)
 	}
 	/* Uniqueness is on the username only: same e-mail, external id are fine. */
 	{
-		struct user_fields a1 = {.username = S("x1"), .email = S("same@x"),
-					 .external_id = S("e")};
-		struct user_fields a2 = {.username = S("x2"), .email = S("same@x"),
-					 .external_id = S("e")};
+		struct user_fields a1 = {
+		    .username = S("x1"), .email = S("same@x"), .external_id = S("e")};
+		struct user_fields a2 = {
+		    .username = S("x2"), .email = S("same@x"), .external_id = S("e")};
 
-		fx_expect(users_create(f->core, &f->platform, tid, &a1, &f->a, &u, &err), &err, RS_OK,
-			  NULL);
-		fx_expect(users_create(f->core, &f->platform, tid, &a2, &f->a, &u, &err), &err, RS_OK,
-			  NULL);
+		fx_expect(users_create(f->core, &f->platform, tid, &a1, &f->a, &u, &err), &err,
+			  RS_OK, NULL);
+		fx_expect(users_create(f->core, &f->platform, tid, &a2, &f->a, &u, &err), &err,
+			  RS_OK, NULL);
 	}
 }
 
@@ -549,8 +577,8 @@ static void test_if_match(void **state)
 	struct user_fields p1 = {.department = S("one")};
 	struct user_fields p2 = {.department = S("two")};
 
-	fx_expect(users_update(f->core, &f->platform, tid, id, &p1, 1, &f->a, &u, &err), &err, RS_OK,
-		  NULL);
+	fx_expect(users_update(f->core, &f->platform, tid, id, &p1, 1, &f->a, &u, &err), &err,
+		  RS_OK, NULL);
 	assert_int_equal(u.version, 2);
 	/* Version 1 is stale now. */
 	fx_expect(users_update(f->core, &f->platform, tid, id, &p2, 1, &f->a, &u, &err), &err,
@@ -562,13 +590,14 @@ static void test_if_match(void **state)
 	fx_expect(users_get(f->core, &f->platform, tid, id, &f->a, &u, &err), &err, RS_OK, NULL);
 	assert_string_equal(u.department, "one"); /* nothing changed */
 	assert_int_equal(u.version, 2);
-	fx_expect(users_update(f->core, &f->platform, tid, id, &p2, 2, &f->a, &u, &err), &err, RS_OK,
-		  NULL);
+	fx_expect(users_update(f->core, &f->platform, tid, id, &p2, 2, &f->a, &u, &err), &err,
+		  RS_OK, NULL);
 	assert_string_equal(u.department, "two");
 	fx_expect(users_delete(f->core, &f->platform, tid, id, 3, &err), &err, RS_OK, NULL);
 }
 
-/* ---- lists ------------------------------------------------------------------------------------ */
+/* ---- lists ------------------------------------------------------------------------------------
+ */
 
 #define NLIST 23
 
@@ -594,13 +623,15 @@ static void make_people(struct fx *f, const char *tid)
 		/* Mixed case, ties on created_at (three per millisecond), NULL e-mails and last
 		 * names, so that the tie-breaker and NULL ordering are both exercised. */
 		struct user_fields uf = {
-			.username = S(arena_printf(&f->a, i % 2 ? "User%02d" : "user%02d", (i * 7) % NLIST)),
-			.email = i % 4 == 3 ? (struct opt_str){false, NULL}
-					    : S(arena_printf(&f->a, "%c%d@Example.org", 'a' + (i % 5), i)),
-			.last_name = S(last[i % 7]),
-			.first_name = S(i % 3 ? "Ann" : "Bob"),
-			.type = S(i % 5 ? "standard" : "api"),
-			.system_role = S(i % 6 ? "Member" : "Viewer"),
+		    .username =
+			S(arena_printf(&f->a, i % 2 ? "User%02d" : "user%02d", (i * 7) % NLIST)),
+		    .email = i % 4 == 3
+				 ? (struct opt_str){false, NULL}
+				 : S(arena_printf(&f->a, "%c%d@Example.org", 'a' + (i % 5), i)),
+		    .last_name = S(last[i % 7]),
+		    .first_name = S(i % 3 ? "Ann" : "Bob"),
+		    .type = S(i % 5 ? "standard" : "api"),
+		    .system_role = S(i % 6 ? "Member" : "Viewer"),
 		};
 		struct user u;
 
@@ -608,12 +639,13 @@ static void make_people(struct fx *f, const char *tid)
 			uf.last_name.set = false;
 		if (i % 3 == 0)
 			f->now += 1;
-		fx_expect(users_create(f->core, &f->platform, tid, &uf, &f->a, &u, &err), &err, RS_OK,
-			  NULL);
-		people[i] = (struct listed){u.id, u.username, u.email, u.last_name, u.created_at, 0};
+		fx_expect(users_create(f->core, &f->platform, tid, &uf, &f->a, &u, &err), &err,
+			  RS_OK, NULL);
+		people[i] =
+		    (struct listed){u.id, u.username, u.email, u.last_name, u.created_at, 0};
 		if (i % 4 == 1)
-			fx_expect(groups_member_add(f->core, &f->platform, tid, grp, u.id, &err), &err,
-				  RS_OK, NULL);
+			fx_expect(groups_member_add(f->core, &f->platform, tid, grp, u.id, &err),
+				  &err, RS_OK, NULL);
 	}
 	/* updated_at: touch some, in reverse order. */
 	for (int i = NLIST - 1; i >= 0; i -= 2) {
@@ -621,8 +653,9 @@ static void make_people(struct fx *f, const char *tid)
 		struct user u;
 
 		f->now += 1;
-		fx_expect(users_update(f->core, &f->platform, tid, people[i].id, &p, 0, &f->a, &u, &err),
-			  &err, RS_OK, NULL);
+		fx_expect(
+		    users_update(f->core, &f->platform, tid, people[i].id, &p, 0, &f->a, &u, &err),
+		    &err, RS_OK, NULL);
 	}
 }
 
@@ -639,10 +672,10 @@ static int order(const struct user *a, const struct user *b, const char *key)
 	else {
 		const char *x = strcmp(key, "username") == 0 ? a->username
 				: strcmp(key, "email") == 0  ? a->email
-							      : a->last_name;
+							     : a->last_name;
 		const char *y = strcmp(key, "username") == 0 ? b->username
 				: strcmp(key, "email") == 0  ? b->email
-							      : b->last_name;
+							     : b->last_name;
 
 		c = strcasecmp(x ? x : "", y ? y : "");
 	}
@@ -672,15 +705,16 @@ static int walk(struct fx *f, const char *tid, struct user_list_query q, int lim
 		for (int i = 0; i < ul.n; i++) {
 			for (int k = 0; k < n; k++) {
 				if (strcmp(ids[k], ul.items[i].id) == 0)
-					fail_msg("sort %s limit %d: %s listed twice", q.sort ? q.sort : "",
-						 limit, ul.items[i].username);
+					fail_msg("sort %s limit %d: %s listed twice",
+						 q.sort ? q.sort : "", limit, ul.items[i].username);
 			}
 			if (has_prev) {
 				int c = order(&prev, &ul.items[i], key);
 
 				if (desc ? c < 0 : c > 0)
-					fail_msg("sort %s limit %d: %s before %s", q.sort ? q.sort : "",
-						 limit, prev.username, ul.items[i].username);
+					fail_msg("sort %s limit %d: %s before %s",
+						 q.sort ? q.sort : "", limit, prev.username,
+						 ul.items[i].username);
 			}
 			prev = ul.items[i];
 			has_prev = true;
@@ -701,8 +735,8 @@ static void test_list_sorts_and_paging(void **state)
 	struct fx *f = *state;
 	const char *tid = fx_tenant(f, "acme", NULL);
 	static const char *const sorts[] = {
-		NULL, "created_at", "-created_at", "updated_at", "-updated_at", "username",
-		"-username", "email", "-email", "last_name", "-last_name",
+	    NULL,	 "created_at", "-created_at", "updated_at", "-updated_at", "username",
+	    "-username", "email",      "-email",      "last_name",  "-last_name",
 	};
 	static const int limits[] = {1, 2, 5, 22, 23, 24, 200};
 	const char *ids[NLIST + 5];
@@ -714,8 +748,8 @@ static void test_list_sorts_and_paging(void **state)
 			int n = walk(f, tid, q, limits[l], ids, NLIST + 5);
 
 			if (n != NLIST)
-				fail_msg("sort %s limit %d: %d rows, want %d", sorts[s] ? sorts[s] : "",
-					 limits[l], n, NLIST);
+				fail_msg("sort %s limit %d: %d rows, want %d",
+					 sorts[s] ? sorts[s] : "", limits[l], n, NLIST);
 		}
 	}
 }
@@ -730,13 +764,34 @@ static int count_expected(const char *tid, bool (*pred)(int i))
 	return n;
 }
 
-static bool p_api(int i) { return i % 5 == 0; }
-static bool p_viewer(int i) { return i % 6 == 0; }
-static bool p_group(int i) { return i % 4 == 1; }
-static bool p_bob(int i) { return i % 3 == 0; }
-static bool p_smith(int i) { return i % 7 == 0 || i % 7 == 4; }
-static bool p_email_a(int i) { return i % 4 != 3 && i % 5 == 0; }
-static bool p_no_email(int i) { return i % 4 == 3; }
+static bool p_api(int i)
+{
+	return i % 5 == 0;
+}
+static bool p_viewer(int i)
+{
+	return i % 6 == 0;
+}
+static bool p_group(int i)
+{
+	return i % 4 == 1;
+}
+static bool p_bob(int i)
+{
+	return i % 3 == 0;
+}
+static bool p_smith(int i)
+{
+	return i % 7 == 0 || i % 7 == 4;
+}
+static bool p_email_a(int i)
+{
+	return i % 4 != 3 && i % 5 == 0;
+}
+static bool p_no_email(int i)
+{
+	return i % 4 == 3;
+}
 
 static void test_list_filters(void **state)
 {
@@ -748,28 +803,28 @@ static void test_list_filters(void **state)
 		bool (*pred)(int i);
 		int n; /* used when pred is NULL */
 	} t[] = {
-		{{.type = "api"}, p_api, 0},
-		{{.role = "Viewer"}, p_viewer, 0},
-		{{.role = "viewer"}, p_viewer, 0},
-		{{.role = "No Such Role"}, NULL, 0},
-		{{.group = "team"}, p_group, 0},
-		{{.group = "nope"}, NULL, 0},
-		{{.name = "bob"}, p_bob, 0},        /* first name, exact, case-insensitive */
-		{{.name = "SMITH"}, p_smith, 0},    /* or last name */
-		{{.name = "smi"}, NULL, 0},         /* exact, not prefix */
-		{{.name_prefix = "smi"}, p_smith, 0},
-		{{.email_prefix = "A"}, p_email_a, 0},
-		{{.username = "USER00"}, NULL, 1},
-		{{.username = "user0"}, NULL, 0},
-		{{.username_prefix = "user0"}, NULL, 10},
-		{{.username_prefix = "USER1"}, NULL, 10},
-		{{.q = "EXAMPLE"}, NULL, NLIST - 5}, /* substring of the e-mail */
-		{{.q = "ser2"}, NULL, 3},
-		{{.q = "%"}, NULL, 0},              /* LIKE wildcards are literal */
-		{{.q = "_"}, NULL, 0},
-		{{.status = "active"}, NULL, NLIST},
-		{{.status = "suspended"}, NULL, 0},
-		{{.type = "api", .role = "Viewer"}, NULL, 1}, /* i = 0 mod 30: only i = 0 */
+	    {{.type = "api"}, p_api, 0},
+	    {{.role = "Viewer"}, p_viewer, 0},
+	    {{.role = "viewer"}, p_viewer, 0},
+	    {{.role = "No Such Role"}, NULL, 0},
+	    {{.group = "team"}, p_group, 0},
+	    {{.group = "nope"}, NULL, 0},
+	    {{.name = "bob"}, p_bob, 0},     /* first name, exact, case-insensitive */
+	    {{.name = "SMITH"}, p_smith, 0}, /* or last name */
+	    {{.name = "smi"}, NULL, 0},	     /* exact, not prefix */
+	    {{.name_prefix = "smi"}, p_smith, 0},
+	    {{.email_prefix = "A"}, p_email_a, 0},
+	    {{.username = "USER00"}, NULL, 1},
+	    {{.username = "user0"}, NULL, 0},
+	    {{.username_prefix = "user0"}, NULL, 10},
+	    {{.username_prefix = "USER1"}, NULL, 10},
+	    {{.q = "EXAMPLE"}, NULL, NLIST - 5}, /* substring of the e-mail */
+	    {{.q = "ser2"}, NULL, 3},
+	    {{.q = "%"}, NULL, 0}, /* LIKE wildcards are literal */
+	    {{.q = "_"}, NULL, 0},
+	    {{.status = "active"}, NULL, NLIST},
+	    {{.status = "suspended"}, NULL, 0},
+	    {{.type = "api", .role = "Viewer"}, NULL, 1}, /* i = 0 mod 30: only i = 0 */
 	};
 
 	make_people(f, tid);
@@ -785,29 +840,31 @@ static void test_list_filters(void **state)
 	{
 		struct user_list ul;
 		struct rs_err err = {0};
-		struct user_list_query bad[] = {{.sort = "password"}, {.sort = "--username"},
-						{.sort = ""}, {.status = "deleted"}, {.type = "robot"}};
+		struct user_list_query bad[] = {{.sort = "password"},
+						{.sort = "--username"},
+						{.sort = ""},
+						{.status = "deleted"},
+						{.type = "robot"}};
 
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-			fx_expect(users_list(f->core, &f->platform, tid, &bad[i], &f->a, &ul, &err), &err,
-				  RS_E_INVALID, "request.invalid_parameter");
+			fx_expect(users_list(f->core, &f->platform, tid, &bad[i], &f->a, &ul, &err),
+				  &err, RS_E_INVALID, "request.invalid_parameter");
 	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_validation, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_create_roundtrip, fx_setup, fx_teardown),
-		cmocka_unit_test(test_merge_patch_rfc7396),
-		cmocka_unit_test_setup_teardown(test_custom_attributes_patch, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_custom_attributes_cap, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_custom_attributes_shape, fx_setup,
-						fx_teardown),
-		cmocka_unit_test_setup_teardown(test_username_unique, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_if_match, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_list_sorts_and_paging, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_list_filters, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_validation, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_create_roundtrip, fx_setup, fx_teardown),
+	    cmocka_unit_test(test_merge_patch_rfc7396),
+	    cmocka_unit_test_setup_teardown(test_custom_attributes_patch, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_custom_attributes_cap, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_custom_attributes_shape, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_username_unique, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_if_match, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_list_sorts_and_paging, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_list_filters, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("core/users", tests, NULL, NULL);

@@ -58,11 +58,11 @@ static void test_render(void **state)
 	struct http_hooks hooks = {.metrics_extra = extra, .app = &errors};
 
 	(void)state;
-	assert_int_equal(http_route_add(r, "GET", "/api/v1/tenants/{tenant}", 0, h_dummy, NULL, NULL),
-			 RS_OK);
+	assert_int_equal(
+	    http_route_add(r, "GET", "/api/v1/tenants/{tenant}", 0, h_dummy, NULL, NULL), RS_OK);
 	p = &r->paths[r->npaths - 1];
-	metrics_observe(p->metrics, HTTP_M_GET, 200, 300000);      /* 0.3 ms */
-	metrics_observe(p->metrics, HTTP_M_GET, 200, 2000000);     /* 2 ms */
+	metrics_observe(p->metrics, HTTP_M_GET, 200, 300000);	    /* 0.3 ms */
+	metrics_observe(p->metrics, HTTP_M_GET, 200, 2000000);	    /* 2 ms */
 	metrics_observe(p->metrics, HTTP_M_GET, 404, 7000000000LL); /* 7 s: +Inf only */
 	metrics_observe(p->metrics, HTTP_M_DELETE, 405, 1000);
 	metrics_observe(r->unmatched, HTTP_M_OTHER, 404, 1000);
@@ -73,25 +73,41 @@ static void test_render(void **state)
 	assert_int_equal(strlen(text), len);
 	check_lines(text);
 	assert_non_null(strstr(text, "# TYPE roster_http_requests_total counter\n"));
-	assert_non_null(strstr(text, "roster_http_requests_total{route=\"/api/v1/tenants/{tenant}\",method=\"GET\",status=\"200\"} 2\n"));
-	assert_non_null(strstr(text, "roster_http_requests_total{route=\"/api/v1/tenants/{tenant}\",method=\"GET\",status=\"404\"} 1\n"));
-	assert_non_null(strstr(text, "roster_http_requests_total{route=\"/api/v1/tenants/{tenant}\",method=\"DELETE\",status=\"405\"} 1\n"));
-	assert_non_null(strstr(text, "roster_http_requests_total{route=\"unmatched\",method=\"other\",status=\"404\"} 1\n"));
+	assert_non_null(strstr(text, "roster_http_requests_total{route=\"/api/v1/tenants/"
+				     "{tenant}\",method=\"GET\",status=\"200\"} 2\n"));
+	assert_non_null(strstr(text, "roster_http_requests_total{route=\"/api/v1/tenants/"
+				     "{tenant}\",method=\"GET\",status=\"404\"} 1\n"));
+	assert_non_null(strstr(text, "roster_http_requests_total{route=\"/api/v1/tenants/"
+				     "{tenant}\",method=\"DELETE\",status=\"405\"} 1\n"));
+	assert_non_null(strstr(
+	    text,
+	    "roster_http_requests_total{route=\"unmatched\",method=\"other\",status=\"404\"} 1\n"));
 	assert_non_null(strstr(text, "# TYPE roster_http_request_duration_seconds histogram\n"));
-	assert_non_null(strstr(text, "roster_http_request_duration_seconds_bucket{route=\"/api/v1/tenants/{tenant}\",le=\"0.0005\"} 2\n"));
-	assert_non_null(strstr(text, "roster_http_request_duration_seconds_bucket{route=\"/api/v1/tenants/{tenant}\",le=\"0.001\"} 2\n"));
-	assert_non_null(strstr(text, "roster_http_request_duration_seconds_bucket{route=\"/api/v1/tenants/{tenant}\",le=\"0.0025\"} 3\n"));
-	assert_non_null(strstr(text, "roster_http_request_duration_seconds_bucket{route=\"/api/v1/tenants/{tenant}\",le=\"5\"} 3\n"));
-	assert_non_null(strstr(text, "roster_http_request_duration_seconds_bucket{route=\"/api/v1/tenants/{tenant}\",le=\"+Inf\"} 4\n"));
-	assert_non_null(strstr(text, "roster_http_request_duration_seconds_sum{route=\"/api/v1/tenants/{tenant}\"} 7.002301000\n"));
-	assert_non_null(strstr(text, "roster_http_request_duration_seconds_count{route=\"/api/v1/tenants/{tenant}\"} 4\n"));
+	assert_non_null(strstr(text, "roster_http_request_duration_seconds_bucket{route=\"/api/v1/"
+				     "tenants/{tenant}\",le=\"0.0005\"} 2\n"));
+	assert_non_null(strstr(text, "roster_http_request_duration_seconds_bucket{route=\"/api/v1/"
+				     "tenants/{tenant}\",le=\"0.001\"} 2\n"));
+	assert_non_null(strstr(text, "roster_http_request_duration_seconds_bucket{route=\"/api/v1/"
+				     "tenants/{tenant}\",le=\"0.0025\"} 3\n"));
+	assert_non_null(strstr(text, "roster_http_request_duration_seconds_bucket{route=\"/api/v1/"
+				     "tenants/{tenant}\",le=\"5\"} 3\n"));
+	assert_non_null(strstr(text, "roster_http_request_duration_seconds_bucket{route=\"/api/v1/"
+				     "tenants/{tenant}\",le=\"+Inf\"} 4\n"));
+	assert_non_null(strstr(text, "roster_http_request_duration_seconds_sum{route=\"/api/v1/"
+				     "tenants/{tenant}\"} 7.002301000\n"));
+	assert_non_null(strstr(
+	    text,
+	    "roster_http_request_duration_seconds_count{route=\"/api/v1/tenants/{tenant}\"} 4\n"));
 	/* never-called routes have no histogram series */
 	assert_null(strstr(text, "_bucket{route=\"/healthz\""));
-	assert_non_null(strstr(text, "# TYPE roster_http_requests_in_flight gauge\nroster_http_requests_in_flight 3\n"));
+	assert_non_null(strstr(
+	    text,
+	    "# TYPE roster_http_requests_in_flight gauge\nroster_http_requests_in_flight 3\n"));
 	assert_non_null(strstr(text, "roster_process_start_time_seconds 1700000000.500\n"));
 	assert_non_null(strstr(text, "roster_store_errors_total{kind=\"busy\"} 7\n"));
 	/* the extra hook comes last */
-	assert_true(strstr(text, "roster_store_errors_total") > strstr(text, "roster_process_start_time_seconds"));
+	assert_true(strstr(text, "roster_store_errors_total") >
+		    strstr(text, "roster_process_start_time_seconds"));
 	arena_release(&a);
 	http_router_free(r);
 }
@@ -116,7 +132,9 @@ static void test_status_table_overflow(void **state)
 	r.unmatched = calloc(1, sizeof(*r.unmatched));
 	arena_init(&a, 0);
 	text = http_metrics_render(&r, 0, 0, NULL, &a, &len);
-	assert_non_null(strstr(text, "roster_http_requests_total{route=\"/x\",method=\"other\",status=\"other\"} 736\n"));
+	assert_non_null(strstr(
+	    text,
+	    "roster_http_requests_total{route=\"/x\",method=\"other\",status=\"other\"} 736\n"));
 	arena_release(&a);
 	free(r.unmatched);
 	free(m);
@@ -125,8 +143,8 @@ static void test_status_table_overflow(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_render),
-		cmocka_unit_test(test_status_table_overflow),
+	    cmocka_unit_test(test_render),
+	    cmocka_unit_test(test_status_table_overflow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,17 +15,17 @@ static const struct {
 	int http;
 	const char *title;
 } map[] = {
-	{RS_OK, 200, "OK"},
-	{RS_E_INVALID, 400, "Bad Request"},
-	{RS_E_UNAUTHENTICATED, 401, "Unauthorized"},
-	{RS_E_FORBIDDEN, 403, "Forbidden"},
-	{RS_E_NOT_FOUND, 404, "Not Found"},
-	{RS_E_CONFLICT, 409, "Conflict"},
-	{RS_E_PRECONDITION, 412, "Precondition Failed"},
-	{RS_E_TOO_LARGE, 413, "Content Too Large"},
-	{RS_E_LIMIT, 429, "Too Many Requests"},
-	{RS_E_UNAVAILABLE, 503, "Service Unavailable"},
-	{RS_E_INTERNAL, 500, "Internal Server Error"},
+    {RS_OK, 200, "OK"},
+    {RS_E_INVALID, 400, "Bad Request"},
+    {RS_E_UNAUTHENTICATED, 401, "Unauthorized"},
+    {RS_E_FORBIDDEN, 403, "Forbidden"},
+    {RS_E_NOT_FOUND, 404, "Not Found"},
+    {RS_E_CONFLICT, 409, "Conflict"},
+    {RS_E_PRECONDITION, 412, "Precondition Failed"},
+    {RS_E_TOO_LARGE, 413, "Content Too Large"},
+    {RS_E_LIMIT, 429, "Too Many Requests"},
+    {RS_E_UNAVAILABLE, 503, "Service Unavailable"},
+    {RS_E_INTERNAL, 500, "Internal Server Error"},
 };
 
 static const char *header_of(const struct http_resp *resp, const char *name)
@@ -76,7 +76,8 @@ static void test_render_every_status(void **state)
 		assert_string_equal(json_string_value(json_object_get(j, "title")), map[i].title);
 		assert_int_equal(json_integer_value(json_object_get(j, "status")), map[i].http);
 		assert_string_equal(json_string_value(json_object_get(j, "code")), "thing.broken");
-		assert_non_null(strstr(json_string_value(json_object_get(j, "detail")), "it broke"));
+		assert_non_null(
+		    strstr(json_string_value(json_object_get(j, "detail")), "it broke"));
 		assert_string_equal(json_string_value(json_object_get(j, "instance")), "rid-1");
 		assert_null(json_object_get(j, "field"));
 		if (map[i].st == RS_E_UNAVAILABLE)
@@ -108,11 +109,12 @@ static void test_render_field_and_escaping(void **state)
 		"username 'a\"l\\ice' is already taken");
 	http_problem(&req, &resp, &err);
 	/* The documented shape, member order included. */
-	assert_string_equal(resp.body,
-			    "{\"type\":\"urn:roster:problem:user.username_taken\",\"title\":\"Conflict\","
-			    "\"status\":409,\"code\":\"user.username_taken\","
-			    "\"detail\":\"username 'a\\\"l\\\\ice' is already taken\","
-			    "\"instance\":\"abc\",\"field\":\"username\"}");
+	assert_string_equal(
+	    resp.body,
+	    "{\"type\":\"urn:roster:problem:user.username_taken\",\"title\":\"Conflict\","
+	    "\"status\":409,\"code\":\"user.username_taken\","
+	    "\"detail\":\"username 'a\\\"l\\\\ice' is already taken\","
+	    "\"instance\":\"abc\",\"field\":\"username\"}");
 	j = json_loadb(resp.body, resp.body_len, 0, NULL);
 	assert_string_equal(json_string_value(json_object_get(j, "field")), "username");
 	json_decref(j);
@@ -136,7 +138,8 @@ static void test_render_bad_utf8_and_explicit_status(void **state)
 	assert_int_equal(resp.status, 415);
 	j = json_loadb(resp.body, resp.body_len, 0, NULL);
 	assert_non_null(j);
-	assert_string_equal(json_string_value(json_object_get(j, "title")), "Unsupported Media Type");
+	assert_string_equal(json_string_value(json_object_get(j, "title")),
+			    "Unsupported Media Type");
 	assert_int_equal(json_integer_value(json_object_get(j, "status")), 415);
 	json_decref(j);
 	arena_release(&a);
@@ -166,11 +169,11 @@ static void test_resp_helpers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_status_map),
-		cmocka_unit_test(test_render_every_status),
-		cmocka_unit_test(test_render_field_and_escaping),
-		cmocka_unit_test(test_render_bad_utf8_and_explicit_status),
-		cmocka_unit_test(test_resp_helpers),
+	    cmocka_unit_test(test_status_map),
+	    cmocka_unit_test(test_render_every_status),
+	    cmocka_unit_test(test_render_field_and_escaping),
+	    cmocka_unit_test(test_render_bad_utf8_and_explicit_status),
+	    cmocka_unit_test(test_resp_helpers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,19 +15,19 @@ static void test_request_id(void **state)
 		const char *id;
 		bool ok;
 	} t[] = {
-		{"a", true},
-		{"abc-DEF_123.x", true},
-		{"0123456789012345678901234567890123456789012345678901234567890123", true}, /* 64 */
-		{"01234567890123456789012345678901234567890123456789012345678901234", false}, /* 65 */
-		{"", false},
-		{"has space", false},
-		{"semi;colon", false},
-		{"quote\"d", false},
-		{"slash/x", false},
-		{"tab\tx", false},
-		{"nl\nx", false},
-		{"\xc3\xbc-unicode", false},
-		{"colon:x", false},
+	    {"a", true},
+	    {"abc-DEF_123.x", true},
+	    {"0123456789012345678901234567890123456789012345678901234567890123", true},	  /* 64 */
+	    {"01234567890123456789012345678901234567890123456789012345678901234", false}, /* 65 */
+	    {"", false},
+	    {"has space", false},
+	    {"semi;colon", false},
+	    {"quote\"d", false},
+	    {"slash/x", false},
+	    {"tab\tx", false},
+	    {"nl\nx", false},
+	    {"\xc3\xbc-unicode", false},
+	    {"colon:x", false},
 	};
 
 	(void)state;
@@ -44,25 +44,25 @@ static void test_content_type(void **state)
 		const char *ct;
 		bool ok;
 	} t[] = {
-		{"application/json", true},
-		{"application/json; charset=utf-8", true},
-		{"application/json;charset=UTF-8", true},
-		{"Application/JSON", true},
-		{"  application/json  ", true},
-		{"application/merge-patch+json", true},
-		{"application/scim+json; charset=utf-8", true},
-		{"application/problem+JSON", true},
-		{"application/+json", false},
-		{"application/jsonx", false},
-		{"application/json-seq", false},
-		{"application/xml", false},
-		{"text/json", false},
-		{"text/plain", false},
-		{"application/x-www-form-urlencoded", false},
-		{"multipart/form-data; boundary=x", false},
-		{"application/json x", false},
-		{"application", false},
-		{"", false},
+	    {"application/json", true},
+	    {"application/json; charset=utf-8", true},
+	    {"application/json;charset=UTF-8", true},
+	    {"Application/JSON", true},
+	    {"  application/json  ", true},
+	    {"application/merge-patch+json", true},
+	    {"application/scim+json; charset=utf-8", true},
+	    {"application/problem+JSON", true},
+	    {"application/+json", false},
+	    {"application/jsonx", false},
+	    {"application/json-seq", false},
+	    {"application/xml", false},
+	    {"text/json", false},
+	    {"text/plain", false},
+	    {"application/x-www-form-urlencoded", false},
+	    {"multipart/form-data; boundary=x", false},
+	    {"application/json x", false},
+	    {"application", false},
+	    {"", false},
 	};
 
 	(void)state;
@@ -92,23 +92,23 @@ static void test_listen_parse(void **state)
 		bool ok;
 		int family;
 	} t[] = {
-		{"127.0.0.1:7070", true, AF_INET},
-		{"0.0.0.0:0", true, AF_INET},
-		{"localhost:80", true, AF_INET},
-		{"[::1]:7070", true, AF_INET6},
-		{"[::]:0", true, AF_INET6},
-		{"127.0.0.1", false, 0},
-		{"127.0.0.1:", false, 0},
-		{"127.0.0.1:65536", false, 0},
-		{"127.0.0.1:-1", false, 0},
-		{"127.0.0.1:+1", false, 0},
-		{":7070", false, 0},
-		{"::1:7070", false, 0},
-		{"[::1]7070", false, 0},
-		{"[::1:7070", false, 0},
-		{"[]:1", false, 0},
-		{"example.com:80", false, 0},
-		{"", false, 0},
+	    {"127.0.0.1:7070", true, AF_INET},
+	    {"0.0.0.0:0", true, AF_INET},
+	    {"localhost:80", true, AF_INET},
+	    {"[::1]:7070", true, AF_INET6},
+	    {"[::]:0", true, AF_INET6},
+	    {"127.0.0.1", false, 0},
+	    {"127.0.0.1:", false, 0},
+	    {"127.0.0.1:65536", false, 0},
+	    {"127.0.0.1:-1", false, 0},
+	    {"127.0.0.1:+1", false, 0},
+	    {":7070", false, 0},
+	    {"::1:7070", false, 0},
+	    {"[::1]7070", false, 0},
+	    {"[::1:7070", false, 0},
+	    {"[]:1", false, 0},
+	    {"example.com:80", false, 0},
+	    {"", false, 0},
 	};
 
 	(void)state;
@@ -129,10 +129,10 @@ static void test_listen_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_request_id),
-		cmocka_unit_test(test_content_type),
-		cmocka_unit_test(test_method_index),
-		cmocka_unit_test(test_listen_parse),
+	    cmocka_unit_test(test_request_id),
+	    cmocka_unit_test(test_content_type),
+	    cmocka_unit_test(test_method_index),
+	    cmocka_unit_test(test_listen_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

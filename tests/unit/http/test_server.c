@@ -79,9 +79,10 @@ static void h_query(struct http_req *req, struct http_resp *resp, void *app)
 
 	(void)app;
 	http_query_each(req, count_arg, &n);
-	resp->body = arena_printf(req->arena, "{\"a\":\"%s\",\"flag\":%s,\"n\":%d,\"ua\":\"%s\"}",
-				  a ? a : "", flag ? "true" : "false", n,
-				  http_header(req, "user-agent") ? http_header(req, "user-agent") : "");
+	resp->body =
+	    arena_printf(req->arena, "{\"a\":\"%s\",\"flag\":%s,\"n\":%d,\"ua\":\"%s\"}",
+			 a ? a : "", flag ? "true" : "false", n,
+			 http_header(req, "user-agent") ? http_header(req, "user-agent") : "");
 	http_resp_json(resp, 200, resp->body, strlen(resp->body));
 }
 
@@ -199,8 +200,9 @@ static void get(unsigned port, const char *method, const char *target, const cha
 		struct reply *r)
 {
 	char req[16384];
-	int n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n%s\r\n",
-			 method, target, extra ? extra : "");
+	int n =
+	    snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n%s\r\n",
+		     method, target, extra ? extra : "");
 
 	assert_true(n > 0 && (size_t)n < sizeof(req));
 	roundtrip(port, req, (size_t)n, r);
@@ -278,7 +280,10 @@ static int setup(void **state)
 	static struct fixture f;
 	struct rs_err err;
 	struct http_server_config cfg = {
-		.listen = "127.0.0.1:0", .threads = 4, .body_max = BODY_MAX, .conn_timeout_s = 10,
+	    .listen = "127.0.0.1:0",
+	    .threads = 4,
+	    .body_max = BODY_MAX,
+	    .conn_timeout_s = 10,
 	};
 	struct http_hooks hooks = {.ready = hook_ready, .metrics_extra = hook_extra};
 
@@ -286,9 +291,9 @@ static int setup(void **state)
 	f.r = http_router_new();
 	assert_non_null(f.r);
 	assert_int_equal(http_route_add(f.r, "GET", "/t/hello", 0, h_hello, NULL, &err), RS_OK);
-	assert_int_equal(http_route_add(f.r, "POST", "/t/echo", HTTP_ROUTE_JSON_BODY, h_echo, NULL,
-					&err),
-			 RS_OK);
+	assert_int_equal(
+	    http_route_add(f.r, "POST", "/t/echo", HTTP_ROUTE_JSON_BODY, h_echo, NULL, &err),
+	    RS_OK);
 	assert_int_equal(http_route_add(f.r, "POST", "/t/raw", 0, h_echo, NULL, &err), RS_OK);
 	assert_int_equal(http_route_add(f.r, "GET", "/t/slow", 0, h_slow, NULL, &err), RS_OK);
 	assert_int_equal(http_route_add(f.r, "GET", "/t/q", 0, h_query, NULL, &err), RS_OK);
@@ -297,8 +302,8 @@ static int setup(void **state)
 	assert_int_equal(http_route_add(f.r, "GET", "/t/nothing", 0, h_nothing, NULL, &err), RS_OK);
 	assert_int_equal(http_route_add(f.r, "GET", "/api/v1/items/{id}", 0, h_param, NULL, &err),
 			 RS_OK);
-	assert_int_equal(http_route_add(f.r, "DELETE", "/api/v1/items/{id}", 0, h_param, NULL, &err),
-			 RS_OK);
+	assert_int_equal(
+	    http_route_add(f.r, "DELETE", "/api/v1/items/{id}", 0, h_param, NULL, &err), RS_OK);
 	assert_int_equal(http_server_start(&cfg, f.r, &hooks, &f.s, &err), RS_OK);
 	f.port = http_server_port(f.s);
 	assert_true(f.port > 0);
@@ -444,9 +449,10 @@ static void test_too_large_chunked(void **state)
 	size_t o;
 	char chunk[512];
 
-	o = (size_t)snprintf(req, sizeof(req),
-			     "POST /t/echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
-			     "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+	o = (size_t)snprintf(
+	    req, sizeof(req),
+	    "POST /t/echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+	    "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
 	memset(chunk, 'x', sizeof(chunk));
 	for (int i = 0; i < 6; i++) { /* 3 KiB > 1 KiB */
 		o += (size_t)snprintf(req + o, sizeof(req) - o, "%zx\r\n", sizeof(chunk));
@@ -476,12 +482,14 @@ static void test_content_type(void **state)
 	struct fixture *f = *state;
 	struct reply r;
 
-	get(f->port, "POST", "/t/echo", "Content-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}", &r);
+	get(f->port, "POST", "/t/echo", "Content-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}",
+	    &r);
 	assert_problem(&r, 415, "request.unsupported_media_type");
 	get(f->port, "POST", "/t/echo", "Content-Length: 2\r\n\r\n{}", &r);
 	assert_problem(&r, 415, "request.unsupported_media_type");
 	get(f->port, "POST", "/t/echo",
-	    "Content-Type: application/merge-patch+json; charset=utf-8\r\nContent-Length: 2\r\n\r\n{}",
+	    "Content-Type: application/merge-patch+json; charset=utf-8\r\nContent-Length: "
+	    "2\r\n\r\n{}",
 	    &r);
 	assert_int_equal(r.status, 200);
 	/* An empty body needs no content type. */
@@ -489,7 +497,8 @@ static void test_content_type(void **state)
 	assert_int_equal(r.status, 200);
 	assert_memory_equal(r.body, "{\"empty\":true}", 14);
 	/* Routes without the flag take anything. */
-	get(f->port, "POST", "/t/raw", "Content-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi", &r);
+	get(f->port, "POST", "/t/raw", "Content-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi",
+	    &r);
 	assert_int_equal(r.status, 200);
 }
 
@@ -509,7 +518,8 @@ static void test_request_id(void **state)
 	assert_string_not_equal(rid, "has space");
 	assert_int_equal(strlen(rid), 36);
 	get(f->port, "GET", "/t/hello",
-	    "X-Request-Id: 01234567890123456789012345678901234567890123456789012345678901234\r\n", &r);
+	    "X-Request-Id: 01234567890123456789012345678901234567890123456789012345678901234\r\n",
+	    &r);
 	assert_true(header(&r, "X-Request-Id", rid, sizeof(rid)));
 	assert_int_equal(strlen(rid), 36);
 }
@@ -537,10 +547,17 @@ static void test_ops(void **state)
 	assert_int_equal(r.status, 200);
 	assert_true(header(&r, "Content-Type", ct, sizeof(ct)));
 	assert_true(strncmp(ct, "text/plain", 10) == 0);
-	assert_non_null(strstr(r.body, "roster_http_requests_total{route=\"/t/hello\",method=\"GET\",status=\"200\"}"));
-	assert_non_null(strstr(r.body, "roster_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1\n"));
-	assert_non_null(strstr(r.body, "roster_http_requests_total{route=\"/readyz\",method=\"GET\",status=\"503\"} 1\n"));
-	assert_non_null(strstr(r.body, "roster_http_request_duration_seconds_bucket{route=\"/t/hello\",le=\"+Inf\"}"));
+	assert_non_null(
+	    strstr(r.body,
+		   "roster_http_requests_total{route=\"/t/hello\",method=\"GET\",status=\"200\"}"));
+	assert_non_null(strstr(
+	    r.body,
+	    "roster_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1\n"));
+	assert_non_null(strstr(
+	    r.body,
+	    "roster_http_requests_total{route=\"/readyz\",method=\"GET\",status=\"503\"} 1\n"));
+	assert_non_null(strstr(
+	    r.body, "roster_http_request_duration_seconds_bucket{route=\"/t/hello\",le=\"+Inf\"}"));
 	/* the /metrics request itself is in flight while it renders */
 	assert_non_null(strstr(r.body, "roster_http_requests_in_flight 1\n"));
 	assert_non_null(strstr(r.body, "roster_process_start_time_seconds "));
@@ -632,7 +649,8 @@ static void test_parallel_counts(void **state)
 		pthread_join(th[i], NULL);
 	get(f->port, "GET", "/metrics", NULL, &r);
 	snprintf(want, sizeof(want),
-		 "roster_http_requests_total{route=\"/api/v1/items/{id}\",method=\"GET\",status=\"200\"} %d\n",
+		 "roster_http_requests_total{route=\"/api/v1/items/"
+		 "{id}\",method=\"GET\",status=\"200\"} %d\n",
 		 PAR_THREADS * PAR_REQS + 1 /* test_api_params_and_cache_control */);
 	if (!strstr(r.body, want))
 		fail_msg("no '%s' in:\n%s", want, r.body);
@@ -728,9 +746,8 @@ static void test_graceful_stop_mid_upload(void **state)
 	const struct timespec tick = {0, 50 * 1000 * 1000};
 
 	(void)state;
-	assert_int_equal(http_route_add(r, "POST", "/t/echo", HTTP_ROUTE_JSON_BODY, h_echo, NULL,
-					&err),
-			 RS_OK);
+	assert_int_equal(
+	    http_route_add(r, "POST", "/t/echo", HTTP_ROUTE_JSON_BODY, h_echo, NULL, &err), RS_OK);
 	assert_int_equal(http_server_start(&cfg, r, NULL, &s, &err), RS_OK);
 	c.port = http_server_port(s);
 	assert_int_equal(pthread_create(&th, NULL, upload_thread, &c), 0);
@@ -767,24 +784,24 @@ static void test_ipv6_and_bad_listen(void **state)
 int main(void)
 {
 	const struct CMUnitTest served[] = {
-		cmocka_unit_test(test_ok_json),
-		cmocka_unit_test(test_api_params_and_cache_control),
-		cmocka_unit_test(test_not_found_and_method),
-		cmocka_unit_test(test_problem_from_handler),
-		cmocka_unit_test(test_too_large_content_length),
-		cmocka_unit_test(test_too_large_chunked),
-		cmocka_unit_test(test_content_type),
-		cmocka_unit_test(test_request_id),
-		cmocka_unit_test(test_ops),
-		cmocka_unit_test(test_query),
-		cmocka_unit_test(test_uri_too_long),
-		cmocka_unit_test(test_keep_alive),
-		cmocka_unit_test(test_parallel_counts),
+	    cmocka_unit_test(test_ok_json),
+	    cmocka_unit_test(test_api_params_and_cache_control),
+	    cmocka_unit_test(test_not_found_and_method),
+	    cmocka_unit_test(test_problem_from_handler),
+	    cmocka_unit_test(test_too_large_content_length),
+	    cmocka_unit_test(test_too_large_chunked),
+	    cmocka_unit_test(test_content_type),
+	    cmocka_unit_test(test_request_id),
+	    cmocka_unit_test(test_ops),
+	    cmocka_unit_test(test_query),
+	    cmocka_unit_test(test_uri_too_long),
+	    cmocka_unit_test(test_keep_alive),
+	    cmocka_unit_test(test_parallel_counts),
 	};
 	const struct CMUnitTest own[] = {
-		cmocka_unit_test(test_graceful_stop),
-		cmocka_unit_test(test_graceful_stop_mid_upload),
-		cmocka_unit_test(test_ipv6_and_bad_listen),
+	    cmocka_unit_test(test_graceful_stop),
+	    cmocka_unit_test(test_graceful_stop_mid_upload),
+	    cmocka_unit_test(test_ipv6_and_bad_listen),
 	};
 	int fails = cmocka_run_group_tests_name("served", served, setup, teardown);
 

@@ -55,8 +55,8 @@ static void test_cap(void **state)
 	arena_init(&a, 100);
 	assert_non_null(arena_alloc(&a, 64));
 	assert_non_null(arena_alloc(&a, 32));
-	assert_null(arena_alloc(&a, 16)); /* 96 used, 16 more would be 112 > 100 */
-	assert_null(arena_alloc(&a, 4)); /* rounded up to 16 as well */
+	assert_null(arena_alloc(&a, 16));	/* 96 used, 16 more would be 112 > 100 */
+	assert_null(arena_alloc(&a, 4));	/* rounded up to 16 as well */
 	assert_null(arena_alloc(&a, SIZE_MAX)); /* overflow of the rounding */
 	assert_null(arena_strdup(&a, "this string is far too long for what is left"));
 	arena_release(&a);
@@ -82,10 +82,10 @@ static void test_strings(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_alloc_aligned_zeroed),
-		cmocka_unit_test(test_big_blocks_keep_room),
-		cmocka_unit_test(test_cap),
-		cmocka_unit_test(test_strings),
+	    cmocka_unit_test(test_alloc_aligned_zeroed),
+	    cmocka_unit_test(test_big_blocks_keep_room),
+	    cmocka_unit_test(test_cap),
+	    cmocka_unit_test(test_strings),
 	};
 
 	return cmocka_run_group_tests_name("util_arena", tests, NULL, NULL);

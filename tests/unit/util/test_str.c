@@ -14,12 +14,12 @@ static void test_lower(void **state)
 	static const struct {
 		const char *in, *out;
 	} t[] = {
-		{"", ""},
-		{"ABC xyz", "abc xyz"},
-		{"MiXeD-09_@Z", "mixed-09_@z"},
-		{"\xc3\x89LODIE", "\xc3\x89lodie"}, /* non-ASCII kept as is */
-		{"[\\]^`{", "[\\]^`{"},             /* neighbours of the letter ranges */
-		{"@AZ[", "@az["},
+	    {"", ""},
+	    {"ABC xyz", "abc xyz"},
+	    {"MiXeD-09_@Z", "mixed-09_@z"},
+	    {"\xc3\x89LODIE", "\xc3\x89lodie"}, /* non-ASCII kept as is */
+	    {"[\\]^`{", "[\\]^`{"},		/* neighbours of the letter ranges */
+	    {"@AZ[", "@az["},
 	};
 	struct arena a;
 
@@ -36,21 +36,21 @@ static void test_valid_text(void **state)
 		const char *s;
 		bool ok;
 	} t[] = {
-		{"", true},
-		{"hello world", true},
-		{"caf\xc3\xa9", true},
-		{"\xe2\x82\xac", true},          /* U+20AC */
-		{"\xf0\x9f\x98\x80", true},      /* U+1F600 */
-		{"tab\there", false},
-		{"nl\n", false},
-		{"del\x7f", false},
-		{"\xc3", false},                 /* truncated */
-		{"\xc0\xaf", false},             /* overlong */
-		{"\xe0\x80\xaf", false},         /* overlong */
-		{"\xed\xa0\x80", false},         /* surrogate */
-		{"\xf4\x90\x80\x80", false},     /* > U+10FFFF */
-		{"\xff", false},
-		{"\x80", false},
+	    {"", true},
+	    {"hello world", true},
+	    {"caf\xc3\xa9", true},
+	    {"\xe2\x82\xac", true},	/* U+20AC */
+	    {"\xf0\x9f\x98\x80", true}, /* U+1F600 */
+	    {"tab\there", false},
+	    {"nl\n", false},
+	    {"del\x7f", false},
+	    {"\xc3", false},		 /* truncated */
+	    {"\xc0\xaf", false},	 /* overlong */
+	    {"\xe0\x80\xaf", false},	 /* overlong */
+	    {"\xed\xa0\x80", false},	 /* surrogate */
+	    {"\xf4\x90\x80\x80", false}, /* > U+10FFFF */
+	    {"\xff", false},
+	    {"\x80", false},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
@@ -80,20 +80,20 @@ static void test_to_ll(void **state)
 		bool ok;
 		long long v;
 	} t[] = {
-		{"0", 0, 10, true, 0},
-		{"10", 0, 10, true, 10},
-		{"11", 0, 10, false, 0},
-		{"-5", -10, 10, true, -5},
-		{"-5", 0, 10, false, 0},
-		{"", 0, 10, false, 0},
-		{" 1", 0, 10, false, 0},
-		{"+1", 0, 10, false, 0},
-		{"1 ", 0, 10, false, 0},
-		{"1x", 0, 10, false, 0},
-		{"0x10", 0, 100, false, 0},
-		{"9223372036854775807", 0, LLONG_MAX, true, LLONG_MAX},
-		{"9223372036854775808", 0, LLONG_MAX, false, 0},
-		{"-9223372036854775809", LLONG_MIN, 0, false, 0},
+	    {"0", 0, 10, true, 0},
+	    {"10", 0, 10, true, 10},
+	    {"11", 0, 10, false, 0},
+	    {"-5", -10, 10, true, -5},
+	    {"-5", 0, 10, false, 0},
+	    {"", 0, 10, false, 0},
+	    {" 1", 0, 10, false, 0},
+	    {"+1", 0, 10, false, 0},
+	    {"1 ", 0, 10, false, 0},
+	    {"1x", 0, 10, false, 0},
+	    {"0x10", 0, 100, false, 0},
+	    {"9223372036854775807", 0, LLONG_MAX, true, LLONG_MAX},
+	    {"9223372036854775808", 0, LLONG_MAX, false, 0},
+	    {"-9223372036854775809", LLONG_MIN, 0, false, 0},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -111,10 +111,10 @@ static void test_to_ll(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lower),
-		cmocka_unit_test(test_valid_text),
-		cmocka_unit_test(test_copy),
-		cmocka_unit_test(test_to_ll),
+	    cmocka_unit_test(test_lower),
+	    cmocka_unit_test(test_valid_text),
+	    cmocka_unit_test(test_copy),
+	    cmocka_unit_test(test_to_ll),
 	};
 
 	return cmocka_run_group_tests_name("util_str", tests, NULL, NULL);

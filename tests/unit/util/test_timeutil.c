@@ -14,11 +14,11 @@ static void test_format(void **state)
 		int64_t ms;
 		const char *s;
 	} t[] = {
-		{0, "1970-01-01T00:00:00Z"},
-		{999, "1970-01-01T00:00:00Z"}, /* seconds precision, truncated */
-		{1795356000000LL, "2026-11-22T14:00:00Z"},
-		{951782400000LL, "2000-02-29T00:00:00Z"},
-		{253402300799000LL, "9999-12-31T23:59:59Z"},
+	    {0, "1970-01-01T00:00:00Z"},
+	    {999, "1970-01-01T00:00:00Z"}, /* seconds precision, truncated */
+	    {1795356000000LL, "2026-11-22T14:00:00Z"},
+	    {951782400000LL, "2000-02-29T00:00:00Z"},
+	    {253402300799000LL, "9999-12-31T23:59:59Z"},
 	};
 	char out[TIME_STR_LEN];
 
@@ -34,16 +34,16 @@ static void test_parse(void **state)
 		const char *s;
 		int64_t ms;
 	} t[] = {
-		{"1970-01-01T00:00:00Z", 0},
-		{"2026-11-22T14:00:00Z", 1795356000000LL},
-		{"2026-11-22t14:00:00z", 1795356000000LL},
-		{"2026-11-22T15:00:00+01:00", 1795356000000LL},
-		{"2026-11-22T09:30:00-04:30", 1795356000000LL},
-		{"2026-11-22T14:00:00.5Z", 1795356000500LL},
-		{"2026-11-22T14:00:00.123Z", 1795356000123LL},
-		{"2026-11-22T14:00:00.123456Z", 1795356000123LL},
-		{"2000-02-29T00:00:00Z", 951782400000LL},
-		{"1969-12-31T23:59:59Z", -1000},
+	    {"1970-01-01T00:00:00Z", 0},
+	    {"2026-11-22T14:00:00Z", 1795356000000LL},
+	    {"2026-11-22t14:00:00z", 1795356000000LL},
+	    {"2026-11-22T15:00:00+01:00", 1795356000000LL},
+	    {"2026-11-22T09:30:00-04:30", 1795356000000LL},
+	    {"2026-11-22T14:00:00.5Z", 1795356000500LL},
+	    {"2026-11-22T14:00:00.123Z", 1795356000123LL},
+	    {"2026-11-22T14:00:00.123456Z", 1795356000123LL},
+	    {"2000-02-29T00:00:00Z", 951782400000LL},
+	    {"1969-12-31T23:59:59Z", -1000},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -57,32 +57,32 @@ static void test_parse(void **state)
 static void test_parse_malformed(void **state)
 {
 	static const char *const bad[] = {
-		"2026-02-30T00:00:00Z", /* no 30th of February */
-		"2026-11-31T00:00:00Z", /* November has 30 days */
-		"2025-02-29T00:00:00Z", /* not a leap year */
-		"2026-11-22T14:00:60Z", /* leap seconds are not accepted */
-		"",
-		"2026-11-22",
-		"2026-11-22T14:00:00",       /* no zone */
-		"2026-11-22 14:00:00Z",      /* space separator */
-		"2026-13-22T14:00:00Z",      /* month */
-		"2026-00-22T14:00:00Z",
-		"2026-11-00T14:00:00Z",
-		"2026-11-32T14:00:00Z",
-		"2026-11-22T24:00:00Z",
-		"2026-11-22T14:60:00Z",
-		"2026-11-22T14:00:61Z",
-		"2026-11-22T14:00:00.Z",     /* empty fraction */
-		"2026-11-22T14:00:00+0100",  /* offset without colon */
-		"2026-11-22T14:00:00+01",
-		"2026-11-22T14:00:00+24:00",
-		"2026-11-22T14:00:00+01:60",
-		"2026-11-22T14:00:00Zjunk",
-		"2026-11-22T14:00:00+01:00x",
-		"26-11-22T14:00:00Z",
-		"2026/11/22T14:00:00Z",
-		"2026-1a-22T14:00:00Z",
-		"2026-11-22T14:00:00+",
+	    "2026-02-30T00:00:00Z", /* no 30th of February */
+	    "2026-11-31T00:00:00Z", /* November has 30 days */
+	    "2025-02-29T00:00:00Z", /* not a leap year */
+	    "2026-11-22T14:00:60Z", /* leap seconds are not accepted */
+	    "",
+	    "2026-11-22",
+	    "2026-11-22T14:00:00",  /* no zone */
+	    "2026-11-22 14:00:00Z", /* space separator */
+	    "2026-13-22T14:00:00Z", /* month */
+	    "2026-00-22T14:00:00Z",
+	    "2026-11-00T14:00:00Z",
+	    "2026-11-32T14:00:00Z",
+	    "2026-11-22T24:00:00Z",
+	    "2026-11-22T14:60:00Z",
+	    "2026-11-22T14:00:61Z",
+	    "2026-11-22T14:00:00.Z",	/* empty fraction */
+	    "2026-11-22T14:00:00+0100", /* offset without colon */
+	    "2026-11-22T14:00:00+01",
+	    "2026-11-22T14:00:00+24:00",
+	    "2026-11-22T14:00:00+01:60",
+	    "2026-11-22T14:00:00Zjunk",
+	    "2026-11-22T14:00:00+01:00x",
+	    "26-11-22T14:00:00Z",
+	    "2026/11/22T14:00:00Z",
+	    "2026-1a-22T14:00:00Z",
+	    "2026-11-22T14:00:00+",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -118,11 +118,9 @@ static void test_clocks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_format),
-		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_parse_malformed),
-		cmocka_unit_test(test_roundtrip),
-		cmocka_unit_test(test_clocks),
+	    cmocka_unit_test(test_format),	    cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_parse_malformed), cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_clocks),
 	};
 
 	return cmocka_run_group_tests_name("util_timeutil", tests, NULL, NULL);

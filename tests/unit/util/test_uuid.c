@@ -28,8 +28,8 @@ static void test_layout(void **state)
 	assert_true(uuid7_new(1795356000000LL, u));
 	assert_int_equal(strlen(u), 36);
 	assert_true(uuid_valid(u));
-	assert_int_equal(u[14], '7');                        /* version */
-	assert_non_null(strchr("89ab", u[19]));              /* variant 10xx */
+	assert_int_equal(u[14], '7');		/* version */
+	assert_non_null(strchr("89ab", u[19])); /* variant 10xx */
 	assert_true(uuid_ms(u) == 1795356000000LL);
 }
 
@@ -60,14 +60,14 @@ static void test_valid(void **state)
 		const char *s;
 		bool ok;
 	} t[] = {
-		{"01890a5d-ac96-774b-bcce-b302099a8057", true},
-		{"01890A5D-AC96-774B-BCCE-B302099A8057", true},
-		{"01890a5d-ac96-774b-bcce-b302099a805", false},
-		{"01890a5d-ac96-774b-bcce-b302099a80577", false},
-		{"01890a5dac96-774b-bcce-b302099a8057-", false},
-		{"01890a5d-ac96-774b-bcce-b302099a805g", false},
-		{"", false},
-		{"01890a5d_ac96_774b_bcce_b302099a8057", false},
+	    {"01890a5d-ac96-774b-bcce-b302099a8057", true},
+	    {"01890A5D-AC96-774B-BCCE-B302099A8057", true},
+	    {"01890a5d-ac96-774b-bcce-b302099a805", false},
+	    {"01890a5d-ac96-774b-bcce-b302099a80577", false},
+	    {"01890a5dac96-774b-bcce-b302099a8057-", false},
+	    {"01890a5d-ac96-774b-bcce-b302099a805g", false},
+	    {"", false},
+	    {"01890a5d_ac96_774b_bcce_b302099a8057", false},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
@@ -77,9 +77,9 @@ static void test_valid(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_layout),
-		cmocka_unit_test(test_ordering),
-		cmocka_unit_test(test_valid),
+	    cmocka_unit_test(test_layout),
+	    cmocka_unit_test(test_ordering),
+	    cmocka_unit_test(test_valid),
 	};
 
 	return cmocka_run_group_tests_name("util_uuid", tests, NULL, NULL);
