@@ -42,6 +42,7 @@ void config_defaults(struct config *cfg)
 	cfg->delivery_max_attempts = 5;
 	cfg->delivery_backoff_ms = 2000;
 	cfg->delivery_timeout_ms = 10000;
+	cfg->jobs = true;
 }
 
 bool config_parse_size(const char *s, size_t *out)
@@ -135,6 +136,7 @@ enum config_key {
 	KEY_DELIVERY_MAX_ATTEMPTS,
 	KEY_DELIVERY_BACKOFF,
 	KEY_DELIVERY_TIMEOUT,
+	KEY_JOBS,
 	KEY_COUNT
 };
 
@@ -164,6 +166,7 @@ static const struct {
 			      "ROSTER_DELIVERY_BACKOFF_MS"},
     [KEY_DELIVERY_TIMEOUT] = {"delivery_timeout_ms", "delivery-timeout-ms",
 			      "ROSTER_DELIVERY_TIMEOUT_MS"},
+    [KEY_JOBS] = {"jobs", "jobs", "ROSTER_JOBS"},
 };
 
 static int key_by_file_name(const char *name, size_t n)
@@ -292,6 +295,12 @@ static enum rs_status set_key(struct config *cfg, enum config_key k, const char 
 			return rs_fail(err, RS_E_INVALID, "config.invalid_value", name,
 				       "%s: smtp_starttls must be off, try or require, not '%s'",
 				       where, v);
+		return RS_OK;
+	case KEY_JOBS:
+		if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+			return rs_fail(err, RS_E_INVALID, "config.invalid_value", name,
+				       "%s: jobs must be on or off, not '%s'", where, v);
+		cfg->jobs = strcmp(v, "on") == 0;
 		return RS_OK;
 	case KEY_PUBLIC_URL:
 		if (v[0] && strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)

@@ -127,7 +127,7 @@ int app_serve(int argc, char **argv)
 
 		(void)gethostname(host, sizeof(host) - 1);
 		snprintf(node, sizeof(node), "%s/%ld", host, (long)getpid());
-		if (jobs_start(app.core, &jc, &err) != RS_OK) {
+		if (cfg.jobs && jobs_start(app.core, &jc, &err) != RS_OK) {
 			fprintf(stderr, "roster: jobs: %s\n", err.msg);
 			rc = 1;
 			goto out;

@@ -239,6 +239,7 @@ struct user {
 	int rank;		   /* the largest rank among its roles */
 	const char *status_reason; /* why it is suspended or deactivated; NULL otherwise */
 	int64_t suspended_until;   /* a suspension ends by itself then; 0 = until resumed */
+	const char *deletion_task; /* status 'deleting': the task that deletes it */
 };
 
 /* Everything a user create or update may carry. On create, set=false means "default". */
@@ -285,13 +286,27 @@ enum rs_status users_list(struct core *c, const struct actor *who, const char *t
 enum rs_status users_update(struct core *c, const struct actor *who, const char *tenant,
 			    const char *id, const struct user_fields *f, int64_t if_match,
 			    struct arena *a, struct user *out, struct rs_err *err);
+/* Deletion is asynchronous (docs/lifecycle.md "Deletion"). users_delete checks the request
+ * (users.delete, the rank rule, not oneself, If-Match, and that the user's owned resources can
+ * go to transfer_to or the tenant default: 409 user.owns_resources otherwise), then in one
+ * transaction marks the user 'deleting', revokes its tokens, audits user.delete_requested and
+ * queues a task, which *out describes. A second request while the task is queued or running
+ * answers with the same task; after a failed task it queues a new one. The task (run by the
+ * job runner) transfers the resources, removes the user from its groups and roles, revokes
+ * whatever is left, frees the seat and leaves a tombstone; the user is then not found. */
+struct task {
+	const char *id, *tenant_id, *kind, *target_id;
+	const char *status; /* QUEUED, PROCESSING, COMPLETED, FAILED */
+	const char *reason; /* why it failed, or why the last attempt did; NULL otherwise */
+	int64_t created_at, updated_at, completed_at; /* completed_at 0 = not finished */
+};
+
 enum rs_status users_delete(struct core *c, const struct actor *who, const char *tenant,
-			    const char *id, int64_t if_match, struct rs_err *err);
-/* users_delete that hands the user's owned resources to transfer_to (NULL: the tenant's
- * default transfer target); see resources below. */
-enum rs_status users_delete_transfer(struct core *c, const struct actor *who, const char *tenant,
-				     const char *id, int64_t if_match, const char *transfer_to,
-				     struct rs_err *err);
+			    const char *id, int64_t if_match, const char *transfer_to,
+			    struct arena *a, struct task *out, struct rs_err *err);
+/* A task of the tenant (users.read): the deletion tasks above. */
+enum rs_status tasks_get(struct core *c, const struct actor *who, const char *tenant,
+			 const char *id, struct arena *a, struct task *out, struct rs_err *err);
 
 /* ---- Seats
  * ---------------------------------------------------------------------------------------- */

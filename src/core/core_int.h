@@ -191,6 +191,19 @@ enum rs_status ownership_transfer(struct store_tx *tx, struct core *c, const str
 				  const struct tenant *t, const struct user *u,
 				  const char *transfer_to, const char *why, struct arena *a,
 				  struct rs_err *err);
+/* ownership_transfer's checks without the transfer: RS_OK when it would succeed now. */
+enum rs_status ownership_check(struct store_tx *tx, struct core *c, const struct tenant *t,
+			       const struct user *u, const char *transfer_to, struct arena *a,
+			       struct rs_err *err);
+/* Leaves u's tombstone (docs/lifecycle.md "Deletion"): revokes its tokens, drops its
+ * credentials, roles and group memberships, keeps only id, deleted_at, deleted_by and a keyed
+ * hash of the username. The caller audits and announces. */
+enum rs_status user_tombstone(struct store_tx *tx, struct core *c, const struct user *u,
+			      const char *deleted_by, struct rs_err *err);
+/* Runs a deletion task (core/deletion.c) for the job runner. */
+enum rs_status deletion_run(struct core *c, const struct job *job, struct rs_err *err);
+/* Wakes this node's job runner: work was just queued. */
+void jobs_nudge(struct core *c);
 
 /* The due end of a suspension (job "resume_user"): resumes the user if it is still in the
  * suspension that scheduled it (same version), else does nothing. */

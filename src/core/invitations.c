@@ -389,13 +389,7 @@ static enum rs_status revoke_tx(struct store_tx *tx, void *arg, struct rs_err *e
 			     "the invitation changed concurrently");
 	/* The invitee goes: a deleted tombstone, its seat free, nothing left that it could use. */
 	if (st == RS_OK && has_user)
-		st = Q_EXEC(tx, Q_USER_DELETE, NULL, err, SV_S(t.id), SV_S(u.id), SV_I(now));
-	if (st == RS_OK && has_user)
-		st = Q_EXEC(tx, Q_TOKEN_REVOKE_USER, NULL, err, SV_S(t.id), SV_S(u.id), SV_I(now));
-	if (st == RS_OK && has_user)
-		st = Q_EXEC(tx, Q_USER_GROUPS_CLEAR, NULL, err, SV_S(t.id), SV_S(u.id));
-	if (st == RS_OK && has_user)
-		st = store_signal(tx, STORE_SIG_AUTH, err);
+		st = user_tombstone(tx, x->c, &u, x->who->user_id[0] ? x->who->user_id : NULL, err);
 	if (st != RS_OK)
 		return st;
 	ch = changes_new();

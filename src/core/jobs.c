@@ -269,6 +269,12 @@ static enum rs_status run_resume(struct job_run *run, struct rs_err *err)
 				json_int_member(run->job->payload, "version", 0, INT64_MAX), err);
 }
 
+/* A deletion task (core/deletion.c). */
+static enum rs_status run_delete(struct job_run *run, struct rs_err *err)
+{
+	return deletion_run(run->r->c, run->job, err);
+}
+
 static const struct {
 	const char *kind;
 	enum rs_status (*run)(struct job_run *run, struct rs_err *err);
@@ -276,6 +282,7 @@ static const struct {
 } job_kinds[] = {
     {PURGE_KIND, run_purge, true},
     {"resume_user", run_resume, false},
+    {"delete_user", run_delete, false},
 };
 
 static enum rs_status (*job_handler(const char *kind))(struct job_run *, struct rs_err *)
@@ -426,6 +433,17 @@ static enum rs_status run_registered(struct job_run *run, const struct job_kind 
 		       msg[0] ? msg : "the attempt failed");
 }
 
+void jobs_nudge(struct core *c)
+{
+	struct jobs_runner *r = c->jobs;
+
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->lock);
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
 static void run_one(struct jobs_runner *r, struct job *job, struct arena *a)
 {
 	struct job_run run = {.r = r, .job = job};
@@ -447,8 +465,10 @@ static void run_one(struct jobs_runner *r, struct job *job, struct arena *a)
 		st = run_registered(&run, kind, &err);
 	else
 		st = rs_fail(&err, RS_E_INVALID, "job.unknown_kind", NULL, "no such job kind");
-	/* Retrying can't fix bad input, nor bring back what a registered kind found missing. */
-	permanent = st == RS_E_INVALID || (kind && st == RS_E_NOT_FOUND);
+	/* Retrying can't fix bad input or a refusal (a deletion whose transfer target is gone),
+	 * nor bring back what a registered kind found missing. */
+	permanent =
+	    st == RS_E_INVALID || (st == RS_E_CONFLICT && !kind) || (kind && st == RS_E_NOT_FOUND);
 	if (st == RS_E_CONFLICT && strcmp(err.code, "job.lease_lost") == 0) {
 		log_kv(LOG_WARN, "job lease lost", "job", job->id, "kind", job->kind, NULL);
 		return; /* another node carries on */

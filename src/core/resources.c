@@ -320,10 +320,10 @@ static const char *resource_names(const struct owned_resource *items, int n, str
 	return s ? s : "";
 }
 
-enum rs_status ownership_transfer(struct store_tx *tx, struct core *c, const struct actor *who,
-				  const struct tenant *t, const struct user *u,
-				  const char *transfer_to, const char *why, struct arena *a,
-				  struct rs_err *err)
+static enum rs_status transfer(struct store_tx *tx, struct core *c, const struct actor *who,
+			       const struct tenant *t, const struct user *u,
+			       const char *transfer_to, const char *why, bool apply,
+			       struct arena *a, struct rs_err *err)
 {
 	struct store_rows *r = NULL;
 	struct owned_resource *items = NULL;
@@ -393,7 +393,7 @@ enum rs_status ownership_transfer(struct store_tx *tx, struct core *c, const str
 			       "the user owns job apps, which only an api user may own; '%s' is a "
 			       "%s user",
 			       to.username, to.type);
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; apply && i < n; i++) {
 		const struct owned_resource *o = &items[i];
 		struct changes *ch;
 		char *data;
@@ -422,4 +422,19 @@ enum rs_status ownership_transfer(struct store_tx *tx, struct core *c, const str
 			return st;
 	}
 	return RS_OK;
+}
+
+enum rs_status ownership_transfer(struct store_tx *tx, struct core *c, const struct actor *who,
+				  const struct tenant *t, const struct user *u,
+				  const char *transfer_to, const char *why, struct arena *a,
+				  struct rs_err *err)
+{
+	return transfer(tx, c, who, t, u, transfer_to, why, true, a, err);
+}
+
+enum rs_status ownership_check(struct store_tx *tx, struct core *c, const struct tenant *t,
+			       const struct user *u, const char *transfer_to, struct arena *a,
+			       struct rs_err *err)
+{
+	return transfer(tx, c, NULL, t, u, transfer_to, NULL, false, a, err);
 }

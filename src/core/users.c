@@ -70,6 +70,7 @@ static void row_user(struct store_rows *r, struct arena *a, struct user *u)
 	u->status_reason = col_str(r, UC_STATUS_REASON, a);
 	u->suspended_until =
 	    store_col_null(r, UC_SUSPENDED_UNTIL) ? 0 : store_col_int(r, UC_SUSPENDED_UNTIL);
+	u->deletion_task = col_str(r, UC_DELETION_TASK, a);
 }
 
 /* Fills roles, groups, rank and permissions of a user whose base row is loaded. */
@@ -372,14 +373,12 @@ struct wctx {
 	const char *tenant, *id;
 	const struct user_fields *f;
 	int64_t if_match;
-	bool del;
 	struct arena *a;
 	struct user *out;
 	/* The invitation path (core/invitations.c): the new user's status, and users.create
 	 * (with the rank rule) is the permission for the pre-assigned roles, too. */
 	const char *status;
 	bool invite;
-	const char *transfer_to; /* delete: who gets the user's owned resources */
 };
 
 static const char *pick(const struct opt_str *o, const char *cur)
@@ -589,10 +588,7 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 	st = tenant_resolve_write(tx, x->who, x->tenant, x->a, &t, err);
 	if (st != RS_OK)
 		return st;
-	st = require_perm(x->who,
-			  create || x->invite ? PERM_USERS_CREATE
-					      : (x->del ? PERM_USERS_DELETE : PERM_USERS_UPDATE),
-			  err);
+	st = require_perm(x->who, create || x->invite ? PERM_USERS_CREATE : PERM_USERS_UPDATE, err);
 	if (st != RS_OK)
 		return st;
 	if (!create) {
@@ -608,35 +604,9 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 		if (st != RS_OK)
 			return st;
 	}
-	if (x->del) {
-		if (strcmp(cur.id, x->who->user_id) == 0)
-			return rs_fail(err, RS_E_CONFLICT, "user.self_delete", NULL,
-				       "you can't delete your own account");
-		/* Its owned resources go to someone first (or nothing happens: 409). */
-		st = ownership_transfer(tx, x->c, x->who, &t, &cur, x->transfer_to, "deletion",
-					x->a, err);
-		if (st != RS_OK)
-			return st;
-		st = Q_EXEC(tx, Q_USER_DELETE, NULL, err, SV_S(t.id), SV_S(cur.id),
-			    SV_I(core_now(x->c)));
-		if (st == RS_OK)
-			st = Q_EXEC(tx, Q_TOKEN_REVOKE_USER, NULL, err, SV_S(t.id), SV_S(cur.id),
-				    SV_I(core_now(x->c)));
-		if (st == RS_OK)
-			st = Q_EXEC(tx, Q_USER_GROUPS_CLEAR, NULL, err, SV_S(t.id), SV_S(cur.id));
-		if (st == RS_OK) /* DESIGN: its tokens are refused at once, on every node */
-			st = store_signal(tx, STORE_SIG_AUTH, err);
-		if (st != RS_OK)
-			return st;
-		ch = changes_new();
-		changes_str(ch, "status", cur.status, "deleted");
-		st = audit_append(tx, x->c, x->who, t.id, "user.delete", "user", cur.id,
-				  changes_dump(ch, x->a), err);
-		changes_free(ch);
-		if (st == RS_OK)
-			st = user_announce(tx, x, &cur, "user.deleted", "deletion", "{}", err);
-		return st;
-	}
+	if (!create && strcmp(cur.status, "deleting") == 0)
+		return rs_fail(err, RS_E_CONFLICT, "user.deletion_pending", NULL,
+			       "the user is being deleted (task %s)", cur.deletion_task);
 	if ((f->system_role.set || f->roles_set) && !create && !x->invite) {
 		st = require_perm(x->who, PERM_ROLES_ASSIGN, err);
 		if (st != RS_OK)
@@ -786,29 +756,6 @@ enum rs_status users_update(struct core *c, const struct actor *who, const char 
 		return st;
 	st = core_write(c, write_tx, &x, err);
 	return st;
-}
-
-enum rs_status users_delete(struct core *c, const struct actor *who, const char *tenant,
-			    const char *id, int64_t if_match, struct rs_err *err)
-{
-	return users_delete_transfer(c, who, tenant, id, if_match, NULL, err);
-}
-
-enum rs_status users_delete_transfer(struct core *c, const struct actor *who, const char *tenant,
-				     const char *id, int64_t if_match, const char *transfer_to,
-				     struct rs_err *err)
-{
-	struct user_fields none = {0};
-	struct wctx x = {.c = c,
-			 .who = who,
-			 .tenant = tenant,
-			 .id = id,
-			 .f = &none,
-			 .if_match = if_match,
-			 .del = true,
-			 .transfer_to = transfer_to};
-
-	return core_write_scratch(c, write_tx, &x, &x.a, err);
 }
 
 enum rs_status user_rows_fill(struct store_tx *tx, struct store_rows *r, struct arena *a,

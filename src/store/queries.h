@@ -33,13 +33,18 @@ enum store_q {
 			  idle_logout_minutes, summary_mail_time, security_profile, now */
 	Q_USER_GET,    /* tenant, id -> user row (not deleted) */
 	Q_USER_UPDATE, /* same 23 arguments as insert (status included), then now; bumps version */
-	Q_USER_DELETE, /* tenant, id, now: tombstone */
-	Q_USER_ROLES,  /* tenant, user -> role rows of the user's tenant roles */
-	Q_USER_ROLES_CLEAR,  /* tenant, user */
-	Q_USER_ROLE_ADD,     /* tenant, user, role */
-	Q_USER_GROUPS,	     /* tenant, user -> group id, name */
-	Q_USER_GROUPS_CLEAR, /* tenant, user */
-	Q_USER_BY_USERNAME,  /* tenant, username_key -> user row (not deleted) */
+	Q_USER_DELETE, /* tenant, id, now, deleted_by|NULL, username_hash: the tombstone, every
+			* personal field cleared */
+	Q_USER_MARK_DELETING,	   /* tenant, id, task id, now, expected version -> changes */
+	Q_CREDENTIALS_CLEAR,	   /* tenant, user */
+	Q_INVITATIONS_REVOKE_USER, /* tenant, user, now: its pending invitations die */
+	Q_TASK_GET,		   /* tenant, id -> job row of a task kind (delete_user) */
+	Q_USER_ROLES,		   /* tenant, user -> role rows of the user's tenant roles */
+	Q_USER_ROLES_CLEAR,	   /* tenant, user */
+	Q_USER_ROLE_ADD,	   /* tenant, user, role */
+	Q_USER_GROUPS,		   /* tenant, user -> group id, name */
+	Q_USER_GROUPS_CLEAR,	   /* tenant, user */
+	Q_USER_BY_USERNAME,	   /* tenant, username_key -> user row (not deleted) */
 	Q_USER_TOUCH,	     /* tenant, id, now: last_activity_at (no version bump: not a change) */
 	Q_USERS_UNUSED,	     /* tenant, cutoff, after_id|NULL, limit -> user rows: active, created
 				before cutoff, no login nor API activity since */
@@ -187,7 +192,8 @@ enum {
 	UC_LASTACT,
 	UC_VERSION,
 	UC_STATUS_REASON,
-	UC_SUSPENDED_UNTIL
+	UC_SUSPENDED_UNTIL,
+	UC_DELETION_TASK
 };
 enum { OC_TENANT, OC_ID, OC_OWNER, OC_KIND, OC_EXTID, OC_NAME, OC_CREATED, OC_UPDATED };
 enum { GC_TENANT, GC_ID, GC_NAME, GC_DESC, GC_CREATED, GC_UPDATED, GC_VERSION, GC_MEMBERS };

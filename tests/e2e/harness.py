@@ -888,3 +888,26 @@ if __name__ == "__main__":
         sys.exit(pg_preflight())
     sys.stderr.write("usage: harness.py pg-preflight\n")
     sys.exit(2)
+
+
+def wait_task(client, tenant, task_id, until=("COMPLETED", "FAILED"), timeout=20.0):
+    """Polls a task until its status is one of `until`; returns the task."""
+    deadline = time.monotonic() + timeout
+    while True:
+        t = expect(client.get(tpath(tenant, "tasks", task_id)), 200).json
+        if t["status"] in until:
+            return t
+        if time.monotonic() > deadline:
+            raise AssertionError("task %s still %s after %.0f s" % (task_id, t["status"], timeout))
+        time.sleep(0.05)
+
+
+def delete_user(client, tenant, user_id, transfer_to=None, status="COMPLETED", **kw):
+    """DELETE a user (202 + task), then waits for the task; asserts its final status."""
+    params = {"transfer_to": transfer_to} if transfer_to else None
+    r = expect(client.delete(tpath(tenant, "users", user_id), params=params, **kw), 202)
+    assert r.headers.get("Location", "").endswith("/tasks/" + r.json["id"]), r.describe()
+    assert r.json["kind"] == "user.delete" and r.json["target_id"] == user_id, r.describe()
+    t = wait_task(client, tenant, r.json["id"])
+    assert t["status"] == status, "task ended %s, wanted %s: %r" % (t["status"], status, t)
+    return t

@@ -103,11 +103,19 @@ class AuditRecordingTest(unittest.TestCase):
         e = self.one_event(r, "user.roles_assign", "user", u["id"])
         self.assertTrue(e["changes"], "roles_assign without changes")
 
-        r = h.expect(self.do("DELETE", h.tpath(self.t, "users", u["id"])), 204)
-        self.one_event(r, "user.delete", "user", u["id"])
+        r = h.expect(self.do("DELETE", h.tpath(self.t, "users", u["id"])), 202)
+        h.wait_task(self.admin, self.t, r.json["id"])
+        # the request and the task that carried it out: both under the request's id and the
+        # requester's name, so the trail reads as one step
+        evs = find_by_request_id(self.root, self.t, r._sent_rid)
+        self.assertEqual(sorted(e["action"] for e in evs), ["user.delete", "user.delete_request"])
+        for e in evs:
+            self.assertEqual(e["target"]["id"], u["id"])
+            self.assertEqual(e["actor"]["id"], self.admin_user["id"], e)
         # the tombstone's history is still there
         acts = [x["action"] for x in h.audit_events(self.root, self.t, target=u["id"])]
-        self.assertEqual(sorted(acts), sorted(["user.create", "user.update", "user.roles_assign", "user.delete"]))
+        self.assertEqual(sorted(acts), sorted(["user.create", "user.update", "user.roles_assign",
+                                               "user.delete_request", "user.delete"]))
 
     def test_role_group_token_events(self):
         r = h.expect(self.do("POST", h.tpath(self.t, "roles"), {"name": "R " + h.uid(), "rank": 100,

@@ -123,7 +123,7 @@ class GroupTest(unittest.TestCase):
         gp = h.tpath(self.t, "groups", g["id"])
         u = h.make_user(self.root, self.t, "gone-" + h.uid())
         h.expect(self.admin.put(gp + "/members/" + u["id"]), 204)
-        h.expect(self.admin.delete(h.tpath(self.t, "users", u["id"])), 204)
+        h.delete_user(self.admin, self.t, u["id"])
         self.assertEqual(self.admin.list_all(gp + "/members"), [])
         self.assertEqual(h.expect(self.admin.get(gp), 200).json["member_count"], 0)
 

@@ -99,7 +99,7 @@ class LifecycleTest(unittest.TestCase):
                              "user.invalid_transition")
         # a deleted user is gone: 404, not 409
         h.expect(self.admin.post(self.path(u, "reactivate")), 200)
-        h.expect(self.admin.delete(self.path(u)), 204)
+        h.delete_user(self.admin, self.t, u["id"])
         h.assert_problem(self.admin.post(self.path(u, "suspend"), json={"reason": "r"}), 404,
                          "user.not_found")
         # a refused transition changes nothing and writes no audit event

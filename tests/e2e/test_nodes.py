@@ -257,7 +257,7 @@ class RevocationAcrossNodes(TwoNodes):
         t = self.tenant()
         u, tok = self.user_with_token(t)
         b = self.assert_cached_on(self.b, tok["secret"])
-        h.expect(self.a.client.delete(h.tpath(t, "users", u["id"])), 204)
+        h.delete_user(self.a.client, t, u["id"])
         # Until B hears of it, B may still honour the cached token, and /me then finds no
         # user (404 user.not_found): tolerated inside the one-second window only.
         el, r = wait_status(b, h.API + "/me", 401, time.monotonic(), allowed=(200, 404))

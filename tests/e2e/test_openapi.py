@@ -71,6 +71,7 @@ KNOWN_ROUTES = [
     ("GET", "/api/v1/tenants/{tenant}/resources/{id}"),
     ("PATCH", "/api/v1/tenants/{tenant}/resources/{id}"),
     ("DELETE", "/api/v1/tenants/{tenant}/resources/{id}"),
+    ("GET", "/api/v1/tenants/{tenant}/tasks/{id}"),
 ]
 
 
@@ -228,6 +229,8 @@ class Fixture:
         self.resource = h.expect(self.root.post(h.tpath(t, "resources"), json={
             "kind": "playbook", "external_id": "pb-" + h.uid(), "name": "Playbook",
             "owner_id": self.member["id"]}), 201).json
+        doomed = h.make_user(self.root, t, "doomed-" + h.uid())
+        self.task = h.expect(self.root.delete(h.tpath(t, "users", doomed["id"])), 202).json
         deadline = time.monotonic() + 30
         while h.expect(self.root.get(h.tpath(t, "outbox", self.mail["id"])), 200).json["status"] != "failed":
             if time.monotonic() > deadline:
@@ -268,6 +271,8 @@ class Fixture:
             ident = self.invitation["id"]
         elif "/resources/{id}" in path:
             ident = self.resource["id"]
+        elif "/tasks/{id}" in path:
+            ident = self.task["id"]
         if "{token}" in path:
             # the link is single-use: each call gets a fresh one
             out = path.replace("{token}", self.invite()["link"].rsplit("/", 1)[1])

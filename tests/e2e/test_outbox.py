@@ -242,7 +242,7 @@ class OutboxTest(unittest.TestCase):
         h.expect(root.post(p + "/resume"), 200)
         h.expect(root.post(p + "/deactivate", json={"reason": "left"}), 200)
         h.expect(root.patch(p, json={"first_name": "Eva"}), 200)
-        h.expect(root.delete(p), 204)
+        h.delete_user(root, t, u["id"])
         mails = self.mail.wait(4)
         self.assertTrue(all(m["to"] == ["eve@acme.test"] or "eve@acme.test" in json.dumps(m["to"])
                             for m in mails), mails)

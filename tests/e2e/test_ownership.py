@@ -97,7 +97,7 @@ class OwnershipTest(unittest.TestCase):
                          "owner_id")
         h.assert_problem(post(dict(base, owner_id="nope")), 400, "request.invalid_field", "owner_id")
         gone = self.user()
-        h.expect(self.admin.delete(h.tpath(self.t, "users", gone["id"])), 204)
+        h.delete_user(self.admin, self.t, gone["id"])
         h.assert_problem(post(dict(base, owner_id=gone["id"])), 400, "request.invalid_field",
                          "owner_id")
         r = self.register(u)
@@ -183,8 +183,7 @@ class OwnershipTest(unittest.TestCase):
     def test_transfer_on_deletion(self):
         u, to = self.user(), self.user()
         a = self.register(u)
-        h.expect(self.admin.delete(h.tpath(self.t, "users", u["id"]),
-                                   params={"transfer_to": to["id"]}), 204)
+        h.delete_user(self.admin, self.t, u["id"], transfer_to=to["id"])
         h.assert_problem(self.admin.get(h.tpath(self.t, "users", u["id"])), 404, "user.not_found")
         self.assertEqual(h.expect(self.admin.get(h.tpath(self.t, "resources", a["id"])), 200)
                          .json["owner_id"], to["id"])
@@ -202,7 +201,7 @@ class OwnershipTest(unittest.TestCase):
         u, w = self.user(), self.user()
         a, b = self.register(u), self.register(w)
         h.expect(self.deactivate(u), 200)
-        h.expect(self.admin.delete(h.tpath(self.t, "users", w["id"])), 204)
+        h.delete_user(self.admin, self.t, w["id"])
         self.assertEqual({x["id"] for x in self.owned(d)}, {a["id"], b["id"]})
         # a named target wins over the default
         x, y = self.user(), self.user()

@@ -84,7 +84,7 @@ class EditDeleteTest(RankTestBase):
         self.assertEqual(r.json["department"], "edited")
         peer = target("Operations Administrator")
         h.expect(ops.patch(self.upath(peer), json={"department": "peer"}), 200)     # equal rank is not above
-        h.expect(ops.delete(self.upath(t)), 204)
+        h.expect(ops.delete(self.upath(t)), 202)
 
     def test_accounts_admin_cannot_touch_higher(self):
         for role in ("Administrator", "Operations Administrator"):
@@ -95,7 +95,7 @@ class EditDeleteTest(RankTestBase):
         t = target("User")
         h.expect(acct.patch(self.upath(t), json={"first_name": "ok"}), 200)
         t = target("Exchange Admin")
-        h.expect(acct.delete(self.upath(t)), 204)
+        h.expect(acct.delete(self.upath(t)), 202)
 
     def test_user_cannot_touch_admins(self):
         for role in ("Administrator", "Operations Administrator", "Accounts Administrator"):
@@ -107,7 +107,7 @@ class EditDeleteTest(RankTestBase):
         _, admin = ACTORS["Administrator"]
         t = target("Operations Administrator")
         h.expect(admin.patch(self.upath(t), json={"department": "ok"}), 200)
-        h.expect(admin.delete(self.upath(t)), 204)
+        h.expect(admin.delete(self.upath(t)), 202)
 
     def test_administrator_cannot_touch_maintenance_rank(self):
         # a custom role above 900 can only come from the maintenance account (rank 1000)

@@ -62,7 +62,7 @@ class SeatsTest(unittest.TestCase):
         s3 = h.make_user(self.root, self.t, "s3")
         h.assert_problem(self.root.post(h.tpath(self.t, "users", a["id"], "reactivate")), 409,
                          "seats.exhausted")
-        h.expect(self.root.delete(h.tpath(self.t, "users", s3["id"])), 204)  # deletion frees it
+        h.delete_user(self.root, self.t, s3["id"])  # deletion frees it
         h.expect(self.root.post(h.tpath(self.t, "users", a["id"], "reactivate")), 200)
         st = self.used("standard")
         self.assertEqual((st["used"], st["limit"], st["available"]), (2, 2, 0))

@@ -177,7 +177,7 @@ class TokenTest(unittest.TestCase):
         secret = h.token_for(self.root, self.t, u["id"])
         c = S.client(secret)
         h.expect(c.get(h.API + "/me"), 200)
-        h.expect(self.admin.delete(h.tpath(self.t, "users", u["id"])), 204)
+        h.delete_user(self.admin, self.t, u["id"])
         h.assert_problem(c.get(h.API + "/me"), 401, "auth.invalid_token")
         h.assert_problem(c.get(h.tpath(self.t, "users")), 401, "auth.invalid_token")
 

@@ -331,8 +331,10 @@ static void test_roles_users_groups_roundtrip(void **state)
 	assert_int_equal(ch, 1);
 
 	/* a deleted user disappears from reads */
-	OK(th_exec(s, Q_USER_DELETE, (struct store_val[]){SV_S("t1"), SV_S("u1"), SV_I(9)}, 3, &ch,
-		   &err));
+	OK(th_exec(
+	    s, Q_USER_DELETE,
+	    (struct store_val[]){SV_S("t1"), SV_S("u1"), SV_I(9), SV_NULLV, SV_S("hmac-sha256:00")},
+	    5, &ch, &err));
 	assert_int_equal(ch, 1);
 	OK(th_query(s, Q_USER_GET, (struct store_val[]){SV_S("t1"), SV_S("u1")}, 2, 25, r, &err));
 	assert_int_equal(r->nrows, 0);
@@ -463,8 +465,10 @@ static void test_unique_violations(void **state)
 	tk[0] = SV_S("t2");
 	expect_conflict(th_exec(s, Q_TOKEN_INSERT, tk, 10, NULL, &err), &err, "lookup");
 	/* A deleted user's username is free again. */
-	OK(th_exec(s, Q_USER_DELETE, (struct store_val[]){SV_S("t1"), SV_S("u1"), SV_I(2)}, 3, NULL,
-		   &err));
+	OK(th_exec(
+	    s, Q_USER_DELETE,
+	    (struct store_val[]){SV_S("t1"), SV_S("u1"), SV_I(2), SV_NULLV, SV_S("hmac-sha256:00")},
+	    5, NULL, &err));
 	u.tenant = "t1";
 	u.id = "u3";
 	OK(th_user_insert(s, &u, &err));
@@ -799,8 +803,9 @@ static void sel_dataset(void)
 
 		OK(th_user_insert(sel_store, &d, &err));
 		OK(th_exec(sel_store, Q_USER_DELETE,
-			   (struct store_val[]){SV_S("ta"), SV_S(d.id), SV_I(6000)}, 3, NULL,
-			   &err));
+			   (struct store_val[]){SV_S("ta"), SV_S(d.id), SV_I(6000), SV_NULLV,
+						SV_S("hmac-sha256:00")},
+			   5, NULL, &err));
 	}
 	/* Tenant B: same usernames, must never leak into A's selections. */
 	for (int i = 0; i < 8; i++) {

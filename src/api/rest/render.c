@@ -94,6 +94,7 @@ json_t *render_user(const struct user *u)
 	json_object_set_new(v, "version", json_integer(u->version));
 	json_object_set_new(v, "status_reason", js_str(u->status_reason));
 	json_object_set_new(v, "suspended_until", js_time(u->suspended_until));
+	json_object_set_new(v, "deletion_task", js_str(u->deletion_task));
 	return v;
 }
 

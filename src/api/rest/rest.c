@@ -358,6 +358,7 @@ enum rs_status rest_routes_register(struct http_router *r, struct core *c, struc
 	    rest_tokens_register,
 	    rest_audit_register,
 	    rest_jobs_register,
+	    rest_tasks_register,
 	    rest_webhooks_register,
 	    rest_outbox_register,
 	    rest_email_templates_register,

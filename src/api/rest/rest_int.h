@@ -51,6 +51,9 @@ json_t *render_group(const struct group *g);
 json_t *render_token(const struct token *t);
 json_t *render_audit(const struct audit_event *e);
 json_t *render_job(const struct job *j); /* api/rest/jobs.c */
+/* Replies with a task and its Location (api/rest/tasks.c). */
+void rest_task_reply(struct http_req *req, struct http_resp *resp, int status,
+		     const char *tenant, const struct task *t);
 /* Renders a list answer {"items": […], "next_cursor": …}; takes items (new reference). */
 json_t *render_list(json_t *items, const char *next_cursor);
 /* Replies with v (new reference, released here). etag_version > 0 adds an ETag. */
@@ -87,6 +90,7 @@ enum rs_status rest_tokens_register(struct http_router *r, struct core *c, struc
 enum rs_status rest_audit_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_meta_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_jobs_register(struct http_router *r, struct core *c, struct rs_err *err);
+enum rs_status rest_tasks_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_webhooks_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_outbox_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_invitations_register(struct http_router *r, struct core *c, struct rs_err *err);

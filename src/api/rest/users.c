@@ -181,22 +181,24 @@ static void put_roles(struct http_req *req, struct http_resp *resp, void *app)
 	reply_user(req, resp, 200, &u);
 }
 
-/* DELETE …/users/{id}[?transfer_to=<user id>]: the user's owned resources go to transfer_to. */
+/* DELETE …/users/{id}[?transfer_to=<user id>]: 202 and the deletion task, which hands the
+ * user's owned resources to transfer_to. */
 static void del(struct http_req *req, struct http_resp *resp, void *app)
 {
 	struct core *c = app;
 	struct actor who;
+	struct task task;
 	struct rs_err err = {0};
+	const char *tenant = http_param(req, "tenant");
 
 	if (!rest_actor_or_reply(req, resp, c, &who))
 		return;
-	if (users_delete_transfer(c, &who, http_param(req, "tenant"), http_param(req, "id"),
-				  rest_if_match(req), http_query(req, "transfer_to"),
-				  &err) != RS_OK) {
+	if (users_delete(c, &who, tenant, http_param(req, "id"), rest_if_match(req),
+			 http_query(req, "transfer_to"), req->arena, &task, &err) != RS_OK) {
 		rest_fail(req, resp, &err);
 		return;
 	}
-	rest_no_content(resp);
+	rest_task_reply(req, resp, 202, tenant, &task);
 }
 
 /* POST …/users/{id}/{suspend,resume,deactivate,reactivate}: the lifecycle's sub-resources. */

@@ -16,7 +16,7 @@
 	"department, locale, timezone, description, external_id, custom_attributes, "              \
 	"required_actions, locked, idle_logout_minutes, summary_mail_time, security_profile, "     \
 	"created_at, updated_at, last_login_at, last_activity_at, version, status_reason, "        \
-	"suspended_until"
+	"suspended_until, deletion_task_id"
 #define GROUP_COLS                                                                                 \
 	"g.tenant_id, g.id, g.name, g.description, g.created_at, g.updated_at, g.version, "        \
 	"(SELECT count(*) FROM group_members m WHERE m.tenant_id = g.tenant_id AND "               \
@@ -99,9 +99,24 @@ static const char *const pg_sql[Q__COUNT] = {
 	"required_actions = $20, idle_logout_minutes = $21, summary_mail_time = $22, "
 	"security_profile = $23, updated_at = $24, version = version + 1 "
 	"WHERE tenant_id = $1 AND id = $2 AND status <> 'deleted'",
-    [Q_USER_DELETE] = "UPDATE users SET status = 'deleted', deleted_at = $3, updated_at = $3, "
-		      "version = version + 1 WHERE tenant_id = $1 AND id = $2 AND "
-		      "status <> 'deleted'",
+    [Q_USER_DELETE] =
+	"UPDATE users SET status = 'deleted', deleted_at = $3, updated_at = $3, "
+	"deleted_by = $4, username_hash = $5, username = '', username_key = '', email = "
+	"NULL, email_key = NULL, first_name = NULL, first_name_key = NULL, last_name = "
+	"NULL, last_name_key = NULL, description = NULL, external_id = NULL, "
+	"custom_attributes = '{}', locale = NULL, timezone = NULL, summary_mail_time = "
+	"NULL, security_profile = NULL, status_reason = NULL, required_actions = '', "
+	"suspended_until = NULL, version = version + 1 WHERE tenant_id = $1 AND id = $2 "
+	"AND status <> 'deleted'",
+    [Q_USER_MARK_DELETING] =
+	"UPDATE users SET status = 'deleting', deletion_task_id = $3, updated_at = $4, "
+	"version = version + 1 WHERE tenant_id = $1 AND id = $2 AND version = $5 AND "
+	"status <> 'deleted'",
+    [Q_CREDENTIALS_CLEAR] = "DELETE FROM credentials WHERE tenant_id = $1 AND user_id = $2",
+    [Q_INVITATIONS_REVOKE_USER] =
+	"UPDATE invitations SET status = 'revoked', token_lookup = NULL, token_hash = NULL, "
+	"revoked_at = $3, updated_at = $3 WHERE tenant_id = $1 AND user_id = $2 AND "
+	"status = 'pending'",
     [Q_USER_ROLES] = "SELECT r.tenant_id, r.id, r.name, r.scope, r.rank, r.permissions, "
 		     "r.description, r.builtin, r.is_default, r.created_at, r.updated_at, "
 		     "r.version FROM user_roles ur JOIN roles r ON r.tenant_id = ur.tenant_id "
@@ -125,7 +140,7 @@ static const char *const pg_sql[Q__COUNT] = {
 	"ON CONFLICT (tenant_id, type) DO UPDATE SET max_seats = excluded.max_seats",
     [Q_SEAT_LIMIT_DELETE] = "DELETE FROM seat_limits WHERE tenant_id = $1 AND type = $2",
     [Q_SEATS_USED] = "SELECT type, count(*) FROM users WHERE tenant_id = $1 AND status IN "
-		     "('active', 'invited', 'suspended') GROUP BY type ORDER BY type",
+		     "('active', 'invited', 'suspended', 'deleting') GROUP BY type ORDER BY type",
     [Q_USER_SET_STATUS] = "UPDATE users SET status = $3, status_reason = $4, suspended_until = $5, "
 			  "updated_at = $6, version = version + 1 WHERE tenant_id = $1 AND "
 			  "id = $2 AND version = $7 AND status <> 'deleted'",
@@ -203,6 +218,8 @@ static const char *const pg_sql[Q__COUNT] = {
 	"SELECT " JOB_COLS " FROM jobs WHERE tenant_id = $1 AND kind IN ('email', "
 	"'webhook') AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR kind "
 	"= $3) AND ($4::text IS NULL OR id < $4) ORDER BY id DESC LIMIT $5",
+    [Q_TASK_GET] = "SELECT " JOB_COLS " FROM jobs WHERE tenant_id = $1 AND id = $2 AND kind = "
+		   "'delete_user'",
     [Q_OUTBOX_GET] = "SELECT " JOB_COLS " FROM jobs WHERE tenant_id = $1 AND id = $2 AND kind IN "
 		     "('email', 'webhook')",
     [Q_OUTBOX_RETRY] =

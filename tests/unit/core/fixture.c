@@ -489,3 +489,27 @@ int64_t fx_sql_int(struct fx *f, const char *sql)
 	sqlite3_close(db);
 	return v;
 }
+
+void fx_run_jobs(struct fx *f)
+{
+	struct rs_err err;
+	bool ran = true;
+
+	for (int i = 0; ran && i < 100; i++)
+		fx_expect(jobs_run_next(f->core, "test-node", &ran, &err), &err, RS_OK, NULL);
+}
+
+enum rs_status fx_delete(struct fx *f, const struct actor *who, const char *tenant, const char *id,
+			 int64_t if_match, struct rs_err *err)
+{
+	struct arena a;
+	struct task t;
+	enum rs_status st;
+
+	arena_init(&a, 0);
+	st = users_delete(f->core, who, tenant, id, if_match, NULL, &a, &t, err);
+	arena_release(&a);
+	if (st == RS_OK)
+		fx_run_jobs(f);
+	return st;
+}

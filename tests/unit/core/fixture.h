@@ -63,6 +63,13 @@ void fx_actor(struct fx *f, const char *tenant, const char *user_id, const char 
 const char *fx_user_actor(struct fx *f, const char *tenant, const char *username,
 			  const char *system_role, const char *const *roles, struct actor *out);
 
+/* users_delete, then the job runner's work until none is left: the deletion task is done (or
+ * failed) when this returns. The request's own outcome is returned. */
+enum rs_status fx_delete(struct fx *f, const struct actor *who, const char *tenant, const char *id,
+			 int64_t if_match, struct rs_err *err);
+/* Runs every due job, as one node's runner would. */
+void fx_run_jobs(struct fx *f);
+
 /* Runs SQL on the database file directly (another connection), as a tamperer would. */
 void fx_sql(struct fx *f, const char *sql);
 /* The first column of the first row of a query, as an integer. */

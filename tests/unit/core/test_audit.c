@@ -266,7 +266,7 @@ static const char *busy_tenant(struct fx *f, const char *slug)
 	f->now += 1000;
 	fx_token(f, tid, u2, NULL, &kid);
 	fx_expect(tokens_revoke(f->core, &alice, tid, kid, &err), &err, RS_OK, NULL);
-	fx_expect(users_delete(f->core, &alice, tid, u2, 0, &err), &err, RS_OK, NULL);
+	fx_expect(fx_delete(f, &alice, tid, u2, 0, &err), &err, RS_OK, NULL);
 	return tid;
 }
 
@@ -275,7 +275,8 @@ static void test_chain_links(void **state)
 	struct fx *f = *state;
 	static const char *const want_actions[] = {
 	    "user.create",	"user.create",	"token.create", "user.update", "group.create",
-	    "group.member_add", "token.create", "token.revoke", "user.delete",
+	    "group.member_add", "token.create", "token.revoke", "user.delete_request",
+	    "user.delete",
 	};
 	struct chain *ch = calloc(1, sizeof(*ch));
 	const char *tid = busy_tenant(f, "acme");
@@ -346,7 +347,7 @@ static void test_verify_fresh(void **state)
 	fx_expect(audit_verify(f->core, &f->a, collect, &rs, &err), &err, RS_OK, NULL);
 	assert_int_equal(rs.n, 3);
 	assert_false(report_of(&rs, "acme")->bad);
-	assert_int_equal(report_of(&rs, "acme")->events, 9);
+	assert_int_equal(report_of(&rs, "acme")->events, 10);
 	assert_false(report_of(&rs, "system")->bad);
 	assert_int_equal(report_of(&rs, "system")->events, 5);
 	assert_false(report_of(&rs, "empty")->bad); /* no events is a valid chain */
@@ -383,10 +384,10 @@ static const struct {
     {T_EDIT_AND_REHASH, "edit and rehash 3", 4, 4, "link"},
     {T_DELETE_MIDDLE, "delete 5", 6, 6, "gap"},
     {T_DELETE_FIRST, "delete 1", 2, 2, "gap"},
-    {T_DELETE_LAST, "delete 9 (last)", 9, 0, "shorter"},
+    {T_DELETE_LAST, "delete 10 (last)", 10, 0, "shorter"},
     {T_DELETE_ALL, "delete all", 1, 0, "shorter"},
     {T_SWAP, "swap 3 and 4", 3, 4, "link"},
-    {T_SWAP_LAST_TWO, "swap 8 and 9", 8, 9, "link"},
+    {T_SWAP_LAST_TWO, "swap 9 and 10", 9, 10, "link"},
 };
 
 static void apply_tamper(struct fx *f, const char *tid, const struct chain *ch, enum tamper t)
@@ -437,14 +438,14 @@ static void apply_tamper(struct fx *f, const char *tid, const struct chain *ch, 
 		sql = arena_printf(a, "DELETE FROM audit_events WHERE %s", W("seq = 1"));
 		break;
 	case T_DELETE_LAST:
-		sql = arena_printf(a, "DELETE FROM audit_events WHERE %s", W("seq = 9"));
+		sql = arena_printf(a, "DELETE FROM audit_events WHERE %s", W("seq = 10"));
 		break;
 	case T_DELETE_ALL:
 		sql = arena_printf(a, "DELETE FROM audit_events WHERE tenant_id = '%s'", tid);
 		break;
 	case T_SWAP:
 	case T_SWAP_LAST_TWO: {
-		int s1 = t == T_SWAP ? 3 : 8, s2 = s1 + 1;
+		int s1 = t == T_SWAP ? 3 : 9, s2 = s1 + 1;
 
 		sql = arena_printf(a,
 				   "BEGIN; UPDATE audit_events SET seq = -1 WHERE %s;"
@@ -476,7 +477,7 @@ static void test_verify_tampered(void **state)
 		tid = busy_tenant(f, "acme");
 		fx_tenant(f, "bystander", NULL);
 		load_chain(f, tid, ch);
-		assert_int_equal(ch->n, 9);
+		assert_int_equal(ch->n, 10);
 		apply_tamper(f, tid, ch, tampers[i].t);
 		fx_expect_at(audit_verify(f->core, &f->a, collect, &rs, &err), &err, RS_E_CONFLICT,
 			     "audit.chain_broken", __FILE__, __LINE__, tampers[i].name);
@@ -530,7 +531,7 @@ static void test_refused_writes_nothing(void **state)
 
 		fx_expect(users_update(f->core, &a_acc, tid, adm, &ed, 0, &f->a, &u, &err), &err,
 			  RS_E_FORBIDDEN, "rank.outranked");
-		fx_expect(users_delete(f->core, &a_acc, tid, adm, 0, &err), &err, RS_E_FORBIDDEN,
+		fx_expect(fx_delete(f, &a_acc, tid, adm, 0, &err), &err, RS_E_FORBIDDEN,
 			  "rank.outranked");
 		fx_expect(users_update(f->core, &a_usr, tid, usr, &ed, 0, &f->a, &u, &err), &err,
 			  RS_E_FORBIDDEN, "auth.permission_denied");
@@ -550,7 +551,7 @@ static void test_refused_writes_nothing(void **state)
 			  &err, RS_E_NOT_FOUND, "user.not_found");
 		fx_expect(groups_create(f->core, &a_usr, tid, &gf, &f->a, &g, &err), &err,
 			  RS_E_FORBIDDEN, "auth.permission_denied");
-		fx_expect(users_delete(f->core, &a_acc, tid, acc, 0, &err), &err, RS_E_CONFLICT,
+		fx_expect(fx_delete(f, &a_acc, tid, acc, 0, &err), &err, RS_E_CONFLICT,
 			  "user.self_delete");
 		/* A write that changes nothing is not an event either. */
 		fx_expect(users_update(f->core, &a_acc, tid, usr, &noop, 0, &f->a, &u, &err), &err,
@@ -591,7 +592,7 @@ static void test_audit_list_filters(void **state)
 		  "auth.permission_denied");
 	q.action = "user.";
 	fx_expect(audit_list(f->core, &f->platform, tid, &q, &f->a, &al, &err), &err, RS_OK, NULL);
-	assert_int_equal(al.n, 5); /* create x3, update, delete */
+	assert_int_equal(al.n, 6); /* create x3, update, delete request, delete */
 	for (int i = 0; i < al.n; i++)
 		assert_memory_equal(al.items[i].action, "user.", 5);
 	q.action = "user.create";
@@ -609,7 +610,7 @@ static void test_audit_list_filters(void **state)
 	q.has_since = true;
 	q.since = FX_T0 + 2000;
 	fx_expect(audit_list(f->core, &f->platform, tid, &q, &f->a, &al, &err), &err, RS_OK, NULL);
-	assert_int_equal(al.n, 5); /* token create, revoke, delete, carl and his token */
+	assert_int_equal(al.n, 6); /* token create, revoke, delete request, delete, carl, token */
 	q.has_until = true;
 	q.until = FX_T0 + 2000;
 	fx_expect(audit_list(f->core, &f->platform, tid, &q, &f->a, &al, &err), &err, RS_OK, NULL);

@@ -148,7 +148,7 @@ static enum rs_status run_op(struct rank_env *e, const struct actor *who, enum o
 		uf.description = (struct opt_str){true, next_name(e, "edited")};
 		return users_update(f->core, who, e->tid, target, &uf, 0, &f->a, &u, err);
 	case OP_DELETE:
-		return users_delete(f->core, who, e->tid, target, 0, err);
+		return fx_delete(f, who, e->tid, target, 0, err);
 	case OP_ASSIGN_SYS:
 		uf.system_role = (struct opt_str){true, role};
 		return users_update(f->core, who, e->tid, target, &uf, 0, &f->a, &u, err);
@@ -433,8 +433,8 @@ static void test_tenant_isolation(void **state)
 		sb = users_update(f->core, &a, ta, b_user, &uf, 0, &f->a, &u, &eb);
 		sr = users_update(f->core, &a, ta, rnd, &uf, 0, &f->a, &u, &er);
 		expect_same(sb, &eb, sr, &er, "user.not_found", "users_update");
-		sb = users_delete(f->core, &a, ta, b_user, 0, &eb);
-		sr = users_delete(f->core, &a, ta, rnd, 0, &er);
+		sb = fx_delete(f, &a, ta, b_user, 0, &eb);
+		sr = fx_delete(f, &a, ta, rnd, 0, &er);
 		expect_same(sb, &eb, sr, &er, "user.not_found", "users_delete");
 		sb = groups_member_add(f->core, &a, ta, a_group.id, b_user, &eb);
 		sr = groups_member_add(f->core, &a, ta, a_group.id, rnd, &er);
@@ -523,8 +523,8 @@ static void test_tenant_isolation(void **state)
 			sb = audit_list(f->core, &a, refs[i], &aq, &f->a, &al, &eb);
 			sr = audit_list(f->core, &a, nowhere[i], &aq, &f->a, &al, &er);
 			expect_same(sb, &eb, sr, &er, "tenant.not_found", "audit_list in B");
-			sb = users_delete(f->core, &a, refs[i], b_user, 0, &eb);
-			sr = users_delete(f->core, &a, nowhere[i], b_user, 0, &er);
+			sb = fx_delete(f, &a, refs[i], b_user, 0, &eb);
+			sr = fx_delete(f, &a, nowhere[i], b_user, 0, &er);
 			expect_same(sb, &eb, sr, &er, "tenant.not_found", "users_delete in B");
 		}
 		/* tenants_list shows A alone. */

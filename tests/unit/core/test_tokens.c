@@ -298,7 +298,7 @@ static void test_deleted_owner(void **state)
 
 	expect_alive(f, s1, NULL, "before");
 	expect_alive(f, s2, NULL, "before");
-	fx_expect(users_delete(f->core, &f->platform, tid, uid, 0, &err), &err, RS_OK, NULL);
+	fx_expect(fx_delete(f, &f->platform, tid, uid, 0, &err), &err, RS_OK, NULL);
 	expect_dead(f, s1, "owner deleted");
 	expect_dead(f, s2, "owner deleted, role token");
 	/* Even if the tombstone's tokens were not revoked, the owner's status refuses them. */

@@ -537,10 +537,10 @@ static void test_username_unique(void **state)
 		assert_string_equal(u.username, "ALICE");
 	}
 	/* Deleted: the name is free again, and the tombstone is invisible. */
-	fx_expect(users_delete(f->core, &f->platform, tid, alice, 0, &err), &err, RS_OK, NULL);
+	fx_expect(fx_delete(f, &f->platform, tid, alice, 0, &err), &err, RS_OK, NULL);
 	fx_expect(users_get(f->core, &f->platform, tid, alice, &f->a, &u, &err), &err,
 		  RS_E_NOT_FOUND, "user.not_found");
-	fx_expect(users_delete(f->core, &f->platform, tid, alice, 0, &err), &err, RS_E_NOT_FOUND,
+	fx_expect(fx_delete(f, &f->platform, tid, alice, 0, &err), &err, RS_E_NOT_FOUND,
 		  "user.not_found");
 	{
 		const char *again = fx_user(f, tid, "alice", NULL, NULL);
@@ -585,7 +585,7 @@ static void test_if_match(void **state)
 		  RS_E_PRECONDITION, "request.precondition_failed");
 	fx_expect(users_update(f->core, &f->platform, tid, id, &p2, 3, &f->a, &u, &err), &err,
 		  RS_E_PRECONDITION, "request.precondition_failed");
-	fx_expect(users_delete(f->core, &f->platform, tid, id, 1, &err), &err, RS_E_PRECONDITION,
+	fx_expect(fx_delete(f, &f->platform, tid, id, 1, &err), &err, RS_E_PRECONDITION,
 		  "request.precondition_failed");
 	fx_expect(users_get(f->core, &f->platform, tid, id, &f->a, &u, &err), &err, RS_OK, NULL);
 	assert_string_equal(u.department, "one"); /* nothing changed */
@@ -593,7 +593,7 @@ static void test_if_match(void **state)
 	fx_expect(users_update(f->core, &f->platform, tid, id, &p2, 2, &f->a, &u, &err), &err,
 		  RS_OK, NULL);
 	assert_string_equal(u.department, "two");
-	fx_expect(users_delete(f->core, &f->platform, tid, id, 3, &err), &err, RS_OK, NULL);
+	fx_expect(fx_delete(f, &f->platform, tid, id, 3, &err), &err, RS_OK, NULL);
 }
 
 /* ---- lists ------------------------------------------------------------------------------------
