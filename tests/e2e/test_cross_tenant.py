@@ -44,6 +44,7 @@ ENDPOINTS = [
     ("GET", "/tenants/{t}/tokens/{token}", None),
     ("DELETE", "/tenants/{t}/tokens/{token}", None),
     ("GET", "/tenants/{t}/audit", None),
+    ("GET", "/tenants/{t}/tasks/{task}", None),
 ]
 
 VOLATILE = ("last_used_at", "last_activity_at", "last_login_at")
@@ -63,7 +64,9 @@ def build(side):
     group = h.expect(root.post(h.tpath(t, "groups"), json={"name": "Group %s" % side}), 201).json
     h.expect(root.put(h.tpath(t, "groups", group["id"], "members", u1["id"])), 204)
     tok = h.create_token(root, t, user_id=u1["id"], name="u1-token")
-    return {"tenant": t, "admin_user": admin_user, "admin": admin, "u1": u1, "u2": u2, "role": role,
+    doomed = h.make_user(root, t, "doomed")
+    task = h.delete_user(root, t, doomed["id"])
+    return {"task": task, "tenant": t, "admin_user": admin_user, "admin": admin, "u1": u1, "u2": u2, "role": role,
             "sysrole": sysrole, "group": group, "token": tok["token"], "token_secret": tok["secret"]}
 
 
@@ -113,7 +116,8 @@ class CrossTenantTest(unittest.TestCase):
 
     def b_ids(self):
         return {"user": B["u2"]["id"], "role": B["role"]["id"], "group": B["group"]["id"],
-                "member": B["u1"]["id"], "token": B["token"]["id"]}
+                "member": B["u1"]["id"], "token": B["token"]["id"],
+                "task": B["task"]["id"]}
 
     def compare(self, method, foreign_path, missing_path, body, failures, expect_404=True, client=None):
         c = client or self.a
@@ -251,7 +255,7 @@ class CrossTenantTest(unittest.TestCase):
         before = snapshot(A)
         failures = []
         ids = {"user": A["u2"]["id"], "role": A["role"]["id"], "group": A["group"]["id"],
-               "member": A["u1"]["id"], "token": A["token"]["id"]}
+               "member": A["u1"]["id"], "token": A["token"]["id"], "task": A["task"]["id"]}
         for method, path, body in ENDPOINTS:
             strict = not (method == "DELETE" and path == "/tenants/{t}")
             self.compare(method, fill(path, A["tenant"]["slug"], ids), fill(path, "missing-" + h.uid(), ids), body,
