@@ -43,6 +43,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c.config_file, "");
 	assert_int_equal(c.job_lease_ms, 10000);
 	assert_int_equal(c.job_poll_ms, 1000);
+	assert_true(c.jobs);
 	assert_int_equal(c.purge_every_s, 3600);
 }
 
@@ -149,6 +150,7 @@ static void test_flag_errors(void **state)
 	    {1, {"--listen=1.2.3.4:99999"}, "config.invalid_value", "listen"},
 	    {1, {"--log-level=loud"}, "config.invalid_value", "log_level"},
 	    {1, {"--sync=sometimes"}, "config.invalid_value", "sync"},
+	    {1, {"--jobs=no"}, "config.invalid_value", "jobs must be on or off"},
 	    {1, {"--body-max=1g"}, "config.invalid_value", "body_max"},
 	    {1, {"--db="}, "config.invalid_value", "db"},
 	    {1, {"--config=/does/not/exist"}, "config.file", "/does/not/exist"},
