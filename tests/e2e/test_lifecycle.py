@@ -43,6 +43,28 @@ class LifecycleTest(unittest.TestCase):
         u = h.make_user(self.root, self.t, "lc-" + h.uid(), system_role=role)
         return u, S.client(h.token_for(self.root, self.t, u["id"]))
 
+    def test_required_actions(self):
+        """Seed 001's required actions: admin-settable, stored, audited, returned; a bad name
+        changes nothing. (Login enforces them with the authentication issue.)"""
+        u, _ = self.user_with_token()
+        p = self.path(u)
+        r = h.expect(self.admin.patch(p, json={"required_actions": ["terms_of_service", "password_reset"]}), 200)
+        self.assertEqual(sorted(r.json["required_actions"]), ["password_reset", "terms_of_service"])
+        self.assertEqual(sorted(h.expect(self.admin.get(p), 200).json["required_actions"]),
+                         ["password_reset", "terms_of_service"])
+        ev = h.audit_events(self.root, self.t, target=u["id"], action="user.update")[0]
+        self.assertIn("required_actions", ev["changes"])
+        self.assertIn("terms_of_service", str(ev["changes"]["required_actions"]["after"]))
+        before = h.expect(self.admin.get(p), 200).json
+        h.assert_problem(self.admin.patch(p, json={"required_actions": ["mfa_reset", "dance"]}), 400,
+                         "request.invalid_field", "required_actions")
+        self.assertEqual(h.expect(self.admin.get(p), 200).json, before)
+        r = h.expect(self.admin.patch(p, json={"required_actions": ["mfa_reset"]}), 200)
+        self.assertEqual(r.json["required_actions"], ["mfa_reset"])
+        # the rank rule holds: a plain user can't set them on anyone
+        _, plain = self.user_with_token()
+        h.assert_problem(plain.patch(p, json={"required_actions": []}), 403, "auth.permission_denied")
+
     def test_suspend_and_resume(self):
         u, uc = self.user_with_token()
         h.expect(uc.get(h.API + "/me"), 200)
