@@ -20,6 +20,13 @@ static void core_on_signal(unsigned sigs, void *ctx)
 		core_auth_changed(ctx);
 }
 
+static void core_caches_free(struct core *c)
+{
+	auth_cache_free(c->cache);
+	session_cache_free(c->sessions);
+	throttle_free(c->throttle);
+}
+
 enum rs_status core_new(const struct core_config *cfg, struct core **out, struct rs_err *err)
 {
 	struct core *c = calloc(1, sizeof(*c));
@@ -46,13 +53,16 @@ enum rs_status core_new(const struct core_config *cfg, struct core **out, struct
 	atomic_init(&c->ready_checked_ms, 0);
 	atomic_init(&c->ready, false);
 	c->cache = auth_cache_new();
-	if (!c->cache) {
+	c->sessions = session_cache_new();
+	c->throttle = throttle_new();
+	if (!c->cache || !c->sessions || !c->throttle) {
+		core_caches_free(c);
 		free(c);
 		return core_oom(err);
 	}
 	/* Every node's cached actors die with any revocation committed by any node. */
 	if (c->store && store_watch(c->store, core_on_signal, c, err) != RS_OK) {
-		auth_cache_free(c->cache);
+		core_caches_free(c);
 		free(c);
 		return RS_E_INTERNAL;
 	}
@@ -67,7 +77,7 @@ void core_free(struct core *c)
 	jobs_stop(c);
 	if (c->store)
 		(void)store_watch(c->store, NULL, NULL, NULL); /* the store may outlive us */
-	auth_cache_free(c->cache);
+	core_caches_free(c);
 	crypto_wipe(c->key, sizeof(c->key));
 	free(c);
 }
@@ -158,6 +168,10 @@ enum rs_status core_oom(struct rs_err *err)
 
 enum rs_status require_perm(const struct actor *who, enum perm p, struct rs_err *err)
 {
+	if (who->restricted)
+		return rs_fail(err, RS_E_FORBIDDEN, "session.restricted", NULL,
+			       "this session can only complete the account's required actions "
+			       "(GET /api/v1/me shows them)");
 	if (who->perms & PERM_BIT(p))
 		return RS_OK;
 	return rs_fail(err, RS_E_FORBIDDEN, "auth.permission_denied", NULL,
@@ -263,16 +277,12 @@ void row_tenant(struct store_rows *r, struct arena *a, struct tenant *out)
 	out->name = col_str(r, TC_NAME, a);
 	out->template_name = col_str(r, TC_TEMPLATE, a);
 	out->status = col_str(r, TC_STATUS, a);
-	out->invitation_days = INVITATION_DAYS_DEFAULT;
 	{
 		const char *settings = store_col_text(r, TC_SETTINGS);
 		json_t *o = settings ? json_loads(settings, 0, NULL) : NULL;
-		json_t *d = json_object_get(o, "invitation_days");
 		json_t *tu = json_object_get(o, "default_transfer_user_id");
 
-		if (json_is_integer(d) && json_integer_value(d) >= 1 &&
-		    json_integer_value(d) <= INVITATION_DAYS_MAX)
-			out->invitation_days = json_integer_value(d);
+		tenant_settings_read(o, out->settings);
 		out->default_transfer_user_id =
 		    json_is_string(tu) ? arena_strdup(a, json_string_value(tu)) : NULL;
 		json_decref(o);

@@ -56,6 +56,10 @@ struct actor {
 	bool platform;		/* holds platform.tenants: may reach every tenant */
 	const char *request_id; /* borrowed, for the audit trail */
 	const char *source_ip;
+	char session_id[UUID_STR_LEN]; /* an interactive session's; "" for API tokens */
+	/* The session's user has required actions pending: it may do nothing but complete
+	 * them (every permission check answers 403 session.restricted). */
+	bool restricted;
 };
 
 /* Resolves an "Authorization: Bearer" credential into an actor. Unknown, malformed, expired and
@@ -100,11 +104,34 @@ struct seat_limit {
 	int64_t max; /* seats of this type the tenant may fill */
 };
 
+/* The tenant's numeric settings (tenant.settings), one table so that every surface validates,
+ * renders and documents them alike. An enum setting stores the index of its name. */
+enum tenant_setting {
+	TS_INVITATION_DAYS,	 /* how long an invitation link lives */
+	TS_SESSION_IDLE_MINUTES, /* a session unused this long ends (a user's own
+				    idle_logout_minutes wins) */
+	TS_SESSION_MAX_HOURS,	 /* a session ends this long after the login, used or not */
+	TS_MAX_SESSIONS,	 /* live sessions per user; 0 = no limit */
+	TS_SESSION_LIMIT_ACTION, /* at the limit: evict_oldest or refuse */
+	TS_LOCKOUT_THRESHOLD,	 /* failed logins in a row that lock the account; 0 = never */
+	TS_LOCKOUT_MINUTES,	 /* a lock ends by itself after this; 0 = an admin unlocks */
+	TS_REFRESH_TOKEN_DAYS,	 /* a refresh token's lifetime (never beyond the session's) */
+	TS__COUNT
+};
+struct tenant_setting_def {
+	const char *name;
+	int64_t min, max, def;
+	const char *const *names; /* an enum setting's value names; NULL for numbers */
+};
+extern const struct tenant_setting_def tenant_settings[TS__COUNT];
+/* An enum setting's value as its name; NULL for a number setting. */
+const char *tenant_setting_name(enum tenant_setting i, int64_t v);
+
 struct tenant {
 	const char *id, *slug, *name, *template_name, *status;
 	int64_t created_at, updated_at, version;
 	struct seat_limit seat_limits[USER_TYPES]; /* filled by the tenants_* calls only */
-	int64_t invitation_days; /* how long an invitation link lives (settings; default 7) */
+	int64_t settings[TS__COUNT];
 	/* Who gets a deactivated or deleted user's owned resources when the request names no
 	 * target (settings; NULL = nobody). */
 	const char *default_transfer_user_id;
@@ -125,8 +152,10 @@ struct tenant_patch {
 		bool set, clear;
 		int64_t max;
 	} seat_limits[USER_TYPES];
-	/* tenant.settings: 1-INVITATION_DAYS_MAX; null restores the default. */
-	struct opt_int invitation_days;
+	/* tenant.settings (tenant_settings[]): a number, or for an enum setting its name in
+	 * settings_name; null restores the default. */
+	struct opt_int settings[TS__COUNT];
+	struct opt_str settings_name[TS__COUNT];
 	/* tenant.settings: a live user of the tenant; null clears it. */
 	struct opt_str default_transfer_user_id;
 	int64_t if_match; /* 0 = unconditional */
@@ -240,6 +269,8 @@ struct user {
 	const char *status_reason; /* why it is suspended or deactivated; NULL otherwise */
 	int64_t suspended_until;   /* a suspension ends by itself then; 0 = until resumed */
 	const char *deletion_task; /* status 'deleting': the task that deletes it */
+	int64_t failed_logins;	   /* in a row, since the last successful login or unlock */
+	int64_t last_failed_login_at;
 };
 
 /* Everything a user create or update may carry. On create, set=false means "default". */
@@ -598,6 +629,94 @@ struct me {
 /* The actor's own tenant, user and token: readable by every authenticated actor. */
 enum rs_status me_get(struct core *c, const struct actor *who, struct arena *a, struct me *out,
 		      struct rs_err *err);
+
+/* The public base URL (config public_url) without a trailing slash; "" when not configured:
+ * links in e-mails, cookies' Secure flag. */
+const char *core_public_url(const struct core *c);
+
+/* ---- Login and sessions (core/login.c, core/sessions.c) ------------------------------------- */
+
+struct session {
+	const char *id, *tenant_id, *user_id, *source_ip, *user_agent, *revoked_reason;
+	int64_t created_at, last_seen_at, expires_at, idle_timeout_ms, revoked_at; /* 0 = none */
+	bool current; /* the caller's own session */
+};
+
+struct session_list {
+	struct session *items;
+	int n;
+};
+
+struct login_req {
+	const char *tenant;   /* slug or id */
+	const char *login;    /* username, or an e-mail address that only one user has */
+	const char *password; /* never logged, wiped by the caller */
+	const char *source_ip, *user_agent, *request_id;
+};
+
+/* A session's secrets, shown once: the cookie value (rss_…), the CSRF token a cookie-borne
+ * write must echo in X-CSRF-Token, and the refresh token (rsr_…). */
+struct login_result {
+	struct session session;
+	const char *session_token, *csrf_token, *refresh_token;
+	int64_t refresh_expires_at;
+	struct user user;
+	struct tenant tenant;
+};
+
+/* Password login. Every failure that could tell whether the account exists — unknown tenant or
+ * user, wrong password, locked account, backoff — is the one 401 auth.invalid_credentials and
+ * costs one password verification. Too many attempts from one address: 429 auth.throttled
+ * (err->msg names the wait; retry_after_s set). After the right password: 403
+ * auth.account_suspended / auth.account_deactivated / auth.account_invited, or a session —
+ * restricted when required actions are pending. */
+enum rs_status auth_login(struct core *c, const struct login_req *q, struct arena *a,
+			  struct login_result *out, int64_t *retry_after_s, struct rs_err *err);
+/* A cookie session: rss_… value; safe = the request can't change anything (GET, HEAD), else
+ * csrf must match the session's CSRF token (403 auth.csrf otherwise). */
+enum rs_status auth_session(struct core *c, const char *cookie, bool safe, const char *csrf,
+			    struct actor *out, struct rs_err *err);
+/* Ends the caller's own session. */
+enum rs_status auth_logout(struct core *c, const struct actor *who, struct rs_err *err);
+/* The live sessions of a user: user_id NULL = the caller's own (no permission needed), else
+ * users.read and the rank rule. */
+enum rs_status sessions_list(struct core *c, const struct actor *who, const char *tenant,
+			     const char *user_id, struct arena *a, struct session_list *out,
+			     struct rs_err *err);
+/* Revokes one session (id) or all (id NULL) of a user (user_id NULL = the caller; else
+ * users.suspend and the rank rule). 404 session.not_found for a session not of that user. */
+enum rs_status sessions_revoke(struct core *c, const struct actor *who, const char *tenant,
+			       const char *user_id, const char *id, struct rs_err *err);
+/* An administrator sets a user's password (users.update, rank rule); temporary: the user must
+ * change it at the next login (required action password_reset). Ends the user's sessions. */
+enum rs_status users_password_set(struct core *c, const struct actor *who, const char *tenant,
+				  const char *id, const char *password, bool temporary,
+				  struct rs_err *err);
+/* The caller changes its own password, proving the current one (403
+ * password.wrong_current); completes password_reset; ends its other sessions. */
+enum rs_status me_password_change(struct core *c, const struct actor *who, const char *current,
+				  const char *password, struct rs_err *err);
+/* The caller completes a required action that needs nothing but its consent
+ * (terms_of_service). 409 user.action_not_required when it isn't pending. */
+enum rs_status me_required_done(struct core *c, const struct actor *who, const char *action,
+				struct rs_err *err);
+/* Lifts a lockout (seed 001's "Locked"): users.update and the rank rule. */
+enum rs_status users_unlock(struct core *c, const struct actor *who, const char *tenant,
+			    const char *id, struct arena *a, struct user *out, struct rs_err *err);
+
+struct login_failure {
+	const char *id, *source_ip, *user_agent, *reason;
+	int64_t at;
+};
+struct login_failure_list {
+	struct login_failure *items;
+	int n;
+	const char *next_cursor;
+};
+/* A user's failed logins, newest first (users.read, rank rule). */
+enum rs_status login_failures_list(struct core *c, const struct actor *who, const char *tenant,
+				   const char *user_id, const struct page *pg, struct arena *a,
+				   struct login_failure_list *out, struct rs_err *err);
 
 /* ---- Jobs: work done once across nodes ------------------------------------------------------ */
 

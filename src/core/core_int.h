@@ -8,11 +8,14 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "crypto/password.h"
 #include "store/store.h"
 #include "util/limits.h"
 #include "util/str.h"
 
 struct auth_cache;
+struct session_cache;
+struct throttle;
 
 #define JOB_KINDS_MAX 8
 #define CORE_PUBLIC_URL_MAX 512
@@ -28,6 +31,8 @@ struct core {
 	atomic_uint_fast64_t auth_epoch;
 	atomic_uint_fast64_t store_errors;
 	struct auth_cache *cache;
+	struct session_cache *sessions;	      /* cookie sessions (core/sessions.c) */
+	struct throttle *throttle;	      /* login attempts per source address */
 	struct jobs_runner *jobs;	      /* NULL unless jobs_start() ran */
 	atomic_int_fast64_t ready_checked_ms; /* last readiness probe */
 	atomic_bool ready;
@@ -158,6 +163,13 @@ void token_hash(const struct core *c, const char *secret, char out[65]);
 /* Makes a new token: *token = "rst_<lookup>_<secret>" (arena), lookup/hash for storage. */
 enum rs_status token_mint(const struct core *c, struct arena *a, const char **token,
 			  char lookup[TOKEN_LOOKUP_LEN + 1], char hash[65], struct rs_err *err);
+/* The same shape for the other secrets (sessions "rss_", refresh tokens "rsr_"): secret_split
+ * is strict, false for anything not "<prefix><16 hex>_<secret>". */
+enum rs_status secret_mint(const struct core *c, struct arena *a, const char *prefix,
+			   const char **token, char lookup[TOKEN_LOOKUP_LEN + 1], char hash[65],
+			   struct rs_err *err);
+bool secret_split(const char *token, const char *prefix, char lookup[TOKEN_LOOKUP_LEN + 1],
+		  const char **secret);
 enum rs_status token_find(struct store_tx *tx, const char *tenant_id, const char *id,
 			  struct arena *a, struct token *out, struct rs_err *err);
 /* Stores a token row; the caller has checked access. */
@@ -200,6 +212,30 @@ enum rs_status ownership_check(struct store_tx *tx, struct core *c, const struct
  * hash of the username. The caller audits and announces. */
 enum rs_status user_tombstone(struct store_tx *tx, struct core *c, const struct user *u,
 			      const char *deleted_by, struct rs_err *err);
+/* Passwords (core/credentials.c): verification with upgrade (*rehash: a new hash to store, in
+ * a), and the cost of one verification for logins that have no hash to check. */
+enum pw_verify password_verify(struct core *c, const struct tenant *t, const char *hash,
+			       const char *pw, struct arena *a, const char **rehash);
+void password_dummy(struct core *c, const char *pw);
+/* The tenant's password policy for a new password of u (email: an address it is about to
+ * get); RS_E_INVALID password.policy naming the rule. */
+enum rs_status password_acceptable(const struct tenant *t, const char *pw, const struct user *u,
+				   const char *email, struct arena *a, struct rs_err *err);
+/* Sessions (core/sessions.c). */
+void actor_for_user(struct actor *out, const struct tenant *t, const struct user *u,
+		    uint64_t perms);
+enum rs_status session_create(struct store_tx *tx, struct core *c, const struct tenant *t,
+			      const struct user *u, const char *source_ip, const char *user_agent,
+			      struct arena *a, struct login_result *out, struct rs_err *err);
+enum rs_status sessions_revoke_user(struct store_tx *tx, const char *tenant_id, const char *user_id,
+				    int64_t now, const char *reason, struct rs_err *err);
+/* Tenant settings (core/settings.c). */
+struct json_t;
+void tenant_settings_defaults(int64_t out[TS__COUNT]);
+void tenant_settings_read(struct json_t *o, int64_t out[TS__COUNT]);
+/* Validates p's settings and merges them into s; RS_E_INVALID names the field. */
+enum rs_status tenant_settings_apply(const struct tenant_patch *p, int64_t s[TS__COUNT],
+				     struct rs_err *err);
 /* Runs a deletion task (core/deletion.c) for the job runner. */
 enum rs_status deletion_run(struct core *c, const struct job *job, struct rs_err *err);
 /* Wakes this node's job runner: work was just queued. */
@@ -240,8 +276,6 @@ enum rs_status outbox_event_one(struct store_tx *tx, struct core *c, const char 
 enum rs_status outbox_job_load(struct store_tx *tx, const char *tenant_id, const char *id,
 			       struct arena *a, struct job *out, struct rs_err *err);
 void row_job(struct store_rows *rows, struct arena *a, struct job *j);
-/* The base of links in e-mails, without a trailing slash ("" when not configured). */
-const char *core_public_url(const struct core *c);
 
 /* E-mail rendering (core/email_templates.c), for outbox_email and the tests. Loads the
  * effective template of tenant_id (override or built-in). */
@@ -273,5 +307,11 @@ enum rs_status jobs_run_next(struct core *c, const char *node_id, bool *ran, str
 
 void auth_cache_free(struct auth_cache *ac);
 struct auth_cache *auth_cache_new(void);
+struct session_cache *session_cache_new(void);
+void session_cache_free(struct session_cache *sc);
+struct throttle *throttle_new(void);
+void throttle_free(struct throttle *t);
+/* Takes one login attempt of addr from its bucket: 0, or the milliseconds until one is due. */
+int64_t throttle_take(struct throttle *t, const char *addr, int64_t now);
 
 #endif

@@ -75,6 +75,8 @@ enum rs_status user_tombstone(struct store_tx *tx, struct core *c, const struct 
 		st = Q_EXEC(tx, Q_TOKEN_REVOKE_USER, NULL, err, SV_S(u->tenant_id), SV_S(u->id),
 			    SV_I(now));
 	if (st == RS_OK)
+		st = sessions_revoke_user(tx, u->tenant_id, u->id, now, "user.delete", err);
+	if (st == RS_OK)
 		st = Q_EXEC(tx, Q_CREDENTIALS_CLEAR, NULL, err, SV_S(u->tenant_id), SV_S(u->id));
 	if (st == RS_OK)
 		st = Q_EXEC(tx, Q_USER_ROLES_CLEAR, NULL, err, SV_S(u->tenant_id), SV_S(u->id));
@@ -225,6 +227,8 @@ static enum rs_status queue_task(struct store_tx *tx, struct dctx *x, const stru
 	if (st == RS_OK)
 		st =
 		    Q_EXEC(tx, Q_TOKEN_REVOKE_USER, NULL, err, SV_S(t->id), SV_S(u->id), SV_I(now));
+	if (st == RS_OK)
+		st = sessions_revoke_user(tx, t->id, u->id, now, "user.delete_request", err);
 	if (st == RS_OK)
 		st = Q_EXEC(tx, Q_INVITATIONS_REVOKE_USER, NULL, err, SV_S(t->id), SV_S(u->id),
 			    SV_I(now));

@@ -18,8 +18,6 @@
 #include "util/timeutil.h"
 
 #define DAY_MS 86400000LL
-#define PASSWORD_MIN 12 /* characters (code points) */
-#define PASSWORD_MAX 256
 
 #define NZ(s) ((s) ? (s) : "")
 
@@ -175,7 +173,7 @@ static enum rs_status invite_one(struct store_tx *tx, struct core *c, const stru
 	st = mint_link(c, a, link, lookup, hash, err);
 	if (st != RS_OK)
 		return st;
-	expires = now + t->invitation_days * DAY_MS;
+	expires = now + t->settings[TS_INVITATION_DAYS] * DAY_MS;
 	st = Q_EXEC(tx, Q_INVITATION_INSERT, NULL, err, SV_S(t->id), SV_S(id), SV_S(u.id),
 		    SV_S(u.email), SV_S(lookup), SV_S(hash), SV_S(message),
 		    SV_S(who->user_id[0] ? who->user_id : NULL), SV_I(expires), SV_I(now));
@@ -323,7 +321,7 @@ static enum rs_status resend_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	st = mint_link(x->c, x->a, x->link, lookup, hash, err);
 	if (st != RS_OK)
 		return st;
-	expires = now + t.invitation_days * DAY_MS;
+	expires = now + t.settings[TS_INVITATION_DAYS] * DAY_MS;
 	st = Q_EXEC(tx, Q_INVITATION_RESEND, &changed, err, SV_S(t.id), SV_S(inv.id), SV_S(lookup),
 		    SV_S(hash), SV_S(message), SV_I(expires), SV_I(now));
 	crypto_wipe(hash, sizeof(hash));
@@ -580,36 +578,6 @@ enum rs_status invitations_view(struct core *c, const char *token, struct arena 
 	return RS_OK;
 }
 
-/* Counts UTF-8 code points (continuation bytes don't start one). */
-static size_t utf8_len(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xC0) != 0x80;
-	return n;
-}
-
-static enum rs_status password_policy(const char *pw, const struct user *u, const char *email,
-				      struct arena *a, struct rs_err *err)
-{
-	size_t n = utf8_len(pw);
-	const char *low = str_lower(a, pw);
-
-	if (n < PASSWORD_MIN || n > PASSWORD_MAX)
-		return rs_fail(err, RS_E_INVALID, "password.policy", "password",
-			       "the password must be %d to %d characters long", PASSWORD_MIN,
-			       PASSWORD_MAX);
-	if (!low)
-		return core_oom(err);
-	if ((u->username && strcmp(low, str_lower(a, u->username)) == 0) ||
-	    (u->email && strcmp(low, str_lower(a, u->email)) == 0) ||
-	    (email && strcmp(low, str_lower(a, email)) == 0))
-		return rs_fail(err, RS_E_INVALID, "password.policy", "password",
-			       "the password can't be your username or e-mail address");
-	return RS_OK;
-}
-
 static enum rs_status accept_tx(struct store_tx *tx, void *arg, struct rs_err *err)
 {
 	struct lctx *x = arg;
@@ -681,9 +649,9 @@ enum rs_status invitations_accept(struct core *c, const char *token,
 	st = core_read(c, view_tx, &x, err);
 	if (st != RS_OK)
 		return st;
-	st = check_text("password", req->password, 4 * PASSWORD_MAX, true, err);
+	st = check_text("password", req->password, RS_PASSWORD_INPUT_MAX, true, err);
 	if (st == RS_OK)
-		st = password_policy(req->password, &x.u, x.inv.email, a, err);
+		st = password_acceptable(&x.t, req->password, &x.u, x.inv.email, a, err);
 	if (st == RS_OK)
 		st = check_text("first_name", req->first_name, RS_NAME_MAX, true, err);
 	if (st == RS_OK)

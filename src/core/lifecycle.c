@@ -119,6 +119,9 @@ static enum rs_status apply(struct store_tx *tx, struct core *c, const struct ac
 	if (st == RS_OK && t == USER_DEACTIVATE)
 		st = Q_EXEC(tx, Q_TOKEN_REVOKE_USER, NULL, err, SV_S(u->tenant_id), SV_S(u->id),
 			    SV_I(now));
+	/* Sessions end for good either way: after a resume the user logs in again. */
+	if (st == RS_OK && (t == USER_SUSPEND || t == USER_DEACTIVATE))
+		st = sessions_revoke_user(tx, u->tenant_id, u->id, now, transitions[t].action, err);
 	if (st == RS_OK && (t == USER_SUSPEND || t == USER_DEACTIVATE))
 		st = store_signal(tx, STORE_SIG_AUTH, err);
 	if (st == RS_OK && t == USER_SUSPEND && until) {

@@ -303,15 +303,18 @@ static enum rs_status update_tx(struct store_tx *tx, void *arg, struct rs_err *e
 			st = store_signal(tx, STORE_SIG_AUTH, err);
 		changes_str(ch, "status", t.status, "deleted");
 	} else {
-		int64_t days = t.invitation_days;
+		int64_t set[TS__COUNT];
 		const char *dtu = t.default_transfer_user_id;
 		json_t *settings;
 		char *text;
 
 		name = x->p->name.set ? x->p->name.v : t.name;
-		if (x->p->invitation_days.set)
-			days = x->p->invitation_days.null ? INVITATION_DAYS_DEFAULT
-							  : x->p->invitation_days.v;
+		memcpy(set, t.settings, sizeof(set));
+		st = tenant_settings_apply(x->p, set, err);
+		if (st != RS_OK) {
+			changes_free(ch);
+			return st;
+		}
 		if (x->p->default_transfer_user_id.set) {
 			struct user u;
 
@@ -328,8 +331,10 @@ static enum rs_status update_tx(struct store_tx *tx, void *arg, struct rs_err *e
 				return st;
 			}
 		}
-		settings = json_pack("{s:I,s:s?}", "invitation_days", (json_int_t)days,
-				     "default_transfer_user_id", dtu);
+		settings = json_pack("{s:s?}", "default_transfer_user_id", dtu);
+		for (int i = 0; settings && i < TS__COUNT; i++)
+			json_object_set_new(settings, tenant_settings[i].name,
+					    json_integer((json_int_t)set[i]));
 		text = settings ? json_dumps(settings, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 		json_decref(settings);
 		if (!text) {
@@ -343,7 +348,8 @@ static enum rs_status update_tx(struct store_tx *tx, void *arg, struct rs_err *e
 			st = rs_fail(err, RS_E_PRECONDITION, "request.precondition_failed", NULL,
 				     "the tenant changed concurrently");
 		changes_str(ch, "name", t.name, name);
-		changes_int(ch, "invitation_days", true, t.invitation_days, true, days);
+		for (int i = 0; i < TS__COUNT; i++)
+			changes_int(ch, tenant_settings[i].name, true, t.settings[i], true, set[i]);
 		changes_str(ch, "default_transfer_user_id", t.default_transfer_user_id, dtu);
 		if (st == RS_OK)
 			st = seat_limits_apply(tx, x->who, &t, x->p, ch, x->a, err);
@@ -375,11 +381,15 @@ enum rs_status tenants_update(struct core *c, const struct actor *who, const cha
 		if (st != RS_OK)
 			return st;
 	}
-	if (p->invitation_days.set && !p->invitation_days.null &&
-	    (p->invitation_days.v < 1 || p->invitation_days.v > INVITATION_DAYS_MAX))
-		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "invitation_days",
-			       "'invitation_days' is a number of days from 1 to %d, or null",
-			       INVITATION_DAYS_MAX);
+	{
+		int64_t probe[TS__COUNT];
+
+		/* Bad settings are refused before the transaction starts. */
+		tenant_settings_defaults(probe);
+		st = tenant_settings_apply(p, probe, err);
+		if (st != RS_OK)
+			return st;
+	}
 	for (int i = 0; i < USER_TYPES; i++) {
 		if (p->seat_limits[i].set && !p->seat_limits[i].clear &&
 		    (p->seat_limits[i].max < 0 || p->seat_limits[i].max > 10000000))

@@ -41,8 +41,9 @@ void token_hash(const struct core *c, const char *secret, char out[65])
 	crypto_hex(mac, sizeof(mac), out);
 }
 
-enum rs_status token_mint(const struct core *c, struct arena *a, const char **token,
-			  char lookup[TOKEN_LOOKUP_LEN + 1], char hash[65], struct rs_err *err)
+enum rs_status secret_mint(const struct core *c, struct arena *a, const char *prefix,
+			   const char **token, char lookup[TOKEN_LOOKUP_LEN + 1], char hash[65],
+			   struct rs_err *err)
 {
 	unsigned char raw[TOKEN_LOOKUP_LEN / 2 + SECRET_BYTES];
 	char secret[64];
@@ -52,7 +53,7 @@ enum rs_status token_mint(const struct core *c, struct arena *a, const char **to
 		return rs_fail(err, RS_E_INTERNAL, "internal.random", NULL, "no randomness");
 	crypto_hex(raw, TOKEN_LOOKUP_LEN / 2, lookup);
 	crypto_b64url(raw + TOKEN_LOOKUP_LEN / 2, SECRET_BYTES, secret);
-	t = arena_printf(a, TOKEN_PREFIX "%s_%s", lookup, secret);
+	t = arena_printf(a, "%s%s_%s", prefix, lookup, secret);
 	token_hash(c, secret, hash);
 	crypto_wipe(raw, sizeof(raw));
 	crypto_wipe(secret, sizeof(secret));
@@ -60,6 +61,30 @@ enum rs_status token_mint(const struct core *c, struct arena *a, const char **to
 		return core_oom(err);
 	*token = t;
 	return RS_OK;
+}
+
+enum rs_status token_mint(const struct core *c, struct arena *a, const char **token,
+			  char lookup[TOKEN_LOOKUP_LEN + 1], char hash[65], struct rs_err *err)
+{
+	return secret_mint(c, a, TOKEN_PREFIX, token, lookup, hash, err);
+}
+
+bool secret_split(const char *token, const char *prefix, char lookup[TOKEN_LOOKUP_LEN + 1],
+		  const char **secret)
+{
+	size_t plen = strlen(prefix), n = token ? strlen(token) : 0;
+
+	if (n < plen + TOKEN_LOOKUP_LEN + 2 || n > 256 || strncmp(token, prefix, plen) != 0 ||
+	    token[plen + TOKEN_LOOKUP_LEN] != '_')
+		return false;
+	for (size_t i = plen; i < plen + TOKEN_LOOKUP_LEN; i++) {
+		if (!strchr("0123456789abcdef", token[i]))
+			return false;
+	}
+	memcpy(lookup, token + plen, TOKEN_LOOKUP_LEN);
+	lookup[TOKEN_LOOKUP_LEN] = '\0';
+	*secret = token + plen + TOKEN_LOOKUP_LEN + 1;
+	return true;
 }
 
 enum rs_status token_insert(struct store_tx *tx, struct core *c, const char *tenant_id,

@@ -71,6 +71,9 @@ static void row_user(struct store_rows *r, struct arena *a, struct user *u)
 	u->suspended_until =
 	    store_col_null(r, UC_SUSPENDED_UNTIL) ? 0 : store_col_int(r, UC_SUSPENDED_UNTIL);
 	u->deletion_task = col_str(r, UC_DELETION_TASK, a);
+	u->failed_logins = store_col_int(r, UC_FAILED_LOGINS);
+	u->last_failed_login_at =
+	    store_col_null(r, UC_LAST_FAILED_LOGIN) ? 0 : store_col_int(r, UC_LAST_FAILED_LOGIN);
 }
 
 /* Fills roles, groups, rank and permissions of a user whose base row is loaded. */

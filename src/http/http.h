@@ -71,6 +71,8 @@ enum rs_status http_route_add(struct http_router *r, const char *method, const c
 const char *http_param(const struct http_req *req, const char *name);
 const char *http_query(const struct http_req *req, const char *name);
 const char *http_header(const struct http_req *req, const char *name);
+/* A cookie of the request, parsed by libmicrohttpd; NULL when absent. */
+const char *http_cookie(const struct http_req *req, const char *name);
 /* Calls fn for every query argument in order; stops when fn returns false. */
 void http_query_each(const struct http_req *req,
 		     bool (*fn)(const char *key, const char *value, void *ctx), void *ctx);

@@ -136,10 +136,50 @@ enum store_q {
 	Q_RESOURCE_BY_OWNER, /* tenant, owner -> every resource row of the owner, by id */
 	Q_RESOURCE_UPDATE,   /* tenant, id, owner, name, now -> changes */
 	Q_RESOURCE_DELETE,   /* tenant, id -> changes */
+	/* sessions, logins (core/sessions.c, core/login.c) */
+	Q_SESSION_INSERT,	/* tenant, id, user, lookup, secret_hash, csrf_hash, ip, ua, now,
+				   idle_ms|NULL, expires_at */
+	Q_SESSION_BY_LOOKUP,	/* lookup -> session row (any tenant: the cookie is the key) */
+	Q_SESSION_GET,		/* tenant, id -> session row */
+	Q_SESSION_LIST_USER,	/* tenant, user, now -> live session rows, oldest first */
+	Q_SESSION_REVOKE,	/* tenant, id, now, reason -> changes (live ones only) */
+	Q_SESSION_REVOKE_USER,	/* tenant, user, now, reason, keep id|NULL -> changes */
+	Q_SESSION_TOUCH,	/* tenant, id, now: last_seen_at */
+	Q_REFRESH_INSERT,	/* lookup, tenant, session, secret_hash, now, expires_at */
+	Q_REFRESH_BY_LOOKUP,	/* lookup -> lookup, tenant, session, secret_hash, created, expires,
+				   used_at */
+	Q_REFRESH_USE,		/* lookup, now -> changes (unused only): rotated */
+	Q_LOGIN_FAILURE_INSERT, /* tenant, user, id, at, ip, ua, reason */
+	Q_LOGIN_FAILURE_LIST,	/* tenant, user, before_id|NULL, limit -> id, at, ip, ua, reason,
+				   newest first */
+	Q_USER_LOGIN_FAILED,	/* tenant, id, now, lock (0/1) -> changes: counts a failure */
+	Q_USER_LOGIN_OK,	/* tenant, id, now: the failure count starts again */
+	Q_USER_UNLOCK,		/* tenant, id, now -> changes; bumps version */
+	Q_USER_BY_EMAIL,  /* tenant, email_key -> user rows (not deleted; e-mail is not unique) */
+	Q_CREDENTIAL_GET, /* tenant, user, kind -> secret_hash, updated_at */
+	Q_PASSWORD_HISTORY_ADD,	 /* tenant, user, at, secret_hash */
+	Q_PASSWORD_HISTORY_LIST, /* tenant, user, limit -> secret_hash, newest first */
+	Q_USER_SET_REQUIRED, /* tenant, id, required_actions text, now -> changes; bumps version */
 	Q__COUNT
 };
 
 /* Row layouts. */
+enum {
+	SEC_TENANT,
+	SEC_ID,
+	SEC_USER,
+	SEC_LOOKUP,
+	SEC_HASH,
+	SEC_CSRF,
+	SEC_IP,
+	SEC_UA,
+	SEC_CREATED,
+	SEC_SEEN,
+	SEC_IDLE,
+	SEC_EXPIRES,
+	SEC_REVOKED,
+	SEC_REASON
+};
 enum {
 	TC_ID,
 	TC_SLUG,
@@ -193,7 +233,9 @@ enum {
 	UC_VERSION,
 	UC_STATUS_REASON,
 	UC_SUSPENDED_UNTIL,
-	UC_DELETION_TASK
+	UC_DELETION_TASK,
+	UC_FAILED_LOGINS,
+	UC_LAST_FAILED_LOGIN
 };
 enum { OC_TENANT, OC_ID, OC_OWNER, OC_KIND, OC_EXTID, OC_NAME, OC_CREATED, OC_UPDATED };
 enum { GC_TENANT, GC_ID, GC_NAME, GC_DESC, GC_CREATED, GC_UPDATED, GC_VERSION, GC_MEMBERS };

@@ -21,6 +21,7 @@
 #define RS_EMAIL_PART_MAX (64 * 1024) /* a template part (subject, text, html), rendered too */
 #define RS_WEBHOOK_URL_MAX 2048
 #define RS_EVENT_TYPE_MAX 64
+#define RS_PASSWORD_INPUT_MAX 4096	/* bytes of a password as sent; policy limits come after */
 #define RS_ARENA_MAX (64 * 1024 * 1024) /* per request, response included */
 
 #endif

@@ -41,13 +41,20 @@ json_t *render_seat_limits(const struct seat_limit *limits)
 
 json_t *render_tenant(const struct tenant *t)
 {
-	return json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?,s:o,s:o,s:I,s:o,s:I,s:o}", "id", t->id, "slug",
-			 t->slug, "name", t->name, "template", t->template_name, "status",
-			 t->status, "created_at", js_time(t->created_at), "updated_at",
-			 js_time(t->updated_at), "version", (json_int_t)t->version, "seat_limits",
-			 render_seat_limits(t->seat_limits), "invitation_days",
-			 (json_int_t)t->invitation_days, "default_transfer_user_id",
-			 js_str(t->default_transfer_user_id));
+	json_t *v = json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?,s:o,s:o,s:I,s:o,s:o}", "id", t->id, "slug",
+			      t->slug, "name", t->name, "template", t->template_name, "status",
+			      t->status, "created_at", js_time(t->created_at), "updated_at",
+			      js_time(t->updated_at), "version", (json_int_t)t->version,
+			      "seat_limits", render_seat_limits(t->seat_limits),
+			      "default_transfer_user_id", js_str(t->default_transfer_user_id));
+
+	for (int i = 0; v && i < TS__COUNT; i++) {
+		const char *name = tenant_setting_name((enum tenant_setting)i, t->settings[i]);
+
+		json_object_set_new(v, tenant_settings[i].name,
+				    name ? json_string(name) : json_integer(t->settings[i]));
+	}
+	return v;
 }
 
 json_t *render_role_ref(const struct role_ref *r)
@@ -95,6 +102,8 @@ json_t *render_user(const struct user *u)
 	json_object_set_new(v, "status_reason", js_str(u->status_reason));
 	json_object_set_new(v, "suspended_until", js_time(u->suspended_until));
 	json_object_set_new(v, "deletion_task", js_str(u->deletion_task));
+	json_object_set_new(v, "failed_logins", json_integer(u->failed_logins));
+	json_object_set_new(v, "last_failed_login_at", js_time(u->last_failed_login_at));
 	return v;
 }
 

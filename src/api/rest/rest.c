@@ -26,8 +26,22 @@ bool rest_actor_or_reply(struct http_req *req, struct http_resp *resp, struct co
 			 struct actor *who)
 {
 	const char *h = http_header(req, "Authorization");
+	const char *cookie = http_cookie(req, REST_SESSION_COOKIE);
 	struct rs_err err = {0};
 
+	/* A browser's session cookie; an Authorization header wins when both are sent. */
+	if ((!h || !*h) && cookie) {
+		bool safe = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+
+		if (auth_session(c, cookie, safe, http_header(req, "X-CSRF-Token"), who, &err) !=
+		    RS_OK) {
+			rest_fail(req, resp, &err);
+			return false;
+		}
+		who->request_id = req->request_id;
+		who->source_ip = req->source_ip;
+		return true;
+	}
 	if (!h || !*h) {
 		rest_fail_status(req, resp, RS_E_UNAUTHENTICATED, "auth.missing_token", NULL,
 				 "send an API token as 'Authorization: Bearer <token>'");
@@ -359,6 +373,7 @@ enum rs_status rest_routes_register(struct http_router *r, struct core *c, struc
 	    rest_audit_register,
 	    rest_jobs_register,
 	    rest_tasks_register,
+	    rest_auth_register,
 	    rest_webhooks_register,
 	    rest_outbox_register,
 	    rest_email_templates_register,

@@ -51,6 +51,7 @@ json_t *render_group(const struct group *g);
 json_t *render_token(const struct token *t);
 json_t *render_audit(const struct audit_event *e);
 json_t *render_job(const struct job *j); /* api/rest/jobs.c */
+#define REST_SESSION_COOKIE "roster_session"
 /* Replies with a task and its Location (api/rest/tasks.c). */
 void rest_task_reply(struct http_req *req, struct http_resp *resp, int status,
 		     const char *tenant, const struct task *t);
@@ -91,6 +92,7 @@ enum rs_status rest_audit_register(struct http_router *r, struct core *c, struct
 enum rs_status rest_meta_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_jobs_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_tasks_register(struct http_router *r, struct core *c, struct rs_err *err);
+enum rs_status rest_auth_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_webhooks_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_outbox_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_invitations_register(struct http_router *r, struct core *c, struct rs_err *err);

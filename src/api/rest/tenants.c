@@ -74,8 +74,7 @@ static void get(struct http_req *req, struct http_resp *resp, void *app)
 
 static void patch(struct http_req *req, struct http_resp *resp, void *app)
 {
-	static const char *const allowed[] = {"name", "seat_limits", "invitation_days",
-					      "default_transfer_user_id", NULL};
+	const char *allowed[4 + TS__COUNT] = {"name", "seat_limits", "default_transfer_user_id"};
 	struct core *c = app;
 	struct actor who;
 	struct jin j;
@@ -86,9 +85,16 @@ static void patch(struct http_req *req, struct http_resp *resp, void *app)
 
 	if (!rest_actor_or_reply(req, resp, c, &who) || !jin_parse_or_reply(&j, req, resp))
 		return;
+	for (int i = 0; i < TS__COUNT; i++)
+		allowed[3 + i] = tenant_settings[i].name;
 	jin_only(&j, allowed);
 	jin_str_required(&j, "name", &p.name);
-	jin_int(&j, "invitation_days", &p.invitation_days);
+	for (int i = 0; i < TS__COUNT; i++) {
+		if (tenant_settings[i].names)
+			jin_str(&j, tenant_settings[i].name, &p.settings_name[i]);
+		else
+			jin_int(&j, tenant_settings[i].name, &p.settings[i]);
+	}
 	jin_str(&j, "default_transfer_user_id", &p.default_transfer_user_id);
 	limits = json_object_get(j.root, "seat_limits");
 	if (limits && !j.failed) {

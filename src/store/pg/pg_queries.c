@@ -16,7 +16,11 @@
 	"department, locale, timezone, description, external_id, custom_attributes, "              \
 	"required_actions, locked, idle_logout_minutes, summary_mail_time, security_profile, "     \
 	"created_at, updated_at, last_login_at, last_activity_at, version, status_reason, "        \
-	"suspended_until, deletion_task_id"
+	"suspended_until, deletion_task_id, failed_logins, last_failed_login_at"
+#define SESSION_COLS                                                                               \
+	"tenant_id, id, user_id, lookup, secret_hash, csrf_hash, source_ip, user_agent, "          \
+	"created_at, "                                                                             \
+	"last_seen_at, idle_timeout_ms, expires_at, revoked_at, revoked_reason"
 #define GROUP_COLS                                                                                 \
 	"g.tenant_id, g.id, g.name, g.description, g.created_at, g.updated_at, g.version, "        \
 	"(SELECT count(*) FROM group_members m WHERE m.tenant_id = g.tenant_id AND "               \
@@ -303,6 +307,62 @@ static const char *const pg_sql[Q__COUNT] = {
     [Q_RESOURCE_UPDATE] = "UPDATE owned_resources SET owner_id = $3, name = $4, "
 			  "updated_at = $5 WHERE tenant_id = $1 AND id = $2",
     [Q_RESOURCE_DELETE] = "DELETE FROM owned_resources WHERE tenant_id = $1 AND id = $2",
+    [Q_SESSION_INSERT] =
+	"INSERT INTO sessions (tenant_id, id, user_id, lookup, secret_hash, "
+	"csrf_hash, source_ip, user_agent, created_at, last_seen_at, idle_timeout_ms, "
+	"expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)",
+    [Q_SESSION_BY_LOOKUP] = "SELECT " SESSION_COLS " FROM sessions WHERE lookup = $1",
+    [Q_SESSION_GET] = "SELECT " SESSION_COLS " FROM sessions WHERE tenant_id = $1 AND id = $2",
+    [Q_SESSION_LIST_USER] =
+	"SELECT " SESSION_COLS " FROM sessions WHERE tenant_id = $1 AND user_id = $2 AND "
+	"revoked_at IS NULL AND expires_at > $3 ORDER BY created_at, id",
+    [Q_SESSION_REVOKE] =
+	"UPDATE sessions SET revoked_at = $3, revoked_reason = $4 WHERE tenant_id = "
+	"$1 AND id = $2 AND revoked_at IS NULL",
+    [Q_SESSION_REVOKE_USER] =
+	"UPDATE sessions SET revoked_at = $3, revoked_reason = $4 WHERE tenant_id = "
+	"$1 AND user_id = $2 AND revoked_at IS NULL AND ($5 IS NULL OR id <> $5)",
+    [Q_SESSION_TOUCH] =
+	"UPDATE sessions SET last_seen_at = $3 WHERE tenant_id = $1 AND id = $2 AND "
+	"revoked_at IS NULL",
+    [Q_REFRESH_INSERT] = "INSERT INTO refresh_tokens (lookup, tenant_id, session_id, secret_hash, "
+			 "created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    [Q_REFRESH_BY_LOOKUP] =
+	"SELECT lookup, tenant_id, session_id, secret_hash, created_at, expires_at, "
+	"used_at FROM refresh_tokens WHERE lookup = $1",
+    [Q_REFRESH_USE] =
+	"UPDATE refresh_tokens SET used_at = $2 WHERE lookup = $1 AND used_at IS NULL",
+    [Q_LOGIN_FAILURE_INSERT] = "INSERT INTO login_failures (tenant_id, user_id, id, at, source_ip, "
+			       "user_agent, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    [Q_LOGIN_FAILURE_LIST] =
+	"SELECT id, at, source_ip, user_agent, reason FROM login_failures WHERE "
+	"tenant_id = $1 AND user_id = $2 AND ($3 IS NULL OR id < $3) ORDER BY id DESC "
+	"LIMIT $4",
+    [Q_USER_LOGIN_FAILED] =
+	"UPDATE users SET failed_logins = failed_logins + 1, last_failed_login_at = "
+	"$3, locked = CASE WHEN $4 = 1 THEN 1 ELSE locked END WHERE tenant_id = $1 "
+	"AND id = $2 AND status <> 'deleted'",
+    [Q_USER_LOGIN_OK] =
+	"UPDATE users SET failed_logins = 0, last_failed_login_at = NULL, "
+	"last_login_at = $3, last_activity_at = $3 WHERE tenant_id = $1 AND id = $2",
+    [Q_USER_UNLOCK] =
+	"UPDATE users SET locked = 0, failed_logins = 0, last_failed_login_at = NULL, "
+	"updated_at = $3, version = version + 1 WHERE tenant_id = $1 AND id = $2 AND "
+	"status <> 'deleted'",
+    [Q_USER_BY_EMAIL] =
+	"SELECT " USER_COLS " FROM users WHERE tenant_id = $1 AND email_key = $2 AND "
+	"status <> 'deleted' LIMIT 2",
+    [Q_CREDENTIAL_GET] = "SELECT secret_hash, updated_at FROM credentials WHERE tenant_id = $1 AND "
+			 "user_id = $2 AND kind = $3",
+    [Q_PASSWORD_HISTORY_ADD] =
+	"INSERT INTO password_history (tenant_id, user_id, at, secret_hash) VALUES "
+	"($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    [Q_PASSWORD_HISTORY_LIST] =
+	"SELECT secret_hash FROM password_history WHERE tenant_id = $1 AND user_id = "
+	"$2 ORDER BY at DESC LIMIT $3",
+    [Q_USER_SET_REQUIRED] =
+	"UPDATE users SET required_actions = $3, updated_at = $4, version = version + "
+	"1 WHERE tenant_id = $1 AND id = $2 AND status <> 'deleted'",
 };
 
 /* Read transactions are READ ONLY, which refuses FOR UPDATE; audit verify reads the chain
