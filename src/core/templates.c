@@ -11,7 +11,7 @@ static const enum perm P_TENANT_ADMIN[] = {
     PERM_USERS_UPDATE, PERM_USERS_SUSPEND,   PERM_USERS_DELETE,	   PERM_ROLES_READ,
     PERM_ROLES_MANAGE, PERM_ROLES_ASSIGN,    PERM_GROUPS_READ,	   PERM_GROUPS_MANAGE,
     PERM_TOKENS_READ,  PERM_TOKENS_MANAGE,   PERM_AUDIT_READ,	   PERM_REPORTS_READ,
-    PERM_SSO_MANAGE,   PERM_SCIM_PROVISION,  PERM_WEBHOOKS_MANAGE, END};
+    PERM_SSO_MANAGE,   PERM_SCIM_PROVISION,  PERM_WEBHOOKS_MANAGE, PERM_DEPARTMENTS_MANAGE, END};
 /* Account administration without tenant settings or role definitions (ThreatConnect's
  * Operations/Accounts Administrator, Organization Administrator). */
 static const enum perm P_USER_ADMIN[] = {
@@ -33,7 +33,7 @@ static const enum perm P_ALL[] = {PERM_PLATFORM_TENANTS, PERM_TENANT_READ,     P
 				  PERM_ROLES_MANAGE,	 PERM_ROLES_ASSIGN,    PERM_GROUPS_READ,
 				  PERM_GROUPS_MANAGE,	 PERM_TOKENS_READ,     PERM_TOKENS_MANAGE,
 				  PERM_AUDIT_READ,	 PERM_REPORTS_READ,    PERM_SSO_MANAGE,
-				  PERM_SCIM_PROVISION,	 PERM_WEBHOOKS_MANAGE, END};
+				  PERM_SCIM_PROVISION,	 PERM_WEBHOOKS_MANAGE, PERM_DEPARTMENTS_MANAGE, END};
 
 static const struct template_role t_system[] = {
     {"Maintenance Account", "system", 1000, P_ALL, true},

@@ -25,15 +25,20 @@
 	((const char *const[]){__VA_ARGS__}),                                                      \
 	    (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 3
 
+#define COLS9(...)                                                                                 \
+	((const char *const[]){__VA_ARGS__}),                                                      \
+	    (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 9
+
 static const struct store_table tables[] = {
     {"tenants", COLS("id", "slug", "name", "template", "status", "settings", "audit_seq",
 		     "audit_head", "created_at", "updated_at", "deleted_at", "version")},
     {"roles", COLS("tenant_id", "id", "name", "name_key", "scope", "rank", "permissions",
-		   "description", "builtin", "is_default", "created_at", "updated_at", "version")},
+		   "description", "builtin", "is_default", "created_at", "updated_at", "version",
+		   "department_id")},
     {"users",
      COLS("tenant_id", "id", "username", "username_key", "email", "email_key", "first_name",
 	  "first_name_key", "last_name", "last_name_key", "type", "status", "system_role_id",
-	  "department", "locale", "timezone", "description", "external_id", "custom_attributes",
+	  "department_id", "locale", "timezone", "description", "external_id", "custom_attributes",
 	  "required_actions", "locked", "idle_logout_minutes", "summary_mail_time",
 	  "security_profile", "created_at", "updated_at", "last_login_at", "last_activity_at",
 	  "deleted_at", "version", "status_reason", "suspended_until")},
@@ -65,6 +70,9 @@ static const struct store_table tables[] = {
      COLS6("tenant_id", "user_id", "kind", "secret_hash", "created_at", "updated_at")},
     {"owned_resources", COLS7("tenant_id", "id", "owner_id", "kind", "external_id", "name",
 			      "created_at", "updated_at")},
+    {"departments", COLS9("tenant_id", "id", "name", "name_key", "parent_id", "description",
+			  "created_at", "updated_at", "version")},
+    {"department_managers", COLS9("tenant_id", "department_id", "user_id", "added_at")},
 };
 
 const struct store_table *store_tables(int *n)

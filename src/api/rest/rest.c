@@ -355,6 +355,7 @@ enum rs_status rest_routes_register(struct http_router *r, struct core *c, struc
 	    rest_users_register,
 	    rest_roles_register,
 	    rest_groups_register,
+	    rest_departments_register,
 	    rest_tokens_register,
 	    rest_audit_register,
 	    rest_jobs_register,

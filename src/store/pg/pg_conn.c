@@ -179,6 +179,7 @@ static const char *pg_unique_field(const char *constraint)
 	    {"tenants_slug", "slug"},
 	    {"roles_name", "name_key"},
 	    {"groups_name", "name_key"},
+	    {"departments_name", "name_key"},
 	    {"api_tokens_lookup", "lookup"},
 	    {"audit_events_pkey", "seq"},
 	    {"user_roles_pkey", "role_id"},
