@@ -280,7 +280,7 @@ struct user_list_query {
 	const char *status, *type, *role, *group;		  /* role/group: id or name */
 	const char *department_id; /* members of it and, unless direct_only, of its descendants */
 	bool direct_only;
-	const char *sort;					  /* "username", "-created_at" */
+	const char *sort; /* "username", "-created_at" */
 	struct page page;
 };
 
@@ -369,12 +369,11 @@ enum rs_status departments_delete(struct core *c, const struct actor *who, const
 				  struct rs_err *err);
 /* A manager is a live user of the tenant. Adding one twice is not an error (nothing is audited
  * then); removing a user who is not a manager is RS_E_NOT_FOUND "department.not_manager". */
-enum rs_status departments_manager_add(struct core *c, const struct actor *who,
-				       const char *tenant, const char *id, const char *user_id,
-				       struct rs_err *err);
+enum rs_status departments_manager_add(struct core *c, const struct actor *who, const char *tenant,
+				       const char *id, const char *user_id, struct rs_err *err);
 enum rs_status departments_manager_remove(struct core *c, const struct actor *who,
-					  const char *tenant, const char *id,
-					  const char *user_id, struct rs_err *err);
+					  const char *tenant, const char *id, const char *user_id,
+					  struct rs_err *err);
 
 /* ---- Seats
  * ---------------------------------------------------------------------------------------- */

@@ -85,8 +85,8 @@ enum rs_status dept_reach(struct store_tx *tx, const struct actor *who, const ch
  * outside everything who may read answers exactly as a missing one (RS_E_NOT_FOUND
  * "user.not_found"), so nobody learns what lies outside their subtrees, even by id; one who
  * may read but not p gets RS_E_FORBIDDEN. */
-enum rs_status require_user_perm(struct store_tx *tx, const struct actor *who,
-				 const struct user *u, enum perm p, struct rs_err *err);
+enum rs_status require_user_perm(struct store_tx *tx, const struct actor *who, const struct user *u,
+				 enum perm p, struct rs_err *err);
 /* Validates a department id of the tenant (RS_E_INVALID, field) and gives its name. */
 enum rs_status department_check(struct store_tx *tx, const char *tenant_id, const char *id,
 				const char *field, struct arena *a, const char **name,

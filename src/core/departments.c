@@ -59,8 +59,8 @@ enum rs_status dept_reach(struct store_tx *tx, const struct actor *who, const ch
 	return st;
 }
 
-enum rs_status require_user_perm(struct store_tx *tx, const struct actor *who,
-				 const struct user *u, enum perm p, struct rs_err *err)
+enum rs_status require_user_perm(struct store_tx *tx, const struct actor *who, const struct user *u,
+				 enum perm p, struct rs_err *err)
 {
 	bool ok = false;
 	enum rs_status st = dept_reach(tx, who, u->tenant_id, u->department_id, p, &ok, err);
@@ -122,8 +122,8 @@ missing:
 
 /* ids[0] is id itself, then its parent, up to the root; names alike. */
 static enum rs_status dept_ancestors(struct store_tx *tx, const char *tenant_id, const char *id,
-				     struct arena *a, const char **ids, const char **names,
-				     int *n, struct rs_err *err)
+				     struct arena *a, const char **ids, const char **names, int *n,
+				     struct rs_err *err)
 {
 	struct store_rows *r = NULL;
 	enum rs_status st = Q_QUERY(tx, Q_DEPT_ANCESTORS, &r, err, SV_S(tenant_id), SV_S(id));
@@ -183,7 +183,7 @@ static enum rs_status count_of(struct store_tx *tx, enum store_q q, const char *
 
 /* Fills the path from the root and the managers of a loaded department. */
 static enum rs_status dept_complete(struct store_tx *tx, struct arena *a, struct department *d,
-				   struct rs_err *err)
+				    struct rs_err *err)
 {
 	const char *ids[ANCESTORS_MAX], *names[ANCESTORS_MAX];
 	struct store_rows *r = NULL;
@@ -394,8 +394,7 @@ static enum rs_status too_deep(struct rs_err *err)
 
 /* The parent a create or move names, and the level it sits at (the root is level 1). */
 static enum rs_status load_parent(struct store_tx *tx, const char *tenant_id, const char *id,
-				  struct arena *a, const char **ids, int *level,
-				  struct rs_err *err)
+				  struct arena *a, const char **ids, int *level, struct rs_err *err)
 {
 	struct department p;
 	enum rs_status st = dept_find(tx, tenant_id, id, a, &p, err);
@@ -503,8 +502,7 @@ static enum rs_status update_tx(struct store_tx *tx, void *arg, struct rs_err *e
 		return st;
 	if (x->if_match && x->if_match != cur.version)
 		return rs_fail(err, RS_E_PRECONDITION, "request.precondition_failed", NULL,
-			       "the department changed since version %lld",
-			       (long long)x->if_match);
+			       "the department changed since version %lld", (long long)x->if_match);
 	name = f->name.set ? f->name.v : cur.name;
 	desc = f->description.set ? f->description.v : cur.description;
 	parent = f->parent_id.set ? f->parent_id.v : cur.parent_id;
@@ -596,8 +594,7 @@ static enum rs_status delete_tx(struct store_tx *tx, void *arg, struct rs_err *e
 		return st;
 	if (x->if_match && x->if_match != cur.version)
 		return rs_fail(err, RS_E_PRECONDITION, "request.precondition_failed", NULL,
-			       "the department changed since version %lld",
-			       (long long)x->if_match);
+			       "the department changed since version %lld", (long long)x->if_match);
 	/* A scoped role would silently change meaning if its subtree went or moved. */
 	st = count_of(tx, Q_DEPT_ROLE_USES, t.id, cur.id, &roles, err);
 	if (st != RS_OK)
@@ -617,7 +614,8 @@ static enum rs_status delete_tx(struct store_tx *tx, void *arg, struct rs_err *e
 		if (st != RS_OK)
 			return st;
 		if (contains(ids, level, cur.id))
-			return rs_fail(err, RS_E_CONFLICT, "department.move_into_subtree", "move_to",
+			return rs_fail(err, RS_E_CONFLICT, "department.move_into_subtree",
+				       "move_to",
 				       "the target lies inside the department being deleted");
 		/* Its children land one level below the target, their subtrees with them. */
 		st = dept_height(tx, t.id, cur.id, &height, err);
@@ -719,11 +717,11 @@ static enum rs_status manager_tx(struct store_tx *tx, void *arg, struct rs_err *
 			  x->add ? "department.manager_add" : "department.manager_remove",
 			  "department", d.id, doc, err);
 	if (st == RS_OK)
-		st = announce(tx, x->c, t.id,
-			      x->add ? "department.manager_added" : "department.manager_removed",
-			      &d, doc, json_pack("{s:{s:s,s:s}}", "user", "id", u.id, "username",
-						 u.username),
-			      x->a, err);
+		st = announce(
+		    tx, x->c, t.id,
+		    x->add ? "department.manager_added" : "department.manager_removed", &d, doc,
+		    json_pack("{s:{s:s,s:s}}", "user", "id", u.id, "username", u.username), x->a,
+		    err);
 	return st;
 }
 
@@ -736,16 +734,15 @@ static enum rs_status manager_op(struct core *c, const struct actor *who, const 
 	return core_write_scratch(c, manager_tx, &x, &x.a, err);
 }
 
-enum rs_status departments_manager_add(struct core *c, const struct actor *who,
-				       const char *tenant, const char *id, const char *user_id,
-				       struct rs_err *err)
+enum rs_status departments_manager_add(struct core *c, const struct actor *who, const char *tenant,
+				       const char *id, const char *user_id, struct rs_err *err)
 {
 	return manager_op(c, who, tenant, id, user_id, true, err);
 }
 
 enum rs_status departments_manager_remove(struct core *c, const struct actor *who,
-					  const char *tenant, const char *id,
-					  const char *user_id, struct rs_err *err)
+					  const char *tenant, const char *id, const char *user_id,
+					  struct rs_err *err)
 {
 	return manager_op(c, who, tenant, id, user_id, false, err);
 }

@@ -705,8 +705,7 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 		if (!ok)
 			return rs_fail(err, RS_E_FORBIDDEN, "auth.permission_denied",
 				       "department_id",
-				       "you hold '%s' only inside your departments",
-				       perm_name(op));
+				       "you hold '%s' only inside your departments", perm_name(op));
 	} else if (create && !(x->who->perms & PERM_BIT(op))) {
 		return rs_fail(err, RS_E_FORBIDDEN, "auth.permission_denied", "department_id",
 			       "you hold '%s' only inside your departments: name one",
@@ -1120,9 +1119,9 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 	if (q->department_id) {
 		if (!uuid_valid(q->department_id))
 			return RS_OK; /* no such department: nobody is in it */
-		pred_and(&ps, pred_cmp(&ps, SO_EQ,
-				       q->direct_only ? UA_DEPARTMENT : UA_DEPARTMENT_TREE,
-				       q->department_id));
+		pred_and(&ps,
+			 pred_cmp(&ps, SO_EQ, q->direct_only ? UA_DEPARTMENT : UA_DEPARTMENT_TREE,
+				  q->department_id));
 	}
 	if (q->group) {
 		struct group g;

@@ -28,8 +28,8 @@ enum store_q {
 	Q_ROLE_DEFAULT,	 /* tenant -> the default system role row */
 	/* users */
 	Q_USER_INSERT, /* tenant, id, username, username_key, email, email_key, first, first_key,
-			  last, last_key, type, status, system_role, department_id, locale, timezone,
-			  description, external_id, custom_attributes, required_actions,
+			  last, last_key, type, status, system_role, department_id, locale,
+			  timezone, description, external_id, custom_attributes, required_actions,
 			  idle_logout_minutes, summary_mail_time, security_profile, now */
 	Q_USER_GET,    /* tenant, id -> user row (not deleted) */
 	Q_USER_UPDATE, /* same 23 arguments as insert (status included), then now; bumps version */
@@ -132,23 +132,23 @@ enum store_q {
 	Q_RESOURCE_UPDATE,   /* tenant, id, owner, name, now -> changes */
 	Q_RESOURCE_DELETE,   /* tenant, id -> changes */
 	/* departments (core/departments.c); subtree walks stop at 64 levels whatever the data */
-	Q_DEPT_INSERT,	  /* tenant, id, name, name_key, parent|NULL, desc, now */
-	Q_DEPT_GET,	  /* tenant, id -> department row */
-	Q_DEPT_LIST,	  /* tenant, parent|NULL, roots_only (0/1), after_id|NULL, limit ->
-			     department rows by id */
-	Q_DEPT_UPDATE,	  /* tenant, id, name, name_key, parent|NULL, desc, now, expected version
-			     -> changes; bumps version */
-	Q_DEPT_DELETE,	  /* tenant, id -> changes */
-	Q_DEPT_COUNT,	  /* tenant -> count of departments */
-	Q_DEPT_ANCESTORS, /* tenant, id -> id, name, depth: the department (depth 0) and its
-			     ancestors up to the root */
-	Q_DEPT_HEIGHT,	  /* tenant, id -> levels below the department (0: a leaf), size of its
-			     subtree (itself included) */
-	Q_DEPT_MOVE_USERS,    /* tenant, from, to|NULL, now: every user of from (tombstones too) */
-	Q_DEPT_MOVE_CHILDREN, /* tenant, from, to, now: the children of from; bumps versions */
-	Q_DEPT_ROLE_USES,     /* tenant, id -> count of roles scoped to the department */
-	Q_DEPT_MANAGERS,      /* tenant, id -> user id, username of its live managers */
-	Q_DEPT_MANAGER_ADD,   /* tenant, id, user, now -> changes 0 if already a manager */
+	Q_DEPT_INSERT,	   /* tenant, id, name, name_key, parent|NULL, desc, now */
+	Q_DEPT_GET,	   /* tenant, id -> department row */
+	Q_DEPT_LIST,	   /* tenant, parent|NULL, roots_only (0/1), after_id|NULL, limit ->
+			      department rows by id */
+	Q_DEPT_UPDATE,	   /* tenant, id, name, name_key, parent|NULL, desc, now, expected version
+			      -> changes; bumps version */
+	Q_DEPT_DELETE,	   /* tenant, id -> changes */
+	Q_DEPT_COUNT,	   /* tenant -> count of departments */
+	Q_DEPT_ANCESTORS,  /* tenant, id -> id, name, depth: the department (depth 0) and its
+			      ancestors up to the root */
+	Q_DEPT_HEIGHT,	   /* tenant, id -> levels below the department (0: a leaf), size of its
+			      subtree (itself included) */
+	Q_DEPT_MOVE_USERS, /* tenant, from, to|NULL, now: every user of from (tombstones too) */
+	Q_DEPT_MOVE_CHILDREN,  /* tenant, from, to, now: the children of from; bumps versions */
+	Q_DEPT_ROLE_USES,      /* tenant, id -> count of roles scoped to the department */
+	Q_DEPT_MANAGERS,       /* tenant, id -> user id, username of its live managers */
+	Q_DEPT_MANAGER_ADD,    /* tenant, id, user, now -> changes 0 if already a manager */
 	Q_DEPT_MANAGER_REMOVE, /* tenant, id, user -> changes */
 	Q_DEPT_MANAGERS_CLEAR, /* tenant, id */
 	Q__COUNT

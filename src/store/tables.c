@@ -32,9 +32,9 @@
 static const struct store_table tables[] = {
     {"tenants", COLS("id", "slug", "name", "template", "status", "settings", "audit_seq",
 		     "audit_head", "created_at", "updated_at", "deleted_at", "version")},
-    {"roles", COLS("tenant_id", "id", "name", "name_key", "scope", "rank", "permissions",
-		   "description", "builtin", "is_default", "created_at", "updated_at", "version",
-		   "department_id")},
+    {"roles",
+     COLS("tenant_id", "id", "name", "name_key", "scope", "rank", "permissions", "description",
+	  "builtin", "is_default", "created_at", "updated_at", "version", "department_id")},
     {"users",
      COLS("tenant_id", "id", "username", "username_key", "email", "email_key", "first_name",
 	  "first_name_key", "last_name", "last_name_key", "type", "status", "system_role_id",

@@ -9,8 +9,8 @@ static json_t *render_department(const struct department *d, bool full)
 
 	for (int i = 0; i < d->npath; i++)
 		json_array_append_new(path, json_string(d->path[i]));
-	v = json_pack("{s:s?,s:s?,s:s?,s:o,s:o,s:o,s:I,s:I,s:o,s:o,s:I}", "id", d->id,
-		      "tenant_id", d->tenant_id, "name", d->name, "parent_id", js_str(d->parent_id),
+	v = json_pack("{s:s?,s:s?,s:s?,s:o,s:o,s:o,s:I,s:I,s:o,s:o,s:I}", "id", d->id, "tenant_id",
+		      d->tenant_id, "name", d->name, "parent_id", js_str(d->parent_id),
 		      "description", js_str(d->description), "path", path, "user_count",
 		      (json_int_t)d->user_count, "child_count", (json_int_t)d->child_count,
 		      "created_at", js_time(d->created_at), "updated_at", js_time(d->updated_at),
@@ -181,8 +181,7 @@ static void manager_del(struct http_req *req, struct http_resp *resp, void *app)
 	manager(req, resp, app, false);
 }
 
-enum rs_status rest_departments_register(struct http_router *r, struct core *c,
-					 struct rs_err *err)
+enum rs_status rest_departments_register(struct http_router *r, struct core *c, struct rs_err *err)
 {
 	static const struct rest_route routes[] = {
 	    {"GET", "/api/v1/tenants/{tenant}/departments", list},
@@ -191,8 +190,7 @@ enum rs_status rest_departments_register(struct http_router *r, struct core *c,
 	    {"PATCH", "/api/v1/tenants/{tenant}/departments/{id}", patch},
 	    {"DELETE", "/api/v1/tenants/{tenant}/departments/{id}", del},
 	    {"PUT", "/api/v1/tenants/{tenant}/departments/{id}/managers/{user_id}", manager_put},
-	    {"DELETE", "/api/v1/tenants/{tenant}/departments/{id}/managers/{user_id}",
-	     manager_del},
+	    {"DELETE", "/api/v1/tenants/{tenant}/departments/{id}/managers/{user_id}", manager_del},
 	};
 
 	return REST_ROUTES_ADD(r, c, routes, err);

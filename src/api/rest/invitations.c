@@ -24,8 +24,8 @@ static void reply_link(struct http_req *req, struct http_resp *resp, int status,
 
 static void create(struct http_req *req, struct http_resp *resp, void *app)
 {
-	static const char *const allowed[] = {"email",	    "username", "system_role", "roles",
-					      "department_id", "type",	"message",     NULL};
+	static const char *const allowed[] = {"email",	       "username", "system_role", "roles",
+					      "department_id", "type",	   "message",	  NULL};
 	struct core *c = app;
 	struct actor who;
 	struct jin j;

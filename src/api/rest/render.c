@@ -110,7 +110,6 @@ json_t *render_role(const struct role *r)
 			 (json_int_t)r->version, "department_id", js_str(r->department_id));
 }
 
-
 json_t *render_group(const struct group *g)
 {
 	return json_pack("{s:s?,s:s?,s:s?,s:o,s:I,s:o,s:o,s:I}", "id", g->id, "tenant_id",

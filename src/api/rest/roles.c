@@ -42,9 +42,8 @@ static void get(struct http_req *req, struct http_resp *resp, void *app)
 
 static void create(struct http_req *req, struct http_resp *resp, void *app)
 {
-	static const char *const allowed[] = {"name",	     "scope",	    "rank",
-					      "permissions", "description", "department_id",
-					      NULL};
+	static const char *const allowed[] = {"name",	     "scope",	      "rank", "permissions",
+					      "description", "department_id", NULL};
 	struct core *c = app;
 	struct actor who;
 	struct jin j;
@@ -89,7 +88,7 @@ static void create(struct http_req *req, struct http_resp *resp, void *app)
 
 static void patch(struct http_req *req, struct http_resp *resp, void *app)
 {
-	static const char *const allowed[] = {"name",	     "rank", "permissions",
+	static const char *const allowed[] = {"name",	     "rank",	      "permissions",
 					      "description", "department_id", NULL};
 	struct core *c = app;
 	struct actor who;

@@ -19,7 +19,7 @@
 	"suspended_until, (SELECT d.name FROM departments d WHERE d.tenant_id = users.tenant_id "  \
 	"AND d.id = users.department_id)"
 #define DEPT_COLS                                                                                  \
-	"d.tenant_id, d.id, d.name, d.parent_id, d.description, d.created_at, d.updated_at, "     \
+	"d.tenant_id, d.id, d.name, d.parent_id, d.description, d.created_at, d.updated_at, "      \
 	"d.version, (SELECT count(*) FROM users u WHERE u.tenant_id = d.tenant_id AND "            \
 	"u.department_id = d.id AND u.status <> 'deleted'), (SELECT count(*) FROM departments c "  \
 	"WHERE c.tenant_id = d.tenant_id AND c.parent_id = d.id)"
@@ -68,16 +68,18 @@ static const char *const pg_sql[Q__COUNT] = {
      * every statement after it sees what the previous writer committed). */
     [Q_TENANT_LOCK] = "SELECT id FROM tenants WHERE id = $1 FOR UPDATE",
 
-    [Q_ROLE_INSERT] = "INSERT INTO roles (tenant_id, id, name, name_key, scope, rank, "
-		      "permissions, description, builtin, is_default, created_at, updated_at, "
-		      "department_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)",
+    [Q_ROLE_INSERT] =
+	"INSERT INTO roles (tenant_id, id, name, name_key, scope, rank, "
+	"permissions, description, builtin, is_default, created_at, updated_at, "
+	"department_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)",
     [Q_ROLE_GET] = "SELECT " ROLE_COLS " FROM roles WHERE tenant_id = $1 AND id = $2",
     [Q_ROLE_GET_NAME] = "SELECT " ROLE_COLS " FROM roles WHERE tenant_id = $1 AND name_key = $2",
     [Q_ROLE_LIST] = "SELECT " ROLE_COLS " FROM roles WHERE tenant_id = $1 "
 		    "ORDER BY rank DESC, name_key",
-    [Q_ROLE_UPDATE] = "UPDATE roles SET name = $3, name_key = $4, rank = $5, permissions = $6, "
-		      "description = $7, updated_at = $8, department_id = $9, version = version + 1 "
-		      "WHERE tenant_id = $1 AND id = $2",
+    [Q_ROLE_UPDATE] =
+	"UPDATE roles SET name = $3, name_key = $4, rank = $5, permissions = $6, "
+	"description = $7, updated_at = $8, department_id = $9, version = version + 1 "
+	"WHERE tenant_id = $1 AND id = $2",
     [Q_ROLE_DELETE] = "DELETE FROM roles WHERE tenant_id = $1 AND id = $2",
     [Q_ROLE_USES] =
 	"SELECT (SELECT count(*) FROM users WHERE tenant_id = $1 AND system_role_id = $2 "
@@ -108,11 +110,12 @@ static const char *const pg_sql[Q__COUNT] = {
     [Q_USER_DELETE] = "UPDATE users SET status = 'deleted', deleted_at = $3, updated_at = $3, "
 		      "version = version + 1 WHERE tenant_id = $1 AND id = $2 AND "
 		      "status <> 'deleted'",
-    [Q_USER_ROLES] = "SELECT r.tenant_id, r.id, r.name, r.scope, r.rank, r.permissions, "
-		     "r.description, r.builtin, r.is_default, r.created_at, r.updated_at, "
-		     "r.version, r.department_id FROM user_roles ur JOIN roles r ON r.tenant_id = ur.tenant_id "
-		     "AND r.id = ur.role_id WHERE ur.tenant_id = $1 AND ur.user_id = $2 "
-		     "ORDER BY r.rank DESC, r.name_key",
+    [Q_USER_ROLES] =
+	"SELECT r.tenant_id, r.id, r.name, r.scope, r.rank, r.permissions, "
+	"r.description, r.builtin, r.is_default, r.created_at, r.updated_at, "
+	"r.version, r.department_id FROM user_roles ur JOIN roles r ON r.tenant_id = ur.tenant_id "
+	"AND r.id = ur.role_id WHERE ur.tenant_id = $1 AND ur.user_id = $2 "
+	"ORDER BY r.rank DESC, r.name_key",
     [Q_USER_ROLES_CLEAR] = "DELETE FROM user_roles WHERE tenant_id = $1 AND user_id = $2",
     [Q_USER_ROLE_ADD] = "INSERT INTO user_roles (tenant_id, user_id, role_id) "
 			"VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -320,9 +323,10 @@ static const char *const pg_sql[Q__COUNT] = {
     [Q_DEPT_MOVE_CHILDREN] = "UPDATE departments SET parent_id = $3, updated_at = $4, version = "
 			     "version + 1 WHERE tenant_id = $1 AND parent_id = $2",
     [Q_DEPT_ROLE_USES] = "SELECT count(*) FROM roles WHERE tenant_id = $1 AND department_id = $2",
-    [Q_DEPT_MANAGERS] = "SELECT u.id, u.username FROM department_managers m JOIN users u ON "
-			"u.tenant_id = m.tenant_id AND u.id = m.user_id WHERE m.tenant_id = $1 "
-			"AND m.department_id = $2 AND u.status <> 'deleted' ORDER BY u.username_key",
+    [Q_DEPT_MANAGERS] =
+	"SELECT u.id, u.username FROM department_managers m JOIN users u ON "
+	"u.tenant_id = m.tenant_id AND u.id = m.user_id WHERE m.tenant_id = $1 "
+	"AND m.department_id = $2 AND u.status <> 'deleted' ORDER BY u.username_key",
     [Q_DEPT_MANAGER_ADD] = "INSERT INTO department_managers (tenant_id, department_id, user_id, "
 			   "added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
     [Q_DEPT_MANAGER_REMOVE] = "DELETE FROM department_managers WHERE tenant_id = $1 AND "
