@@ -15,7 +15,7 @@ static const struct {
     {"last-name", "last_name"},
     {"type", "type"},
     {"system-role", "system_role"},
-    {"department", "department"},
+    {"department", "department_id"},
     {"locale", "locale"},
     {"timezone", "timezone"},
     {"description", "description"},
@@ -31,7 +31,7 @@ static const struct {
 	    {"type", 0, ARGS_VALUE, "TYPE", "standard, api, taxii or read_only"},                  \
 	    {"system-role", 0, ARGS_VALUE, "ROLE", "system role (id or name)"},                    \
 	    {"role", 0, ARGS_VALUE | ARGS_MULTI, "ROLE", "tenant role (id or name)"},              \
-	    {"department", 0, ARGS_VALUE, "TEXT", "department"},                                   \
+	    {"department", 0, ARGS_VALUE, "ID", "department id"},                                  \
 	    {"locale", 0, ARGS_VALUE, "LOCALE", "locale"},                                         \
 	    {"timezone", 0, ARGS_VALUE, "TZ", "time zone"},                                        \
 	    {"description", 0, ARGS_VALUE, "TEXT", "description"},                                 \

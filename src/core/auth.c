@@ -79,6 +79,8 @@ static enum rs_status fill_tx(struct store_tx *tx, void *arg, struct rs_err *err
 	struct user owner;
 	struct role role;
 	uint64_t owner_perms = 0;
+	struct actor_scope scopes[ACTOR_SCOPES_MAX];
+	int nscopes = 0;
 	const char *stored = NULL;
 	bool has = false, match = false;
 	enum rs_status st;
@@ -103,7 +105,8 @@ static enum rs_status fill_tx(struct store_tx *tx, void *arg, struct rs_err *err
 	}
 	st = tenant_load(tx, tok.tenant_id, &a, &t, err);
 	if (st == RS_OK)
-		st = user_load(tx, t.id, tok.user_id, &a, &owner, &owner_perms, err);
+		st = user_load_grants(tx, t.id, tok.user_id, &a, &owner, &owner_perms, scopes,
+				      &nscopes, err);
 	if (st == RS_OK && strcmp(owner.status, "active") != 0)
 		st = RS_E_NOT_FOUND;
 	if (st == RS_OK && tok.role.id) {
@@ -135,6 +138,30 @@ static enum rs_status fill_tx(struct store_tx *tx, void *arg, struct rs_err *err
 	x->e->actor.perms = role.perms & owner_perms;
 	x->e->actor.rank = role.rank < owner.rank ? role.rank : owner.rank;
 	x->e->actor.platform = (x->e->actor.perms & PERM_BIT(PERM_PLATFORM_TENANTS)) != 0;
+	/* Scoped grants follow the same bound: a token with a role of its own keeps, in each of
+	 * its owner's subtrees, what both hold; a token whose own role is scoped holds that
+	 * role's permissions in its subtree, within what the owner holds tenant-wide or there. */
+	if (tok.role.id && role.department_id) {
+		uint64_t there = owner_perms;
+
+		for (int i = 0; i < nscopes; i++) {
+			if (strcmp(scopes[i].department_id, role.department_id) == 0)
+				there |= scopes[i].perms;
+		}
+		x->e->actor.perms = 0;
+		x->e->actor.nscopes = 1;
+		str_copy(x->e->actor.scopes[0].department_id,
+			 sizeof(x->e->actor.scopes[0].department_id), role.department_id);
+		x->e->actor.scopes[0].perms = role.perms & there;
+		x->e->actor.platform = false;
+	} else {
+		for (int i = 0; i < nscopes; i++) {
+			x->e->actor.scopes[i] = scopes[i];
+			if (tok.role.id)
+				x->e->actor.scopes[i].perms &= role.perms;
+		}
+		x->e->actor.nscopes = nscopes;
+	}
 out:
 	arena_release(&a);
 	return st;

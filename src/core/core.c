@@ -306,6 +306,7 @@ void row_role(struct store_rows *r, struct arena *a, struct role *out)
 	out->created_at = store_col_int(r, RC_CREATED);
 	out->updated_at = store_col_int(r, RC_UPDATED);
 	out->version = store_col_int(r, RC_VERSION);
+	out->department_id = col_str(r, RC_DEPT, a);
 }
 
 void row_group(struct store_rows *r, struct arena *a, struct group *out)

@@ -16,6 +16,7 @@
 #include "core/perms.h"
 #include "util/arena.h"
 #include "util/err.h"
+#include "util/limits.h"
 #include "util/uuid.h"
 
 struct core;
@@ -44,6 +45,13 @@ enum actor_kind {
 	ACTOR_SYSTEM, /* roster itself: bootstrap, migrations (never reachable from a surface) */
 };
 
+/* Permissions held over one department subtree only (a role scoped to a department). */
+#define ACTOR_SCOPES_MAX RS_SCOPES_PER_USER_MAX
+struct actor_scope {
+	char department_id[UUID_STR_LEN];
+	uint64_t perms;
+};
+
 struct actor {
 	enum actor_kind kind;
 	char tenant_id[UUID_STR_LEN];
@@ -51,7 +59,11 @@ struct actor {
 	char user_id[UUID_STR_LEN];
 	char username[129];
 	char token_id[UUID_STR_LEN];
-	uint64_t perms;		/* PERM_BIT(p) set */
+	uint64_t perms; /* PERM_BIT(p) set: held tenant-wide */
+	/* Held only over users whose department lies in a subtree (docs/lifecycle.md,
+	 * Departments); the core checks them per target user. */
+	struct actor_scope scopes[ACTOR_SCOPES_MAX];
+	int nscopes;
 	int rank;		/* the actor's place in the hierarchy; larger outranks smaller */
 	bool platform;		/* holds platform.tenants: may reach every tenant */
 	const char *request_id; /* borrowed, for the audit trail */
@@ -185,6 +197,7 @@ enum rs_status tenants_delete(struct core *c, const struct actor *who, const cha
 
 struct role {
 	const char *id, *tenant_id, *name, *scope, *description;
+	const char *department_id; /* a scoped tenant role: it applies within this subtree */
 	int rank;
 	uint64_t perms;
 	bool builtin, is_default;
@@ -193,13 +206,14 @@ struct role {
 
 struct role_create_req {
 	const char *name, *scope, *description; /* scope NULL = "tenant" */
+	const char *department_id;		/* NULL = tenant-wide; tenant scope only */
 	int rank;
 	const char *const *permissions;
 	int npermissions;
 };
 
 struct role_patch {
-	struct opt_str name, description;
+	struct opt_str name, description, department_id;
 	struct opt_int rank;
 	bool permissions_set;
 	const char *const *permissions;
@@ -256,7 +270,8 @@ struct user {
 	int nroles;
 	struct group_ref *groups;
 	int ngroups;
-	const char *department, *locale, *timezone, *description, *external_id;
+	const char *department_id, *department_name; /* NULL: in no department */
+	const char *locale, *timezone, *description, *external_id;
 	const char *custom_attributes; /* JSON object text, "{}" when empty */
 	const char *required_actions[USER_REQUIRED_ACTIONS_MAX];
 	int nrequired_actions;
@@ -275,8 +290,8 @@ struct user {
 
 /* Everything a user create or update may carry. On create, set=false means "default". */
 struct user_fields {
-	struct opt_str username, email, first_name, last_name, type, department, locale, timezone,
-	    description, external_id, summary_mail_time, security_profile;
+	struct opt_str username, email, first_name, last_name, type, department_id, locale,
+	    timezone, description, external_id, summary_mail_time, security_profile;
 	/* A JSON merge patch (RFC 7396) of the user's custom_attributes object, as text; null
 	 * clears them all. */
 	struct opt_str custom_attributes;
@@ -295,7 +310,9 @@ struct user_list_query {
 	const char *username_prefix, *email_prefix, *name_prefix; /* prefix */
 	const char *q;						  /* substring of any name */
 	const char *status, *type, *role, *group;		  /* role/group: id or name */
-	const char *sort;					  /* "username", "-created_at" */
+	const char *department_id; /* members of it and, unless direct_only, of its descendants */
+	bool direct_only;
+	const char *sort; /* "username", "-created_at" */
 	struct page page;
 };
 
@@ -338,6 +355,71 @@ enum rs_status users_delete(struct core *c, const struct actor *who, const char 
 /* A task of the tenant (users.read): the deletion tasks above. */
 enum rs_status tasks_get(struct core *c, const struct actor *who, const char *tenant,
 			 const char *id, struct arena *a, struct task *out, struct rs_err *err);
+
+/* ---- Departments (docs/lifecycle.md, Departments) ------------------------------------------- */
+
+/* A tree per tenant. Sibling names are unique (case-insensitive; roots are siblings); a tree is
+ * at most RS_DEPT_DEPTH_MAX levels deep; a tenant has at most RS_DEPTS_PER_TENANT_MAX. Writes
+ * need departments.manage; reads users.read or departments.manage (tenant-wide or in some
+ * scope). Every write is audited (department.create, .update, .move, .delete, .manager_add,
+ * .manager_remove) and announced in its transaction by a webhook event (department.created,
+ * .updated, .moved, .deleted, .manager_added, .manager_removed).
+ * Managers are recorded for the host platform: they grant nothing by themselves. */
+struct department {
+	const char *id, *tenant_id, *name, *parent_id, *description;
+	const char **path; /* names from the root down to this one, itself included */
+	int npath;
+	struct group_member *managers; /* get only */
+	int nmanagers;
+	int64_t user_count;  /* live users directly in it */
+	int64_t child_count; /* its child departments */
+	int64_t created_at, updated_at, version;
+};
+struct department_list {
+	struct department *items;
+	int n;
+	const char *next_cursor;
+};
+struct department_fields {
+	struct opt_str name, description;
+	struct opt_str parent_id; /* a move; null makes it a root */
+};
+struct department_list_query {
+	const char *parent_id; /* children of this one; NULL = any */
+	bool roots;	       /* roots only */
+	struct page page;
+};
+
+enum rs_status departments_create(struct core *c, const struct actor *who, const char *tenant,
+				  const struct department_fields *f, struct arena *a,
+				  struct department *out, struct rs_err *err);
+enum rs_status departments_get(struct core *c, const struct actor *who, const char *tenant,
+			       const char *id, struct arena *a, struct department *out,
+			       struct rs_err *err);
+enum rs_status departments_list(struct core *c, const struct actor *who, const char *tenant,
+				const struct department_list_query *q, struct arena *a,
+				struct department_list *out, struct rs_err *err);
+/* A merge patch; moving (parent_id) under itself or a descendant is RS_E_CONFLICT
+ * "department.cycle", beyond the depth limit "department.too_deep", a sibling's name
+ * "department.name_taken". if_match 0 = unconditional. */
+enum rs_status departments_update(struct core *c, const struct actor *who, const char *tenant,
+				  const char *id, const struct department_fields *f,
+				  int64_t if_match, struct arena *a, struct department *out,
+				  struct rs_err *err);
+/* Without move_to, a department with users or children is RS_E_CONFLICT "department.not_empty"
+ * (the message counts them). With move_to, its users and children move there first; move_to
+ * inside the deleted subtree is RS_E_CONFLICT "department.move_into_subtree". A department a
+ * role is scoped to is RS_E_CONFLICT "department.in_use" either way. */
+enum rs_status departments_delete(struct core *c, const struct actor *who, const char *tenant,
+				  const char *id, int64_t if_match, const char *move_to,
+				  struct rs_err *err);
+/* A manager is a live user of the tenant. Adding one twice is not an error (nothing is audited
+ * then); removing a user who is not a manager is RS_E_NOT_FOUND "department.not_manager". */
+enum rs_status departments_manager_add(struct core *c, const struct actor *who, const char *tenant,
+				       const char *id, const char *user_id, struct rs_err *err);
+enum rs_status departments_manager_remove(struct core *c, const struct actor *who,
+					  const char *tenant, const char *id, const char *user_id,
+					  struct rs_err *err);
 
 /* ---- Seats
  * ---------------------------------------------------------------------------------------- */

@@ -75,6 +75,28 @@ enum rs_status rank_may_act_on(const struct actor *who, int target_rank, struct 
 /* DESIGN rule 2: nobody grants a role above their own. */
 enum rs_status rank_may_grant(const struct actor *who, int role_rank, struct rs_err *err);
 
+/* Scoped permissions (docs/lifecycle.md, Departments; core/departments.c). An actor holds a
+ * permission tenant-wide (who->perms) or over department subtrees (who->scopes). */
+bool actor_holds_any(const struct actor *who, enum perm p);
+/* require_perm() at the top of an operation on one user, whose target is checked once loaded
+ * with require_user_perm(): p held tenant-wide or in at least one scope. */
+enum rs_status require_perm_any(const struct actor *who, enum perm p, struct rs_err *err);
+/* *ok tells whether who holds p over department dept_id of tenant_id (NULL: a user in no
+ * department, reached by tenant-wide holders only): tenant-wide, or through a scope naming
+ * dept_id or one of its ancestors. */
+enum rs_status dept_reach(struct store_tx *tx, const struct actor *who, const char *tenant_id,
+			  const char *dept_id, enum perm p, bool *ok, struct rs_err *err);
+/* The check of every operation on a loaded user u: RS_OK when who holds p over u. A user
+ * outside everything who may read answers exactly as a missing one (RS_E_NOT_FOUND
+ * "user.not_found"), so nobody learns what lies outside their subtrees, even by id; one who
+ * may read but not p gets RS_E_FORBIDDEN. */
+enum rs_status require_user_perm(struct store_tx *tx, const struct actor *who, const struct user *u,
+				 enum perm p, struct rs_err *err);
+/* Validates a department id of the tenant (RS_E_INVALID, field) and gives its name. */
+enum rs_status department_check(struct store_tx *tx, const char *tenant_id, const char *id,
+				const char *field, struct arena *a, const char **name,
+				struct rs_err *err);
+
 /* Resolves a tenant ref (id or slug) for who. DESIGN rule 3: a tenant the actor may not reach
  * answers exactly like a missing one. */
 enum rs_status tenant_resolve(struct store_tx *tx, const struct actor *who, const char *ref,
@@ -105,6 +127,13 @@ enum rs_status group_find(struct store_tx *tx, const char *tenant_id, const char
  * its effective permissions: the union of its system role's and tenant roles'. */
 enum rs_status user_load(struct store_tx *tx, const char *tenant_id, const char *id,
 			 struct arena *a, struct user *out, uint64_t *perms, struct rs_err *err);
+
+/* user_load() that also gives the user's scoped grants: *perms then holds only what its
+ * unscoped roles give, scopes (ACTOR_SCOPES_MAX entries) what its scoped roles give, one
+ * entry per department. */
+enum rs_status user_load_grants(struct store_tx *tx, const char *tenant_id, const char *id,
+				struct arena *a, struct user *out, uint64_t *perms,
+				struct actor_scope *scopes, int *nscopes, struct rs_err *err);
 
 /* Reads up to limit user rows (UC_* layout) into items, completed with roles and groups;
  * *more tells whether a further row was there. */
@@ -222,8 +251,10 @@ void password_dummy(struct core *c, const char *pw);
 enum rs_status password_acceptable(const struct tenant *t, const char *pw, const struct user *u,
 				   const char *email, struct arena *a, struct rs_err *err);
 /* Sessions (core/sessions.c). */
-void actor_for_user(struct actor *out, const struct tenant *t, const struct user *u,
-		    uint64_t perms);
+/* The actor of a user's own session: its permissions (tenant-wide and scoped), none at all
+ * while required actions are pending (restricted). */
+void actor_for_user(struct actor *out, const struct tenant *t, const struct user *u, uint64_t perms,
+		    const struct actor_scope *scopes, int nscopes);
 enum rs_status session_create(struct store_tx *tx, struct core *c, const struct tenant *t,
 			      const struct user *u, const char *source_ip, const char *user_agent,
 			      struct arena *a, struct login_result *out, struct rs_err *err);

@@ -131,9 +131,11 @@ static enum rs_status target_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	}
 	st = tenant_resolve(tx, x->who, x->tenant, x->a, &x->t, err);
 	if (st == RS_OK)
-		st = require_perm(x->who, PERM_USERS_UPDATE, err);
+		st = require_perm_any(x->who, PERM_USERS_UPDATE, err);
 	if (st == RS_OK)
 		st = user_load(tx, x->t.id, x->id, x->a, &x->u, NULL, err);
+	if (st == RS_OK)
+		st = require_user_perm(tx, x->who, &x->u, PERM_USERS_UPDATE, err);
 	if (st == RS_OK)
 		st = rank_may_act_on(x->who, x->u.rank, err);
 	if (st == RS_OK && strcmp(x->u.status, "deleting") == 0)

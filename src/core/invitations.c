@@ -223,8 +223,8 @@ static enum rs_status create_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	struct tenant t;
 	enum rs_status st = tenant_resolve_write(tx, x->who, x->tenant, x->a, &t, err);
 
-	if (st == RS_OK)
-		st = require_perm(x->who, PERM_USERS_CREATE, err);
+	if (st == RS_OK) /* tenant-wide or in a scope: the department is checked with the user */
+		st = require_perm_any(x->who, PERM_USERS_CREATE, err);
 	if (st != RS_OK)
 		return st;
 	return invite_one(tx, x->c, x->who, &t, x->f, x->message, x->a, x->out, x->link, err);
@@ -273,15 +273,24 @@ static enum rs_status load_for_change(struct store_tx *tx, struct wctx *x, struc
 	enum rs_status st = tenant_resolve_write(tx, x->who, x->tenant, x->a, t, err);
 
 	if (st == RS_OK)
-		st = require_perm(x->who, PERM_USERS_CREATE, err);
+		st = require_perm_any(x->who, PERM_USERS_CREATE, err);
 	if (st == RS_OK)
 		st = inv_find(tx, t->id, x->id, x->a, core_now(x->c), inv, err);
 	if (st != RS_OK)
 		return st;
+	st = user_load(tx, t->id, inv->user_id, x->a, u, NULL, err);
+	/* An invitee outside the actor's subtrees (or gone, for an actor holding users.create
+	 * only in some): as if neither existed, before anything else is said about it. */
+	if (st == RS_OK)
+		st = require_user_perm(tx, x->who, u, PERM_USERS_CREATE, err);
+	if (st == RS_E_NOT_FOUND && !(x->who->perms & PERM_BIT(PERM_USERS_CREATE)))
+		return rs_fail(err, RS_E_NOT_FOUND, "invitation.not_found", NULL,
+			       "no such invitation");
+	if (st != RS_OK && st != RS_E_NOT_FOUND)
+		return st;
 	if (!is_open(inv))
 		return rs_fail(err, RS_E_CONFLICT, "invitation.not_pending", NULL,
 			       "can't %s an invitation that is %s", what, inv->status);
-	st = user_load(tx, t->id, inv->user_id, x->a, u, NULL, err);
 	*has_user = st == RS_OK && strcmp(u->status, "invited") == 0;
 	if (st == RS_E_NOT_FOUND || (st == RS_OK && !*has_user)) {
 		/* The user was deleted (or changed state) by other means: nothing to invite. */
@@ -312,7 +321,7 @@ static enum rs_status resend_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	st = load_for_change(tx, x, &t, &inv, &u, &has_user, "resend", err);
 	if (st != RS_OK)
 		return st;
-	if (f->system_role.set || f->roles_set || f->department.set) {
+	if (f->system_role.set || f->roles_set || f->department_id.set) {
 		st = user_write_invited(tx, x->c, x->who, t.id, u.id, f, x->a, &u, err);
 		if (st != RS_OK)
 			return st;

@@ -161,9 +161,11 @@ static enum rs_status transition_tx(struct store_tx *tx, void *arg, struct rs_er
 
 	st = tenant_resolve_write(tx, x->who, x->tenant, x->a, &t, err);
 	if (st == RS_OK)
-		st = require_perm(x->who, PERM_USERS_SUSPEND, err);
+		st = require_perm_any(x->who, PERM_USERS_SUSPEND, err);
 	if (st == RS_OK)
 		st = user_load(tx, t.id, x->id, x->a, &u, NULL, err);
+	if (st == RS_OK) /* first: a user outside the actor's subtrees must look missing */
+		st = require_user_perm(tx, x->who, &u, PERM_USERS_SUSPEND, err);
 	if (st != RS_OK)
 		return st;
 	if (q->if_match && q->if_match != u.version)

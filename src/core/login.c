@@ -210,7 +210,7 @@ static enum rs_status success_tx(struct store_tx *tx, void *arg, struct rs_err *
 				    x->out, err);
 	if (st != RS_OK)
 		return st;
-	actor_for_user(&who, &x->l->t, &u, 0);
+	actor_for_user(&who, &x->l->t, &u, 0, NULL, 0);
 	who.request_id = x->q->request_id;
 	who.source_ip = x->q->source_ip;
 	{
@@ -304,9 +304,11 @@ static enum rs_status target(struct store_tx *tx, struct uctx *x, enum perm p, b
 				  : tenant_resolve(tx, x->who, x->tenant, x->a, t, err);
 
 	if (st == RS_OK)
-		st = require_perm(x->who, p, err);
+		st = require_perm_any(x->who, p, err);
 	if (st == RS_OK)
 		st = user_load(tx, t->id, x->id, x->a, u, NULL, err);
+	if (st == RS_OK)
+		st = require_user_perm(tx, x->who, u, p, err);
 	if (st == RS_OK)
 		st = rank_may_act_on(x->who, u->rank, err);
 	return st;

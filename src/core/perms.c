@@ -24,6 +24,7 @@ static const char *const perm_names[PERM__COUNT] = {
     [PERM_SSO_MANAGE] = "sso.manage",
     [PERM_SCIM_PROVISION] = "scim.provision",
     [PERM_WEBHOOKS_MANAGE] = "webhooks.manage",
+    [PERM_DEPARTMENTS_MANAGE] = "departments.manage",
 };
 
 const char *perm_name(enum perm p)

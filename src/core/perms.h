@@ -26,7 +26,8 @@ enum perm {
 	PERM_REPORTS_READ,
 	PERM_SSO_MANAGE,
 	PERM_SCIM_PROVISION,
-	PERM_WEBHOOKS_MANAGE, /* webhook subscriptions and their delivery log */
+	PERM_WEBHOOKS_MANAGE,	 /* webhook subscriptions and their delivery log */
+	PERM_DEPARTMENTS_MANAGE, /* the department tree and its managers */
 	PERM__COUNT
 };
 

@@ -70,6 +70,13 @@ static enum rs_status check_author(const struct actor *who, int rank, uint64_t p
 	return RS_OK;
 }
 
+/* A system role is the user's one tenant-wide role; only tenant roles narrow to a subtree. */
+static enum rs_status scoped_system_role(struct rs_err *err)
+{
+	return rs_fail(err, RS_E_INVALID, "request.invalid_field", "department_id",
+		       "only a tenant-scope role can be limited to a department");
+}
+
 struct ctx {
 	struct core *c;
 	const struct actor *who;
@@ -170,6 +177,7 @@ static enum rs_status create_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	struct tenant t;
 	struct changes *ch;
 	char id[UUID_STR_LEN];
+	const char *dname;
 	enum rs_status st;
 
 	st = tenant_resolve_write(tx, x->who, x->tenant, x->a, &t, err);
@@ -177,13 +185,17 @@ static enum rs_status create_tx(struct store_tx *tx, void *arg, struct rs_err *e
 		st = require_perm(x->who, PERM_ROLES_MANAGE, err);
 	if (st == RS_OK)
 		st = check_author(x->who, q->rank, x->perms, err);
+	if (st == RS_OK)
+		st = department_check(tx, t.id, q->department_id, "department_id", x->a, &dname,
+				      err);
 	if (st != RS_OK)
 		return st;
 	if (!core_new_id(id))
 		return rs_fail(err, RS_E_INTERNAL, "internal.random", NULL, "no randomness");
 	st = Q_EXEC(tx, Q_ROLE_INSERT, NULL, err, SV_S(t.id), SV_S(id), SV_S(q->name),
 		    SV_S(str_lower(x->a, q->name)), SV_S(scope), SV_I(q->rank), SV_S(perms),
-		    SV_S(q->description), SV_I(0), SV_I(0), SV_I(core_now(x->c)));
+		    SV_S(q->description), SV_I(0), SV_I(0), SV_I(core_now(x->c)),
+		    SV_S(q->department_id));
 	if (st == RS_E_CONFLICT)
 		return rs_fail(err, RS_E_CONFLICT, "role.name_taken", "name",
 			       "a role named '%s' already exists", q->name);
@@ -192,6 +204,7 @@ static enum rs_status create_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	ch = changes_new();
 	role_changes(ch, NULL, q->name, q->rank, perms, q->description, x->a);
 	changes_str(ch, "scope", NULL, scope);
+	changes_str(ch, "department_id", NULL, q->department_id);
 	st = audit_append(tx, x->c, x->who, t.id, "role.create", "role", id, changes_dump(ch, x->a),
 			  err);
 	changes_free(ch);
@@ -216,6 +229,8 @@ enum rs_status roles_create(struct core *c, const struct actor *who, const char 
 	    strcmp(req->scope, "system") != 0)
 		st = rs_fail(err, RS_E_INVALID, "request.invalid_field", "scope",
 			     "'scope' must be 'tenant' or 'system'");
+	if (st == RS_OK && req->department_id && req->scope && strcmp(req->scope, "tenant") != 0)
+		st = scoped_system_role(err);
 	if (st == RS_OK)
 		st = perms_from_names(req->permissions, req->npermissions, &x.perms, err);
 	if (st != RS_OK)
@@ -231,7 +246,7 @@ static enum rs_status update_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	struct role r;
 	struct changes *ch;
 	enum rs_status st;
-	const char *name, *desc, *perms;
+	const char *name, *desc, *perms, *dept, *dname;
 	uint64_t pset;
 	int rank;
 
@@ -253,6 +268,14 @@ static enum rs_status update_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	desc = p && p->description.set ? p->description.v : r.description;
 	rank = p && p->rank.set ? (int)p->rank.v : r.rank;
 	pset = p && p->permissions_set ? x->perms : r.perms;
+	dept = p && p->department_id.set ? p->department_id.v : r.department_id;
+	if (p && p->department_id.set) {
+		if (dept && strcmp(r.scope, "tenant") != 0)
+			return scoped_system_role(err);
+		st = department_check(tx, t.id, dept, "department_id", x->a, &dname, err);
+		if (st != RS_OK)
+			return st;
+	}
 	st = check_author(x->who, r.rank, r.perms, err);
 	if (st == RS_OK)
 		st = check_author(x->who, rank, pset, err);
@@ -278,11 +301,12 @@ static enum rs_status update_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	} else {
 		st = Q_EXEC(tx, Q_ROLE_UPDATE, NULL, err, SV_S(t.id), SV_S(r.id), SV_S(name),
 			    SV_S(str_lower(x->a, name)), SV_I(rank), SV_S(perms), SV_S(desc),
-			    SV_I(core_now(x->c)));
+			    SV_I(core_now(x->c)), SV_S(dept));
 		if (st == RS_E_CONFLICT)
 			st = rs_fail(err, RS_E_CONFLICT, "role.name_taken", "name",
 				     "a role named '%s' already exists", name);
 		role_changes(ch, &r, name, rank, perms, desc, x->a);
+		changes_str(ch, "department_id", r.department_id, dept);
 	}
 	if (st == RS_OK) /* tokens and users holding it see its new permissions at once */
 		st = store_signal(tx, STORE_SIG_AUTH, err);

@@ -91,7 +91,8 @@ static bool session_live(const struct session *s, int64_t last_seen, int64_t now
 	       (!s->idle_timeout_ms || now - last_seen < s->idle_timeout_ms);
 }
 
-void actor_for_user(struct actor *out, const struct tenant *t, const struct user *u, uint64_t perms)
+void actor_for_user(struct actor *out, const struct tenant *t, const struct user *u, uint64_t perms,
+		    const struct actor_scope *scopes, int nscopes)
 {
 	memset(out, 0, sizeof(*out));
 	out->kind = ACTOR_TOKEN;
@@ -99,11 +100,15 @@ void actor_for_user(struct actor *out, const struct tenant *t, const struct user
 	str_copy(out->tenant_slug, sizeof(out->tenant_slug), t->slug);
 	str_copy(out->user_id, sizeof(out->user_id), u->id);
 	str_copy(out->username, sizeof(out->username), u->username);
-	out->perms = perms;
 	out->rank = u->rank;
-	out->platform = (perms & PERM_BIT(PERM_PLATFORM_TENANTS)) != 0;
 	/* Required actions first: a session can do nothing else until they are done. */
 	out->restricted = u->nrequired_actions > 0;
+	if (out->restricted)
+		return;
+	out->perms = perms;
+	out->platform = (perms & PERM_BIT(PERM_PLATFORM_TENANTS)) != 0;
+	for (int i = 0; i < nscopes && i < ACTOR_SCOPES_MAX; i++)
+		out->scopes[out->nscopes++] = scopes[i];
 }
 
 /* ---- creating ---------------------------------------------------------------------------------
@@ -240,6 +245,8 @@ static enum rs_status fill_tx(struct store_tx *tx, void *arg, struct rs_err *err
 	struct session s;
 	struct tenant t;
 	struct user u;
+	struct actor_scope scopes[ACTOR_SCOPES_MAX];
+	int nscopes = 0;
 	uint64_t perms = 0;
 	bool has = false, match = false;
 	char csrf[65] = "";
@@ -264,7 +271,7 @@ static enum rs_status fill_tx(struct store_tx *tx, void *arg, struct rs_err *err
 	}
 	st = tenant_load(tx, s.tenant_id, &a, &t, err);
 	if (st == RS_OK)
-		st = user_load(tx, t.id, s.user_id, &a, &u, &perms, err);
+		st = user_load_grants(tx, t.id, s.user_id, &a, &u, &perms, scopes, &nscopes, err);
 	if (st == RS_E_NOT_FOUND || (st == RS_OK && strcmp(u.status, "active") != 0)) {
 		st = invalid(err);
 		goto out;
@@ -280,7 +287,7 @@ static enum rs_status fill_tx(struct store_tx *tx, void *arg, struct rs_err *err
 	x->e->idle_ms = s.idle_timeout_ms;
 	x->e->last_seen = s.last_seen_at;
 	x->e->touched = s.last_seen_at;
-	actor_for_user(&x->e->actor, &t, &u, perms);
+	actor_for_user(&x->e->actor, &t, &u, perms, scopes, nscopes);
 	str_copy(x->e->actor.session_id, sizeof(x->e->actor.session_id), s.id);
 out:
 	arena_release(&a);
@@ -396,12 +403,14 @@ static enum rs_status target_user(struct store_tx *tx, struct ctx *x, enum perm 
 				       : tenant_load(tx, x->who->tenant_id, x->a, t, err);
 
 	if (st == RS_OK && x->user_id)
-		st = require_perm(x->who, p, err);
+		st = require_perm_any(x->who, p, err);
 	if (st == RS_OK && !*uid)
 		st = rs_fail(err, RS_E_NOT_FOUND, "user.not_found", NULL,
 			     "this credential belongs to no user");
 	if (st == RS_OK)
 		st = user_load(tx, t->id, uid, x->a, u, NULL, err);
+	if (st == RS_OK && x->user_id)
+		st = require_user_perm(tx, x->who, u, p, err);
 	if (st == RS_OK && x->user_id)
 		st = rank_may_act_on(x->who, u->rank, err);
 	return st;

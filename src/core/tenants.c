@@ -39,7 +39,7 @@ enum rs_status template_apply(struct store_tx *tx, struct core *c, const char *t
 		st = Q_EXEC(tx, Q_ROLE_INSERT, NULL, err, SV_S(tenant_id), SV_S(id), SV_S(tr->name),
 			    SV_S(str_lower(a, tr->name)), SV_S(tr->scope), SV_I(tr->rank),
 			    SV_S(perms_to_text(template_role_perms(tr), a)), SV_NULLV, SV_I(1),
-			    SV_I(tr->is_default ? 1 : 0), SV_I(now));
+			    SV_I(tr->is_default ? 1 : 0), SV_I(now), SV_NULLV);
 		if (st != RS_OK)
 			return st;
 	}

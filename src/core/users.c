@@ -50,7 +50,8 @@ static void row_user(struct store_rows *r, struct arena *a, struct user *u)
 	u->type = col_str(r, UC_TYPE, a);
 	u->status = col_str(r, UC_STATUS, a);
 	u->system_role.id = col_str(r, UC_SYSROLE, a);
-	u->department = col_str(r, UC_DEPT, a);
+	u->department_id = col_str(r, UC_DEPT, a);
+	u->department_name = col_str(r, UC_DEPT_NAME, a);
 	u->locale = col_str(r, UC_LOCALE, a);
 	u->timezone = col_str(r, UC_TZ, a);
 	u->description = col_str(r, UC_DESC, a);
@@ -76,9 +77,28 @@ static void row_user(struct store_rows *r, struct arena *a, struct user *u)
 	    store_col_null(r, UC_LAST_FAILED_LOGIN) ? 0 : store_col_int(r, UC_LAST_FAILED_LOGIN);
 }
 
-/* Fills roles, groups, rank and permissions of a user whose base row is loaded. */
+/* Adds the permissions of a role scoped to dept to scopes (one entry per department); false
+ * when the table is full (the write path keeps users within it). */
+static bool scope_add(struct actor_scope *scopes, int *n, const char *dept, uint64_t perms)
+{
+	for (int i = 0; i < *n; i++) {
+		if (strcmp(scopes[i].department_id, dept) == 0) {
+			scopes[i].perms |= perms;
+			return true;
+		}
+	}
+	if (*n >= ACTOR_SCOPES_MAX)
+		return false;
+	str_copy(scopes[*n].department_id, sizeof(scopes[*n].department_id), dept);
+	scopes[(*n)++].perms = perms;
+	return true;
+}
+
+/* Fills roles, groups, rank and permissions of a user whose base row is loaded. With scopes,
+ * the permissions of roles scoped to a department go there instead of into *perms. */
 static enum rs_status user_complete(struct store_tx *tx, struct arena *a, struct user *u,
-				    uint64_t *perms, struct rs_err *err)
+				    uint64_t *perms, struct actor_scope *scopes, int *nscopes,
+				    struct rs_err *err)
 {
 	struct store_rows *r = NULL;
 	struct role sys;
@@ -96,6 +116,8 @@ static enum rs_status user_complete(struct store_tx *tx, struct arena *a, struct
 	u->system_role.rank = sys.rank;
 	u->rank = sys.rank;
 	p = sys.perms;
+	if (nscopes)
+		*nscopes = 0;
 	cap = 4;
 	u->roles = arena_alloc(a, cap * sizeof(*u->roles));
 	if (!u->roles)
@@ -121,7 +143,12 @@ static enum rs_status user_complete(struct store_tx *tx, struct arena *a, struct
 		u->roles[u->nroles++] = (struct role_ref){ro.id, ro.name, ro.rank};
 		if (ro.rank > u->rank)
 			u->rank = ro.rank;
-		p |= ro.perms;
+		if (!ro.department_id)
+			p |= ro.perms;
+		else if (scopes && !scope_add(scopes, nscopes, ro.department_id, ro.perms))
+			continue; /* beyond the table: never more than it may hold, so less */
+		else if (!scopes)
+			p |= ro.perms;
 	}
 	store_rows_close(r);
 	if (st != RS_OK)
@@ -158,6 +185,13 @@ static enum rs_status user_complete(struct store_tx *tx, struct arena *a, struct
 enum rs_status user_load(struct store_tx *tx, const char *tenant_id, const char *id,
 			 struct arena *a, struct user *out, uint64_t *perms, struct rs_err *err)
 {
+	return user_load_grants(tx, tenant_id, id, a, out, perms, NULL, NULL, err);
+}
+
+enum rs_status user_load_grants(struct store_tx *tx, const char *tenant_id, const char *id,
+				struct arena *a, struct user *out, uint64_t *perms,
+				struct actor_scope *scopes, int *nscopes, struct rs_err *err)
+{
 	struct store_rows *r = NULL;
 	enum rs_status st;
 	bool has = false;
@@ -174,7 +208,7 @@ enum rs_status user_load(struct store_tx *tx, const char *tenant_id, const char 
 	if (st != RS_OK)
 		return st;
 	if (has)
-		return user_complete(tx, a, out, perms, err);
+		return user_complete(tx, a, out, perms, scopes, nscopes, err);
 missing:
 	return rs_fail(err, RS_E_NOT_FOUND, "user.not_found", NULL, "no such user");
 }
@@ -219,7 +253,6 @@ static enum rs_status check_fields(const struct user_fields *f, bool create, str
 	} texts[] = {
 	    {"first_name", &f->first_name, RS_NAME_MAX},
 	    {"last_name", &f->last_name, RS_NAME_MAX},
-	    {"department", &f->department, RS_ATTR_MAX},
 	    {"locale", &f->locale, RS_ATTR_MAX},
 	    {"timezone", &f->timezone, RS_ATTR_MAX},
 	    {"description", &f->description, RS_TEXT_MAX},
@@ -273,6 +306,9 @@ static enum rs_status check_fields(const struct user_fields *f, bool create, str
 					       "terms_of_service");
 		}
 	}
+	if (f->department_id.set && f->department_id.v && !uuid_valid(f->department_id.v))
+		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "department_id",
+			       "unknown department '%s'", f->department_id.v);
 	if (f->roles_set && f->nroles > RS_ROLES_PER_USER_MAX)
 		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "roles",
 			       "at most %d roles per user", RS_ROLES_PER_USER_MAX);
@@ -384,6 +420,11 @@ struct wctx {
 	bool invite;
 };
 
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 static const char *pick(const struct opt_str *o, const char *cur)
 {
 	return o->set ? o->v : cur;
@@ -402,7 +443,7 @@ static void text_changes(struct changes *ch, const struct user *b, const struct 
 	changes_str(ch, "last_name", b ? b->last_name : NULL, n->last_name);
 	changes_str(ch, "type", b ? b->type : NULL, n->type);
 	changes_str(ch, "status", b ? b->status : NULL, n->status);
-	changes_str(ch, "department", b ? b->department : NULL, n->department);
+	changes_str(ch, "department_id", b ? b->department_id : NULL, n->department_id);
 	changes_str(ch, "locale", b ? b->locale : NULL, n->locale);
 	changes_str(ch, "timezone", b ? b->timezone : NULL, n->timezone);
 	changes_str(ch, "description", b ? b->description : NULL, n->description);
@@ -431,7 +472,10 @@ static bool merge(const struct user_fields *f, const struct user *cur, struct us
 	n->first_name = pick(&f->first_name, cur->first_name);
 	n->last_name = pick(&f->last_name, cur->last_name);
 	n->type = f->type.set ? f->type.v : cur->type;
-	n->department = pick(&f->department, cur->department);
+	if (f->department_id.set && !same_str(f->department_id.v, cur->department_id)) {
+		n->department_id = f->department_id.v;
+		n->department_name = NULL; /* filled in by the write, which checks it */
+	}
 	n->locale = pick(&f->locale, cur->locale);
 	n->timezone = pick(&f->timezone, cur->timezone);
 	n->description = pick(&f->description, cur->description);
@@ -465,7 +509,7 @@ static enum rs_status store_user(struct store_tx *tx, struct wctx *x, const char
 	    SV_S(n->username), SV_S(key_of(a, n->username)), SV_S(n->email),
 	    SV_S(key_of(a, n->email)), SV_S(n->first_name), SV_S(key_of(a, n->first_name)),
 	    SV_S(n->last_name), SV_S(key_of(a, n->last_name)), SV_S(n->type), SV_S(n->status),
-	    SV_S(n->system_role.id), SV_S(n->department), SV_S(n->locale), SV_S(n->timezone),
+	    SV_S(n->system_role.id), SV_S(n->department_id), SV_S(n->locale), SV_S(n->timezone),
 	    SV_S(n->description), SV_S(n->external_id), SV_S(n->custom_attributes), SV_S(reqact),
 	    idle, SV_S(n->summary_mail_time), SV_S(n->security_profile), SV_I(now));
 }
@@ -556,7 +600,7 @@ static bool only_roles(const struct user_fields *f)
 					 &f->first_name,
 					 &f->last_name,
 					 &f->type,
-					 &f->department,
+					 &f->department_id,
 					 &f->locale,
 					 &f->timezone,
 					 &f->description,
@@ -581,21 +625,26 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 	struct user cur, n;
 	struct role sys, *roles = NULL;
 	struct changes *ch = NULL;
-	bool create = x->id == NULL;
+	bool create = x->id == NULL, dept_moved = false;
 	char id[UUID_STR_LEN];
 	enum rs_status st;
-	const char *action, *reqact;
+	enum perm op = create || x->invite ? PERM_USERS_CREATE : PERM_USERS_UPDATE;
+	const char *action, *reqact, *dept_name = NULL;
 	char *doc;
 	int64_t now = core_now(x->c);
 
 	st = tenant_resolve_write(tx, x->who, x->tenant, x->a, &t, err);
 	if (st != RS_OK)
 		return st;
-	st = require_perm(x->who, create || x->invite ? PERM_USERS_CREATE : PERM_USERS_UPDATE, err);
+	/* Held tenant-wide or in a department scope; the target is checked once loaded. */
+	st = require_perm_any(x->who, op, err);
 	if (st != RS_OK)
 		return st;
 	if (!create) {
 		st = user_load(tx, t.id, x->id, x->a, &cur, NULL, err);
+		/* Before anything that would tell a user outside the actor's subtrees exists. */
+		if (st == RS_OK)
+			st = require_user_perm(tx, x->who, &cur, op, err);
 		if (st != RS_OK)
 			return st;
 		if (x->if_match && x->if_match != cur.version)
@@ -611,9 +660,31 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 		return rs_fail(err, RS_E_CONFLICT, "user.deletion_pending", NULL,
 			       "the user is being deleted (task %s)", cur.deletion_task);
 	if ((f->system_role.set || f->roles_set) && !create && !x->invite) {
-		st = require_perm(x->who, PERM_ROLES_ASSIGN, err);
+		st = require_user_perm(tx, x->who, &cur, PERM_ROLES_ASSIGN, err);
 		if (st != RS_OK)
 			return st;
+	}
+	/* A user enters a department (on create or move) only where the actor holds the
+	 * permission; leaving the source was checked with the target above. */
+	dept_moved =
+	    f->department_id.set && (create || !same_str(f->department_id.v, cur.department_id));
+	if (dept_moved) {
+		bool ok = false;
+
+		st = department_check(tx, t.id, f->department_id.v, "department_id", x->a,
+				      &dept_name, err);
+		if (st == RS_OK)
+			st = dept_reach(tx, x->who, t.id, f->department_id.v, op, &ok, err);
+		if (st != RS_OK)
+			return st;
+		if (!ok)
+			return rs_fail(err, RS_E_FORBIDDEN, "auth.permission_denied",
+				       "department_id",
+				       "you hold '%s' only inside your departments", perm_name(op));
+	} else if (create && !(x->who->perms & PERM_BIT(op))) {
+		return rs_fail(err, RS_E_FORBIDDEN, "auth.permission_denied", "department_id",
+			       "you hold '%s' only inside your departments: name one",
+			       perm_name(op));
 	}
 	if (f->roles_set && f->nroles > 0) {
 		roles = arena_alloc(x->a, (size_t)f->nroles * sizeof(*roles));
@@ -623,6 +694,19 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 	st = resolve_roles(tx, x->who, t.id, f, x->a, &sys, roles, err);
 	if (st != RS_OK)
 		return st;
+	if (f->roles_set) { /* the actor built from this user holds a fixed table of scopes */
+		struct actor_scope scopes[ACTOR_SCOPES_MAX];
+		int nscopes = 0;
+
+		for (int i = 0; i < f->nroles; i++) {
+			if (roles[i].department_id &&
+			    !scope_add(scopes, &nscopes, roles[i].department_id, 0))
+				return rs_fail(err, RS_E_INVALID, "request.invalid_field", "roles",
+					       "a user's roles may be scoped to at most %d "
+					       "departments",
+					       ACTOR_SCOPES_MAX);
+		}
+	}
 	if (create && !f->system_role.set) {
 		struct store_rows *r = NULL;
 		bool has = false;
@@ -642,6 +726,8 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 	}
 	if (!merge(f, create ? NULL : &cur, &n, x->a))
 		return core_oom(err);
+	if (dept_moved)
+		n.department_name = dept_name;
 	if (create && x->status)
 		n.status = x->status;
 	if (strlen(n.custom_attributes) > RS_CUSTOM_ATTRS_MAX)
@@ -778,7 +864,7 @@ enum rs_status user_rows_fill(struct store_tx *tx, struct store_rows *r, struct 
 	}
 	/* Roles and groups come from other queries: finish reading these rows first. */
 	for (int i = 0; st == RS_OK && i < *n; i++)
-		st = user_complete(tx, a, &items[i], NULL, err);
+		st = user_complete(tx, a, &items[i], NULL, NULL, NULL, err);
 	return st;
 }
 
@@ -802,10 +888,12 @@ static enum rs_status get_tx(struct store_tx *tx, void *arg, struct rs_err *err)
 	enum rs_status st = tenant_resolve(tx, x->who, x->tenant, x->a, &t, err);
 
 	if (st == RS_OK)
-		st = require_perm(x->who, PERM_USERS_READ, err);
-	if (st != RS_OK)
-		return st;
-	return user_load(tx, t.id, x->id, x->a, x->out, NULL, err);
+		st = require_perm_any(x->who, PERM_USERS_READ, err);
+	if (st == RS_OK)
+		st = user_load(tx, t.id, x->id, x->a, x->out, NULL, err);
+	if (st == RS_OK)
+		st = require_user_perm(tx, x->who, x->out, PERM_USERS_READ, err);
+	return st;
 }
 
 enum rs_status users_get(struct core *c, const struct actor *who, const char *tenant,
@@ -852,15 +940,18 @@ static const char *sort_value(const struct sort_key *k, const struct user *u, st
 }
 
 struct preds {
-	struct store_pred p[24];
+	struct store_pred p[24 + 2 * ACTOR_SCOPES_MAX];
 	int n;
 	const struct store_pred *where;
+	bool overflow; /* a predicate was dropped: the selection must not run */
 };
 
 static const struct store_pred *pred_add(struct preds *ps, struct store_pred p)
 {
-	if (ps->n >= (int)(sizeof(ps->p) / sizeof(ps->p[0])))
+	if (ps->n >= (int)(sizeof(ps->p) / sizeof(ps->p[0]))) {
+		ps->overflow = true;
 		return NULL;
+	}
 	ps->p[ps->n] = p;
 	return &ps->p[ps->n++];
 }
@@ -902,9 +993,27 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 
 	st = tenant_resolve(tx, x->who, x->tenant, x->a, &t, err);
 	if (st == RS_OK)
-		st = require_perm(x->who, PERM_USERS_READ, err);
+		st = require_perm_any(x->who, PERM_USERS_READ, err);
 	if (st != RS_OK)
 		return st;
+	if (!(x->who->perms & PERM_BIT(PERM_USERS_READ))) {
+		/* Only the union of the actor's subtrees; this restriction must never be dropped,
+		 * so running out of predicate slots is an error, not a wider answer. */
+		const struct store_pred *scope = NULL;
+
+		for (int i = 0; i < x->who->nscopes && i < ACTOR_SCOPES_MAX; i++) {
+			const struct store_pred *one;
+
+			if (!(x->who->scopes[i].perms & PERM_BIT(PERM_USERS_READ)))
+				continue;
+			one = pred_cmp(&ps, SO_EQ, UA_DEPARTMENT_TREE,
+				       x->who->scopes[i].department_id);
+			scope = one && scope ? pred_or(&ps, scope, one) : one;
+		}
+		if (!scope)
+			return RS_OK; /* no subtree at all: nobody to show */
+		pred_and(&ps, scope);
+	}
 	if (q->sort) {
 		const char *s = q->sort[0] == '-' ? q->sort + 1 : q->sort;
 
@@ -959,6 +1068,13 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 			return st;
 		pred_and(&ps, pred_cmp(&ps, SO_EQ, UA_ROLE, ro.id));
 	}
+	if (q->department_id) {
+		if (!uuid_valid(q->department_id))
+			return RS_OK; /* no such department: nobody is in it */
+		pred_and(&ps,
+			 pred_cmp(&ps, SO_EQ, q->direct_only ? UA_DEPARTMENT : UA_DEPARTMENT_TREE,
+				  q->department_id));
+	}
 	if (q->group) {
 		struct group g;
 
@@ -969,6 +1085,9 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 			return st;
 		pred_and(&ps, pred_cmp(&ps, SO_EQ, UA_GROUP, g.id));
 	}
+	if (ps.overflow)
+		return rs_fail(err, RS_E_INVALID, "request.invalid_parameter", NULL,
+			       "too many filters at once");
 	sel.tenant_id = t.id;
 	sel.where = ps.where;
 	sel.sort_attr = key->attr;

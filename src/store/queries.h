@@ -18,18 +18,18 @@ enum store_q {
 	Q_TENANT_LOCK,	     /* id: serialises this tenant's writers until commit (row lock) */
 	/* roles */
 	Q_ROLE_INSERT, /* tenant, id, name, name_key, scope, rank, perms, desc, builtin, is_default,
-			  now */
+			  now, department|NULL */
 	Q_ROLE_GET,    /* tenant, id -> role row */
 	Q_ROLE_GET_NAME, /* tenant, name_key -> role row */
 	Q_ROLE_LIST,	 /* tenant -> role rows by rank desc, name */
-	Q_ROLE_UPDATE,	 /* tenant, id, name, name_key, rank, perms, desc, now */
+	Q_ROLE_UPDATE,	 /* tenant, id, name, name_key, rank, perms, desc, now, department|NULL */
 	Q_ROLE_DELETE,	 /* tenant, id */
 	Q_ROLE_USES,	 /* tenant, id -> count of live users and unrevoked tokens holding it */
 	Q_ROLE_DEFAULT,	 /* tenant -> the default system role row */
 	/* users */
 	Q_USER_INSERT, /* tenant, id, username, username_key, email, email_key, first, first_key,
-			  last, last_key, type, status, system_role, department, locale, timezone,
-			  description, external_id, custom_attributes, required_actions,
+			  last, last_key, type, status, system_role, department_id, locale,
+			  timezone, description, external_id, custom_attributes, required_actions,
 			  idle_logout_minutes, summary_mail_time, security_profile, now */
 	Q_USER_GET,    /* tenant, id -> user row (not deleted) */
 	Q_USER_UPDATE, /* same 23 arguments as insert (status included), then now; bumps version */
@@ -160,6 +160,26 @@ enum store_q {
 	Q_PASSWORD_HISTORY_ADD,	 /* tenant, user, at, secret_hash */
 	Q_PASSWORD_HISTORY_LIST, /* tenant, user, limit -> secret_hash, newest first */
 	Q_USER_SET_REQUIRED, /* tenant, id, required_actions text, now -> changes; bumps version */
+	/* departments (core/departments.c); subtree walks stop at 64 levels whatever the data */
+	Q_DEPT_INSERT,	   /* tenant, id, name, name_key, parent|NULL, desc, now */
+	Q_DEPT_GET,	   /* tenant, id -> department row */
+	Q_DEPT_LIST,	   /* tenant, parent|NULL, roots_only (0/1), after_id|NULL, limit ->
+			      department rows by id */
+	Q_DEPT_UPDATE,	   /* tenant, id, name, name_key, parent|NULL, desc, now, expected version
+			      -> changes; bumps version */
+	Q_DEPT_DELETE,	   /* tenant, id -> changes */
+	Q_DEPT_COUNT,	   /* tenant -> count of departments */
+	Q_DEPT_ANCESTORS,  /* tenant, id -> id, name, depth: the department (depth 0) and its
+			      ancestors up to the root */
+	Q_DEPT_HEIGHT,	   /* tenant, id -> levels below the department (0: a leaf), size of its
+			      subtree (itself included) */
+	Q_DEPT_MOVE_USERS, /* tenant, from, to|NULL, now: every user of from (tombstones too) */
+	Q_DEPT_MOVE_CHILDREN,  /* tenant, from, to, now: the children of from; bumps versions */
+	Q_DEPT_ROLE_USES,      /* tenant, id -> count of roles scoped to the department */
+	Q_DEPT_MANAGERS,       /* tenant, id -> user id, username of its live managers */
+	Q_DEPT_MANAGER_ADD,    /* tenant, id, user, now -> changes 0 if already a manager */
+	Q_DEPT_MANAGER_REMOVE, /* tenant, id, user -> changes */
+	Q_DEPT_MANAGERS_CLEAR, /* tenant, id */
 	Q__COUNT
 };
 
@@ -203,7 +223,8 @@ enum {
 	RC_DEFAULT,
 	RC_CREATED,
 	RC_UPDATED,
-	RC_VERSION
+	RC_VERSION,
+	RC_DEPT /* NULL: the role applies tenant-wide */
 };
 enum {
 	UC_TENANT,
@@ -233,9 +254,22 @@ enum {
 	UC_VERSION,
 	UC_STATUS_REASON,
 	UC_SUSPENDED_UNTIL,
+	UC_DEPT_NAME, /* the name of the department UC_DEPT names */
 	UC_DELETION_TASK,
 	UC_FAILED_LOGINS,
 	UC_LAST_FAILED_LOGIN
+};
+enum {
+	DPC_TENANT,
+	DPC_ID,
+	DPC_NAME,
+	DPC_PARENT,
+	DPC_DESC,
+	DPC_CREATED,
+	DPC_UPDATED,
+	DPC_VERSION,
+	DPC_USERS,   /* live users directly in it */
+	DPC_CHILDREN /* its child departments */
 };
 enum { OC_TENANT, OC_ID, OC_OWNER, OC_KIND, OC_EXTID, OC_NAME, OC_CREATED, OC_UPDATED };
 enum { GC_TENANT, GC_ID, GC_NAME, GC_DESC, GC_CREATED, GC_UPDATED, GC_VERSION, GC_MEMBERS };
@@ -335,8 +369,8 @@ enum {
 enum store_coll { SC_USERS, SC_AUDIT };
 
 /* SC_USERS attributes; rows have the UC_* layout; deleted users are never returned.
- * _ci: text compared case-insensitively. ROLE and GROUP take an id and support SO_EQ only
- * (ROLE matches the system role or any tenant role). */
+ * _ci: text compared case-insensitively. ROLE, GROUP and DEPARTMENT_TREE take an id and
+ * support SO_EQ only (ROLE matches the system role or any tenant role). */
 enum store_user_attr {
 	UA_ID,
 	UA_USERNAME_CI,
@@ -350,6 +384,8 @@ enum store_user_attr {
 	UA_UPDATED_AT,
 	UA_ROLE,
 	UA_GROUP,
+	UA_DEPARTMENT,	    /* department_id, SO_EQ (direct members) */
+	UA_DEPARTMENT_TREE, /* a department id, SO_EQ: members of it or of any descendant */
 	UA__COUNT
 };
 

@@ -9,7 +9,7 @@
 
 #include "util/str.h"
 
-enum sel_kind { SK_TEXT, SK_INT, SK_ROLE, SK_GROUP };
+enum sel_kind { SK_TEXT, SK_INT, SK_ROLE, SK_GROUP, SK_DEPT_TREE };
 
 struct sel_attr {
 	const char *col; /* NULL: not an attribute of this collection */
@@ -40,6 +40,8 @@ static const struct sel_attr sel_user_attrs[UA__COUNT] = {
     [UA_UPDATED_AT] = {"updated_at", SK_INT, false, false, true},
     [UA_ROLE] = {"system_role_id", SK_ROLE, false, false, false},
     [UA_GROUP] = {"id", SK_GROUP, false, false, false},
+    [UA_DEPARTMENT] = {"department_id", SK_TEXT, false, true, false},
+    [UA_DEPARTMENT_TREE] = {"department_id", SK_DEPT_TREE, false, false, false},
 };
 
 static const struct sel_attr sel_audit_attrs[AA__COUNT] = {
@@ -196,9 +198,9 @@ static enum rs_status sel_leaf(struct sel_ctx *x, const struct store_pred *p)
 	col = at->col;
 	guard = at->nullable ? " IS NOT NULL AND " : NULL;
 
-	if (at->kind == SK_ROLE || at->kind == SK_GROUP) {
+	if (at->kind == SK_ROLE || at->kind == SK_GROUP || at->kind == SK_DEPT_TREE) {
 		if (p->op != SO_EQ || p->val.type != SV_TEXT || !p->val.s)
-			return sel_bad(x, "role and group take eq and an id");
+			return sel_bad(x, "role, group and department tree take eq and an id");
 		if (!(n = sel_bind_text(x, p->val.s)))
 			goto too_many;
 		if (at->kind == SK_ROLE)
@@ -208,11 +210,20 @@ static enum rs_status sel_leaf(struct sel_ctx *x, const struct store_pred *p)
 			    "r.tenant_id = users.tenant_id AND r.user_id = users.id AND "
 			    "r.role_id = %c%d))",
 			    ph, n, ph, n);
-		else
+		else if (at->kind == SK_GROUP)
 			sel_emit(x,
 				 "EXISTS (SELECT 1 FROM group_members m WHERE m.tenant_id = "
 				 "users.tenant_id AND m.user_id = users.id AND m.group_id = %c%d)",
 				 ph, n);
+		else /* anchored on the table, so both engines type the CTE's columns alike; the
+			tenant is always bind 1; 64 levels bound the walk whatever the data */
+			sel_emit(x,
+				 "department_id IN (WITH RECURSIVE sub(id, depth) AS (SELECT id, 0 "
+				 "FROM departments WHERE tenant_id = %c1 AND id = %c%d UNION ALL "
+				 "SELECT d.id, sub.depth + 1 FROM departments d JOIN sub ON "
+				 "d.parent_id = sub.id WHERE d.tenant_id = %c1 AND sub.depth < 64) "
+				 "SELECT id FROM sub)",
+				 ph, ph, n, ph);
 		return RS_OK;
 	}
 	if (p->op == SO_PR) {

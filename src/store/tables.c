@@ -31,15 +31,20 @@
 
 /* Sessions, refresh tokens and seen signatures are not moved: a deployment that changes
  * engines signs everyone out, which is what an operator expects of a migration. */
+#define COLS9(...)                                                                                 \
+	((const char *const[]){__VA_ARGS__}),                                                      \
+	    (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 9
+
 static const struct store_table tables[] = {
     {"tenants", COLS("id", "slug", "name", "template", "status", "settings", "audit_seq",
 		     "audit_head", "created_at", "updated_at", "deleted_at", "version")},
-    {"roles", COLS("tenant_id", "id", "name", "name_key", "scope", "rank", "permissions",
-		   "description", "builtin", "is_default", "created_at", "updated_at", "version")},
+    {"roles",
+     COLS("tenant_id", "id", "name", "name_key", "scope", "rank", "permissions", "description",
+	  "builtin", "is_default", "created_at", "updated_at", "version", "department_id")},
     {"users",
      COLS("tenant_id", "id", "username", "username_key", "email", "email_key", "first_name",
 	  "first_name_key", "last_name", "last_name_key", "type", "status", "system_role_id",
-	  "department", "locale", "timezone", "description", "external_id", "custom_attributes",
+	  "department_id", "locale", "timezone", "description", "external_id", "custom_attributes",
 	  "required_actions", "locked", "idle_logout_minutes", "summary_mail_time",
 	  "security_profile", "created_at", "updated_at", "last_login_at", "last_activity_at",
 	  "deleted_at", "version", "status_reason", "suspended_until", "deletion_task_id",
@@ -77,6 +82,9 @@ static const struct store_table tables[] = {
     {"password_history", COLS10("tenant_id", "user_id", "at", "secret_hash")},
     {"api_credentials", COLS10("tenant_id", "id", "user_id", "salt", "secret_hash", "created_at",
 			       "expires_at", "disabled", "last_used_at")},
+    {"departments", COLS9("tenant_id", "id", "name", "name_key", "parent_id", "description",
+			  "created_at", "updated_at", "version")},
+    {"department_managers", COLS9("tenant_id", "department_id", "user_id", "added_at")},
 };
 
 const struct store_table *store_tables(int *n)

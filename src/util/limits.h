@@ -14,9 +14,12 @@
 #define RS_NAME_MAX 200	 /* person names, tenant, role and group names */
 #define RS_TEXT_MAX 2000 /* descriptions */
 #define RS_SLUG_MAX 63
-#define RS_ATTR_MAX 256		  /* department, locale, timezone, external id, security profile */
+#define RS_ATTR_MAX 256		  /* locale, timezone, external id, security profile */
 #define RS_CUSTOM_ATTRS_MAX 16384 /* serialised custom_attributes */
 #define RS_ROLES_PER_USER_MAX 32
+#define RS_SCOPES_PER_USER_MAX 8 /* distinct departments a user's scoped roles name */
+#define RS_DEPT_DEPTH_MAX 32	 /* levels of a department tree, the root being level 1 */
+#define RS_DEPTS_PER_TENANT_MAX 10000
 #define RS_TOKEN_DAYS_MAX 3650
 #define RS_EMAIL_PART_MAX (64 * 1024) /* a template part (subject, text, html), rendered too */
 #define RS_WEBHOOK_URL_MAX 2048

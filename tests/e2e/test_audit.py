@@ -91,12 +91,12 @@ class AuditRecordingTest(unittest.TestCase):
         self.assertEqual(e["changes"].get("username"), {"before": None, "after": name}, e["changes"])
 
         r = h.expect(self.do("PATCH", h.tpath(self.t, "users", u["id"]),
-                             {"first_name": "Anne", "department": "SOC", "last_name": "Lee"}), 200)
+                             {"first_name": "Anne", "description": "SOC", "last_name": "Lee"}), 200)
         e = self.one_event(r, "user.update", "user", u["id"])
         changed = set(e["changes"]) - BOOKKEEPING
-        self.assertEqual(changed, {"first_name", "department"}, e["changes"])
+        self.assertEqual(changed, {"first_name", "description"}, e["changes"])
         self.assertEqual(e["changes"]["first_name"], {"before": "Ann", "after": "Anne"})
-        self.assertEqual(e["changes"]["department"], {"before": None, "after": "SOC"})
+        self.assertEqual(e["changes"]["description"], {"before": None, "after": "SOC"})
 
         r = h.expect(self.do("PUT", h.tpath(self.t, "users", u["id"], "roles"),
                              {"system_role": "Super User", "roles": ["Standard User"]}), 200)
@@ -149,7 +149,7 @@ class AuditRecordingTest(unittest.TestCase):
         before = [e["id"] for e in h.audit_events(self.root, self.t)]
         for method, path, body in (
                 ("POST", h.tpath(self.t, "users"), {"username": "bad name"}),
-                ("PATCH", h.tpath(self.t, "users", h.uuid7()), {"department": "x"}),
+                ("PATCH", h.tpath(self.t, "users", h.uuid7()), {"description": "x"}),
                 ("POST", h.tpath(self.t, "roles"), {"name": "x", "rank": 5000, "permissions": []}),
                 ("POST", h.tpath(self.t, "tokens"), {"name": "x", "expires_in_days": 0})):
             r = self.do(method, path, body)
@@ -190,7 +190,7 @@ class AuditQueryTest(unittest.TestCase):
         cls.a1u, cls.a1 = h.actor(S, cls.t, "Administrator", username="one")
         cls.a2u, cls.a2 = h.actor(S, cls.t, "Administrator", username="two")
         cls.u = h.make_user(cls.a1, cls.t, "first-" + h.uid())
-        h.expect(cls.a1.patch(h.tpath(cls.t, "users", cls.u["id"]), json={"department": "A"}), 200)
+        h.expect(cls.a1.patch(h.tpath(cls.t, "users", cls.u["id"]), json={"description": "A"}), 200)
         time.sleep(1.2)                                             # a second boundary for since/until
         cls.g = h.expect(cls.a2.post(h.tpath(cls.t, "groups"), json={"name": "g"}), 201).json
         cls.v = h.make_user(cls.a2, cls.t, "second-" + h.uid())
@@ -368,7 +368,7 @@ class VerifyTest(unittest.TestCase):
         t = h.new_tenant(root)
         for i in range(6):
             u = h.make_user(root, t, "v%d-%s" % (i, h.uid()))
-            h.expect(root.patch(h.tpath(t, "users", u["id"]), json={"department": "d%d" % i}), 200)
+            h.expect(root.patch(h.tpath(t, "users", u["id"]), json={"description": "d%d" % i}), 200)
         evs = sorted(h.audit_events(root, t), key=lambda e: e["seq"])
         self.assertGreaterEqual(len(evs), 8)
         return srv, t, evs
@@ -390,7 +390,7 @@ class VerifyTest(unittest.TestCase):
         else:
             text = changes.decode() if isinstance(changes, bytes) else changes
             obj = json.loads(text) if text else {}
-        obj["department"] = {"before": None, "after": "forged"}
+        obj["description"] = {"before": None, "after": "forged"}
         new = json.dumps(obj)
         n = h.db_exec(srv, "UPDATE audit_events SET changes=? WHERE tenant_id=? AND seq=?",
                       (new.encode() if isinstance(changes, bytes) else new, tid, seq), tamper=True)

@@ -23,7 +23,7 @@ ENDPOINTS = [
     ("GET", "/tenants/{t}/users", None),
     ("POST", "/tenants/{t}/users", {"username": "intruder"}),
     ("GET", "/tenants/{t}/users/{user}", None),
-    ("PATCH", "/tenants/{t}/users/{user}", {"department": "pwned"}),
+    ("PATCH", "/tenants/{t}/users/{user}", {"description": "pwned"}),
     ("DELETE", "/tenants/{t}/users/{user}", None),
     ("PUT", "/tenants/{t}/users/{user}/roles", {"system_role": "User", "roles": []}),
     ("GET", "/tenants/{t}/roles", None),

@@ -84,7 +84,8 @@ class InvitationTest(unittest.TestCase):
 
     def test_invite_mail_link_accept(self):
         email = "ada-%s@example.com" % h.uid()
-        r = self.invite(email=email, system_role="User", department="Research",
+        research = h.expect(self.root.post(h.tpath(self.t, "departments"), json={"name": "Research"}), 201).json
+        r = self.invite(email=email, system_role="User", department_id=research["id"],
                         message="Welcome to the SOC team")
         inv, link = r["invitation"], r["link"]
         self.assertEqual(inv["email"], email)
@@ -96,7 +97,7 @@ class InvitationTest(unittest.TestCase):
         self.assertGreaterEqual(len(token), 43 + 16)       # 256 random bits + the lookup
         u = self.user(inv["user_id"])
         self.assertEqual((u["status"], u["username"], u["email"], u["department"]),
-                         ("invited", email, email, "Research"))
+                         ("invited", email, email, {"id": research["id"], "name": "Research"}))
         self.assertEqual(u["system_role"]["name"], "User")
         # stored only as a keyed hash: the secret is nowhere in the database
         row = h.db_query(S, "SELECT token_lookup, token_hash FROM invitations WHERE id = ?", (inv["id"],))[0]
@@ -123,7 +124,7 @@ class InvitationTest(unittest.TestCase):
         self.assertEqual((a["status"], a["first_name"], a["last_name"], a["timezone"]),
                          ("active", "Ada", "Lovelace", "Europe/London"))
         u = self.user(inv["user_id"])
-        self.assertEqual((u["status"], u["first_name"], u["department"]), ("active", "Ada", "Research"))
+        self.assertEqual((u["status"], u["first_name"], u["department"]["name"]), ("active", "Ada", "Research"))
         cred = h.db_query(S, "SELECT kind, secret_hash FROM credentials WHERE user_id = ?", (u["id"],))
         self.assertEqual(len(cred), 1)
         self.assertEqual(cred[0][0], "password")
@@ -167,8 +168,9 @@ class InvitationTest(unittest.TestCase):
         r = self.invite(email=email, message="first")
         inv, old = r["invitation"], token_of(r["link"])
         mail_to(email, 1)
+        blue = h.expect(self.root.post(h.tpath(self.t, "departments"), json={"name": "Blue team"}), 201).json
         r2 = h.expect(self.admin.post(h.tpath(self.t, "invitations", inv["id"], "resend"),
-                                      json={"message": "second", "department": "Blue team",
+                                      json={"message": "second", "department_id": blue["id"],
                                             "system_role": "Operations Administrator"}), 200).json
         new = token_of(r2["link"])
         self.assertNotEqual(old, new)
@@ -181,7 +183,7 @@ class InvitationTest(unittest.TestCase):
         self.assertIn(r2["link"], m["text"])
         self.assertIn("second", m["text"])
         u = self.user(inv["user_id"])
-        self.assertEqual((u["department"], u["system_role"]["name"]), ("Blue team", "Operations Administrator"))
+        self.assertEqual((u["department"]["name"], u["system_role"]["name"]), ("Blue team", "Operations Administrator"))
         h.expect(self.view(new), 200)
         h.expect(self.accept(new), 200)
         self.assertTrue(h.audit_events(self.root, self.t, action="invitation.resend"))

@@ -43,6 +43,12 @@ KNOWN_ROUTES = [
     ("GET", "/api/v1/tenants/{tenant}/groups/{id}/members"),
     ("PUT", "/api/v1/tenants/{tenant}/groups/{id}/members/{user_id}"),
     ("DELETE", "/api/v1/tenants/{tenant}/groups/{id}/members/{user_id}"),
+    ("GET", "/api/v1/tenants/{tenant}/departments"), ("POST", "/api/v1/tenants/{tenant}/departments"),
+    ("GET", "/api/v1/tenants/{tenant}/departments/{id}"),
+    ("PATCH", "/api/v1/tenants/{tenant}/departments/{id}"),
+    ("DELETE", "/api/v1/tenants/{tenant}/departments/{id}"),
+    ("PUT", "/api/v1/tenants/{tenant}/departments/{id}/managers/{user_id}"),
+    ("DELETE", "/api/v1/tenants/{tenant}/departments/{id}/managers/{user_id}"),
     ("POST", "/api/v1/tenants/{tenant}/tokens"), ("GET", "/api/v1/tenants/{tenant}/tokens"),
     ("GET", "/api/v1/tenants/{tenant}/tokens/{id}"), ("DELETE", "/api/v1/tenants/{tenant}/tokens/{id}"),
     ("GET", "/api/v1/tenants/{tenant}/audit"),
@@ -218,6 +224,10 @@ class Fixture:
         self.role = h.expect(self.root.post(h.tpath(t, "roles"), json={
             "name": "role-" + h.uid(), "rank": 200, "permissions": ["users.read"], "description": "d"}), 201).json
         self.group = h.expect(self.root.post(h.tpath(t, "groups"), json={"name": "grp-" + h.uid()}), 201).json
+        # The user is in one department; the documented calls act on another, empty one.
+        self.home = h.expect(self.root.post(h.tpath(t, "departments"), json={"name": "home-" + h.uid()}), 201).json
+        h.expect(self.root.patch(h.tpath(t, "users", self.user["id"]), json={"department_id": self.home["id"]}), 200)
+        self.department = h.expect(self.root.post(h.tpath(t, "departments"), json={"name": "dep-" + h.uid()}), 201).json
         self.token = h.create_token(self.root, t, user_id=self.user["id"], role="User", expires_in_days=5)["token"]
         self.job = h.expect(self.root.post(h.API + "/jobs", json={"kind": "purge_expired_tokens"}), 202).json
         self.webhook = h.expect(self.root.post(h.tpath(t, "webhooks"), json={
@@ -259,6 +269,8 @@ class Fixture:
             ident = self.role["id"]
         elif "/groups/{id}" in path:
             ident = self.group["id"]
+        elif "/departments/{id}" in path:
+            ident = self.department["id"]
         elif "/tokens/{id}" in path:
             ident = self.token["id"]
         elif "/jobs/{id}" in path:
@@ -301,6 +313,9 @@ class Fixture:
             ("PATCH", "/api/v1/tenants/*/roles/*"): {"description": "desc " + u},
             ("POST", "/api/v1/tenants/*/groups"): {"name": "g-" + u, "description": "d"},
             ("PATCH", "/api/v1/tenants/*/groups/*"): {"description": "desc " + u},
+            ("POST", "/api/v1/tenants/*/departments"): {"name": "d-" + u, "parent_id": self.home["id"],
+                                                        "description": "d"},
+            ("PATCH", "/api/v1/tenants/*/departments/*"): {"description": "desc " + u},
             ("POST", "/api/v1/tenants/*/tokens"): {"name": "t-" + u, "user_id": self.user["id"],
                                                    "expires_in_days": 1},
             ("POST", "/api/v1/jobs"): {"kind": "purge_expired_tokens", "payload": {"chunk": 100}},
@@ -575,6 +590,11 @@ class OpenApiTest(unittest.TestCase):
         self.assert_exact(u["groups"][0], "GroupRef")
         self.assert_exact(h.expect(root.get(h.tpath(t, "roles", fx.role["id"])), 200).json, "Role")
         self.assert_exact(h.expect(root.get(h.tpath(t, "groups", fx.group["id"])), 200).json, "Group")
+        self.assert_exact(u["department"], "DepartmentRef")
+        h.expect(root.put(h.tpath(t, "departments", fx.home["id"], "managers", fx.member["id"])), 204)
+        dep = h.expect(root.get(h.tpath(t, "departments", fx.home["id"])), 200).json
+        self.assert_exact(dep, "Department")
+        self.assert_exact(dep["managers"][0], "Member")
         tok = h.expect(root.get(h.tpath(t, "tokens", fx.token["id"])), 200).json
         self.assert_exact(tok, "Token")
         self.assert_exact(tok["role"], "RoleRef")
@@ -602,6 +622,7 @@ class OpenApiTest(unittest.TestCase):
                         ("ResourceList", h.tpath(t, "resources")),
                         ("InvitationList", h.tpath(t, "invitations")),
                         ("RoleList", h.tpath(t, "roles")), ("GroupList", h.tpath(t, "groups")),
+                        ("DepartmentList", h.tpath(t, "departments")),
                         ("TokenList", h.tpath(t, "tokens")), ("AuditList", h.tpath(t, "audit"))):
             self.assert_exact(h.expect(root.get(p), 200).json, name)
 

@@ -70,7 +70,7 @@ class MeRankTest(RankTestBase):
 class EditDeleteTest(RankTestBase):
     def test_ops_admin_cannot_touch_administrator(self):
         t = target("Administrator")
-        self.refused("Operations Administrator", "PATCH", self.upath(t), {"department": "x"}, t["id"], "rank.outranked")
+        self.refused("Operations Administrator", "PATCH", self.upath(t), {"description": "x"}, t["id"], "rank.outranked")
         self.refused("Operations Administrator", "DELETE", self.upath(t), None, t["id"], "rank.outranked")
         self.refused("Operations Administrator", "PUT", self.upath(t, "roles"),
                      {"system_role": "User", "roles": []}, t["id"], "rank.outranked")
@@ -80,10 +80,10 @@ class EditDeleteTest(RankTestBase):
     def test_ops_admin_can_edit_user_and_peer(self):
         _, ops = ACTORS["Operations Administrator"]
         t = target("User")
-        r = h.expect(ops.patch(self.upath(t), json={"department": "edited"}), 200)
-        self.assertEqual(r.json["department"], "edited")
+        r = h.expect(ops.patch(self.upath(t), json={"description": "edited"}), 200)
+        self.assertEqual(r.json["description"], "edited")
         peer = target("Operations Administrator")
-        h.expect(ops.patch(self.upath(peer), json={"department": "peer"}), 200)     # equal rank is not above
+        h.expect(ops.patch(self.upath(peer), json={"description": "peer"}), 200)     # equal rank is not above
         h.expect(ops.delete(self.upath(t)), 202)
 
     def test_accounts_admin_cannot_touch_higher(self):
@@ -106,7 +106,7 @@ class EditDeleteTest(RankTestBase):
     def test_administrator_can_edit_ops(self):
         _, admin = ACTORS["Administrator"]
         t = target("Operations Administrator")
-        h.expect(admin.patch(self.upath(t), json={"department": "ok"}), 200)
+        h.expect(admin.patch(self.upath(t), json={"description": "ok"}), 200)
         h.expect(admin.delete(self.upath(t)), 202)
 
     def test_administrator_cannot_touch_maintenance_rank(self):
@@ -115,7 +115,7 @@ class EditDeleteTest(RankTestBase):
         name = h.expect(root.post(h.tpath(T, "roles"), json={"name": "Root-ish " + h.uid(), "scope": "system",
                                                              "rank": 950, "permissions": ["users.read"]}), 201).json["name"]
         t = target(name)
-        self.refused("Administrator", "PATCH", self.upath(t), {"department": "x"}, t["id"], "rank.outranked")
+        self.refused("Administrator", "PATCH", self.upath(t), {"description": "x"}, t["id"], "rank.outranked")
         self.refused("Administrator", "DELETE", self.upath(t), None, t["id"], "rank.outranked")
 
     def test_org_role_counts_towards_rank(self):
@@ -123,18 +123,18 @@ class EditDeleteTest(RankTestBase):
         _, oa = h.actor(S, T, "User", roles=["Organization Administrator"])
         t = target("Accounts Administrator")
         before = self.snapshot(t["id"])
-        h.assert_problem(oa.patch(self.upath(t), json={"department": "x"}), 403, "rank.outranked")
+        h.assert_problem(oa.patch(self.upath(t), json={"description": "x"}), 403, "rank.outranked")
         self.assertEqual(self.snapshot(t["id"]), before)
         t2 = target("Exchange Admin")          # 600 < 650
-        h.expect(oa.patch(self.upath(t2), json={"department": "ok"}), 200)
+        h.expect(oa.patch(self.upath(t2), json={"description": "ok"}), 200)
         # and a target's organisation role raises the target's rank too
         t3 = target("User", roles=["Organization Administrator"])                # rank 650
         _, acct = ACTORS["Accounts Administrator"]
-        h.expect(acct.patch(self.upath(t3), json={"department": "ok"}), 200)      # 650 < 700
+        h.expect(acct.patch(self.upath(t3), json={"description": "ok"}), 200)      # 650 < 700
         high = h.expect(S.root().post(h.tpath(T, "roles"), json={
             "name": "Org Boss " + h.uid(), "scope": "tenant", "rank": 750, "permissions": ["users.read"]}), 201).json
         t4 = target("User", roles=[high["name"]])                                 # rank 750 > 700
-        self.refused("Accounts Administrator", "PATCH", self.upath(t4), {"department": "x"}, t4["id"], "rank.outranked")
+        self.refused("Accounts Administrator", "PATCH", self.upath(t4), {"description": "x"}, t4["id"], "rank.outranked")
 
 
 class GrantTest(RankTestBase):
@@ -202,7 +202,7 @@ class TokenRankTest(RankTestBase):
         h.expect(low.get(h.API + "/me"), 200)
         t = target("Super User")
         before = self.snapshot(t["id"])
-        h.assert_problem(low.patch(self.upath(t), json={"department": "x"}), 403, EITHER)
+        h.assert_problem(low.patch(self.upath(t), json={"description": "x"}), 403, EITHER)
         self.assertEqual(self.snapshot(t["id"]), before)
 
     def test_token_for_owner_above_owner_role(self):

@@ -35,7 +35,7 @@ def full_body(username):
     return {
         "username": username, "email": username + "@example.com", "first_name": "Alice",
         "last_name": "Anders", "type": "api", "system_role": "Super User", "roles": ["Standard User"],
-        "department": "SOC", "locale": "en-GB", "timezone": "Europe/London", "description": "analyst",
+        "locale": "en-GB", "timezone": "Europe/London", "description": "analyst",
         "external_id": "ext-" + username, "custom_attributes": {"badge": "42", "floor": 3},
         "required_actions": ["password_reset", "terms_of_service"], "idle_logout_minutes": 30,
         "summary_mail_time": "07:30",
@@ -226,7 +226,7 @@ class UserUpdateTest(unittest.TestCase):
         self.root = S.root()
         self.t = h.new_tenant(self.root)
         self.u = h.make_user(self.root, self.t, "bob-" + h.uid(), email="bob@example.com",
-                             first_name="Bob", last_name="Builder", department="Ops",
+                             first_name="Bob", last_name="Builder", description="Ops",
                              custom_attributes={"a": 1, "b": 2})
         self.p = h.tpath(self.t, "users", self.u["id"])
 
@@ -236,9 +236,9 @@ class UserUpdateTest(unittest.TestCase):
         self.assertEqual(r.json, self.u)
 
     def test_merge_patch(self):
-        r = h.expect(self.root.patch(self.p, json={"department": "SOC", "email": None, "first_name": "Robert"}), 200)
+        r = h.expect(self.root.patch(self.p, json={"description": "SOC", "email": None, "first_name": "Robert"}), 200)
         u = r.json
-        self.assertEqual(u["department"], "SOC")
+        self.assertEqual(u["description"], "SOC")
         self.assertIsNone(u["email"])
         self.assertEqual(u["first_name"], "Robert")
         self.assertEqual(u["last_name"], "Builder")        # untouched
@@ -259,27 +259,27 @@ class UserUpdateTest(unittest.TestCase):
     def test_if_match(self):
         v = self.u["version"]
         for stale in (h.etag_of(v - 1 if v > 0 else v + 100), '"%d"' % (v + 100)):
-            r = self.root.patch(self.p, json={"department": "stale"}, headers={"If-Match": stale})
+            r = self.root.patch(self.p, json={"description": "stale"}, headers={"If-Match": stale})
             h.assert_problem(r, 412, "request.precondition_failed")
         self.assertEqual(h.expect(self.root.get(self.p), 200).json, self.u)
-        r = h.expect(self.root.patch(self.p, json={"department": "v2"}, headers={"If-Match": h.etag_of(v)}), 200)
+        r = h.expect(self.root.patch(self.p, json={"description": "v2"}, headers={"If-Match": h.etag_of(v)}), 200)
         v2 = r.json["version"]
         # the old version is now stale
-        h.assert_problem(self.root.patch(self.p, json={"department": "v3"}, headers={"If-Match": h.etag_of(v)}),
+        h.assert_problem(self.root.patch(self.p, json={"description": "v3"}, headers={"If-Match": h.etag_of(v)}),
                          412, "request.precondition_failed")
         h.assert_problem(self.root.delete(self.p, headers={"If-Match": h.etag_of(v)}),
                          412, "request.precondition_failed")
         h.assert_problem(self.root.put(self.p + "/roles", json={"system_role": "Super User", "roles": []},
                                        headers={"If-Match": h.etag_of(v)}), 412, "request.precondition_failed")
         after = h.expect(self.root.get(self.p), 200).json
-        self.assertEqual(after["department"], "v2")
+        self.assertEqual(after["description"], "v2")
         self.assertEqual(after["version"], v2)
         self.assertEqual(after["system_role"]["name"], "User")
-        h.expect(self.root.patch(self.p, json={"department": "v3"}, headers={"If-Match": '"%d"' % v2}), 200)
-        h.expect(self.root.patch(self.p, json={"department": "v4"}, headers={"If-Match": "*"}), 200)
+        h.expect(self.root.patch(self.p, json={"description": "v3"}, headers={"If-Match": '"%d"' % v2}), 200)
+        h.expect(self.root.patch(self.p, json={"description": "v4"}, headers={"If-Match": "*"}), 200)
 
     def test_unknown_field(self):
-        r = self.root.patch(self.p, json={"department": "X", "nickname": "bobby"})
+        r = self.root.patch(self.p, json={"description": "X", "nickname": "bobby"})
         h.assert_problem(r, 400, "request.unknown_field", field="nickname")
         for ro in ("id", "tenant_id", "created_at"):
             r = self.root.patch(self.p, json={ro: "x"})
@@ -308,7 +308,7 @@ class UserUpdateTest(unittest.TestCase):
         name = self.u["username"]
         h.delete_user(self.root, self.t, self.u["id"])
         h.assert_problem(self.root.get(self.p), 404, "user.not_found")
-        h.assert_problem(self.root.patch(self.p, json={"department": "x"}), 404, "user.not_found")
+        h.assert_problem(self.root.patch(self.p, json={"description": "x"}), 404, "user.not_found")
         h.assert_problem(self.root.delete(self.p), 404, "user.not_found")
         self.assertNotIn(self.u["id"], [x["id"] for x in self.root.list_all(h.tpath(self.t, "users"))])
         again = h.make_user(self.root, self.t, name)

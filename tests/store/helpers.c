@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/sqlite/sqlite_int.h"
 #include "util/str.h"
 
 static char th_dir[256];
@@ -27,6 +28,11 @@ static void th_cleanup(void)
 {
 	if (th_dir[0] && !getenv("TH_KEEP"))
 		nftw(th_dir, th_rm, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int th_schema_version(void)
+{
+	return sqlite_migrations[sqlite_migrations_count - 1].version;
 }
 
 bool th_pg_init(void)

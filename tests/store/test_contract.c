@@ -160,8 +160,8 @@ static void role_insert(struct store *s, const char *id, const char *name, int r
 	struct store_val v[] = {
 	    SV_S("t1"),	    SV_S(id),	SV_S(name),	    SV_S(str_lower(&a, name)),
 	    SV_S("tenant"), SV_I(rank), SV_S("users.read"), SV_S("d"),
-	    SV_I(0),	    SV_I(def),	SV_I(1000)};
-	OK(th_exec(s, Q_ROLE_INSERT, v, 11, NULL, &err));
+	    SV_I(0),	    SV_I(def),	SV_I(1000),	    SV_NULLV};
+	OK(th_exec(s, Q_ROLE_INSERT, v, 12, NULL, &err));
 	arena_release(&a);
 }
 
@@ -192,8 +192,8 @@ static void test_roles_users_groups_roundtrip(void **state)
 	assert_string_equal(r->text[0][RC_ID], "r-user");
 	OK(th_exec(s, Q_ROLE_UPDATE,
 		   (struct store_val[]){SV_S("t1"), SV_S("r1"), SV_S("Boss"), SV_S("boss"),
-					SV_I(90), SV_S("*"), SV_NULLV, SV_I(2000)},
-		   8, &ch, &err));
+					SV_I(90), SV_S("*"), SV_NULLV, SV_I(2000), SV_NULLV},
+		   9, &ch, &err));
 	assert_int_equal(ch, 1);
 	OK(th_query(s, Q_ROLE_GET, (struct store_val[]){SV_S("t1"), SV_S("r1")}, 2, 12, r, &err));
 	assert_string_equal(r->text[0][RC_NAME], "Boss");
@@ -452,8 +452,8 @@ static void test_unique_violations(void **state)
 	role_insert(s, "r1", "Admin", 1, 0);
 	struct store_val rv[] = {SV_S("t1"),	 SV_S("r2"), SV_S("ADMIN"), SV_S("admin"),
 				 SV_S("tenant"), SV_I(1),    SV_S(""),	    SV_NULLV,
-				 SV_I(0),	 SV_I(0),    SV_I(1)};
-	expect_conflict(th_exec(s, Q_ROLE_INSERT, rv, 11, NULL, &err), &err, "name_key");
+				 SV_I(0),	 SV_I(0),    SV_I(1),	    SV_NULLV};
+	expect_conflict(th_exec(s, Q_ROLE_INSERT, rv, 12, NULL, &err), &err, "name_key");
 	OK(th_group(s, "t1", "g1", "Ops"));
 	assert_int_equal(th_group(s, "t1", "g2", "OPS"), RS_E_CONFLICT);
 	struct store_val gv[] = {SV_S("t1"),  SV_S("g2"), SV_S("OPS"),

@@ -429,8 +429,9 @@ static void test_concurrent_migration(void **state)
 		assert_int_equal(store_schema_version(o[i].s), TH_SCHEMA_VERSION);
 		store_free(o[i].s);
 	}
-	assert_int_equal(th_pg_sql(uri, "SELECT count(*) FROM schema_migrations"),
-			 TH_SCHEMA_VERSION);
+	assert_int_equal(
+	    th_pg_sql(uri, "SELECT count(*) FROM schema_migrations"),
+	    sqlite_migrations_count); /* each applied once; both engines have as many */
 }
 
 static void test_schema_too_new(void **state)

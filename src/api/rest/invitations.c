@@ -24,8 +24,8 @@ static void reply_link(struct http_req *req, struct http_resp *resp, int status,
 
 static void create(struct http_req *req, struct http_resp *resp, void *app)
 {
-	static const char *const allowed[] = {"email",	    "username", "system_role", "roles",
-					      "department", "type",	"message",     NULL};
+	static const char *const allowed[] = {"email",	       "username", "system_role", "roles",
+					      "department_id", "type",	   "message",	  NULL};
 	struct core *c = app;
 	struct actor who;
 	struct jin j;
@@ -42,7 +42,7 @@ static void create(struct http_req *req, struct http_resp *resp, void *app)
 	jin_str(&j, "username", &f.username);
 	jin_str_required(&j, "system_role", &f.system_role);
 	jin_strs(&j, "roles", &f.roles_set, &f.roles, &f.nroles);
-	jin_str(&j, "department", &f.department);
+	jin_str(&j, "department_id", &f.department_id);
 	jin_str_required(&j, "type", &f.type);
 	jin_str(&j, "message", &message);
 	jin_release(&j);
@@ -61,7 +61,7 @@ static void create(struct http_req *req, struct http_resp *resp, void *app)
 
 static void resend(struct http_req *req, struct http_resp *resp, void *app)
 {
-	static const char *const allowed[] = {"message", "system_role", "roles", "department",
+	static const char *const allowed[] = {"message", "system_role", "roles", "department_id",
 					      NULL};
 	struct core *c = app;
 	struct actor who;
@@ -82,7 +82,7 @@ static void resend(struct http_req *req, struct http_resp *resp, void *app)
 		jin_str(&j, "message", &message);
 		jin_str_required(&j, "system_role", &f.system_role);
 		jin_strs(&j, "roles", &f.roles_set, &f.roles, &f.nroles);
-		jin_str(&j, "department", &f.department);
+		jin_str(&j, "department_id", &f.department_id);
 		jin_release(&j);
 		if (!jin_ok_or_reply(&j, req, resp))
 			return;

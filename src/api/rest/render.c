@@ -81,7 +81,10 @@ json_t *render_user(const struct user *u)
 		      "first_name", u->first_name, "last_name", u->last_name, "type", u->type,
 		      "status", u->status, "system_role", render_role_ref(&u->system_role), "roles",
 		      roles, "groups", groups);
-	json_object_set_new(v, "department", js_str(u->department));
+	json_object_set_new(v, "department",
+			    u->department_id ? json_pack("{s:s,s:s?}", "id", u->department_id,
+							 "name", u->department_name)
+					     : json_null());
 	json_object_set_new(v, "locale", js_str(u->locale));
 	json_object_set_new(v, "timezone", js_str(u->timezone));
 	json_object_set_new(v, "description", js_str(u->description));
@@ -109,12 +112,12 @@ json_t *render_user(const struct user *u)
 
 json_t *render_role(const struct role *r)
 {
-	return json_pack("{s:s?,s:s?,s:s?,s:s?,s:i,s:o,s:o,s:b,s:o,s:o,s:I}", "id", r->id,
+	return json_pack("{s:s?,s:s?,s:s?,s:s?,s:i,s:o,s:o,s:b,s:o,s:o,s:I,s:o}", "id", r->id,
 			 "tenant_id", r->tenant_id, "name", r->name, "scope", r->scope, "rank",
 			 r->rank, "permissions", perm_array(r->perms), "description",
 			 js_str(r->description), "builtin", r->builtin, "created_at",
 			 js_time(r->created_at), "updated_at", js_time(r->updated_at), "version",
-			 (json_int_t)r->version);
+			 (json_int_t)r->version, "department_id", js_str(r->department_id));
 }
 
 json_t *render_group(const struct group *g)

@@ -87,6 +87,7 @@ enum rs_status rest_tenants_register(struct http_router *r, struct core *c, stru
 enum rs_status rest_users_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_roles_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_groups_register(struct http_router *r, struct core *c, struct rs_err *err);
+enum rs_status rest_departments_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_tokens_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_audit_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_meta_register(struct http_router *r, struct core *c, struct rs_err *err);

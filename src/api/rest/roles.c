@@ -42,12 +42,12 @@ static void get(struct http_req *req, struct http_resp *resp, void *app)
 
 static void create(struct http_req *req, struct http_resp *resp, void *app)
 {
-	static const char *const allowed[] = {"name",	     "scope",	    "rank",
-					      "permissions", "description", NULL};
+	static const char *const allowed[] = {"name",	     "scope",	      "rank", "permissions",
+					      "description", "department_id", NULL};
 	struct core *c = app;
 	struct actor who;
 	struct jin j;
-	struct opt_str name, scope, desc;
+	struct opt_str name, scope, desc, dept;
 	struct opt_int rank;
 	bool perms_set;
 	struct role_create_req q = {0};
@@ -60,6 +60,7 @@ static void create(struct http_req *req, struct http_resp *resp, void *app)
 	jin_str_required(&j, "name", &name);
 	jin_str_required(&j, "scope", &scope);
 	jin_str(&j, "description", &desc);
+	jin_str(&j, "department_id", &dept);
 	jin_int(&j, "rank", &rank);
 	jin_strs(&j, "permissions", &perms_set, &q.permissions, &q.npermissions);
 	jin_release(&j);
@@ -73,6 +74,7 @@ static void create(struct http_req *req, struct http_resp *resp, void *app)
 	q.name = name.v;
 	q.scope = scope.v;
 	q.description = desc.v;
+	q.department_id = dept.v;
 	q.rank = rank.v < -1 || rank.v > 100000 ? -1 : (int)rank.v;
 	if (roles_create(c, &who, http_param(req, "tenant"), &q, req->arena, &r, &err) != RS_OK) {
 		rest_fail(req, resp, &err);
@@ -86,7 +88,8 @@ static void create(struct http_req *req, struct http_resp *resp, void *app)
 
 static void patch(struct http_req *req, struct http_resp *resp, void *app)
 {
-	static const char *const allowed[] = {"name", "rank", "permissions", "description", NULL};
+	static const char *const allowed[] = {"name",	     "rank",	      "permissions",
+					      "description", "department_id", NULL};
 	struct core *c = app;
 	struct actor who;
 	struct jin j;
@@ -99,6 +102,7 @@ static void patch(struct http_req *req, struct http_resp *resp, void *app)
 	jin_only(&j, allowed);
 	jin_str_required(&j, "name", &p.name);
 	jin_str(&j, "description", &p.description);
+	jin_str(&j, "department_id", &p.department_id);
 	jin_int(&j, "rank", &p.rank);
 	jin_strs(&j, "permissions", &p.permissions_set, &p.permissions, &p.npermissions);
 	jin_release(&j);

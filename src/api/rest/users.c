@@ -12,7 +12,7 @@ static const char *const user_writable[] = {"username",
 					    "type",
 					    "system_role",
 					    "roles",
-					    "department",
+					    "department_id",
 					    "locale",
 					    "timezone",
 					    "description",
@@ -35,7 +35,7 @@ static void read_fields(struct jin *j, struct user_fields *f)
 	jin_str_required(j, "type", &f->type);
 	jin_str_required(j, "system_role", &f->system_role);
 	jin_strs(j, "roles", &f->roles_set, &f->roles, &f->nroles);
-	jin_str(j, "department", &f->department);
+	jin_str(j, "department_id", &f->department_id);
 	jin_str(j, "locale", &f->locale);
 	jin_str(j, "timezone", &f->timezone);
 	jin_str(j, "description", &f->description);
@@ -119,6 +119,17 @@ static void list(struct http_req *req, struct http_resp *resp, void *app)
 	q.type = http_query(req, "type");
 	q.role = http_query(req, "role");
 	q.group = http_query(req, "group");
+	q.department_id = http_query(req, "department_id");
+	if (http_query(req, "descendants")) {
+		const char *d = http_query(req, "descendants");
+
+		if (strcmp(d, "true") != 0 && strcmp(d, "false") != 0) {
+			rest_fail_status(req, resp, RS_E_INVALID, "request.invalid_parameter",
+					 "descendants", "'descendants' must be true or false");
+			return;
+		}
+		q.direct_only = strcmp(d, "false") == 0;
+	}
 	q.sort = http_query(req, "sort");
 	if (users_list(c, &who, http_param(req, "tenant"), &q, req->arena, &l, &err) != RS_OK) {
 		rest_fail(req, resp, &err);

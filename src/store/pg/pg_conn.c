@@ -175,15 +175,11 @@ static const char *pg_unique_field(const char *constraint)
 	static const struct {
 		const char *name, *field;
 	} map[] = {
-	    {"users_username", "username_key"},
-	    {"tenants_slug", "slug"},
-	    {"roles_name", "name_key"},
-	    {"groups_name", "name_key"},
-	    {"api_tokens_lookup", "lookup"},
-	    {"audit_events_pkey", "seq"},
-	    {"user_roles_pkey", "role_id"},
-	    {"group_members_pkey", "user_id"},
-	    {"schema_migrations_pkey", "version"},
+	    {"users_username", "username_key"}, {"tenants_slug", "slug"},
+	    {"roles_name", "name_key"},		{"groups_name", "name_key"},
+	    {"departments_name", "name_key"},	{"api_tokens_lookup", "lookup"},
+	    {"audit_events_pkey", "seq"},	{"user_roles_pkey", "role_id"},
+	    {"group_members_pkey", "user_id"},	{"schema_migrations_pkey", "version"},
 	    {"store_signals_pkey", "name"},
 	};
 	size_t n;

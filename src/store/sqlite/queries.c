@@ -5,17 +5,23 @@
 #define TENANT_COLS "id, slug, name, template, status, settings, created_at, updated_at, version"
 #define ROLE_COLS                                                                                  \
 	"tenant_id, id, name, scope, rank, permissions, description, builtin, is_default, "        \
-	"created_at, updated_at, version"
+	"created_at, updated_at, version, department_id"
 #define USER_COLS                                                                                  \
 	"tenant_id, id, username, email, first_name, last_name, type, status, system_role_id, "    \
-	"department, locale, timezone, description, external_id, custom_attributes, "              \
+	"department_id, locale, timezone, description, external_id, custom_attributes, "           \
 	"required_actions, locked, idle_logout_minutes, summary_mail_time, security_profile, "     \
 	"created_at, updated_at, last_login_at, last_activity_at, version, status_reason, "        \
-	"suspended_until, deletion_task_id, failed_logins, last_failed_login_at"
+	"suspended_until, (SELECT d.name FROM departments d WHERE d.tenant_id = users.tenant_id "  \
+	"AND d.id = users.department_id), deletion_task_id, failed_logins, last_failed_login_at"
 #define SESSION_COLS                                                                               \
 	"tenant_id, id, user_id, lookup, secret_hash, csrf_hash, source_ip, user_agent, "          \
 	"created_at, "                                                                             \
 	"last_seen_at, idle_timeout_ms, expires_at, revoked_at, revoked_reason"
+#define DEPT_COLS                                                                                  \
+	"d.tenant_id, d.id, d.name, d.parent_id, d.description, d.created_at, d.updated_at, "      \
+	"d.version, (SELECT count(*) FROM users u WHERE u.tenant_id = d.tenant_id AND "            \
+	"u.department_id = d.id AND u.status <> 'deleted'), (SELECT count(*) FROM departments c "  \
+	"WHERE c.tenant_id = d.tenant_id AND c.parent_id = d.id)"
 #define GROUP_COLS                                                                                 \
 	"g.tenant_id, g.id, g.name, g.description, g.created_at, g.updated_at, g.version, "        \
 	"(SELECT count(*) FROM group_members m WHERE m.tenant_id = g.tenant_id AND "               \
@@ -59,16 +65,18 @@ static const char *const sqlite_sql[Q__COUNT] = {
     /* SQLite has one writer: every write is already serial. */
     [Q_TENANT_LOCK] = "SELECT id FROM tenants WHERE id = ?1",
 
-    [Q_ROLE_INSERT] = "INSERT INTO roles (tenant_id, id, name, name_key, scope, rank, "
-		      "permissions, description, builtin, is_default, created_at, updated_at) "
-		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+    [Q_ROLE_INSERT] =
+	"INSERT INTO roles (tenant_id, id, name, name_key, scope, rank, "
+	"permissions, description, builtin, is_default, created_at, updated_at, "
+	"department_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
     [Q_ROLE_GET] = "SELECT " ROLE_COLS " FROM roles WHERE tenant_id = ?1 AND id = ?2",
     [Q_ROLE_GET_NAME] = "SELECT " ROLE_COLS " FROM roles WHERE tenant_id = ?1 AND name_key = ?2",
     [Q_ROLE_LIST] = "SELECT " ROLE_COLS " FROM roles WHERE tenant_id = ?1 "
 		    "ORDER BY rank DESC, name_key",
-    [Q_ROLE_UPDATE] = "UPDATE roles SET name = ?3, name_key = ?4, rank = ?5, permissions = ?6, "
-		      "description = ?7, updated_at = ?8, version = version + 1 "
-		      "WHERE tenant_id = ?1 AND id = ?2",
+    [Q_ROLE_UPDATE] =
+	"UPDATE roles SET name = ?3, name_key = ?4, rank = ?5, permissions = ?6, "
+	"description = ?7, updated_at = ?8, department_id = ?9, version = version + 1 "
+	"WHERE tenant_id = ?1 AND id = ?2",
     [Q_ROLE_DELETE] = "DELETE FROM roles WHERE tenant_id = ?1 AND id = ?2",
     [Q_ROLE_USES] =
 	"SELECT (SELECT count(*) FROM users WHERE tenant_id = ?1 AND system_role_id = ?2 "
@@ -82,7 +90,7 @@ static const char *const sqlite_sql[Q__COUNT] = {
     [Q_USER_INSERT] =
 	"INSERT INTO users (tenant_id, id, username, username_key, email, email_key, "
 	"first_name, first_name_key, last_name, last_name_key, type, status, "
-	"system_role_id, department, locale, timezone, description, external_id, "
+	"system_role_id, department_id, locale, timezone, description, external_id, "
 	"custom_attributes, required_actions, idle_logout_minutes, summary_mail_time, "
 	"security_profile, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
 	"?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?24)",
@@ -91,14 +99,15 @@ static const char *const sqlite_sql[Q__COUNT] = {
     [Q_USER_UPDATE] =
 	"UPDATE users SET username = ?3, username_key = ?4, email = ?5, email_key = ?6, "
 	"first_name = ?7, first_name_key = ?8, last_name = ?9, last_name_key = ?10, "
-	"type = ?11, status = ?12, system_role_id = ?13, department = ?14, locale = ?15, "
+	"type = ?11, status = ?12, system_role_id = ?13, department_id = ?14, locale = ?15, "
 	"timezone = ?16, description = ?17, external_id = ?18, custom_attributes = ?19, "
 	"required_actions = ?20, idle_logout_minutes = ?21, summary_mail_time = ?22, "
 	"security_profile = ?23, updated_at = ?24, version = version + 1 "
 	"WHERE tenant_id = ?1 AND id = ?2 AND status <> 'deleted'",
     [Q_USER_DELETE] =
 	"UPDATE users SET status = 'deleted', deleted_at = ?3, updated_at = ?3, "
-	"deleted_by = ?4, username_hash = ?5, username = '', username_key = '', email = "
+	"deleted_by = ?4, username_hash = ?5, username = '', username_key = '', department_id = "
+	"NULL, email = "
 	"NULL, email_key = NULL, first_name = NULL, first_name_key = NULL, last_name = "
 	"NULL, last_name_key = NULL, description = NULL, external_id = NULL, "
 	"custom_attributes = '{}', locale = NULL, timezone = NULL, summary_mail_time = "
@@ -114,11 +123,12 @@ static const char *const sqlite_sql[Q__COUNT] = {
 	"UPDATE invitations SET status = 'revoked', token_lookup = NULL, token_hash = NULL, "
 	"revoked_at = ?3, updated_at = ?3 WHERE tenant_id = ?1 AND user_id = ?2 AND "
 	"status = 'pending'",
-    [Q_USER_ROLES] = "SELECT r.tenant_id, r.id, r.name, r.scope, r.rank, r.permissions, "
-		     "r.description, r.builtin, r.is_default, r.created_at, r.updated_at, "
-		     "r.version FROM user_roles ur JOIN roles r ON r.tenant_id = ur.tenant_id "
-		     "AND r.id = ur.role_id WHERE ur.tenant_id = ?1 AND ur.user_id = ?2 "
-		     "ORDER BY r.rank DESC, r.name_key",
+    [Q_USER_ROLES] =
+	"SELECT r.tenant_id, r.id, r.name, r.scope, r.rank, r.permissions, "
+	"r.description, r.builtin, r.is_default, r.created_at, r.updated_at, "
+	"r.version, r.department_id FROM user_roles ur JOIN roles r ON r.tenant_id = ur.tenant_id "
+	"AND r.id = ur.role_id WHERE ur.tenant_id = ?1 AND ur.user_id = ?2 "
+	"ORDER BY r.rank DESC, r.name_key",
     [Q_USER_ROLES_CLEAR] = "DELETE FROM user_roles WHERE tenant_id = ?1 AND user_id = ?2",
     [Q_USER_ROLE_ADD] = "INSERT OR IGNORE INTO user_roles (tenant_id, user_id, role_id) "
 			"VALUES (?1, ?2, ?3)",
@@ -347,6 +357,44 @@ static const char *const sqlite_sql[Q__COUNT] = {
     [Q_USER_SET_REQUIRED] =
 	"UPDATE users SET required_actions = ?3, updated_at = ?4, version = version + "
 	"1 WHERE tenant_id = ?1 AND id = ?2 AND status <> 'deleted'",
+
+    [Q_DEPT_INSERT] = "INSERT INTO departments (tenant_id, id, name, name_key, parent_id, "
+		      "description, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+		      "?7)",
+    [Q_DEPT_GET] = "SELECT " DEPT_COLS " FROM departments d WHERE d.tenant_id = ?1 AND d.id = ?2",
+    [Q_DEPT_LIST] = "SELECT " DEPT_COLS " FROM departments d WHERE d.tenant_id = ?1 AND "
+		    "(?2 IS NULL OR d.parent_id = ?2) AND (?3 = 0 OR d.parent_id IS NULL) AND "
+		    "(?4 IS NULL OR d.id > ?4) ORDER BY d.id LIMIT ?5",
+    [Q_DEPT_UPDATE] = "UPDATE departments SET name = ?3, name_key = ?4, parent_id = ?5, "
+		      "description = ?6, updated_at = ?7, version = version + 1 WHERE "
+		      "tenant_id = ?1 AND id = ?2 AND version = ?8",
+    [Q_DEPT_DELETE] = "DELETE FROM departments WHERE tenant_id = ?1 AND id = ?2",
+    [Q_DEPT_COUNT] = "SELECT count(*) FROM departments WHERE tenant_id = ?1",
+    [Q_DEPT_ANCESTORS] =
+	"WITH RECURSIVE up(id, name, parent_id, depth) AS (SELECT id, name, parent_id, 0 FROM "
+	"departments WHERE tenant_id = ?1 AND id = ?2 UNION ALL SELECT d.id, d.name, "
+	"d.parent_id, up.depth + 1 FROM departments d JOIN up ON d.id = up.parent_id WHERE "
+	"d.tenant_id = ?1 AND up.depth < 64) SELECT id, name, depth FROM up ORDER BY depth",
+    [Q_DEPT_HEIGHT] =
+	"WITH RECURSIVE down(id, depth) AS (SELECT id, 0 FROM departments WHERE tenant_id = ?1 "
+	"AND id = ?2 UNION ALL SELECT d.id, down.depth + 1 FROM departments d JOIN down ON "
+	"d.parent_id = down.id WHERE d.tenant_id = ?1 AND down.depth < 64) SELECT "
+	"coalesce(max(depth), 0), count(*) FROM down",
+    [Q_DEPT_MOVE_USERS] = "UPDATE users SET department_id = ?3, updated_at = ?4, version = "
+			  "version + 1 WHERE tenant_id = ?1 AND department_id = ?2",
+    [Q_DEPT_MOVE_CHILDREN] = "UPDATE departments SET parent_id = ?3, updated_at = ?4, version = "
+			     "version + 1 WHERE tenant_id = ?1 AND parent_id = ?2",
+    [Q_DEPT_ROLE_USES] = "SELECT count(*) FROM roles WHERE tenant_id = ?1 AND department_id = ?2",
+    [Q_DEPT_MANAGERS] =
+	"SELECT u.id, u.username FROM department_managers m JOIN users u ON "
+	"u.tenant_id = m.tenant_id AND u.id = m.user_id WHERE m.tenant_id = ?1 "
+	"AND m.department_id = ?2 AND u.status <> 'deleted' ORDER BY u.username_key",
+    [Q_DEPT_MANAGER_ADD] = "INSERT OR IGNORE INTO department_managers (tenant_id, department_id, "
+			   "user_id, added_at) VALUES (?1, ?2, ?3, ?4)",
+    [Q_DEPT_MANAGER_REMOVE] = "DELETE FROM department_managers WHERE tenant_id = ?1 AND "
+			      "department_id = ?2 AND user_id = ?3",
+    [Q_DEPT_MANAGERS_CLEAR] =
+	"DELETE FROM department_managers WHERE tenant_id = ?1 AND department_id = ?2",
 };
 
 const char *sqlite_query_sql(enum store_q q)

@@ -274,9 +274,9 @@ static void test_chain_links(void **state)
 {
 	struct fx *f = *state;
 	static const char *const want_actions[] = {
-	    "user.create",	"user.create",	"token.create", "user.update", "group.create",
-	    "group.member_add", "token.create", "token.revoke", "user.delete_request",
-	    "user.delete",
+	    "user.create",	   "user.create",      "token.create", "user.update",
+	    "group.create",	   "group.member_add", "token.create", "token.revoke",
+	    "user.delete_request", "user.delete",
 	};
 	struct chain *ch = calloc(1, sizeof(*ch));
 	const char *tid = busy_tenant(f, "acme");

@@ -101,7 +101,8 @@ static const struct vcase {
     {V_FIRST, "Zo\xc3\xab", true, NULL},
     {V_FIRST, "201", false, "first_name"},
     {V_FIRST, "tab\there", false, "first_name"},
-    {V_DEPT, "257", false, "department"},
+    {V_DEPT, "R&D", false, "department_id"}, /* not a department id */
+    {V_DEPT, "01890000-0000-7000-8000-000000000000", false, "department_id"}, /* unknown */
     {V_CUSTOM, "{\"a\":1}", true, NULL},
     {V_CUSTOM, "16385", false, "custom_attributes"}, /* "N": an object of N bytes */
     /* Not JSON, or not an object: see test_custom_attributes_shape. */
@@ -174,7 +175,7 @@ static void apply_case(struct arena *a, const struct vcase *c, struct user_field
 		    S(c->v[0] >= '1' && c->v[0] <= '9' ? repeat(a, 'f', (size_t)atoi(c->v)) : c->v);
 		break;
 	case V_DEPT:
-		uf->department = S(repeat(a, 'd', (size_t)atoi(c->v)));
+		uf->department_id = S(c->v);
 		break;
 	case V_CUSTOM:
 		if (c->v[0] >= '1' && c->v[0] <= '9') {
@@ -264,7 +265,6 @@ static void test_create_roundtrip(void **state)
 	    .first_name = S("Alice"),
 	    .last_name = S("Liddell"),
 	    .type = S("api"),
-	    .department = S("R&D"),
 	    .locale = S("en-GB"),
 	    .timezone = S("Europe/London"),
 	    .description = S("d"),
@@ -288,7 +288,7 @@ static void test_create_roundtrip(void **state)
 	assert_string_equal(g.email, "Alice@Example.org");
 	assert_string_equal(g.type, "api");
 	assert_string_equal(g.status, "active");
-	assert_string_equal(g.department, "R&D");
+	assert_null(g.department_id);
 	assert_string_equal(g.summary_mail_time, "07:45");
 	assert_string_equal(g.system_role.name, "Viewer"); /* found case-insensitively */
 	assert_int_equal(g.rank, 100);
@@ -327,7 +327,7 @@ static void test_create_roundtrip(void **state)
 		assert_null(u.email);
 		assert_false(u.has_idle_logout);
 		assert_int_equal(u.nrequired_actions, 0);
-		assert_string_equal(u.department, "R&D");
+		assert_null(u.department_id);
 		assert_string_equal(u.first_name, "Alice");
 		assert_int_equal(u.version, 2);
 	}
@@ -574,8 +574,8 @@ static void test_if_match(void **state)
 	const char *id = fx_user(f, tid, "carol", NULL, NULL);
 	struct user u;
 	struct rs_err err = {0};
-	struct user_fields p1 = {.department = S("one")};
-	struct user_fields p2 = {.department = S("two")};
+	struct user_fields p1 = {.description = S("one")};
+	struct user_fields p2 = {.description = S("two")};
 
 	fx_expect(users_update(f->core, &f->platform, tid, id, &p1, 1, &f->a, &u, &err), &err,
 		  RS_OK, NULL);
@@ -588,11 +588,11 @@ static void test_if_match(void **state)
 	fx_expect(fx_delete(f, &f->platform, tid, id, 1, &err), &err, RS_E_PRECONDITION,
 		  "request.precondition_failed");
 	fx_expect(users_get(f->core, &f->platform, tid, id, &f->a, &u, &err), &err, RS_OK, NULL);
-	assert_string_equal(u.department, "one"); /* nothing changed */
+	assert_string_equal(u.description, "one"); /* nothing changed */
 	assert_int_equal(u.version, 2);
 	fx_expect(users_update(f->core, &f->platform, tid, id, &p2, 2, &f->a, &u, &err), &err,
 		  RS_OK, NULL);
-	assert_string_equal(u.department, "two");
+	assert_string_equal(u.description, "two");
 	fx_expect(fx_delete(f, &f->platform, tid, id, 3, &err), &err, RS_OK, NULL);
 }
 
@@ -649,7 +649,7 @@ static void make_people(struct fx *f, const char *tid)
 	}
 	/* updated_at: touch some, in reverse order. */
 	for (int i = NLIST - 1; i >= 0; i -= 2) {
-		struct user_fields p = {.department = S(arena_printf(&f->a, "d%d", i))};
+		struct user_fields p = {.description = S(arena_printf(&f->a, "d%d", i))};
 		struct user u;
 
 		f->now += 1;
