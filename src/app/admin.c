@@ -50,6 +50,7 @@ int app_open(struct config *cfg, int argc, char **argv, bool create, struct app 
 	}
 	cc.store = out->store;
 	cc.public_url = cfg->public_url;
+	cc.login_per_minute = cfg->login_per_minute;
 	st = core_new(&cc, &out->core, &err);
 	crypto_wipe(cc.key, sizeof(cc.key));
 	if (st != RS_OK) {

@@ -43,6 +43,7 @@ void config_defaults(struct config *cfg)
 	cfg->delivery_backoff_ms = 2000;
 	cfg->delivery_timeout_ms = 10000;
 	cfg->jobs = true;
+	cfg->login_per_minute = 20;
 }
 
 bool config_parse_size(const char *s, size_t *out)
@@ -137,6 +138,7 @@ enum config_key {
 	KEY_DELIVERY_BACKOFF,
 	KEY_DELIVERY_TIMEOUT,
 	KEY_JOBS,
+	KEY_LOGIN_RATE,
 	KEY_COUNT
 };
 
@@ -167,6 +169,8 @@ static const struct {
     [KEY_DELIVERY_TIMEOUT] = {"delivery_timeout_ms", "delivery-timeout-ms",
 			      "ROSTER_DELIVERY_TIMEOUT_MS"},
     [KEY_JOBS] = {"jobs", "jobs", "ROSTER_JOBS"},
+    [KEY_LOGIN_RATE] = {"login_attempts_per_minute", "login-attempts-per-minute",
+			"ROSTER_LOGIN_ATTEMPTS_PER_MINUTE"},
 };
 
 static int key_by_file_name(const char *name, size_t n)
@@ -295,6 +299,14 @@ static enum rs_status set_key(struct config *cfg, enum config_key k, const char 
 			return rs_fail(err, RS_E_INVALID, "config.invalid_value", name,
 				       "%s: smtp_starttls must be off, try or require, not '%s'",
 				       where, v);
+		return RS_OK;
+	case KEY_LOGIN_RATE:
+		if (v[0] < '0' || v[0] > '9' || !str_to_ll(v, 0, 100000, &n))
+			return rs_fail(err, RS_E_INVALID, "config.invalid_value", name,
+				       "%s: login_attempts_per_minute must be 0-100000 (0: no "
+				       "limit), not '%s'",
+				       where, v);
+		cfg->login_per_minute = n;
 		return RS_OK;
 	case KEY_JOBS:
 		if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)

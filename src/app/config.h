@@ -28,6 +28,7 @@ struct config {
 	unsigned threads;	 /* HTTP worker threads, 1-1024 */
 	int sync;		 /* enum store_sync values: 0 full, 1 normal, 2 off */
 	long long job_lease_ms;	 /* a claimed job becomes another node's after this */
+	long long login_per_minute; /* login attempts per source address and node; 0 = off */
 	bool jobs;		 /* false: this node serves requests only, never runs jobs */
 	long long job_poll_ms;	 /* an idle job runner looks for work this often */
 	long long purge_every_s; /* expired API tokens are purged this often */

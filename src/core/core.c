@@ -54,7 +54,7 @@ enum rs_status core_new(const struct core_config *cfg, struct core **out, struct
 	atomic_init(&c->ready, false);
 	c->cache = auth_cache_new();
 	c->sessions = session_cache_new();
-	c->throttle = throttle_new();
+	c->throttle = throttle_new(cfg->login_per_minute);
 	if (!c->cache || !c->sessions || !c->throttle) {
 		core_caches_free(c);
 		free(c);

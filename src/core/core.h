@@ -31,6 +31,7 @@ struct core_config {
 	void *clock_ctx;
 	const char
 	    *public_url; /* base of the links in e-mails ("https://roster.example"); copied */
+	int64_t login_per_minute; /* login attempts per source address; 0 = no limit */
 };
 
 enum rs_status core_new(const struct core_config *cfg, struct core **out, struct rs_err *err);

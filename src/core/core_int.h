@@ -340,7 +340,8 @@ void auth_cache_free(struct auth_cache *ac);
 struct auth_cache *auth_cache_new(void);
 struct session_cache *session_cache_new(void);
 void session_cache_free(struct session_cache *sc);
-struct throttle *throttle_new(void);
+/* per_minute: attempts an address may make at once, and then per minute; 0 = no limit. */
+struct throttle *throttle_new(int64_t per_minute);
 void throttle_free(struct throttle *t);
 /* Takes one login attempt of addr from its bucket: 0, or the milliseconds until one is due. */
 int64_t throttle_take(struct throttle *t, const char *addr, int64_t now);

@@ -297,6 +297,13 @@ enum rs_status me_required_done(struct core *c, const struct actor *who, const c
 	enum rs_status st;
 
 	arena_init(&a, 0);
+	/* A reset is done by changing the password (me_password_change), an MFA reset by
+	 * enrolling again; only consent is given by saying so. */
+	if (!action || strcmp(action, "terms_of_service") != 0) {
+		arena_release(&a);
+		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "action",
+			       "only terms_of_service is completed by accepting it");
+	}
 	st = core_read(c, target_tx, &x, err);
 	if (st == RS_OK && !has_required(&x.u, action))
 		st = rs_fail(err, RS_E_CONFLICT, "user.action_not_required", NULL,

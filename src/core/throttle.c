@@ -10,8 +10,6 @@
 
 #define THROTTLE_SLOTS 8192
 #define THROTTLE_STRIPES 64
-#define THROTTLE_BURST 20	/* attempts an address may make at once */
-#define THROTTLE_REFILL_MS 3000 /* then one more every this often (20 a minute) */
 
 struct throttle_slot {
 	char addr[64];
@@ -20,14 +18,21 @@ struct throttle_slot {
 };
 
 struct throttle {
+	int64_t burst, refill_ms; /* burst attempts at once, then one per refill_ms */
 	pthread_mutex_t locks[THROTTLE_STRIPES];
 	struct throttle_slot slots[THROTTLE_SLOTS];
 };
 
-struct throttle *throttle_new(void)
+struct throttle *throttle_new(int64_t per_minute)
 {
 	struct throttle *t = calloc(1, sizeof(*t));
 
+	if (t) {
+		t->burst = per_minute;
+		t->refill_ms = per_minute > 0 ? 60000 / per_minute : 0;
+		if (per_minute > 0 && t->refill_ms == 0)
+			t->refill_ms = 1;
+	}
 	for (int i = 0; t && i < THROTTLE_STRIPES; i++)
 		pthread_mutex_init(&t->locks[i], NULL);
 	return t;
@@ -53,13 +58,14 @@ static unsigned slot_of(const char *addr)
 
 int64_t throttle_take(struct throttle *t, const char *addr, int64_t now)
 {
-	const int64_t full = (int64_t)THROTTLE_BURST * THROTTLE_REFILL_MS;
+	int64_t full;
 	unsigned i;
 	struct throttle_slot *s;
 	int64_t wait = 0;
 
-	if (!t || !addr || !*addr)
+	if (!t || t->burst <= 0 || !addr || !*addr)
 		return 0;
+	full = t->burst * t->refill_ms;
 	i = slot_of(addr);
 	s = &t->slots[i];
 	pthread_mutex_lock(&t->locks[i % THROTTLE_STRIPES]);
@@ -72,10 +78,10 @@ int64_t throttle_take(struct throttle *t, const char *addr, int64_t now)
 	if (s->tokens_ms > full)
 		s->tokens_ms = full;
 	s->at = now;
-	if (s->tokens_ms >= THROTTLE_REFILL_MS)
-		s->tokens_ms -= THROTTLE_REFILL_MS;
+	if (s->tokens_ms >= t->refill_ms)
+		s->tokens_ms -= t->refill_ms;
 	else
-		wait = THROTTLE_REFILL_MS - s->tokens_ms;
+		wait = t->refill_ms - s->tokens_ms;
 	pthread_mutex_unlock(&t->locks[i % THROTTLE_STRIPES]);
 	return wait;
 }

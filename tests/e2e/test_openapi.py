@@ -21,6 +21,10 @@ import harness as h  # noqa: E402
 
 S = None
 DOC = None
+LOGIN = {}  # a user with a password, for the operations that need a session (Fixture)
+SESSION_OPS = {("POST", "/api/v1/auth/logout"), ("DELETE", "/api/v1/me/sessions/{id}"),
+               ("GET", "/api/v1/me/sessions/{id}"),
+               ("POST", "/api/v1/me/password"), ("POST", "/api/v1/me/required-actions/{action}")}
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 # Every route the server registers (src/api/rest/*.c rest_*_register, src/http/ops.c).
@@ -78,6 +82,17 @@ KNOWN_ROUTES = [
     ("PATCH", "/api/v1/tenants/{tenant}/resources/{id}"),
     ("DELETE", "/api/v1/tenants/{tenant}/resources/{id}"),
     ("GET", "/api/v1/tenants/{tenant}/tasks/{id}"),
+    ("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/logout"),
+    ("GET", "/api/v1/me/sessions"), ("DELETE", "/api/v1/me/sessions"),
+    ("GET", "/api/v1/me/sessions/{id}"), ("DELETE", "/api/v1/me/sessions/{id}"),
+    ("GET", "/api/v1/tenants/{tenant}/users/{id}/sessions"),
+    ("DELETE", "/api/v1/tenants/{tenant}/users/{id}/sessions"),
+    ("DELETE", "/api/v1/tenants/{tenant}/users/{id}/sessions/{session_id}"),
+    ("POST", "/api/v1/tenants/{tenant}/users/{id}/unlock"),
+    ("GET", "/api/v1/tenants/{tenant}/users/{id}/login-failures"),
+    ("POST", "/api/v1/tenants/{tenant}/users/{id}/password"),
+    ("POST", "/api/v1/me/password"),
+    ("POST", "/api/v1/me/required-actions/{action}"),
 ]
 
 
@@ -236,6 +251,7 @@ class Fixture:
         self.mail = h.expect(self.root.post(h.tpath(t, "templates", "invitation", "test"),
                                             json={"to": "oa@example.com"}), 202).json
         self.invitation = self.invite()["invitation"]
+        self.pw_user = self.login_user()
         self.resource = h.expect(self.root.post(h.tpath(t, "resources"), json={
             "kind": "playbook", "external_id": "pb-" + h.uid(), "name": "Playbook",
             "owner_id": self.member["id"]}), 201).json
@@ -246,6 +262,24 @@ class Fixture:
             if time.monotonic() > deadline:
                 raise AssertionError("the fixture's test e-mail never failed")
             time.sleep(0.05)
+
+    def login_user(self):
+        """A user with a password: login and the session operations use it."""
+        self.pw = "a long enough secret " + h.uid()
+        u = h.make_user(self.root, self.tenant, "pw-" + h.uid())
+        h.expect(self.root.post(h.tpath(self.tenant, "users", u["id"], "password"),
+                                json={"password": self.pw}), 204)
+        LOGIN.update(tenant=self.tenant, user=u, password=self.pw)
+        return u
+
+    def session_of(self, u):
+        """A live session of u, made now (setting its password ends its older ones)."""
+        pw = "a long enough secret " + h.uid()
+        h.expect(self.root.post(h.tpath(self.tenant, "users", u["id"], "password"),
+                                json={"password": pw}), 204)
+        r = h.expect(S.client().post(h.API + "/auth/login", json={
+            "tenant": self.tenant["slug"], "username": u["username"], "password": pw}), 201)
+        return r.json["session"]["id"]
 
     def invite(self):
         return h.expect(self.root.post(h.tpath(self.tenant, "invitations"),
@@ -283,6 +317,8 @@ class Fixture:
             ident = self.invitation["id"]
         elif "/resources/{id}" in path:
             ident = self.resource["id"]
+        elif "/me/sessions/{id}" in path:
+            ident = h.uuid7()
         elif "/tasks/{id}" in path:
             ident = self.task["id"]
         if "{token}" in path:
@@ -294,6 +330,9 @@ class Fixture:
         if ident:
             out = out.replace("{id}", ident)
         out = out.replace("{user_id}", self.member["id"])
+        if "{session_id}" in out:
+            out = out.replace("{session_id}", self.session_of(self.user))
+        out = out.replace("{action}", "terms_of_service")
         out = out.replace("{name}", "invitation")
         assert "{" not in out, "no value for a parameter of %s %s" % (method, path)
         return out
@@ -338,6 +377,12 @@ class Fixture:
                                                       "name": "Board " + u,
                                                       "owner_id": self.member["id"]},
             ("PATCH", "/api/v1/tenants/*/resources/*"): {"name": "Renamed " + u},
+            ("POST", "/api/v1/auth/login"): {"tenant": self.tenant["slug"],
+                                             "username": self.pw_user["username"],
+                                             "password": self.pw},
+            ("POST", "/api/v1/tenants/*/users/*/password"): {"password": "a long enough secret " + u,
+                                                             "temporary": True},
+            ("POST", "/api/v1/me/password"): {"current_password": self.pw, "password": self.pw},
             ("POST", "/api/v1/invitations/*/accept"): {"password": "a long enough secret " + u,
                                                        "first_name": "Ada", "last_name": "L",
                                                        "timezone": "UTC"},
@@ -362,7 +407,7 @@ def harmless_value(p):
 def setUpModule():
     global S, DOC
     # No SMTP relay and one attempt per message: the fixture's test e-mail fails at once.
-    S = h.Server(extra_env={"ROSTER_DELIVERY_MAX_ATTEMPTS": "1", "ROSTER_JOB_POLL_MS": "50",
+    S = h.Server(extra_env={"ROSTER_LOGIN_ATTEMPTS_PER_MINUTE": "0", "ROSTER_DELIVERY_MAX_ATTEMPTS": "1", "ROSTER_JOB_POLL_MS": "50",
                             "ROSTER_SMTP_URL": None}).start()
     r = h.expect(S.root().get("/api/v1/openapi.json"), 200)
     DOC = r.json
@@ -408,10 +453,27 @@ class OpenApiTest(unittest.TestCase):
         if resp.status == 201:
             self.assertIn("Location", headers, "201 without a documented Location: " + ctx)
             loc = resp.headers.get("Location")
-            self.assertEqual(h.expect(S.root().get(loc), 200).status, 200, loc)
+            cookie = resp.headers.get("Set-Cookie")
+            # A new session is the new session's to read
+            hdrs = {"Cookie": cookie.split(";")[0]} if cookie else None
+            reader = S.client() if cookie else S.root()
+            self.assertEqual(h.expect(reader.get(loc, headers=hdrs), 200).status, 200, loc)
         return resp
 
     def call(self, client, path, method, concrete, body=None, **kw):
+        if (method, path) in SESSION_OPS and client.token is not None:
+            # These act on the caller's own session: a fresh one of the Fixture's user.
+            root, t, u = S.root(), LOGIN["tenant"], LOGIN["user"]
+            if "{action}" in path:
+                h.expect(root.patch(h.tpath(t, "users", u["id"]),
+                                    json={"required_actions": ["terms_of_service"]}), 200)
+            r = h.expect(S.client().post(h.API + "/auth/login", json={
+                "tenant": t["slug"], "username": u["username"], "password": LOGIN["password"]}), 201)
+            kw["headers"] = dict(kw.get("headers") or {}, Cookie=r.headers["Set-Cookie"].split(";")[0])
+            kw["headers"]["X-CSRF-Token"] = r.json["csrf_token"]
+            if "/me/sessions/{id}" in path:
+                concrete = h.API + "/me/sessions/" + r.json["session"]["id"]
+            client = S.client()
         if body is None:
             r = client.request(method, concrete, **kw)
         else:
@@ -521,7 +583,7 @@ class OpenApiTest(unittest.TestCase):
                     continue
             r = self.call(root, path, method, concrete, body)
             self.assertTrue(200 <= r.status < 300, r.describe())
-            if method == "GET":
+            if method == "GET" and (method, path) not in SESSION_OPS:
                 rh = root.request("HEAD", concrete)
                 self.assertEqual(rh.status, r.status, "HEAD " + rh.describe())
             if has_if_match and method in ("PATCH", "PUT") and r.etag:

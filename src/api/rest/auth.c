@@ -7,6 +7,23 @@
 
 #include "crypto/crypto.h"
 
+/* The body must carry key (jin_str_required refuses only a null). */
+static bool present_or_reply(struct http_req *req, struct http_resp *resp, const struct opt_str *v,
+			     const char *key)
+{
+	if (v->set && v->v)
+		return true;
+	rest_fail_status(req, resp, RS_E_INVALID, "request.invalid_field", key,
+			 arena_printf(req->arena, "'%s' is required", key));
+	return false;
+}
+
+static void wipe(const struct opt_str *v)
+{
+	if (v->v)
+		crypto_wipe((void *)v->v, strlen(v->v));
+}
+
 static json_t *render_session(const struct session *s)
 {
 	return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:b}", "id", s->id, "user_id",
@@ -54,7 +71,10 @@ static void login(struct http_req *req, struct http_resp *resp, void *app)
 	jin_str(&j, "username", &username);
 	jin_str(&j, "email", &email);
 	jin_str(&j, "password", &password);
-	if (!jin_ok_or_reply(&j, req, resp)) {
+	if (!jin_ok_or_reply(&j, req, resp) || !present_or_reply(req, resp, &tenant, "tenant") ||
+	    (!username.v && !present_or_reply(req, resp, &email, "username")) ||
+	    !present_or_reply(req, resp, &password, "password")) {
+		wipe(&password);
 		jin_release(&j);
 		return;
 	}
@@ -66,8 +86,7 @@ static void login(struct http_req *req, struct http_resp *resp, void *app)
 			       .request_id = req->request_id};
 	st = auth_login(c, &q, req->arena, &out, &retry, &err);
 	/* The password lives in the parsed document: wipe it before the document goes. */
-	if (password.v)
-		crypto_wipe((void *)password.v, strlen(password.v));
+	wipe(&password);
 	jin_release(&j);
 	if (st != RS_OK) {
 		if (retry > 0)
@@ -87,6 +106,8 @@ static void login(struct http_req *req, struct http_resp *resp, void *app)
 		      out.refresh_token, "refresh_expires_at", js_time(out.refresh_expires_at),
 		      "required_actions", ra, "restricted", out.user.nrequired_actions > 0);
 	http_resp_header(req, resp, "Cache-Control", "no-store");
+	http_resp_header(req, resp, "Location",
+			 arena_printf(req->arena, "/api/v1/me/sessions/%s", out.session.id));
 	rest_reply(req, resp, 201, body, 0);
 }
 
@@ -144,6 +165,30 @@ static void revoke_sessions(struct http_req *req, struct http_resp *resp, struct
 static void my_sessions(struct http_req *req, struct http_resp *resp, void *app)
 {
 	list_sessions(req, resp, app, NULL, NULL);
+}
+
+static void my_session(struct http_req *req, struct http_resp *resp, void *app)
+{
+	struct core *c = app;
+	struct actor who;
+	struct session_list l;
+	struct rs_err err = {0};
+	const char *id = http_param(req, "id");
+
+	if (!rest_actor_or_reply(req, resp, c, &who))
+		return;
+	if (sessions_list(c, &who, NULL, NULL, req->arena, &l, &err) != RS_OK) {
+		rest_fail(req, resp, &err);
+		return;
+	}
+	for (int i = 0; i < l.n; i++) {
+		if (strcmp(l.items[i].id, id) == 0) {
+			rest_reply(req, resp, 200, render_session(&l.items[i]), 0);
+			return;
+		}
+	}
+	rest_fail_status(req, resp, RS_E_NOT_FOUND, "session.not_found", NULL,
+			 "no such live session of yours");
 }
 
 static void my_session_revoke(struct http_req *req, struct http_resp *resp, void *app)
@@ -215,6 +260,92 @@ static void failures(struct http_req *req, struct http_resp *resp, void *app)
 	rest_reply(req, resp, 200, render_list(items, l.next_cursor), 0);
 }
 
+static void password_change(struct http_req *req, struct http_resp *resp, void *app)
+{
+	static const char *const allowed[] = {"current_password", "password", NULL};
+	struct core *c = app;
+	struct actor who;
+	struct jin j;
+	struct opt_str cur = {0}, pw = {0};
+	struct rs_err err = {0};
+	enum rs_status st;
+
+	if (!rest_actor_or_reply(req, resp, c, &who) || !jin_parse_or_reply(&j, req, resp))
+		return;
+	jin_only(&j, allowed);
+	jin_str_required(&j, "current_password", &cur);
+	jin_str_required(&j, "password", &pw);
+	if (!jin_ok_or_reply(&j, req, resp) ||
+	    !present_or_reply(req, resp, &cur, "current_password") ||
+	    !present_or_reply(req, resp, &pw, "password")) {
+		wipe(&cur);
+		wipe(&pw);
+		jin_release(&j);
+		return;
+	}
+	st = me_password_change(c, &who, cur.v, pw.v, &err);
+	wipe(&cur);
+	wipe(&pw);
+	jin_release(&j);
+	if (st != RS_OK) {
+		rest_fail(req, resp, &err);
+		return;
+	}
+	rest_no_content(resp);
+}
+
+static void password_set(struct http_req *req, struct http_resp *resp, void *app)
+{
+	static const char *const allowed[] = {"password", "temporary", NULL};
+	struct core *c = app;
+	struct actor who;
+	struct jin j;
+	struct opt_str pw = {0};
+	json_t *tmp;
+	struct rs_err err = {0};
+	enum rs_status st;
+
+	if (!rest_actor_or_reply(req, resp, c, &who) || !jin_parse_or_reply(&j, req, resp))
+		return;
+	jin_only(&j, allowed);
+	jin_str_required(&j, "password", &pw);
+	tmp = json_object_get(j.root, "temporary");
+	if (tmp && !json_is_boolean(tmp) && !j.failed) {
+		jin_release(&j);
+		rest_fail_status(req, resp, RS_E_INVALID, "request.invalid_field", "temporary",
+				 "'temporary' is true or false");
+		return;
+	}
+	if (!jin_ok_or_reply(&j, req, resp) || !present_or_reply(req, resp, &pw, "password")) {
+		jin_release(&j);
+		return;
+	}
+	st = users_password_set(c, &who, http_param(req, "tenant"), http_param(req, "id"), pw.v,
+				json_is_true(tmp), &err);
+	wipe(&pw);
+	jin_release(&j);
+	if (st != RS_OK) {
+		rest_fail(req, resp, &err);
+		return;
+	}
+	rest_no_content(resp);
+}
+
+static void action_done(struct http_req *req, struct http_resp *resp, void *app)
+{
+	struct core *c = app;
+	struct actor who;
+	struct rs_err err = {0};
+
+	if (!rest_actor_or_reply(req, resp, c, &who))
+		return;
+	if (me_required_done(c, &who, http_param(req, "action"), &err) != RS_OK) {
+		rest_fail(req, resp, &err);
+		return;
+	}
+	rest_no_content(resp);
+}
+
 enum rs_status rest_auth_register(struct http_router *r, struct core *c, struct rs_err *err)
 {
 	static const struct rest_route routes[] = {
@@ -222,6 +353,7 @@ enum rs_status rest_auth_register(struct http_router *r, struct core *c, struct 
 	    {"POST", "/api/v1/auth/logout", logout},
 	    {"GET", "/api/v1/me/sessions", my_sessions},
 	    {"DELETE", "/api/v1/me/sessions", my_sessions_revoke},
+	    {"GET", "/api/v1/me/sessions/{id}", my_session},
 	    {"DELETE", "/api/v1/me/sessions/{id}", my_session_revoke},
 	    {"GET", "/api/v1/tenants/{tenant}/users/{id}/sessions", user_sessions},
 	    {"DELETE", "/api/v1/tenants/{tenant}/users/{id}/sessions", user_sessions_revoke},
@@ -229,6 +361,9 @@ enum rs_status rest_auth_register(struct http_router *r, struct core *c, struct 
 	     user_session_revoke},
 	    {"POST", "/api/v1/tenants/{tenant}/users/{id}/unlock", unlock},
 	    {"GET", "/api/v1/tenants/{tenant}/users/{id}/login-failures", failures},
+	    {"POST", "/api/v1/tenants/{tenant}/users/{id}/password", password_set},
+	    {"POST", "/api/v1/me/password", password_change},
+	    {"POST", "/api/v1/me/required-actions/{action}", action_done},
 	};
 
 	return REST_ROUTES_ADD(r, c, routes, err);
