@@ -98,6 +98,7 @@ void cli_usage(FILE *out)
 		"  3 cannot connect   4 not authenticated    5 forbidden\n"
 		"  6 not found        7 conflict or stale version (409, 412)\n"
 		"  8 invalid input (400, 413, 415)           9 server error or unavailable (5xx)\n"
+		"  10 task failed     11 gave up waiting for a task (it may still finish)\n"
 		"\nRun 'roster help <command>' or 'roster <command> --help' for details.\n");
 }
 
