@@ -18,8 +18,9 @@ static const struct args_opt cli_global_opts[] = {
 };
 
 static const struct cli_resource *const cli_resources[] = {
-    &cmd_me_resource,	&cmd_templates_resource, &cmd_tenant_resource, &cmd_user_resource,
-    &cmd_role_resource, &cmd_group_resource,	 &cmd_token_resource,  &cmd_audit_resource,
+    &cmd_me_resource,	 &cmd_templates_resource, &cmd_tenant_resource,
+    &cmd_user_resource,	 &cmd_role_resource,	  &cmd_group_resource,
+    &cmd_token_resource, &cmd_audit_resource,	  &cmd_invitation_resource,
 };
 #define CLI_N_RESOURCES (sizeof(cli_resources) / sizeof(cli_resources[0]))
 
@@ -262,7 +263,10 @@ static enum cli_status cli_run(int argc, char **argv, struct args *a,
 		goto out;
 	}
 	curl_ready = true;
-	st = http_client_init(&http, ctx.server, ctx.token, err);
+	/* The invitation link is the credential of view and accept: an administrator's
+	 * ROSTER_TOKEN left in the environment has no business travelling with it. */
+	st = http_client_init(&http, ctx.server, (cmd->flags & CLI_CMD_NO_AUTH) ? NULL : ctx.token,
+			      err);
 	if (st == CLI_OK)
 		st = cmd->run(&ctx, err);
 out:

@@ -244,7 +244,8 @@ void http_response_release(struct http_response *r);
 struct cli_ctx;
 
 enum cli_cmd_flags {
-	CLI_CMD_TENANT = 1 << 0, /* needs --tenant */
+	CLI_CMD_TENANT = 1 << 0,  /* needs --tenant */
+	CLI_CMD_NO_AUTH = 1 << 1, /* sends no bearer token even when one is configured */
 };
 
 struct cli_cmd {
@@ -286,6 +287,7 @@ extern const struct cli_resource cmd_role_resource;
 extern const struct cli_resource cmd_group_resource;
 extern const struct cli_resource cmd_token_resource;
 extern const struct cli_resource cmd_audit_resource;
+extern const struct cli_resource cmd_invitation_resource;
 
 /* Prints the help of one command ("roster user list ...") to out. */
 void cli_cmd_usage(FILE *out, const struct cli_resource *res, const struct cli_cmd *cmd);
@@ -341,5 +343,27 @@ enum cli_status request_need_changes(const json_t *patch, struct cli_err *err);
 	{                                                                                          \
 		"all", 0, 0, NULL, "follow next_cursor to the end"                                 \
 	}
+
+/* ---- secret.c: passwords read without argv ---- */
+
+#define CLI_SECRET_MAX 1024 /* bytes of a password line; the server allows 256 characters */
+
+/* Reads one line (up to "\n", or "\r\n", or end of file) from fd into out (size cap),
+ * NUL-terminated, without the line end. Reads byte by byte so nothing past the line is taken
+ * from a shared stdin, and no stdio buffer keeps a copy. CLI_E_USAGE for an empty line or one
+ * that does not fit; CLI_E_INTERNAL for a read error. out is wiped on failure. */
+enum cli_status secret_read_line(int fd, char *out, size_t cap, struct cli_err *err);
+/* Reads a new password into out (size cap): from file (path, "-" for stdin) when not NULL;
+ * otherwise prompts twice on the terminal with echo off when stdin is a TTY, or reads a
+ * line from stdin when it is not. The prompt and any complaint go to stderr. A signal while
+ * echo is off restores the terminal before the process ends. out is wiped on failure. */
+enum cli_status secret_read_password(const char *file, char *out, size_t cap, struct cli_err *err);
+
+/* ---- cmd_invitation.c ---- */
+
+/* The invitation token in arg, which is the token itself or the link that carries it
+ * ("<public_url>/invitations/<token>", as e-mailed). Borrowed from arg. CLI_E_USAGE for an
+ * empty token. */
+enum cli_status invitation_token_arg(const char *arg, const char **token, struct cli_err *err);
 
 #endif
