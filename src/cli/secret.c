@@ -93,16 +93,19 @@ static enum cli_status secret_prompt(int fd, const char *prompt, char *out, size
 	quiet = saved;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
-	fprintf(stderr, "%s", prompt);
-	(void)fflush(stderr);
+	/* Echo off before the prompt appears: whatever is typed after it stays unseen. */
 	if (tcsetattr(fd, TCSAFLUSH, &quiet) != 0) {
 		st = cli_fail(err, CLI_E_INTERNAL, "cannot turn off the terminal echo: %s",
 			      strerror(errno));
 		goto out;
 	}
+	fprintf(stderr, "%s", prompt);
+	(void)fflush(stderr);
 	st = secret_line(fd, out, cap, true, err);
-	(void)tcsetattr(fd, TCSAFLUSH, &saved); /* best effort: nothing better to do on failure */
-	fputc('\n', stderr);			/* the user's Enter was not echoed */
+	/* TCSADRAIN, not TCSAFLUSH: the answer to the next prompt may already be typed. Best
+	 * effort: there is nothing better to do should it fail. */
+	(void)tcsetattr(fd, TCSADRAIN, &saved);
+	fputc('\n', stderr); /* the user's Enter was not echoed */
 out:
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		(void)sigaction(sigs[i], &old[i], NULL);
