@@ -398,8 +398,9 @@ enum cli_status task_wait(const struct task_poll *p, const json_t *first, json_t
 			  struct cli_err *err);
 
 /* Prints task (borrowed; the answer that queued it) or, with wait, polls it for at most
- * timeout_s seconds (task_wait) and prints it as last seen. CLI_E_INTERNAL when task is not
- * a task. (cmd_task.c) */
+ * timeout_s seconds (task_wait) and prints it as last seen (except with --json after a failed
+ * poll, whose problem document is stdout's one document then). CLI_E_INTERNAL when task is
+ * not a task. (cmd_task.c) */
 enum cli_status task_report(struct cli_ctx *ctx, const json_t *task, bool wait, long timeout_s,
 			    struct cli_err *err);
 

@@ -15,6 +15,7 @@ static const char *const task_keys[] = {
 struct task_fetch_ctx {
 	struct cli_ctx *ctx;
 	const char *id;
+	bool failed; /* a poll failed: with --json its problem is already on stdout */
 };
 
 static enum cli_status task_path(struct cli_ctx *ctx, const char *id, struct buf *path,
@@ -35,6 +36,7 @@ static enum cli_status task_fetch(void *ud, json_t **out, struct cli_err *err)
 		st = request_call(f->ctx, "GET", buf_cstr(&path), NULL, NULL, out, err);
 	if (st == CLI_OK && *out == NULL)
 		st = cli_fail(err, CLI_E_INTERNAL, "the server answered without the task");
+	f->failed = st != CLI_OK;
 	buf_release(&path);
 	return st;
 }
@@ -69,7 +71,7 @@ static enum cli_status task_print(struct cli_ctx *ctx, const json_t *task, struc
 enum cli_status task_report(struct cli_ctx *ctx, const json_t *task, bool wait, long timeout_s,
 			    struct cli_err *err)
 {
-	struct task_fetch_ctx f = {ctx, json_string_value(json_object_get(task, "id"))};
+	struct task_fetch_ctx f = {ctx, json_string_value(json_object_get(task, "id")), false};
 	struct task_poll p = {task_fetch, task_now_ms, task_sleep_ms, &f, TASK_POLL_INTERVAL_MS, 0};
 	json_t *last = NULL;
 	enum cli_status st, pst;
@@ -80,9 +82,10 @@ enum cli_status task_report(struct cli_ctx *ctx, const json_t *task, bool wait, 
 		return task_print(ctx, task, err);
 	p.timeout_ms = (long long)timeout_s * 1000;
 	st = task_wait(&p, task, &last, err);
-	/* The task as last seen, whatever the outcome, so a script sees why and where. A
-	 * failure to print only matters when there was no other failure to report. */
-	if (last != NULL) {
+	/* The task as last seen, so a script sees why and where; but one JSON document on
+	 * stdout, and after a failed poll that is the problem. A failure to print only matters
+	 * when there was no other failure to report. */
+	if (last != NULL && !(ctx->json && f.failed)) {
 		pst = task_print(ctx, last, st == CLI_OK ? err : NULL);
 		if (st == CLI_OK)
 			st = pst;
@@ -95,7 +98,7 @@ static enum cli_status task_get(struct cli_ctx *ctx, struct cli_err *err)
 {
 	enum cli_status st;
 	json_t *task = NULL;
-	struct task_fetch_ctx f = {ctx, ctx->args->pos[0]};
+	struct task_fetch_ctx f = {ctx, ctx->args->pos[0], false};
 
 	st = task_fetch(&f, &task, err);
 	if (st == CLI_OK)

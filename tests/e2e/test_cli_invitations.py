@@ -529,7 +529,11 @@ class _TaskStubHandler(http.server.BaseHTTPRequestHandler):
         if not self.path.startswith("/api/v1/tenants/acme/tasks/"):
             return self.reply(404, {"type": "urn:roster:problem:task.not_found", "title": "Not Found",
                                     "status": 404, "code": "task.not_found", "detail": "no such task"})
-        self.reply(200, srv.task(srv.script[min(n, len(srv.script)) - 1]))
+        status = srv.script[min(n, len(srv.script)) - 1]
+        if status == "503":
+            return self.reply(503, {"type": "urn:roster:problem:store.unavailable", "title": "Unavailable",
+                                    "status": 503, "code": "store.unavailable", "detail": "try again"})
+        self.reply(200, srv.task(status))
 
 
 class CliUserDeleteWaitStubTest(unittest.TestCase):
@@ -580,6 +584,16 @@ class CliUserDeleteWaitStubTest(unittest.TestCase):
         self.assertEqual(field(out, "status"), "PROCESSING")
         self.assertLess(took, 10)
         self.assertTrue(3 <= len(stub.polls()) <= 6, len(stub.polls()))
+
+    def test_poll_error_ends_the_wait(self):
+        (code, out, err), stub, _ = self.run_stub(["PROCESSING", "503"], "--wait", "--json")
+        self.assertEqual(code, 9, out + err)
+        self.assertIn("store.unavailable", err)
+        self.assertEqual(json.loads(out)["code"], "store.unavailable")    # one document: the problem
+        self.assertEqual(len(stub.polls()), 2)
+        (code, out, err), stub, _ = self.run_stub(["PROCESSING", "503"], "--wait")
+        self.assertEqual(code, 9, out + err)
+        self.assertEqual(field(out, "status"), "PROCESSING")
 
     def test_unknown_status_is_not_waited_for(self):
         (code, out, err), stub, took = self.run_stub(["CANCELLED"], "--wait", "--timeout", "30")
