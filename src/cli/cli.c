@@ -18,8 +18,9 @@ static const struct args_opt cli_global_opts[] = {
 };
 
 static const struct cli_resource *const cli_resources[] = {
-    &cmd_me_resource,	&cmd_templates_resource, &cmd_tenant_resource, &cmd_user_resource,
-    &cmd_role_resource, &cmd_group_resource,	 &cmd_token_resource,  &cmd_audit_resource,
+    &cmd_me_resource,	      &cmd_templates_resource, &cmd_tenant_resource, &cmd_user_resource,
+    &cmd_role_resource,	      &cmd_group_resource,     &cmd_token_resource,  &cmd_audit_resource,
+    &cmd_invitation_resource, &cmd_task_resource,
 };
 #define CLI_N_RESOURCES (sizeof(cli_resources) / sizeof(cli_resources[0]))
 
@@ -98,6 +99,7 @@ void cli_usage(FILE *out)
 		"  3 cannot connect   4 not authenticated    5 forbidden\n"
 		"  6 not found        7 conflict or stale version (409, 412)\n"
 		"  8 invalid input (400, 413, 415)           9 server error or unavailable (5xx)\n"
+		"  10 task failed     11 gave up waiting for a task (it may still finish)\n"
 		"\nRun 'roster help <command>' or 'roster <command> --help' for details.\n");
 }
 
@@ -261,7 +263,10 @@ static enum cli_status cli_run(int argc, char **argv, struct args *a,
 		goto out;
 	}
 	curl_ready = true;
-	st = http_client_init(&http, ctx.server, ctx.token, err);
+	/* The invitation link is the credential of view and accept: an administrator's
+	 * ROSTER_TOKEN left in the environment has no business travelling with it. */
+	st = http_client_init(&http, ctx.server, (cmd->flags & CLI_CMD_NO_AUTH) ? NULL : ctx.token,
+			      err);
 	if (st == CLI_OK)
 		st = cmd->run(&ctx, err);
 out:

@@ -244,7 +244,8 @@ void http_response_release(struct http_response *r);
 struct cli_ctx;
 
 enum cli_cmd_flags {
-	CLI_CMD_TENANT = 1 << 0, /* needs --tenant */
+	CLI_CMD_TENANT = 1 << 0,  /* needs --tenant */
+	CLI_CMD_NO_AUTH = 1 << 1, /* sends no bearer token even when one is configured */
 };
 
 struct cli_cmd {
@@ -286,6 +287,8 @@ extern const struct cli_resource cmd_role_resource;
 extern const struct cli_resource cmd_group_resource;
 extern const struct cli_resource cmd_token_resource;
 extern const struct cli_resource cmd_audit_resource;
+extern const struct cli_resource cmd_invitation_resource;
+extern const struct cli_resource cmd_task_resource;
 
 /* Prints the help of one command ("roster user list ...") to out. */
 void cli_cmd_usage(FILE *out, const struct cli_resource *res, const struct cli_cmd *cmd);
@@ -341,5 +344,71 @@ enum cli_status request_need_changes(const json_t *patch, struct cli_err *err);
 	{                                                                                          \
 		"all", 0, 0, NULL, "follow next_cursor to the end"                                 \
 	}
+
+/* ---- secret.c: passwords read without argv ---- */
+
+#define CLI_SECRET_MAX 1024 /* bytes of a password line; the server allows 256 characters */
+
+/* Reads one line (up to "\n", or "\r\n", or end of file) from fd into out (size cap),
+ * NUL-terminated, without the line end. Reads byte by byte so nothing past the line is taken
+ * from a shared stdin, and no stdio buffer keeps a copy. CLI_E_USAGE for an empty line or one
+ * that does not fit; CLI_E_INTERNAL for a read error. out is wiped on failure. */
+enum cli_status secret_read_line(int fd, char *out, size_t cap, struct cli_err *err);
+/* Reads a new password into out (size cap): from file (path, "-" for stdin) when not NULL;
+ * otherwise prompts twice on the terminal with echo off when stdin is a TTY, or reads a
+ * line from stdin when it is not. The prompt and any complaint go to stderr. A signal while
+ * echo is off restores the terminal before the process ends. out is wiped on failure. */
+enum cli_status secret_read_password(const char *file, char *out, size_t cap, struct cli_err *err);
+
+/* ---- task.c: waiting for an asynchronous task ---- */
+
+enum task_state {
+	TASK_QUEUED,
+	TASK_PROCESSING,
+	TASK_COMPLETED,
+	TASK_FAILED,
+	TASK_UNKNOWN, /* a status this client does not know (or none) */
+};
+
+/* The state named by a task's "status" member. Cannot fail. */
+enum task_state task_state_of(const json_t *task);
+
+/* How task_wait polls; the hooks make it testable without a server or a clock. */
+struct task_poll {
+	/* GETs the task again into *out (new reference) or fails with err filled. */
+	enum cli_status (*fetch)(void *ud, json_t **out, struct cli_err *err);
+	long long (*now_ms)(void *ud); /* a monotonic clock */
+	void (*sleep_ms)(void *ud, long long ms);
+	void *ud;
+	long long interval_ms; /* between polls */
+	long long timeout_ms;  /* from the call to task_wait */
+};
+
+#define TASK_POLL_INTERVAL_MS 200
+#define TASK_WAIT_DEFAULT_S 60
+#define TASK_WAIT_MAX_S 86400
+
+/* Polls until the task is COMPLETED (CLI_OK), FAILED (CLI_E_TASK_FAILED, with the task's
+ * reason in err), or timeout_ms has passed (CLI_E_TIMEOUT), sleeping interval_ms between
+ * polls and never past the deadline. first (borrowed) is the task as last seen; *last gets the
+ * task as last seen in every case (new reference; NULL only when out of memory), so callers
+ * can print it. A fetch error ends the wait with that error; an unknown status is
+ * CLI_E_INTERNAL. */
+enum cli_status task_wait(const struct task_poll *p, const json_t *first, json_t **last,
+			  struct cli_err *err);
+
+/* Prints task (borrowed; the answer that queued it) or, with wait, polls it for at most
+ * timeout_s seconds (task_wait) and prints it as last seen (except with --json after a failed
+ * poll, whose problem document is stdout's one document then). CLI_E_INTERNAL when task is
+ * not a task. (cmd_task.c) */
+enum cli_status task_report(struct cli_ctx *ctx, const json_t *task, bool wait, long timeout_s,
+			    struct cli_err *err);
+
+/* ---- cmd_invitation.c ---- */
+
+/* The invitation token in arg, which is the token itself or the link that carries it
+ * ("<public_url>/invitations/<token>", as e-mailed). Borrowed from arg. CLI_E_USAGE for an
+ * empty token. */
+enum cli_status invitation_token_arg(const char *arg, const char **token, struct cli_err *err);
 
 #endif

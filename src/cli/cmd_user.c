@@ -90,6 +90,16 @@ static const struct args_opt user_update_opts[] = {
 };
 
 static const struct args_opt user_delete_opts[] = {
+    {"transfer-to", 0, ARGS_VALUE, "USER_ID",
+     "who gets the user's owned resources (default: the tenant's default transfer user)"},
+    {"wait", 0, 0, NULL, "wait until the deletion is done (exit 10 if it fails)"},
+    {"timeout", 0, ARGS_VALUE, "SECONDS",
+     "with --wait: give up after this long (default 60; exit 11)"},
+    CLI_OPT_IF_MATCH,
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static const struct args_opt user_if_match_opts[] = {
     CLI_OPT_IF_MATCH,
     {NULL, 0, 0, NULL, NULL},
 };
@@ -235,17 +245,43 @@ out:
 	return st;
 }
 
+/* DELETE answers 202 with the task that deletes the user (docs/api.md "Tasks"); a server
+ * from before tasks answers 204, and then the user is already gone. */
 static enum cli_status user_delete(struct cli_ctx *ctx, struct cli_err *err)
 {
 	enum cli_status st;
+	bool wait = args_has(ctx->args, "wait");
+	long timeout_s = TASK_WAIT_DEFAULT_S;
+	char if_match[80];
+	json_t *task = NULL;
 	struct buf path, done;
 
 	buf_init(&path, CLI_URL_MAX);
 	buf_init(&done, 1024);
-	(void)buf_printf(&done, "user %s deleted", ctx->args->pos[0]);
-	st = request_tenant_path(ctx, &path, err, "users", ctx->args->pos[0], NULL);
+	st = args_get_long(ctx->args, "timeout", 1, TASK_WAIT_MAX_S, &timeout_s, err);
+	if (st == CLI_OK && args_has(ctx->args, "timeout") && !wait)
+		st = cli_fail(err, CLI_E_USAGE, "--timeout only makes sense with --wait");
 	if (st == CLI_OK)
-		st = request_delete(ctx, buf_cstr(&path), buf_cstr(&done), err);
+		st = request_if_match(ctx, if_match, sizeof(if_match), err);
+	if (st == CLI_OK)
+		st = request_tenant_path(ctx, &path, err, "users", ctx->args->pos[0], NULL);
+	if (st == CLI_OK)
+		st = url_query_add(&path, "transfer_to", args_get(ctx->args, "transfer-to"), err);
+	if (st == CLI_OK)
+		st = request_call(ctx, "DELETE", buf_cstr(&path), NULL,
+				  if_match[0] ? if_match : NULL, &task, err);
+	if (st != CLI_OK)
+		goto out;
+	if (task != NULL) {
+		st = task_report(ctx, task, wait, timeout_s, err);
+	} else if (!ctx->json) {
+		(void)buf_puts(&done, "user ");
+		(void)buf_puts_safe(&done, ctx->args->pos[0]);
+		if (fprintf(ctx->out, "%s deleted\n", buf_cstr(&done)) < 0)
+			st = cli_fail(err, CLI_E_INTERNAL, "cannot write output");
+	}
+out:
+	json_decref(task);
 	buf_release(&path);
 	buf_release(&done);
 	return st;
@@ -339,19 +375,20 @@ static const struct cli_cmd user_cmds[] = {
     {"update", "ID [options] [--set FIELD=VALUE]...",
      "Change a user (a JSON merge patch of the given fields).", user_update_opts, 1, 1,
      CLI_CMD_TENANT, user_update},
-    {"delete", "ID [--if-match VERSION]", "Delete a user (its tokens stop working at once).",
-     user_delete_opts, 1, 1, CLI_CMD_TENANT, user_delete},
+    {"delete", "ID [--transfer-to USER_ID] [--wait [--timeout SECONDS]] [--if-match VERSION]",
+     "Delete a user (its tokens stop working at once); prints the deletion task.", user_delete_opts,
+     1, 1, CLI_CMD_TENANT, user_delete},
     {"roles", "ID [--system-role ROLE] [--role ROLE]... [--no-roles]",
      "Assign a user's system role and tenant roles.", user_roles_opts, 1, 1, CLI_CMD_TENANT,
      user_roles},
     {"suspend", "ID --reason TEXT [--until TIME]",
      "Suspend a user (its tokens are refused until it is resumed).", user_suspend_opts, 1, 1,
      CLI_CMD_TENANT, user_suspend},
-    {"resume", "ID", "End a user's suspension.", user_delete_opts, 1, 1, CLI_CMD_TENANT,
+    {"resume", "ID", "End a user's suspension.", user_if_match_opts, 1, 1, CLI_CMD_TENANT,
      user_resume},
     {"deactivate", "ID --reason TEXT", "Deactivate a user (its tokens are revoked for good).",
      user_deactivate_opts, 1, 1, CLI_CMD_TENANT, user_deactivate},
-    {"reactivate", "ID", "Reactivate a deactivated user.", user_delete_opts, 1, 1, CLI_CMD_TENANT,
+    {"reactivate", "ID", "Reactivate a deactivated user.", user_if_match_opts, 1, 1, CLI_CMD_TENANT,
      user_reactivate},
 };
 

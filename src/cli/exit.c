@@ -31,6 +31,10 @@ int cli_exit_code(enum cli_status s)
 	case CLI_E_UNAVAILABLE:
 	case CLI_E_SERVER:
 		return CLI_EXIT_SERVER;
+	case CLI_E_TASK_FAILED:
+		return CLI_EXIT_TASK_FAILED;
+	case CLI_E_TIMEOUT:
+		return CLI_EXIT_TIMEOUT;
 	}
 	/* Only reached with a value outside the enum: a bug. */
 	return CLI_EXIT_INTERNAL;
@@ -100,6 +104,10 @@ const char *cli_status_name(enum cli_status s)
 		return "unavailable";
 	case CLI_E_SERVER:
 		return "server";
+	case CLI_E_TASK_FAILED:
+		return "task_failed";
+	case CLI_E_TIMEOUT:
+		return "timeout";
 	}
 	return "?";
 }

@@ -18,6 +18,8 @@ enum cli_status {
 	CLI_E_TOO_LARGE,       /* 413 */
 	CLI_E_UNAVAILABLE,     /* 503, 429: retry later */
 	CLI_E_SERVER,	       /* other 5xx */
+	CLI_E_TASK_FAILED,     /* a task waited for ended FAILED */
+	CLI_E_TIMEOUT,	       /* a task waited for was not done in time; it may still finish */
 };
 
 /* Process exit codes; documented in cli_usage() and relied on by scripts: never renumber. */
@@ -32,6 +34,8 @@ enum cli_exit {
 	CLI_EXIT_CONFLICT = 7,
 	CLI_EXIT_INVALID = 8,
 	CLI_EXIT_SERVER = 9,
+	CLI_EXIT_TASK_FAILED = 10,
+	CLI_EXIT_TIMEOUT = 11,
 };
 
 /* Exit code for a status. Cannot fail. */

@@ -79,6 +79,9 @@ enum cli_status request_call(struct cli_ctx *ctx, const char *method, const char
 	}
 out:
 	json_decref(ans);
+	/* A body may carry a password (invitation accept). */
+	if (text != NULL)
+		explicit_bzero(text, strlen(text));
 	free(text);
 	http_response_release(&r);
 	return st;

@@ -54,13 +54,15 @@ static void test_client_side_codes(void **state)
 	assert_int_equal(cli_exit_code(CLI_E_USAGE), 2);
 	assert_int_equal(cli_exit_code(CLI_E_CONNECT), 3);
 	assert_int_equal(cli_exit_code(CLI_E_INTERNAL), 1);
+	assert_int_equal(cli_exit_code(CLI_E_TASK_FAILED), 10);
+	assert_int_equal(cli_exit_code(CLI_E_TIMEOUT), 11);
 	assert_int_equal(cli_exit_code((enum cli_status)999), 1);
 }
 
 static void test_every_status_has_a_name(void **state)
 {
 	(void)state;
-	for (int s = CLI_OK; s <= CLI_E_SERVER; s++)
+	for (int s = CLI_OK; s <= CLI_E_TIMEOUT; s++)
 		assert_string_not_equal(cli_status_name((enum cli_status)s), "?");
 	assert_string_equal(cli_status_name(CLI_E_NOT_FOUND), "not_found");
 }
