@@ -31,7 +31,7 @@ struct lookup {
 	struct tenant t;
 	struct user u;
 	const char *hash; /* the stored password hash; NULL: none */
-	bool found;
+	bool found, tenant_found;
 };
 
 struct lctx {
@@ -81,6 +81,7 @@ static enum rs_status lookup_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	x->l->found = false;
 	x->l->hash = NULL;
 	st = tenant_load(tx, x->q->tenant, x->a, &x->l->t, err);
+	x->l->tenant_found = st == RS_OK;
 	if (st == RS_OK)
 		st = find_user(tx, x, err);
 	if (st == RS_OK)
@@ -130,6 +131,31 @@ struct octx {
 	struct arena *a;
 	struct login_result *out;
 };
+
+/* An attempt on no account leaves a record too (user_id ""), written by the same statements
+ * in the same kind of transaction as a failure on a real account: the answer then takes as
+ * long either way, and the tenant keeps a count of attempts on names it doesn't have (what a
+ * credential-stuffing run looks like). No attempted name is stored: people type passwords
+ * into the name field. */
+static enum rs_status unknown_tx(struct store_tx *tx, void *arg, struct rs_err *err)
+{
+	struct octx *x = arg;
+	const char *tid = x->l->tenant_found ? x->l->t.id : "";
+	char id[UUID_STR_LEN];
+	int64_t now = core_now(x->c);
+	enum rs_status st = tenant_lock(tx, tid, err);
+
+	if (!core_new_id(id))
+		return rs_fail(err, RS_E_INTERNAL, "internal.random", NULL, "no randomness");
+	if (st == RS_OK)
+		st = Q_EXEC(tx, Q_USER_LOGIN_FAILED, NULL, err, SV_S(tid), SV_S(""), SV_I(now),
+			    SV_I(0));
+	if (st == RS_OK)
+		st = Q_EXEC(tx, Q_LOGIN_FAILURE_INSERT, NULL, err, SV_S(tid), SV_S(""), SV_S(id),
+			    SV_I(now), SV_S(x->q->source_ip), SV_S(x->q->user_agent),
+			    SV_S(x->l->tenant_found ? "unknown_user" : "unknown_tenant"));
+	return st;
+}
 
 static enum rs_status failure_tx(struct store_tx *tx, void *arg, struct rs_err *err)
 {
@@ -264,7 +290,8 @@ enum rs_status auth_login(struct core *c, const struct login_req *q, struct aren
 		return st;
 	if (!l.found || !l.hash) {
 		password_dummy(c, q->password); /* the same cost as a real verification */
-		return bad_credentials(err);
+		st = core_write(c, unknown_tx, &ox, err);
+		return st == RS_OK ? bad_credentials(err) : st;
 	}
 	/* Locked or backing off: the password is not even judged, but it costs the same. */
 	if (is_locked(&l.t, &l.u, now) ||

@@ -772,8 +772,10 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 	changes_str(ch, "required_actions",
 		    create ? NULL : required_text(&(struct user_fields){0}, &cur, x->a),
 		    required_text(&(struct user_fields){0}, x->out, x->a));
-	if (!create && (f->system_role.set || f->roles_set)) {
-		st = store_signal(tx, STORE_SIG_AUTH, err); /* its tokens' permissions follow */
+	/* Its tokens' permissions follow a role change; its sessions are restricted, or freed,
+	 * as soon as its required actions change. */
+	if (!create && (f->system_role.set || f->roles_set || f->required_actions_set)) {
+		st = store_signal(tx, STORE_SIG_AUTH, err);
 		if (st != RS_OK)
 			return st;
 	}
