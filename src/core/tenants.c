@@ -305,6 +305,7 @@ static enum rs_status update_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	} else {
 		int64_t days = t.invitation_days;
 		const char *dtu = t.default_transfer_user_id;
+		struct tenant_password pw = t.password;
 		json_t *settings;
 		char *text;
 
@@ -328,8 +329,17 @@ static enum rs_status update_tx(struct store_tx *tx, void *arg, struct rs_err *e
 				return st;
 			}
 		}
+		st = password_settings_patch(x->p, &pw, err);
+		if (st != RS_OK) {
+			changes_free(ch);
+			return st;
+		}
 		settings = json_pack("{s:I,s:s?}", "invitation_days", (json_int_t)days,
 				     "default_transfer_user_id", dtu);
+		if (settings && !password_settings_write(settings, &pw)) {
+			json_decref(settings);
+			settings = NULL;
+		}
 		text = settings ? json_dumps(settings, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 		json_decref(settings);
 		if (!text) {
@@ -345,6 +355,7 @@ static enum rs_status update_tx(struct store_tx *tx, void *arg, struct rs_err *e
 		changes_str(ch, "name", t.name, name);
 		changes_int(ch, "invitation_days", true, t.invitation_days, true, days);
 		changes_str(ch, "default_transfer_user_id", t.default_transfer_user_id, dtu);
+		password_settings_changes(ch, &t.password, &pw);
 		if (st == RS_OK)
 			st = seat_limits_apply(tx, x->who, &t, x->p, ch, x->a, err);
 	}

@@ -41,13 +41,28 @@ json_t *render_seat_limits(const struct seat_limit *limits)
 
 json_t *render_tenant(const struct tenant *t)
 {
-	return json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?,s:o,s:o,s:I,s:o,s:I,s:o}", "id", t->id, "slug",
-			 t->slug, "name", t->name, "template", t->template_name, "status",
-			 t->status, "created_at", js_time(t->created_at), "updated_at",
-			 js_time(t->updated_at), "version", (json_int_t)t->version, "seat_limits",
-			 render_seat_limits(t->seat_limits), "invitation_days",
-			 (json_int_t)t->invitation_days, "default_transfer_user_id",
-			 js_str(t->default_transfer_user_id));
+	const struct tenant_password *pw = &t->password;
+	json_t *o = json_pack(
+	    "{s:s?,s:s?,s:s?,s:s?,s:s?,s:o,s:o,s:I,s:o,s:I,s:o}", "id", t->id, "slug", t->slug,
+	    "name", t->name, "template", t->template_name, "status", t->status, "created_at",
+	    js_time(t->created_at), "updated_at", js_time(t->updated_at), "version",
+	    (json_int_t)t->version, "seat_limits", render_seat_limits(t->seat_limits),
+	    "invitation_days", (json_int_t)t->invitation_days, "default_transfer_user_id",
+	    js_str(t->default_transfer_user_id));
+
+	json_t *pol;
+
+	/* The password policy (docs/passwords.md), flat like the PATCH members that set it. */
+	pol =
+	    json_pack("{s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I}}", "password_min_length",
+		      (json_int_t)pw->min_length, "password_max_length", (json_int_t)pw->max_length,
+		      "password_require_classes", (json_int_t)pw->require_classes,
+		      "password_max_age_days", (json_int_t)pw->max_age_days, "password_history",
+		      (json_int_t)pw->history, "password_hash", "m_kib", (json_int_t)pw->hash_m_kib,
+		      "t", (json_int_t)pw->hash_t, "p", (json_int_t)pw->hash_p);
+	(void)json_object_update(o, pol); /* fails only without memory: then o lacks them */
+	json_decref(pol);
+	return o;
 }
 
 json_t *render_role_ref(const struct role_ref *r)
