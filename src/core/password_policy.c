@@ -325,17 +325,17 @@ static bool has_word(const char *low, const char *w, size_t wlen, struct arena *
 	return utf8_len(word) >= CONTEXT_WORD_MIN && strstr(low, word) != NULL;
 }
 
-/* The context string as a whole, and each of its words: split on ASCII that is neither a letter
- * nor a digit, so "ada.lovelace@example.com" also gives "lovelace" and "example", and "Acme
- * Corp" gives "acme" and "corp". */
-static bool has_context(const char *low, const char *ctx, struct arena *a)
+/* The context string as a whole or, when words, each of its words: split on ASCII that is
+ * neither a letter nor a digit, so "ada.lovelace@example.com" gives "lovelace" and "example",
+ * and "Acme Corp" gives "acme" and "corp". */
+static bool has_context(const char *low, const char *ctx, bool words, struct arena *a)
 {
 	const char *c = str_lower(a, ctx), *s;
 
 	if (!c)
 		return false;
-	if (has_word(low, c, strlen(c), a))
-		return true;
+	if (!words)
+		return has_word(low, c, strlen(c), a);
 	for (s = c; *s;) {
 		size_t n = 0;
 
@@ -395,11 +395,16 @@ enum rs_status password_policy_check(const struct tenant *t, const char *pw,
 	arena_init(&a, 0);
 	if (blocklisted_low(low))
 		st = policy_fail(err, "the password is a commonly used password");
-	for (int i = 0; st == RS_OK && i < ncontext; i++) {
-		if (context && context[i] && context[i][0] && has_context(low, context[i], &a))
-			st = policy_fail(err, i < PW_CTX_N ? what[i]
-							   : "the password contains a word tied "
-							     "to your account");
+	/* Whole entries first, so that the message names what the user typed ("Lovelace" is the
+	 * last name before it is a word of the e-mail address), then their words. */
+	for (int i = 0; st == RS_OK && i < 2 * ncontext; i++) {
+		const char *w = context ? context[i % ncontext] : NULL;
+
+		if (w && w[0] && has_context(low, w, i >= ncontext, &a))
+			st = policy_fail(err, i % ncontext < PW_CTX_N
+						  ? what[i % ncontext]
+						  : "the password contains a word tied "
+						    "to your account");
 	}
 	arena_release(&a);
 	crypto_wipe(low, sizeof(low));
