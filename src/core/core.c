@@ -285,6 +285,7 @@ void row_tenant(struct store_rows *r, struct arena *a, struct tenant *out)
 		tenant_settings_read(o, out->settings);
 		out->default_transfer_user_id =
 		    json_is_string(tu) ? arena_strdup(a, json_string_value(tu)) : NULL;
+		password_settings_read(o, &out->password);
 		json_decref(o);
 	}
 	out->created_at = store_col_int(r, TC_CREATED);

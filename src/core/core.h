@@ -139,6 +139,26 @@ struct tenant_setting_def {
 extern const struct tenant_setting_def tenant_settings[TS__COUNT];
 /* An enum setting's value as its name; NULL for a number setting. */
 const char *tenant_setting_name(enum tenant_setting i, int64_t v);
+/* The tenant's password policy and argon2id cost (settings; docs/passwords.md). A zeroed
+ * struct means the defaults below: core/password_policy.c reads it that way. */
+struct tenant_password {
+	int64_t min_length;	 /* code points, PASSWORD_MIN_LENGTH_MIN..MAX, default 12 */
+	int64_t max_length;	 /* code points, PASSWORD_MAX_LENGTH_MIN..MAX, default 128 */
+	int64_t require_classes; /* 0-4 of lower, upper, digit, other; default 0: none */
+	int64_t max_age_days;	 /* 0 = never expires (the default) */
+	int64_t history;	 /* how many previous passwords may not be reused; default 0 */
+	int64_t hash_m_kib, hash_t, hash_p; /* argon2id, default 19456, 2, 1 */
+};
+
+#define PASSWORD_MIN_LENGTH_DEFAULT 12
+#define PASSWORD_MIN_LENGTH_MIN 8
+#define PASSWORD_MIN_LENGTH_MAX 64
+#define PASSWORD_MAX_LENGTH_DEFAULT 128
+#define PASSWORD_MAX_LENGTH_MIN 64
+#define PASSWORD_MAX_LENGTH_MAX RS_PASSWORD_MAX
+#define PASSWORD_CLASSES_MAX 4
+#define PASSWORD_MAX_AGE_DAYS_MAX 3650
+#define PASSWORD_HISTORY_MAX 24
 
 struct tenant {
 	const char *id, *slug, *name, *template_name, *status;
@@ -148,6 +168,7 @@ struct tenant {
 	/* Who gets a deactivated or deleted user's owned resources when the request names no
 	 * target (settings; NULL = nobody). */
 	const char *default_transfer_user_id;
+	struct tenant_password password;
 };
 
 #define INVITATION_DAYS_DEFAULT 7
@@ -171,6 +192,14 @@ struct tenant_patch {
 	struct opt_str settings_name[TS__COUNT];
 	/* tenant.settings: a live user of the tenant; null clears it. */
 	struct opt_str default_transfer_user_id;
+	/* tenant.settings, the password policy (docs/passwords.md); null restores a default. */
+	struct opt_int password_min_length, password_max_length, password_require_classes,
+	    password_max_age_days, password_history;
+	/* argon2id cost: null restores the default; members left out take their defaults. */
+	struct {
+		bool set, null;
+		struct opt_int m_kib, t, p;
+	} password_hash;
 	int64_t if_match; /* 0 = unconditional */
 };
 

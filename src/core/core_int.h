@@ -245,7 +245,9 @@ enum rs_status user_tombstone(struct store_tx *tx, struct core *c, const struct 
  * a), and the cost of one verification for logins that have no hash to check. */
 enum pw_verify password_verify(struct core *c, const struct tenant *t, const char *hash,
 			       const char *pw, struct arena *a, const char **rehash);
-void password_dummy(struct core *c, const char *pw);
+void password_dummy(struct core *c, const struct tenant *t, const char *pw);
+/* u's required actions, as stored (space-separated), with action added (on) or removed. */
+const char *user_required_with(const struct user *u, const char *action, bool on, struct arena *a);
 /* The tenant's password policy for a new password of u (email: an address it is about to
  * get); RS_E_INVALID password.policy naming the rule. */
 enum rs_status password_acceptable(const struct tenant *t, const char *pw, const struct user *u,
@@ -335,6 +337,53 @@ enum rs_status webhook_secret_open(const struct core *c, const char *tenant_id, 
  * whether there was one). The runner thread does the same in a loop; tests call it with a
  * pinned clock to step through retries. */
 enum rs_status jobs_run_next(struct core *c, const char *node_id, bool *ran, struct rs_err *err);
+
+/* ---- Passwords (core/password_policy.c, docs/passwords.md) ---------------------------------- */
+
+/* Positions in the context array of password_policy_check(): the refusal names which one the
+ * password contains. Entries from PW_CTX_N on are further words tied to the account; NULL or
+ * empty entries are skipped. */
+enum pw_ctx {
+	PW_CTX_USERNAME,
+	PW_CTX_EMAIL,
+	PW_CTX_FIRST_NAME,
+	PW_CTX_LAST_NAME,
+	PW_CTX_TENANT,
+	PW_CTX_N
+};
+
+/* Checks a new password against t's policy (t NULL or zeroed: the defaults): length in code
+ * points, composition when the tenant asks for it, the shipped blocklist (case-insensitive),
+ * and context: the password equals or contains, case-insensitively, a context entry or a word
+ * of one (split on ASCII that is neither letter nor digit) of at least 4 characters.
+ * RS_E_INVALID, code password.policy, field password, a message naming the broken rule.
+ * The password is never copied outside this call's stack, which is wiped. */
+enum rs_status password_policy_check(const struct tenant *t, const char *pw,
+				     const char *const *context, int ncontext, struct rs_err *err);
+/* Refuses (RS_E_INVALID, password.reused, field password) a password that verifies against one
+ * of the first min(n, t's password_history) of old_hashes (newest first; any accepted format).
+ * Each comparison is a full verification, on the hashing pool. */
+enum rs_status password_history_check(const struct tenant *t, const char *pw,
+				      const char *const *old_hashes, int n, struct rs_err *err);
+/* The tenant's argon2id parameters for crypto_password_hash2/check/dummy. Cannot fail. */
+void password_policy_params(const struct tenant *t, struct pw_params *out);
+/* True when a password set at set_at_ms is older than the tenant's password_max_age_days
+ * (never when that is 0, the default). */
+bool password_expired(const struct tenant *t, int64_t set_at_ms, int64_t now_ms);
+/* True when pw is on the shipped blocklist (case-insensitive). Thread-safe; the list is parsed
+ * once, on first use. */
+bool password_blocklisted(const char *pw);
+
+/* Tenant settings: defaults, reading from and writing to the settings JSON object (borrowed),
+ * applying a patch's password members to io (400 request.invalid_field naming the field), and
+ * the audit changes. */
+void password_settings_default(struct tenant_password *p);
+void password_settings_read(struct json_t *settings, struct tenant_password *out);
+bool password_settings_write(struct json_t *settings, const struct tenant_password *p);
+enum rs_status password_settings_patch(const struct tenant_patch *p, struct tenant_password *io,
+				       struct rs_err *err);
+void password_settings_changes(struct changes *ch, const struct tenant_password *before,
+			       const struct tenant_password *after);
 
 void auth_cache_free(struct auth_cache *ac);
 struct auth_cache *auth_cache_new(void);

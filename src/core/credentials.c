@@ -7,45 +7,28 @@
 #include "crypto/crypto.h"
 #include "crypto/password.h"
 
-#define PASSWORD_MIN 12 /* characters (code points) */
-#define PASSWORD_MAX 256
-#define HISTORY_KEEP 24
-
 static struct pw_params tenant_params(const struct tenant *t)
 {
-	(void)t;
-	return PW_PARAMS_DEFAULT;
-}
+	struct pw_params pp;
 
-/* Counts UTF-8 code points (continuation bytes don't start one). */
-static size_t utf8_len(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xC0) != 0x80;
-	return n;
+	password_policy_params(t, &pp);
+	return pp;
 }
 
 enum rs_status password_acceptable(const struct tenant *t, const char *pw, const struct user *u,
 				   const char *email, struct arena *a, struct rs_err *err)
 {
-	size_t n = utf8_len(pw);
-	const char *low = str_lower(a, pw);
+	const char *ctx[PW_CTX_N + 2] = {0};
 
-	(void)t;
-	if (n < PASSWORD_MIN || n > PASSWORD_MAX)
-		return rs_fail(err, RS_E_INVALID, "password.policy", "password",
-			       "the password must be %d to %d characters long", PASSWORD_MIN,
-			       PASSWORD_MAX);
-	if (!low)
-		return core_oom(err);
-	if ((u->username && strcmp(low, str_lower(a, u->username)) == 0) ||
-	    (u->email && strcmp(low, str_lower(a, u->email)) == 0) ||
-	    (email && strcmp(low, str_lower(a, email)) == 0))
-		return rs_fail(err, RS_E_INVALID, "password.policy", "password",
-			       "the password can't be your username or e-mail address");
-	return RS_OK;
+	(void)a;
+	ctx[PW_CTX_USERNAME] = u->username;
+	ctx[PW_CTX_EMAIL] = u->email;
+	ctx[PW_CTX_FIRST_NAME] = u->first_name;
+	ctx[PW_CTX_LAST_NAME] = u->last_name;
+	ctx[PW_CTX_TENANT] = t->name;
+	ctx[PW_CTX_N] = email;
+	ctx[PW_CTX_N + 1] = t->slug;
+	return password_policy_check(t, pw, ctx, PW_CTX_N + 2, err);
 }
 
 enum pw_verify password_verify(struct core *c, const struct tenant *t, const char *hash,
@@ -67,9 +50,9 @@ enum pw_verify password_verify(struct core *c, const struct tenant *t, const cha
 	return v;
 }
 
-void password_dummy(struct core *c, const char *pw)
+void password_dummy(struct core *c, const struct tenant *t, const char *pw)
 {
-	struct pw_params pp = PW_PARAMS_DEFAULT;
+	struct pw_params pp = tenant_params(t);
 
 	(void)c;
 	crypto_password_dummy(pw ? pw : "", &pp);
@@ -78,8 +61,8 @@ void password_dummy(struct core *c, const char *pw)
 /* ---- setting and changing ---------------------------------------------------------------------
  */
 
-/* The user's required actions with one added or removed, as stored (space-separated). */
-static const char *required_with(const struct user *u, const char *action, bool on, struct arena *a)
+/* (core_int.h) */
+const char *user_required_with(const struct user *u, const char *action, bool on, struct arena *a)
 {
 	const char *out = "";
 
@@ -108,15 +91,57 @@ struct pctx {
 	const char *tenant, *id; /* NULL id: the caller itself */
 	const char *current, *password;
 	bool temporary;
-	const char *hash;   /* the new password's, computed between the two transactions */
+	const char *hash;     /* the new password's, computed between the two transactions */
+	const char **history; /* the current and previous hashes, newest first */
+	int nhistory;
 	const char *action; /* the required action to clear (me_required_done) */
 	struct arena *a;
 	struct tenant t;
 	struct user u;
 };
 
-/* Reads the target: another user (perm, rank rule) or the caller. */
+/* The hashes a new password may not match: the current one and the tenant's
+ * password_history previous ones. */
+static enum rs_status history_load(struct store_tx *tx, struct pctx *x, struct rs_err *err)
+{
+	struct store_rows *r = NULL;
+	int64_t keep = x->t.password.history;
+	bool has;
+	enum rs_status st;
+
+	x->nhistory = 0;
+	if (keep <= 0)
+		return RS_OK;
+	x->history = arena_alloc(x->a, sizeof(*x->history) * (size_t)(keep + 1));
+	if (!x->history)
+		return core_oom(err);
+	st = Q_QUERY(tx, Q_CREDENTIAL_GET, &r, err, SV_S(x->t.id), SV_S(x->u.id), SV_S("password"));
+	if (st == RS_OK && (st = store_rows_next(r, &has, err)) == RS_OK && has)
+		x->history[x->nhistory++] = col_str(r, 0, x->a);
+	store_rows_close(r);
+	r = NULL;
+	if (st == RS_OK)
+		st = Q_QUERY(tx, Q_PASSWORD_HISTORY_LIST, &r, err, SV_S(x->t.id), SV_S(x->u.id),
+			     SV_I(keep));
+	while (st == RS_OK && (st = store_rows_next(r, &has, err)) == RS_OK && has &&
+	       x->nhistory <= keep)
+		x->history[x->nhistory++] = col_str(r, 0, x->a);
+	store_rows_close(r);
+	return st;
+}
+
+static enum rs_status target_only_tx(struct store_tx *tx, void *arg, struct rs_err *err);
+
+/* The target, and what a new password must not repeat. */
 static enum rs_status target_tx(struct store_tx *tx, void *arg, struct rs_err *err)
+{
+	enum rs_status st = target_only_tx(tx, arg, err);
+
+	return st == RS_OK ? history_load(tx, arg, err) : st;
+}
+
+/* Reads the target: another user (perm, rank rule) or the caller. */
+static enum rs_status target_only_tx(struct store_tx *tx, void *arg, struct rs_err *err)
 {
 	struct pctx *x = arg;
 	enum rs_status st;
@@ -185,8 +210,8 @@ static enum rs_status store_tx_fn(struct store_tx *tx, void *arg, struct rs_err 
 	}
 	/* A temporary password must be changed at the next login; one the user chose (or a
 	 * permanent one an admin set) completes a pending reset. */
-	req = x->action ? required_with(&cur, x->action, false, x->a)
-			: required_with(&cur, "password_reset", x->temporary, x->a);
+	req = x->action ? user_required_with(&cur, x->action, false, x->a)
+			: user_required_with(&cur, "password_reset", x->temporary, x->a);
 	if (st == RS_OK && !req)
 		st = core_oom(err);
 	if (st == RS_OK)
@@ -205,7 +230,7 @@ static enum rs_status store_tx_fn(struct store_tx *tx, void *arg, struct rs_err 
 	ch = changes_new();
 	if (x->hash)
 		changes_str(ch, "password", "(hidden)", "(changed)");
-	changes_str(ch, "required_actions", required_with(&cur, "", false, x->a), req);
+	changes_str(ch, "required_actions", user_required_with(&cur, "", false, x->a), req);
 	st = audit_append(tx, x->c, x->who, x->t.id,
 			  x->action ? "user.required_action_done"
 			  : self    ? "user.password_change"
@@ -222,6 +247,9 @@ static enum rs_status hash_new(struct pctx *x, struct rs_err *err)
 	char *buf = arena_alloc(x->a, cap);
 	enum rs_status st = password_acceptable(&x->t, x->password, &x->u, NULL, x->a, err);
 
+	/* The current password counts as used: history starts there. */
+	if (st == RS_OK && x->nhistory > 0)
+		st = password_history_check(&x->t, x->password, x->history, x->nhistory, err);
 	if (st != RS_OK)
 		return st;
 	if (!buf)
@@ -274,7 +302,7 @@ enum rs_status me_password_change(struct core *c, const struct actor *who, const
 	/* The current password proves it is the user at the keyboard, not a stolen session. */
 	if (st == RS_OK) {
 		enum pw_verify v = x.hash ? password_verify(c, &x.t, x.hash, current, &a, &rehash)
-					  : (password_dummy(c, current), PW_MISMATCH);
+					  : (password_dummy(c, &x.t, current), PW_MISMATCH);
 
 		if (v != PW_MATCH && v != PW_MATCH_REHASH)
 			st = rs_fail(err, RS_E_FORBIDDEN, "password.wrong_current",

@@ -587,6 +587,22 @@ enum rs_status invitations_view(struct core *c, const char *token, struct arena 
 	return RS_OK;
 }
 
+/* The tenant's password policy (core/password_policy.c), with the invitee's context words:
+ * the username and e-mail it was invited with, the names it gives now, the tenant's name. */
+static enum rs_status check_password(const struct lctx *x, struct rs_err *err)
+{
+	const char *ctx[PW_CTX_N + 2] = {0};
+
+	ctx[PW_CTX_USERNAME] = x->u.username;
+	ctx[PW_CTX_EMAIL] = x->inv.email;
+	ctx[PW_CTX_FIRST_NAME] = x->req->first_name;
+	ctx[PW_CTX_LAST_NAME] = x->req->last_name;
+	ctx[PW_CTX_TENANT] = x->t.name;
+	ctx[PW_CTX_N] = x->u.email; /* the user's own, if it differs from the invitation's */
+	ctx[PW_CTX_N + 1] = x->t.slug;
+	return password_policy_check(&x->t, x->req->password, ctx, PW_CTX_N + 2, err);
+}
+
 static enum rs_status accept_tx(struct store_tx *tx, void *arg, struct rs_err *err)
 {
 	struct lctx *x = arg;
@@ -652,15 +668,16 @@ enum rs_status invitations_accept(struct core *c, const char *token,
 {
 	struct lctx x = {.c = c, .token = token, .req = req, .a = a, .out = out};
 	char phc[CRYPTO_PASSWORD_HASH_MAX];
+	struct pw_params pp;
 	enum rs_status st;
 
 	/* The link first: an unknown or expired one says so whatever the body holds. */
 	st = core_read(c, view_tx, &x, err);
 	if (st != RS_OK)
 		return st;
-	st = check_text("password", req->password, RS_PASSWORD_INPUT_MAX, true, err);
+	st = check_text("password", req->password, 4 * RS_PASSWORD_MAX, true, err);
 	if (st == RS_OK)
-		st = password_acceptable(&x.t, req->password, &x.u, x.inv.email, a, err);
+		st = check_password(&x, err);
 	if (st == RS_OK)
 		st = check_text("first_name", req->first_name, RS_NAME_MAX, true, err);
 	if (st == RS_OK)
@@ -669,8 +686,9 @@ enum rs_status invitations_accept(struct core *c, const char *token,
 		st = check_text("timezone", req->timezone, RS_ATTR_MAX, false, err);
 	if (st != RS_OK)
 		return st;
-	/* argon2id takes 19 MiB and tens of milliseconds: outside the write transaction. */
-	if (!crypto_password_hash(req->password, phc, sizeof(phc)))
+	/* argon2id takes m KiB and tens of milliseconds: outside the write transaction. */
+	password_policy_params(&x.t, &pp);
+	if (!crypto_password_hash2(req->password, &pp, phc, sizeof(phc)))
 		return rs_fail(err, RS_E_INTERNAL, "internal.password_hash", NULL,
 			       "the password could not be hashed");
 	x.phc = phc;

@@ -31,6 +31,7 @@ struct lookup {
 	struct tenant t;
 	struct user u;
 	const char *hash; /* the stored password hash; NULL: none */
+	int64_t hash_set_at;
 	bool found, tenant_found;
 };
 
@@ -87,8 +88,10 @@ static enum rs_status lookup_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	if (st == RS_OK)
 		st = Q_QUERY(tx, Q_CREDENTIAL_GET, &r, err, SV_S(x->l->t.id), SV_S(x->l->u.id),
 			     SV_S("password"));
-	if (st == RS_OK && (st = store_rows_next(r, &has, err)) == RS_OK && has)
+	if (st == RS_OK && (st = store_rows_next(r, &has, err)) == RS_OK && has) {
 		x->l->hash = col_str(r, 0, x->a);
+		x->l->hash_set_at = store_col_int(r, 1);
+	}
 	store_rows_close(r);
 	if (st == RS_E_NOT_FOUND)
 		return RS_OK;
@@ -231,6 +234,17 @@ static enum rs_status success_tx(struct store_tx *tx, void *arg, struct rs_err *
 	if (st == RS_OK)
 		st = Q_EXEC(tx, Q_USER_LOGIN_OK, NULL, err, SV_S(u.tenant_id), SV_S(u.id),
 			    SV_I(now));
+	/* A password past the tenant's maximum age still logs in, into a session that can only
+	 * change it. */
+	if (st == RS_OK && password_expired(&x->l->t, x->l->hash_set_at, now)) {
+		const char *req = user_required_with(&u, "password_reset", true, x->a);
+
+		st = req ? Q_EXEC(tx, Q_USER_SET_REQUIRED, NULL, err, SV_S(u.tenant_id), SV_S(u.id),
+				  SV_S(req), SV_I(now))
+			 : core_oom(err);
+		if (st == RS_OK)
+			st = user_load(tx, u.tenant_id, u.id, x->a, &u, NULL, err);
+	}
 	if (st == RS_OK)
 		st = session_create(tx, x->c, &x->l->t, &u, x->q->source_ip, x->q->user_agent, x->a,
 				    x->out, err);
@@ -282,14 +296,15 @@ enum rs_status auth_login(struct core *c, const struct login_req *q, struct aren
 	}
 	if (strlen(q->login) > RS_EMAIL_MAX || strlen(q->password) > RS_PASSWORD_INPUT_MAX ||
 	    !str_valid_text(q->login)) {
-		password_dummy(c, q->password);
+		password_dummy(c, l.tenant_found ? &l.t : NULL, q->password);
 		return bad_credentials(err);
 	}
 	st = core_read(c, lookup_tx, &lx, err);
 	if (st != RS_OK)
 		return st;
 	if (!l.found || !l.hash) {
-		password_dummy(c, q->password); /* the same cost as a real verification */
+		password_dummy(c, l.tenant_found ? &l.t : NULL,
+			       q->password); /* the same cost as a real verification */
 		st = core_write(c, unknown_tx, &ox, err);
 		return st == RS_OK ? bad_credentials(err) : st;
 	}
@@ -297,7 +312,7 @@ enum rs_status auth_login(struct core *c, const struct login_req *q, struct aren
 	if (is_locked(&l.t, &l.u, now) ||
 	    (l.u.last_failed_login_at &&
 	     now - l.u.last_failed_login_at < backoff_ms(l.u.failed_logins))) {
-		password_dummy(c, q->password);
+		password_dummy(c, l.tenant_found ? &l.t : NULL, q->password);
 		ox.reason = is_locked(&l.t, &l.u, now) ? "locked" : "backoff";
 		st = core_write(c, failure_tx, &ox, err);
 		return st == RS_OK ? bad_credentials(err) : st;

@@ -305,6 +305,7 @@ static enum rs_status update_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	} else {
 		int64_t set[TS__COUNT];
 		const char *dtu = t.default_transfer_user_id;
+		struct tenant_password pw = t.password;
 		json_t *settings;
 		char *text;
 
@@ -331,10 +332,19 @@ static enum rs_status update_tx(struct store_tx *tx, void *arg, struct rs_err *e
 				return st;
 			}
 		}
+		st = password_settings_patch(x->p, &pw, err);
+		if (st != RS_OK) {
+			changes_free(ch);
+			return st;
+		}
 		settings = json_pack("{s:s?}", "default_transfer_user_id", dtu);
 		for (int i = 0; settings && i < TS__COUNT; i++)
 			json_object_set_new(settings, tenant_settings[i].name,
 					    json_integer((json_int_t)set[i]));
+		if (settings && !password_settings_write(settings, &pw)) {
+			json_decref(settings);
+			settings = NULL;
+		}
 		text = settings ? json_dumps(settings, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 		json_decref(settings);
 		if (!text) {
@@ -351,6 +361,7 @@ static enum rs_status update_tx(struct store_tx *tx, void *arg, struct rs_err *e
 		for (int i = 0; i < TS__COUNT; i++)
 			changes_int(ch, tenant_settings[i].name, true, t.settings[i], true, set[i]);
 		changes_str(ch, "default_transfer_user_id", t.default_transfer_user_id, dtu);
+		password_settings_changes(ch, &t.password, &pw);
 		if (st == RS_OK)
 			st = seat_limits_apply(tx, x->who, &t, x->p, ch, x->a, err);
 	}

@@ -24,10 +24,11 @@ bool crypto_equal(const void *a, const void *b, size_t n);
 /* Wipes a secret from memory in a way the compiler cannot drop. */
 void crypto_wipe(void *p, size_t n);
 
-/* Passwords: argon2id, m = 19 MiB, t = 2, p = 1, random salt, as a PHC string. out needs
- * CRYPTO_PASSWORD_HASH_MAX bytes; false when the hash could not be made. verify: true when
- * password matches encoded (constant-time comparison inside libargon2). */
-#define CRYPTO_PASSWORD_HASH_MAX 128
+/* Passwords: the first interface, kept for its callers; crypto/password.h has the full one.
+ * hash: argon2id with PW_PARAMS_DEFAULT (m = 19 MiB, t = 2, p = 1), random salt, as a PHC
+ * string; out needs CRYPTO_PASSWORD_HASH_MAX bytes; false when the hash could not be made.
+ * verify: true when password matches encoded, in any format crypto_password_check accepts. */
+#define CRYPTO_PASSWORD_HASH_MAX 128 /* == crypto_password_encoded_max() */
 bool crypto_password_hash(const char *password, char *out, size_t cap);
 bool crypto_password_verify(const char *encoded, const char *password);
 

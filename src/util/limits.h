@@ -21,6 +21,7 @@
 #define RS_DEPT_DEPTH_MAX 32	 /* levels of a department tree, the root being level 1 */
 #define RS_DEPTS_PER_TENANT_MAX 10000
 #define RS_TOKEN_DAYS_MAX 3650
+#define RS_PASSWORD_MAX 1024 /* code points: the largest password_max_length a tenant may set */
 #define RS_EMAIL_PART_MAX (64 * 1024) /* a template part (subject, text, html), rendered too */
 #define RS_WEBHOOK_URL_MAX 2048
 #define RS_EVENT_TYPE_MAX 64

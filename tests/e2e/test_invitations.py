@@ -116,6 +116,16 @@ class InvitationTest(unittest.TestCase):
         for bad in ("short", "x" * 257, email, email.upper(), None):
             h.assert_problem(self.accept(token, password=bad), 400,
                              {"password.policy", "request.invalid_field"}, field="password")
+        # each refusal names the rule it broke (docs/passwords.md)
+        for bad, says in (("short", "at least 12 characters"), ("x" * 129, "at most 128 characters"),
+                          ("Password1234", "commonly used"), ("QWERTYUIOP123", "commonly used"),
+                          ("lovelace rules the engine", "your name"),
+                          (email + " and more", ("your username", "your e-mail address")),
+                          (self.t["name"] + " forever", "the tenant's name")):
+            r = self.accept(token, password=bad)
+            h.assert_problem(r, 400, "password.policy", field="password")
+            says = (says,) if isinstance(says, str) else says
+            self.assertTrue(any(w in r.json["detail"] for w in says), r.describe())
         h.assert_problem(self.accept(token, first_name=None), 400, "request.invalid_field",
                          field="first_name")
         self.assertEqual(self.user(inv["user_id"])["status"], "invited")

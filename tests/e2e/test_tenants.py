@@ -131,6 +131,35 @@ class TenantValidationTest(unittest.TestCase):
         r = S.root().post(T, json={"slug": "tpl-" + h.uid(), "name": "X", "template": "nope"})
         h.assert_problem(r, 400, "request.invalid_field", field="template")
 
+    def test_password_policy_settings(self):
+        """The password_* settings: defaults, bad values are 400 naming the field and change
+        nothing, good ones are returned, null restores the default (docs/passwords.md)."""
+        root = S.root()
+        t = h.new_tenant(root)
+        p = T + "/" + t["id"]
+        self.assertEqual((t["password_min_length"], t["password_max_length"], t["password_require_classes"],
+                          t["password_max_age_days"], t["password_history"]), (12, 128, 0, 0, 0))
+        self.assertEqual(t["password_hash"], {"m_kib": 19456, "t": 2, "p": 1})
+        for field, bad in (("password_min_length", 7), ("password_min_length", 65), ("password_min_length", "12"),
+                           ("password_max_length", 63), ("password_max_length", 1025),
+                           ("password_require_classes", 5), ("password_require_classes", -1),
+                           ("password_max_age_days", -1), ("password_max_age_days", 3651),
+                           ("password_history", 25), ("password_hash", {"m_kib": 1024}),
+                           ("password_hash", {"t": 0}), ("password_hash", {"p": 9}),
+                           ("password_hash", {"m_kib": 19456, "x": 1}), ("password_hash", 5),
+                           ("password_hash", {"t": "2"})):
+            h.assert_problem(root.patch(p, json={field: bad}), 400, "request.invalid_field", field=field)
+        self.assertEqual(h.expect(root.get(p), 200).json["version"], t["version"])
+        r = h.expect(root.patch(p, json={"password_min_length": 16, "password_max_length": 64,
+                                         "password_require_classes": 2, "password_max_age_days": 90,
+                                         "password_history": 4, "password_hash": {"m_kib": 65536, "p": 2}}), 200).json
+        self.assertEqual((r["password_min_length"], r["password_max_length"], r["password_require_classes"],
+                          r["password_max_age_days"], r["password_history"]), (16, 64, 2, 90, 4))
+        self.assertEqual(r["password_hash"], {"m_kib": 65536, "t": 2, "p": 2})
+        r = h.expect(root.patch(p, json={"password_min_length": None, "password_hash": None}), 200).json
+        self.assertEqual((r["password_min_length"], r["password_history"]), (12, 4))
+        self.assertEqual(r["password_hash"], {"m_kib": 19456, "t": 2, "p": 1})
+
     def test_patch_unknown_field(self):
         t = h.new_tenant(S.root())
         r = S.root().patch(h.tpath(t), json={"colour": "red"})

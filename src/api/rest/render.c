@@ -54,6 +54,22 @@ json_t *render_tenant(const struct tenant *t)
 		json_object_set_new(v, tenant_settings[i].name,
 				    name ? json_string(name) : json_integer(t->settings[i]));
 	}
+	{
+		const struct tenant_password *pw = &t->password;
+		/* The password policy (docs/passwords.md), flat like the PATCH members that set it.
+		 */
+		json_t *pol = json_pack(
+		    "{s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I}}", "password_min_length",
+		    (json_int_t)pw->min_length, "password_max_length", (json_int_t)pw->max_length,
+		    "password_require_classes", (json_int_t)pw->require_classes,
+		    "password_max_age_days", (json_int_t)pw->max_age_days, "password_history",
+		    (json_int_t)pw->history, "password_hash", "m_kib", (json_int_t)pw->hash_m_kib,
+		    "t", (json_int_t)pw->hash_t, "p", (json_int_t)pw->hash_p);
+
+		if (v && pol)
+			(void)json_object_update(v, pol);
+		json_decref(pol);
+	}
 	return v;
 }
 

@@ -72,9 +72,42 @@ static void get(struct http_req *req, struct http_resp *resp, void *app)
 	rest_reply(req, resp, 200, render_tenant(&t), t.version);
 }
 
+/* "password_hash": null, or {"m_kib", "t", "p"} (each optional, integers); false otherwise. */
+static bool password_hash_in(json_t *root, struct tenant_patch *p)
+{
+	json_t *h = json_object_get(root, "password_hash"), *v;
+	const char *key;
+
+	if (!h)
+		return true;
+	p->password_hash.set = true;
+	if (json_is_null(h)) {
+		p->password_hash.null = true;
+		return true;
+	}
+	if (!json_is_object(h))
+		return false;
+	json_object_foreach(h, key, v)
+	{
+		struct opt_int *o = strcmp(key, "m_kib") == 0 ? &p->password_hash.m_kib
+				    : strcmp(key, "t") == 0   ? &p->password_hash.t
+				    : strcmp(key, "p") == 0   ? &p->password_hash.p
+							      : NULL;
+
+		if (!o || !json_is_integer(v))
+			return false;
+		*o = (struct opt_int){.set = true, .v = json_integer_value(v)};
+	}
+	return true;
+}
+
 static void patch(struct http_req *req, struct http_resp *resp, void *app)
 {
-	const char *allowed[4 + TS__COUNT] = {"name", "seat_limits", "default_transfer_user_id"};
+	static const char *const password_members[] = {
+	    "password_min_length",   "password_max_length", "password_require_classes",
+	    "password_max_age_days", "password_history",    "password_hash"};
+	const char *allowed[4 + TS__COUNT + 6] = {"name", "seat_limits",
+						  "default_transfer_user_id"};
 	struct core *c = app;
 	struct actor who;
 	struct jin j;
@@ -87,6 +120,8 @@ static void patch(struct http_req *req, struct http_resp *resp, void *app)
 		return;
 	for (int i = 0; i < TS__COUNT; i++)
 		allowed[3 + i] = tenant_settings[i].name;
+	for (int i = 0; i < 6; i++)
+		allowed[3 + TS__COUNT + i] = password_members[i];
 	jin_only(&j, allowed);
 	jin_str_required(&j, "name", &p.name);
 	for (int i = 0; i < TS__COUNT; i++) {
@@ -96,6 +131,18 @@ static void patch(struct http_req *req, struct http_resp *resp, void *app)
 			jin_int(&j, tenant_settings[i].name, &p.settings[i]);
 	}
 	jin_str(&j, "default_transfer_user_id", &p.default_transfer_user_id);
+	jin_int(&j, "password_min_length", &p.password_min_length);
+	jin_int(&j, "password_max_length", &p.password_max_length);
+	jin_int(&j, "password_require_classes", &p.password_require_classes);
+	jin_int(&j, "password_max_age_days", &p.password_max_age_days);
+	jin_int(&j, "password_history", &p.password_history);
+	if (!j.failed && !password_hash_in(j.root, &p)) {
+		rest_fail_status(req, resp, RS_E_INVALID, "request.invalid_field", "password_hash",
+				 "'password_hash' must be an object with integer members m_kib, t "
+				 "and p, or null");
+		jin_release(&j);
+		return;
+	}
 	limits = json_object_get(j.root, "seat_limits");
 	if (limits && !j.failed) {
 		const char *type;
