@@ -25,6 +25,10 @@
 	((const char *const[]){__VA_ARGS__}),                                                      \
 	    (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 3
 
+#define COLS11(...)                                                                                \
+	((const char *const[]){__VA_ARGS__}),                                                      \
+	    (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 11
+
 static const struct store_table tables[] = {
     {"tenants", COLS("id", "slug", "name", "template", "status", "settings", "audit_seq",
 		     "audit_head", "created_at", "updated_at", "deleted_at", "version")},
@@ -66,6 +70,8 @@ static const struct store_table tables[] = {
      COLS6("tenant_id", "user_id", "kind", "secret_hash", "created_at", "updated_at")},
     {"owned_resources", COLS7("tenant_id", "id", "owner_id", "kind", "external_id", "name",
 			      "created_at", "updated_at")},
+    {"signing_keys",
+     COLS11("kid", "alg", "status", "private_enc", "public_jwk", "created_at", "rotated_at")},
 };
 
 const struct store_table *store_tables(int *n)
