@@ -18,6 +18,8 @@ static void core_on_signal(unsigned sigs, void *ctx)
 {
 	if (sigs & STORE_SIG_AUTH)
 		core_auth_changed(ctx);
+	if (sigs & STORE_SIG_KEYS)
+		keys_changed(ctx);
 }
 
 enum rs_status core_new(const struct core_config *cfg, struct core **out, struct rs_err *err)
@@ -45,14 +47,21 @@ enum rs_status core_new(const struct core_config *cfg, struct core **out, struct
 	atomic_init(&c->store_errors, 0);
 	atomic_init(&c->ready_checked_ms, 0);
 	atomic_init(&c->ready, false);
+	c->access_token_ttl_ms =
+	    (cfg->access_token_ttl_s > 0 ? cfg->access_token_ttl_s : ACCESS_TOKEN_TTL_DEFAULT_S) *
+	    1000;
 	c->cache = auth_cache_new();
-	if (!c->cache) {
+	c->keys = keys_cache_new();
+	if (!c->cache || !c->keys) {
+		auth_cache_free(c->cache);
+		keys_cache_free(c->keys);
 		free(c);
 		return core_oom(err);
 	}
 	/* Every node's cached actors die with any revocation committed by any node. */
 	if (c->store && store_watch(c->store, core_on_signal, c, err) != RS_OK) {
 		auth_cache_free(c->cache);
+		keys_cache_free(c->keys);
 		free(c);
 		return RS_E_INTERNAL;
 	}
@@ -68,6 +77,7 @@ void core_free(struct core *c)
 	if (c->store)
 		(void)store_watch(c->store, NULL, NULL, NULL); /* the store may outlive us */
 	auth_cache_free(c->cache);
+	keys_cache_free(c->keys);
 	crypto_wipe(c->key, sizeof(c->key));
 	free(c);
 }
