@@ -351,6 +351,7 @@ enum rs_status rest_routes_register(struct http_router *r, struct core *c, struc
 {
 	enum rs_status (*const regs[])(struct http_router *, struct core *, struct rs_err *) = {
 	    rest_meta_register,
+	    rest_jwks_register,
 	    rest_tenants_register,
 	    rest_users_register,
 	    rest_roles_register,

@@ -89,6 +89,7 @@ enum rs_status rest_groups_register(struct http_router *r, struct core *c, struc
 enum rs_status rest_tokens_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_audit_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_meta_register(struct http_router *r, struct core *c, struct rs_err *err);
+enum rs_status rest_jwks_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_jobs_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_tasks_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_webhooks_register(struct http_router *r, struct core *c, struct rs_err *err);
