@@ -197,8 +197,9 @@ static enum rs_status load_tx(struct store_tx *tx, void *arg, struct rs_err *err
 /* Makes the cache fresh: reloads when a rotation was signalled since the last load, when the
  * last load is older than KEYS_REFRESH_MS, or when force. While another thread reloads, the
  * keys already loaded serve; a failed reload keeps them (the store may be briefly away) and
- * is retried after KEYS_REFRESH_MS. An error only when nothing was ever loaded. */
-static enum rs_status keys_fresh(struct core *c, bool force, struct rs_err *err)
+ * is retried after KEYS_REFRESH_MS. An error only when nothing was ever loaded, or, when
+ * strict, when this reload failed. */
+static enum rs_status keys_fresh_x(struct core *c, bool force, bool strict, struct rs_err *err)
 {
 	struct keys_cache *kc = c->keys;
 	uint64_t epoch = atomic_load(&kc->epoch);
@@ -234,7 +235,7 @@ static enum rs_status keys_fresh(struct core *c, bool force, struct rs_err *err)
 		memcpy(&kc->set, ks, sizeof(*ks));
 		kc->loaded_epoch = epoch; /* a signal during the load makes the next call reload */
 		kc->loaded = true;
-	} else if (kc->loaded) {
+	} else if (kc->loaded && !strict) {
 		st = RS_OK;
 	}
 	pthread_mutex_unlock(&kc->lock);
@@ -243,6 +244,11 @@ static enum rs_status keys_fresh(struct core *c, bool force, struct rs_err *err)
 		free(ks);
 	}
 	return st;
+}
+
+static enum rs_status keys_fresh(struct core *c, bool force, struct rs_err *err)
+{
+	return keys_fresh_x(c, force, false, err);
 }
 
 enum rs_status keys_signer(struct core *c, char *kid, size_t kidcap, char *priv, size_t privcap,
@@ -460,7 +466,7 @@ enum rs_status keys_ensure(struct core *c, struct rs_err *err)
 	if (st == RS_OK && !has)
 		st = keys_write(c, &keys_system, false, err);
 	if (st == RS_OK)
-		st = keys_fresh(c, true, err);
+		st = keys_fresh_x(c, true, true, err);
 	return st;
 }
 
