@@ -429,8 +429,14 @@ static enum rs_status keys_write(struct core *c, const struct actor *who, bool r
 {
 	struct new_key k;
 	struct write_ctx x = {.c = c, .who = who, .k = &k, .rotate = rotate};
-	enum rs_status st = new_key_make(c, &k, err);
+	enum rs_status st;
 
+	/* A rotation by a process holding another server key (a CLI pointed at the wrong key
+	 * file) would seal the new current key where no node can open it: prove first that this
+	 * key opens the keys there are. */
+	if (rotate && (st = keys_fresh_x(c, true, true, err)) != RS_OK)
+		return st;
+	st = new_key_make(c, &k, err);
 	if (st != RS_OK)
 		return st;
 	arena_init(&x.a, 0);
