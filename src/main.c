@@ -24,6 +24,8 @@ int main(int argc, char **argv)
 		return app_export(argc - 2, argv + 2);
 	if (strcmp(argv[1], "import") == 0)
 		return app_import(argc - 2, argv + 2);
+	if (strcmp(argv[1], "keys") == 0)
+		return app_keys(argc - 2, argv + 2);
 	if (strcmp(argv[1], "audit") == 0 && argc > 2 && strcmp(argv[2], "verify") == 0)
 		return app_audit_verify(argc - 3, argv + 3);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {

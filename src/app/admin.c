@@ -19,6 +19,12 @@ static int fail(const char *what, const struct rs_err *err)
 
 int app_open(struct config *cfg, int argc, char **argv, bool create, struct app *out)
 {
+	return app_open_mode(cfg, argc, argv, create ? APP_CREATE : APP_READ, out);
+}
+
+int app_open_mode(struct config *cfg, int argc, char **argv, enum app_mode mode, struct app *out)
+{
+	bool create = mode == APP_CREATE;
 	struct rs_err err = {0};
 	struct store_config sc = {0};
 	struct core_config cc = {0};
@@ -36,13 +42,13 @@ int app_open(struct config *cfg, int argc, char **argv, bool create, struct app 
 	if (keyfile_load(cfg->key_file, create, cc.key, &err) != RS_OK) {
 		/* Read-only commands (audit verify, backup) never use the key: an ephemeral one
 		 * lets them run where only the database file was copied. */
-		if (create || strcmp(err.code, "key.open") != 0 ||
+		if (mode != APP_READ || strcmp(err.code, "key.open") != 0 ||
 		    !crypto_random(cc.key, sizeof(cc.key)))
 			return fail("server key", &err);
 	}
 	sc.path = cfg->db;
 	sc.sync = (enum store_sync)cfg->sync;
-	sc.read_only = !create;
+	sc.read_only = mode == APP_READ;
 	st = store_open(&sc, &out->store, &err);
 	if (st != RS_OK) {
 		crypto_wipe(cc.key, sizeof(cc.key));
@@ -51,6 +57,7 @@ int app_open(struct config *cfg, int argc, char **argv, bool create, struct app 
 	cc.store = out->store;
 	cc.public_url = cfg->public_url;
 	cc.login_per_minute = cfg->login_per_minute;
+	cc.access_token_ttl_s = cfg->access_token_ttl_s;
 	st = core_new(&cc, &out->core, &err);
 	crypto_wipe(cc.key, sizeof(cc.key));
 	if (st != RS_OK) {
@@ -97,6 +104,10 @@ int app_bootstrap(struct app *app, const char *db)
 		rc = fail("bootstrap", &err);
 	else if (created)
 		print_bootstrap(secret, db);
+	/* A first JWT signing key: on the first start, and on the first start after an upgrade
+	 * that brought the signing keys. Also proves the key file opens the existing keys. */
+	if (rc == 0 && keys_ensure(app->core, &err) != RS_OK)
+		rc = fail("signing keys", &err);
 	if (secret)
 		crypto_wipe((char *)secret, strlen(secret));
 	arena_release(&a);

@@ -12,9 +12,12 @@ int app_backup(int argc, char **argv);
 int app_audit_verify(int argc, char **argv);
 int app_export(int argc, char **argv);
 int app_import(int argc, char **argv);
+/* roster keys rotate|list [--db …]: the JWT signing keys (app/keys.c). */
+int app_keys(int argc, char **argv);
 
 struct app;
-/* First-start bootstrap; prints the one-time credential. Returns an exit code. */
+/* First-start bootstrap; prints the one-time credential; makes the first JWT signing key if
+ * there is none (keys_ensure). Returns an exit code. */
 int app_bootstrap(struct app *app, const char *db);
 
 /* Shared by the commands: loads config, key and store, and builds the core. */
@@ -26,6 +29,11 @@ struct app {
 	struct core *core;
 };
 int app_open(struct config *cfg, int argc, char **argv, bool create, struct app *out);
+/* APP_READ: the store read-only, the key file optional (app_open, create false); APP_WRITE:
+ * an existing key file and store, writable (a command that must never make a new server key,
+ * which would seal with a key no node has); APP_CREATE: app_open, create true. */
+enum app_mode { APP_READ, APP_WRITE, APP_CREATE };
+int app_open_mode(struct config *cfg, int argc, char **argv, enum app_mode mode, struct app *out);
 void app_close(struct app *app);
 
 #endif

@@ -44,6 +44,7 @@ void config_defaults(struct config *cfg)
 	cfg->delivery_timeout_ms = 10000;
 	cfg->jobs = true;
 	cfg->login_per_minute = 20;
+	cfg->access_token_ttl_s = 300;
 }
 
 bool config_parse_size(const char *s, size_t *out)
@@ -139,6 +140,7 @@ enum config_key {
 	KEY_DELIVERY_TIMEOUT,
 	KEY_JOBS,
 	KEY_LOGIN_RATE,
+	KEY_ACCESS_TOKEN_TTL,
 	KEY_COUNT
 };
 
@@ -171,6 +173,8 @@ static const struct {
     [KEY_JOBS] = {"jobs", "jobs", "ROSTER_JOBS"},
     [KEY_LOGIN_RATE] = {"login_attempts_per_minute", "login-attempts-per-minute",
 			"ROSTER_LOGIN_ATTEMPTS_PER_MINUTE"},
+    [KEY_ACCESS_TOKEN_TTL] = {"access_token_ttl_s", "access-token-ttl-s",
+			      "ROSTER_ACCESS_TOKEN_TTL_S"},
 };
 
 static int key_by_file_name(const char *name, size_t n)
@@ -339,6 +343,14 @@ static enum rs_status set_key(struct config *cfg, enum config_key k, const char 
 			cfg->delivery_timeout_ms = n;
 		return RS_OK;
 	}
+	case KEY_ACCESS_TOKEN_TTL:
+		/* Short-lived on purpose: a JWT is not looked up, so it dies only by expiring. */
+		if (v[0] < '0' || v[0] > '9' || !str_to_ll(v, 60, 3600, &n))
+			return rs_fail(err, RS_E_INVALID, "config.invalid_value", name,
+				       "%s: access_token_ttl_s must be 60-3600, not '%s'", where,
+				       v);
+		cfg->access_token_ttl_s = n;
+		return RS_OK;
 	case KEY_COUNT:
 		break;
 	}

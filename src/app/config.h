@@ -42,6 +42,7 @@ struct config {
 	int delivery_max_attempts;	      /* per message, 1-100 (default 5) */
 	long long delivery_backoff_ms;	      /* first retry delay, doubled per attempt */
 	long long delivery_timeout_ms;	      /* one SMTP session or webhook call */
+	long long access_token_ttl_s;	      /* JWT access tokens' lifetime, 60-3600 (300) */
 	char config_file[CONFIG_PATH_MAX];    /* the file read, "" if none */
 };
 

@@ -33,6 +33,8 @@ static const struct {
     {"init", "create a data directory, keys and the maintenance account"},
     {"migrate", "bring the store's schema up to date"},
     {"audit verify", "check the hash chain of the audit log"},
+    {"keys rotate", "make a new JWT signing key current (the old one stays valid as previous)"},
+    {"keys list", "list the JWT signing keys: kid, status, created_at"},
 };
 #define CLI_N_SERVER_CMDS (sizeof(cli_server_cmds) / sizeof(cli_server_cmds[0]))
 

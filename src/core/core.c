@@ -18,6 +18,8 @@ static void core_on_signal(unsigned sigs, void *ctx)
 {
 	if (sigs & STORE_SIG_AUTH)
 		core_auth_changed(ctx);
+	if (sigs & STORE_SIG_KEYS)
+		keys_changed(ctx);
 }
 
 static void core_caches_free(struct core *c)
@@ -25,6 +27,7 @@ static void core_caches_free(struct core *c)
 	auth_cache_free(c->cache);
 	session_cache_free(c->sessions);
 	throttle_free(c->throttle);
+	keys_cache_free(c->keys);
 }
 
 enum rs_status core_new(const struct core_config *cfg, struct core **out, struct rs_err *err)
@@ -52,10 +55,14 @@ enum rs_status core_new(const struct core_config *cfg, struct core **out, struct
 	atomic_init(&c->store_errors, 0);
 	atomic_init(&c->ready_checked_ms, 0);
 	atomic_init(&c->ready, false);
+	c->access_token_ttl_ms =
+	    (cfg->access_token_ttl_s > 0 ? cfg->access_token_ttl_s : ACCESS_TOKEN_TTL_DEFAULT_S) *
+	    1000;
 	c->cache = auth_cache_new();
 	c->sessions = session_cache_new();
 	c->throttle = throttle_new(cfg->login_per_minute);
-	if (!c->cache || !c->sessions || !c->throttle) {
+	c->keys = keys_cache_new();
+	if (!c->cache || !c->sessions || !c->throttle || !c->keys) {
 		core_caches_free(c);
 		free(c);
 		return core_oom(err);

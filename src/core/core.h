@@ -32,6 +32,9 @@ struct core_config {
 	const char
 	    *public_url; /* base of the links in e-mails ("https://roster.example"); copied */
 	int64_t login_per_minute; /* login attempts per source address; 0 = no limit */
+	/* Lifetime of the JWT access tokens access_token_mint() makes, in seconds,
+	 * ACCESS_TOKEN_TTL_MIN_S-ACCESS_TOKEN_TTL_MAX_S; 0 = ACCESS_TOKEN_TTL_DEFAULT_S. */
+	int64_t access_token_ttl_s;
 };
 
 enum rs_status core_new(const struct core_config *cfg, struct core **out, struct rs_err *err);
@@ -1000,6 +1003,70 @@ enum rs_status webhooks_target(struct core *c, const char *tenant_id, const char
 /* Appends one attempt to the subscription's delivery log. */
 enum rs_status webhooks_log_delivery(struct core *c, const char *tenant_id,
 				     const struct webhook_delivery *d, struct rs_err *err);
+
+/* ---- JWT access tokens and their signing keys (docs/tokens.md) ------------------------------ */
+
+/* Access tokens are JWS compact ES256 tokens signed by the current signing key; the current and
+ * the previous key verify (and are published as a JWKS), a retired key verifies nothing. Keys
+ * live in the store, their private parts sealed under a key derived from the server key; each
+ * node caches them and reloads on a rotation's signal (STORE_SIG_KEYS), and at the latest
+ * every few seconds, so processes that share an SQLite file without sharing signals (a CLI
+ * rotation) agree too. */
+#define ACCESS_TOKEN_TTL_DEFAULT_S 300
+#define ACCESS_TOKEN_TTL_MIN_S 60
+#define ACCESS_TOKEN_TTL_MAX_S 3600
+#define ACCESS_TOKEN_LEEWAY_S 30  /* clock skew forgiven on exp, nbf and iat */
+#define ACCESS_TOKEN_ROLES_MAX 64 /* roles one token may carry */
+
+struct access_claims {
+	const char *iss, *sub /* user id */, *tenant_id,
+	    *sid /* session id, NULL for client_credentials */,
+	    *client_id /* NULL for interactive sessions */, *jti, *scope, *username;
+	const char *const *roles;
+	int nroles;
+	int64_t iat, exp; /* ms since the epoch, like core_now() */
+};
+/* Signs with the current key (ES256, header kid). iat/exp/jti are filled when 0/NULL (lifetime:
+ * the configured access_token_ttl_s, default 300), and iss when NULL (the issuer: the
+ * configured public_url, or "roster" when there is none); the filled values are written back
+ * into *cl (strings in a). JWT times are whole seconds: iat and exp are rounded down.
+ * RS_E_INVALID ("access_token.invalid_claims") without sub or tenant_id, with more than
+ * ACCESS_TOKEN_ROLES_MAX roles or with exp not after iat; RS_E_INTERNAL ("keys.none") when
+ * the store holds no current key (keys_ensure never ran). *jwt (a) is a bearer credential:
+ * never log it. */
+enum rs_status access_token_mint(struct core *c, struct access_claims *cl, struct arena *a,
+				 const char **jwt, struct rs_err *err);
+/* Verifies signature (kid among the current and previous keys; alg must be ES256 — refuse none,
+ * HS*, RS*, and any header that is not exactly a JWS compact ES256), iss, exp/nbf/iat with a
+ * 30 s leeway; RS_E_UNAUTHENTICATED code "auth.invalid_token" for every failure (one code, no
+ * oracle). Does not check revocation (the caller does). On success *out holds the claims
+ * (strings in a; iat/exp in ms, whole seconds; absent optional claims NULL). */
+enum rs_status access_token_verify(struct core *c, const char *jwt, struct arena *a,
+				   struct access_claims *out, struct rs_err *err);
+/* A first key if none: makes and stores a current key when the store has none (audited
+ * keys.create in the system tenant's chain), and in any case loads the keys, so that a node
+ * whose server key cannot open them fails here, at start-up (RS_E_INTERNAL
+ * "keys.unreadable"), rather than at its first token. Needs the bootstrap done. */
+enum rs_status keys_ensure(struct core *c, struct rs_err *err);
+/* The current key becomes previous, the previous one retired (its private part erased), and a
+ * new key current; audited keys.rotate in the system tenant's chain; every node reloads.
+ * Platform operators only (who->platform and platform.tenants: the system actor of
+ * `roster keys rotate`). Tokens signed by the retired key are refused from now on. */
+enum rs_status keys_rotate(struct core *c, const struct actor *who, struct rs_err *err);
+/* The JWKS document ({"keys":[current, previous]}, RFC 7517) as JSON text in a. */
+enum rs_status keys_jwks(struct core *c, struct arena *a, const char **json, struct rs_err *err);
+
+struct signing_key {
+	const char *kid, *alg, *status; /* current, previous or retired */
+	int64_t created_at, rotated_at; /* rotated_at 0 = never */
+};
+struct signing_key_list {
+	struct signing_key *items;
+	int n;
+};
+/* Every signing key, newest first, without any private part (`roster keys list`). */
+enum rs_status keys_list(struct core *c, struct arena *a, struct signing_key_list *out,
+			 struct rs_err *err);
 
 /* ---- Bootstrap ------------------------------------------------------------------------------ */
 

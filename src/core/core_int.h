@@ -16,6 +16,7 @@
 struct auth_cache;
 struct session_cache;
 struct throttle;
+struct keys_cache;
 
 #define JOB_KINDS_MAX 8
 #define CORE_PUBLIC_URL_MAX 512
@@ -46,6 +47,8 @@ struct core {
 	} kinds[JOB_KINDS_MAX];
 	int nkinds;
 	char public_url[CORE_PUBLIC_URL_MAX];
+	struct keys_cache *keys; /* the JWT signing keys (core/keys.c) */
+	int64_t access_token_ttl_ms;
 };
 
 /* Runs a named query with an inline argument list:
@@ -384,6 +387,18 @@ enum rs_status password_settings_patch(const struct tenant_patch *p, struct tena
 				       struct rs_err *err);
 void password_settings_changes(struct changes *ch, const struct tenant_password *before,
 			       const struct tenant_password *after);
+/* The JWT signing keys' cache (core/keys.c). keys_changed() marks it stale (a rotation's
+ * signal); keys_signer() and keys_verifier() copy out, under its lock, what one token needs:
+ * the current key (a secret: the caller wipes priv) or the public key of kid. */
+struct keys_cache;
+struct keys_cache *keys_cache_new(void);
+void keys_cache_free(struct keys_cache *kc);
+void keys_changed(struct core *c);
+enum rs_status keys_signer(struct core *c, char *kid, size_t kidcap, char *priv, size_t privcap,
+			   struct rs_err *err);
+/* RS_E_NOT_FOUND when kid is not a live key (after at most one reload a second). */
+enum rs_status keys_verifier(struct core *c, const char *kid, char *pub, size_t pubcap,
+			     struct rs_err *err);
 
 void auth_cache_free(struct auth_cache *ac);
 struct auth_cache *auth_cache_new(void);

@@ -180,6 +180,14 @@ enum store_q {
 	Q_DEPT_MANAGER_ADD,    /* tenant, id, user, now -> changes 0 if already a manager */
 	Q_DEPT_MANAGER_REMOVE, /* tenant, id, user -> changes */
 	Q_DEPT_MANAGERS_CLEAR, /* tenant, id */
+	/* JWT signing keys (core/keys.c): global, shared by every node */
+	Q_SIGNING_KEY_INSERT, /* kid, alg, private_enc, public_jwk, now: a new current key */
+	Q_SIGNING_KEYS_LIVE,  /* -> signing key rows of the current and previous keys, current
+				 first */
+	Q_SIGNING_KEY_LIST,   /* -> every signing key row: current, previous, then the retired
+				 ones newest first; private_enc is NULL */
+	Q_SIGNING_KEY_RETIRE, /* now: the previous key is retired, its private part erased */
+	Q_SIGNING_KEY_DEMOTE, /* now: the current key becomes the previous one */
 	Q__COUNT
 };
 
@@ -364,6 +372,8 @@ enum {
 	IC_REVOKED,
 	IC_UPDATED
 };
+
+enum { SKC_KID, SKC_ALG, SKC_STATUS, SKC_PRIVATE, SKC_JWK, SKC_CREATED, SKC_ROTATED };
 
 /* Collections that store_select() can filter, sort and page. */
 enum store_coll { SC_USERS, SC_AUDIT };

@@ -88,6 +88,7 @@ enum rs_status store_query(struct store_tx *tx, enum store_q q, const struct sto
 /* What a committed write can announce to every roster process sharing the store. */
 enum store_signal {
 	STORE_SIG_AUTH = 1 << 0, /* credentials or permissions changed: drop cached actors */
+	STORE_SIG_KEYS = 1 << 1, /* the JWT signing keys were rotated: reload them */
 };
 
 /* Inside a write: after this transaction commits, every watcher of every process sharing

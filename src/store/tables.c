@@ -34,6 +34,9 @@
 #define COLS9(...)                                                                                 \
 	((const char *const[]){__VA_ARGS__}),                                                      \
 	    (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 9
+#define COLS11(...)                                                                                \
+	((const char *const[]){__VA_ARGS__}),                                                      \
+	    (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)), 11
 
 static const struct store_table tables[] = {
     {"tenants", COLS("id", "slug", "name", "template", "status", "settings", "audit_seq",
@@ -85,6 +88,8 @@ static const struct store_table tables[] = {
     {"departments", COLS9("tenant_id", "id", "name", "name_key", "parent_id", "description",
 			  "created_at", "updated_at", "version")},
     {"department_managers", COLS9("tenant_id", "department_id", "user_id", "added_at")},
+    {"signing_keys",
+     COLS11("kid", "alg", "status", "private_enc", "public_jwk", "created_at", "rotated_at")},
 };
 
 const struct store_table *store_tables(int *n)

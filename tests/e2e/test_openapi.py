@@ -31,6 +31,7 @@ METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 KNOWN_ROUTES = [
     ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
     ("GET", "/api/v1/me"), ("GET", "/api/v1/templates"), ("GET", "/api/v1/openapi.json"),
+    ("GET", "/.well-known/jwks.json"),
     ("POST", "/api/v1/tenants"), ("GET", "/api/v1/tenants"),
     ("GET", "/api/v1/tenants/{tenant}"), ("PATCH", "/api/v1/tenants/{tenant}"),
     ("DELETE", "/api/v1/tenants/{tenant}"),

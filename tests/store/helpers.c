@@ -30,11 +30,6 @@ static void th_cleanup(void)
 		nftw(th_dir, th_rm, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-int th_schema_version(void)
-{
-	return sqlite_migrations[sqlite_migrations_count - 1].version;
-}
-
 bool th_pg_init(void)
 {
 	th_pg_base = getenv("ROSTER_TEST_PG");

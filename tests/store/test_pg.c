@@ -392,6 +392,45 @@ static void test_signal_poll_fallback(void **state)
 	store_free(b);
 }
 
+/* A rotation of the signing keys reaches other nodes as STORE_SIG_KEYS, and only that: by
+ * notification, and by the poll of its own seq row when the notification is lost. */
+static enum rs_status keys_sig_fn(struct store_tx *tx, void *ctx, struct rs_err *err)
+{
+	(void)ctx;
+	return store_signal(tx, STORE_SIG_KEYS, err);
+}
+
+static void test_signal_keys(void **state)
+{
+	char uri[512];
+	struct store *a = fresh(uri, sizeof(uri));
+	struct store *b = th_open(uri, STORE_SYNC_FULL);
+	struct sig_seen wb = {0};
+	struct rs_err err;
+	int n;
+
+	assert_non_null(b);
+	OK(store_watch(b, sig_watch, &wb, &err));
+	usleep(300000);
+	n = atomic_load(&wb.count);
+	OK(store_write(a, keys_sig_fn, NULL, &err));
+	assert_true(sig_wait(&wb, n, 1000) >= 0);
+	assert_int_equal(atomic_load(&wb.bits), STORE_SIG_KEYS);
+	assert_int_equal(th_pg_sql(uri, "SELECT seq FROM store_signals WHERE name = 'keys'"), 1);
+	assert_int_equal(th_pg_sql(uri, "SELECT seq FROM store_signals WHERE name = 'auth'"), 0);
+	/* A lost notification: only the keys row moves, and the poll reports the keys signal. */
+	usleep(700000);
+	atomic_store(&wb.bits, 0);
+	n = atomic_load(&wb.count);
+	assert_int_equal(th_pg_sql(uri, "UPDATE store_signals SET seq = seq + 1 WHERE name = "
+					"'keys'"),
+			 0);
+	assert_true(sig_wait(&wb, n, 1000) >= 0);
+	assert_int_equal(atomic_load(&wb.bits), STORE_SIG_KEYS);
+	store_free(b);
+	store_free(a);
+}
+
 /* ---- migrations: two nodes at once; a newer schema; the pool parameter ------------------- */
 
 struct open_ctx {
@@ -429,9 +468,8 @@ static void test_concurrent_migration(void **state)
 		assert_int_equal(store_schema_version(o[i].s), TH_SCHEMA_VERSION);
 		store_free(o[i].s);
 	}
-	assert_int_equal(
-	    th_pg_sql(uri, "SELECT count(*) FROM schema_migrations"),
-	    sqlite_migrations_count); /* each applied once; both engines have as many */
+	assert_int_equal(th_pg_sql(uri, "SELECT count(*) FROM schema_migrations"),
+			 sqlite_migrations_count);
 }
 
 static void test_schema_too_new(void **state)
@@ -493,6 +531,7 @@ int main(void)
 	    cmocka_unit_test(test_connection_loss),
 	    cmocka_unit_test(test_signals_two_nodes),
 	    cmocka_unit_test(test_signal_poll_fallback),
+	    cmocka_unit_test(test_signal_keys),
 	    cmocka_unit_test(test_concurrent_migration),
 	    cmocka_unit_test(test_schema_too_new),
 	    cmocka_unit_test(test_misuse),

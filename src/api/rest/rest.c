@@ -364,13 +364,11 @@ enum rs_status rest_routes_add(struct http_router *r, struct core *c,
 enum rs_status rest_routes_register(struct http_router *r, struct core *c, struct rs_err *err)
 {
 	enum rs_status (*const regs[])(struct http_router *, struct core *, struct rs_err *) = {
-	    rest_meta_register,	       rest_tenants_register,
-	    rest_users_register,       rest_roles_register,
-	    rest_groups_register,      rest_departments_register,
-	    rest_tokens_register,      rest_audit_register,
-	    rest_jobs_register,	       rest_tasks_register,
-	    rest_auth_register,	       rest_webhooks_register,
-	    rest_outbox_register,      rest_email_templates_register,
+	    rest_meta_register,	       rest_jwks_register,	rest_tenants_register,
+	    rest_users_register,       rest_roles_register,	rest_groups_register,
+	    rest_departments_register, rest_tokens_register,	rest_audit_register,
+	    rest_jobs_register,	       rest_tasks_register,	rest_auth_register,
+	    rest_webhooks_register,    rest_outbox_register,	rest_email_templates_register,
 	    rest_invitations_register, rest_resources_register,
 	};
 

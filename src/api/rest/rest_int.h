@@ -91,6 +91,7 @@ enum rs_status rest_departments_register(struct http_router *r, struct core *c, 
 enum rs_status rest_tokens_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_audit_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_meta_register(struct http_router *r, struct core *c, struct rs_err *err);
+enum rs_status rest_jwks_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_jobs_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_tasks_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_auth_register(struct http_router *r, struct core *c, struct rs_err *err);

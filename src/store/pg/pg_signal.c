@@ -7,7 +7,8 @@
  *
  * Receiving: one watch thread per store (started by the first store_watch()) holds its own
  * connection with LISTEN roster_signals and waits on its socket (250 ms poll). Independently
- * it reads store_signals.seq every 500 ms and reports STORE_SIG_AUTH when the value moved:
+ * it reads store_signals.seq every 500 ms (one row per signal: 'auth', 'keys') and reports
+ * the signal of each row whose value moved:
  * on its own connection while that is up, else on an idle pool connection, so a revocation
  * arrives within about a second even while the listener cannot reconnect (it retries with
  * backoff, re-LISTENs, then reads seq at once). */
@@ -26,6 +27,7 @@
 #define PG_WATCH_POLL_MS 500
 #define PG_WATCH_BACKOFF_MIN_MS 100
 #define PG_WATCH_BACKOFF_MAX_MS 5000
+#define PG_SEQ_ROWS 2
 
 enum rs_status pg_signal(struct store_tx *t, enum store_signal sig, struct rs_err *err)
 {
@@ -36,16 +38,20 @@ enum rs_status pg_signal(struct store_tx *t, enum store_signal sig, struct rs_er
 
 enum rs_status pg_signal_send(struct pg_tx *tx, struct rs_err *err)
 {
-	char sql[200];
+	char sql[300];
 
 	if (!tx->signals)
 		return RS_OK;
 	/* Row lock on store_signals until COMMIT: signalling writers of all tenants queue here,
-	 * always as their last statement, so it cannot take part in a deadlock. The bits are
-	 * our own unsigned, not client data. */
-	snprintf(sql, sizeof(sql), "%sSELECT pg_notify('" PG_NOTIFY_CHANNEL "', '%u')",
+	 * always as their last statement, so it cannot take part in a deadlock (the rows are
+	 * always taken in the same order: auth, then keys). The bits are our own unsigned, not
+	 * client data. */
+	snprintf(sql, sizeof(sql), "%s%sSELECT pg_notify('" PG_NOTIFY_CHANNEL "', '%u')",
 		 tx->signals & STORE_SIG_AUTH
 		     ? "UPDATE store_signals SET seq = seq + 1 WHERE name = 'auth'; "
+		     : "",
+		 tx->signals & STORE_SIG_KEYS
+		     ? "UPDATE store_signals SET seq = seq + 1 WHERE name = 'keys'; "
 		     : "",
 		 tx->signals);
 	return pg_simple(tx->conn, tx, sql, err);
@@ -76,20 +82,31 @@ static unsigned pg_watch_drain(PGconn *pg)
 		unsigned long v = strtoul(n->extra, NULL, 10);
 
 		/* An empty or foreign payload still means "something changed". */
-		sigs |= v ? (unsigned)v : (unsigned)STORE_SIG_AUTH;
+		sigs |= v ? (unsigned)v : (unsigned)(STORE_SIG_AUTH | STORE_SIG_KEYS);
 		PQfreemem(n);
 	}
 	return sigs;
 }
 
-/* Reads store_signals.seq; false when the connection failed. */
-static bool pg_watch_seq(PGconn *pg, int64_t *seq)
+/* The signal each row of store_signals counts, in the order of pg_watch_seq's array. */
+static const struct {
+	const char *name;
+	enum store_signal sig;
+} pg_seq_rows[PG_SEQ_ROWS] = {{"auth", STORE_SIG_AUTH}, {"keys", STORE_SIG_KEYS}};
+
+/* Reads store_signals.seq of every row; false when the connection failed. A row missing (a
+ * schema older than the signal) keeps its value, so it never reports a change. */
+static bool pg_watch_seq(PGconn *pg, int64_t seq[PG_SEQ_ROWS])
 {
-	PGresult *res = PQexec(pg, "SELECT seq FROM store_signals WHERE name = 'auth'");
+	PGresult *res = PQexec(pg, "SELECT name, seq FROM store_signals");
 	bool ok = res && PQresultStatus(res) == PGRES_TUPLES_OK;
 
-	if (ok && PQntuples(res) == 1)
-		*seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	for (int r = 0; ok && r < PQntuples(res); r++) {
+		for (int i = 0; i < PG_SEQ_ROWS; i++) {
+			if (strcmp(PQgetvalue(res, r, 0), pg_seq_rows[i].name) == 0)
+				seq[i] = strtoll(PQgetvalue(res, r, 1), NULL, 10);
+		}
+	}
 	PQclear(res);
 	return ok && PQstatus(pg) == CONNECTION_OK;
 }
@@ -116,7 +133,7 @@ static void *pg_watch_main(void *arg)
 {
 	struct pg_store *s = arg;
 	PGconn *pg = NULL;
-	int64_t seq = 0, now, next_connect = 0, next_poll = 0;
+	int64_t seq[PG_SEQ_ROWS] = {0}, now, next_connect = 0, next_poll = 0;
 	bool have_seq = false, connected_once = false;
 	int backoff = 0;
 
@@ -128,11 +145,12 @@ static void *pg_watch_main(void *arg)
 
 		now = pg_mono_ms();
 		if (now >= next_poll) {
-			int64_t v = seq;
+			int64_t v[PG_SEQ_ROWS];
 			bool ok;
 
+			memcpy(v, seq, sizeof(v));
 			if (pg) {
-				ok = pg_watch_seq(pg, &v);
+				ok = pg_watch_seq(pg, v);
 				if (!ok) {
 					PQfinish(pg);
 					pg = NULL;
@@ -144,7 +162,7 @@ static void *pg_watch_main(void *arg)
 				 * server refusing new connections keeps the pool's). */
 				struct pg_conn *c = pg_conn_try_idle(s);
 
-				ok = c && pg_watch_seq(c->pg, &v);
+				ok = c && pg_watch_seq(c->pg, v);
 				if (c) {
 					if (!ok)
 						c->broken = true;
@@ -152,9 +170,11 @@ static void *pg_watch_main(void *arg)
 				}
 			}
 			if (ok) {
-				if (have_seq && v != seq)
-					sigs |= STORE_SIG_AUTH;
-				seq = v;
+				for (int i = 0; have_seq && i < PG_SEQ_ROWS; i++) {
+					if (v[i] != seq[i])
+						sigs |= (unsigned)pg_seq_rows[i].sig;
+				}
+				memcpy(seq, v, sizeof(seq));
 				have_seq = true;
 			}
 			next_poll = now + PG_WATCH_POLL_MS;

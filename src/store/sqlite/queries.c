@@ -42,6 +42,7 @@
 	"tenant_id, id, user_id, email, status, token_lookup, token_hash, message, created_by, "   \
 	"expires_at, created_at, resent_at, accepted_at, revoked_at, updated_at"
 #define RESOURCE_COLS "tenant_id, id, owner_id, kind, external_id, name, created_at, updated_at"
+#define SIGNING_KEY_COLS "kid, alg, status, private_enc, public_jwk, created_at, rotated_at"
 #define AUDIT_COLS                                                                                 \
 	"tenant_id, seq, id, at, actor_type, actor_id, actor_name, action, target_type, "          \
 	"target_id, changes, request_id, source_ip, prev_hash, hash"
@@ -395,6 +396,17 @@ static const char *const sqlite_sql[Q__COUNT] = {
 			      "department_id = ?2 AND user_id = ?3",
     [Q_DEPT_MANAGERS_CLEAR] =
 	"DELETE FROM department_managers WHERE tenant_id = ?1 AND department_id = ?2",
+    [Q_SIGNING_KEY_INSERT] = "INSERT INTO signing_keys (kid, alg, status, private_enc, "
+			     "public_jwk, created_at) VALUES (?1, ?2, 'current', ?3, ?4, ?5)",
+    [Q_SIGNING_KEYS_LIVE] = "SELECT " SIGNING_KEY_COLS " FROM signing_keys WHERE status IN "
+			    "('current', 'previous') ORDER BY status = 'current' DESC",
+    [Q_SIGNING_KEY_LIST] = "SELECT kid, alg, status, NULL, public_jwk, created_at, rotated_at "
+			   "FROM signing_keys ORDER BY CASE status WHEN 'current' THEN 0 "
+			   "WHEN 'previous' THEN 1 ELSE 2 END, created_at DESC, kid",
+    [Q_SIGNING_KEY_RETIRE] = "UPDATE signing_keys SET status = 'retired', private_enc = NULL, "
+			     "rotated_at = ?1 WHERE status = 'previous'",
+    [Q_SIGNING_KEY_DEMOTE] = "UPDATE signing_keys SET status = 'previous', rotated_at = ?1 "
+			     "WHERE status = 'current'",
 };
 
 const char *sqlite_query_sql(enum store_q q)

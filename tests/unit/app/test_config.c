@@ -45,6 +45,61 @@ static void test_defaults(void **state)
 	assert_int_equal(c.job_poll_ms, 1000);
 	assert_true(c.jobs);
 	assert_int_equal(c.purge_every_s, 3600);
+	assert_int_equal(c.access_token_ttl_s, 300);
+}
+
+/* access_token_ttl_s: 60-3600 seconds, file < env < flags like every key. */
+static void test_access_token_ttl(void **state)
+{
+	char path[256], envcfg[300];
+	struct config c;
+	struct rs_err err;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/ttl.conf", tmpdir);
+	write_file(path, "access_token_ttl_s = 120\n");
+	snprintf(envcfg, sizeof(envcfg), "ROSTER_CONFIG=%s", path);
+	{
+		char *env[] = {envcfg, NULL};
+
+		assert_int_equal(config_load(&c, 0, NULL, env, &err), RS_OK);
+		assert_int_equal(c.access_token_ttl_s, 120);
+	}
+	{
+		char *env[] = {envcfg, "ROSTER_ACCESS_TOKEN_TTL_S=600", NULL};
+
+		assert_int_equal(config_load(&c, 0, NULL, env, &err), RS_OK);
+		assert_int_equal(c.access_token_ttl_s, 600);
+	}
+	{
+		char *env[] = {envcfg, "ROSTER_ACCESS_TOKEN_TTL_S=600", NULL};
+		char *argv[] = {"--access-token-ttl-s", "3600"};
+
+		assert_int_equal(config_load(&c, 2, argv, env, &err), RS_OK);
+		assert_int_equal(c.access_token_ttl_s, 3600);
+	}
+	{
+		static const char *const bad[] = {"59", "3601", "0", "-300", "+300", "5m", ""};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			char flag[64];
+			char *argv[] = {flag};
+			char *env[] = {NULL};
+
+			snprintf(flag, sizeof(flag), "--access-token-ttl-s=%s", bad[i]);
+			assert_int_equal(config_load(&c, 1, argv, env, &err), RS_E_INVALID);
+			assert_string_equal(err.code, "config.invalid_value");
+			assert_non_null(strstr(err.msg, "access_token_ttl_s must be 60-3600"));
+		}
+	}
+	write_file(path, "access_token_ttl_s = 30\n");
+	{
+		char *env[] = {envcfg, NULL};
+
+		assert_int_equal(config_load(&c, 0, NULL, env, &err), RS_E_INVALID);
+		assert_non_null(strstr(err.msg, "line 1: access_token_ttl_s"));
+	}
+	unlink(path);
 }
 
 /* A PostgreSQL store has no directory to put the key beside. */
@@ -372,6 +427,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_access_token_ttl),
 	    cmocka_unit_test(test_key_file_for_url_store),
 	    cmocka_unit_test(test_precedence),
 	    cmocka_unit_test(test_flag_errors),
