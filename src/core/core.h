@@ -775,6 +775,8 @@ struct login_result {
 	struct session session;
 	const char *session_token, *csrf_token, *refresh_token;
 	int64_t refresh_expires_at;
+	const char *access_token; /* a JWT for API clients (Authorization: Bearer) */
+	int64_t access_expires_in_s;
 	struct user user;
 	struct tenant tenant;
 };
@@ -815,6 +817,33 @@ enum rs_status me_password_change(struct core *c, const struct actor *who, const
  * (terms_of_service). 409 user.action_not_required when it isn't pending. */
 enum rs_status me_required_done(struct core *c, const struct actor *who, const char *action,
 				struct rs_err *err);
+/* ---- OAuth 2.0 (core/oauth.c) ---- */
+
+struct oauth_tokens {
+	const char *access_token, *refresh_token, *session_id;
+	int64_t expires_in_s, refresh_expires_at;
+};
+/* grant_type=refresh_token: the token is exchanged for a new one and an access token. A token
+ * already exchanged ends its whole session (reuse means a copy exists). Every refusal is
+ * RS_E_INVALID "oauth.invalid_grant". */
+enum rs_status oauth_refresh(struct core *c, const char *refresh, const char *source_ip,
+			     struct arena *a, struct oauth_tokens *out, struct rs_err *err);
+/* A bearer JWT to an actor: signature, lifetime, and its session alive right now. */
+enum rs_status auth_access_token(struct core *c, const char *jwt, struct actor *out,
+				 struct rs_err *err);
+
+struct introspection { /* RFC 7662 */
+	bool active;
+	const char *sub, *tenant_id, *sid, *client_id, *username, *scope, *token_type;
+	int64_t iat, exp;
+};
+/* Introspects an access or refresh token for who (a user's or the platform's credential):
+ * inactive when unknown, expired, revoked or of another tenant than who's. */
+enum rs_status oauth_introspect(struct core *c, const struct actor *who, const char *token,
+				struct arena *a, struct introspection *out, struct rs_err *err);
+/* RFC 7009: ends the session of a refresh or access token; an unknown token is no error. */
+enum rs_status oauth_revoke(struct core *c, const char *token, struct rs_err *err);
+
 /* Lifts a lockout (seed 001's "Locked"): users.update and the rank rule. */
 enum rs_status users_unlock(struct core *c, const struct actor *who, const char *tenant,
 			    const char *id, struct arena *a, struct user *out, struct rs_err *err);

@@ -138,6 +138,8 @@ enum rs_status user_load_grants(struct store_tx *tx, const char *tenant_id, cons
 				struct arena *a, struct user *out, uint64_t *perms,
 				struct actor_scope *scopes, int *nscopes, struct rs_err *err);
 
+/* One user row (UC_* layout) without its roles and groups. */
+void row_user(struct store_rows *r, struct arena *a, struct user *u);
 /* Reads up to limit user rows (UC_* layout) into items, completed with roles and groups;
  * *more tells whether a further row was there. */
 enum rs_status user_rows_fill(struct store_tx *tx, struct store_rows *r, struct arena *a,
@@ -263,6 +265,18 @@ void actor_for_user(struct actor *out, const struct tenant *t, const struct user
 enum rs_status session_create(struct store_tx *tx, struct core *c, const struct tenant *t,
 			      const struct user *u, const char *source_ip, const char *user_agent,
 			      struct arena *a, struct login_result *out, struct rs_err *err);
+void row_session(struct store_rows *r, struct arena *a, struct session *s);
+/* Stores a new refresh token of the session (rsr_…, in *token). */
+enum rs_status refresh_issue(struct store_tx *tx, struct core *c, const char *tenant_id,
+			     const char *session_id, int64_t expires_at, struct arena *a,
+			     const char **token, struct rs_err *err);
+/* The JWT access token of u's session sid (core/oauth.c). */
+enum rs_status session_access_token(struct core *c, const struct user *u, const char *sid,
+				    struct arena *a, const char **jwt, int64_t *expires_in_s,
+				    struct rs_err *err);
+/* The actor of a live session named by a verified access token (its sid). */
+enum rs_status auth_session_id(struct core *c, const char *tenant_id, const char *sid,
+			       struct actor *out, struct rs_err *err);
 enum rs_status sessions_revoke_user(struct store_tx *tx, const char *tenant_id, const char *user_id,
 				    int64_t now, const char *reason, struct rs_err *err);
 /* Tenant settings (core/settings.c). */

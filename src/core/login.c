@@ -76,7 +76,7 @@ static enum rs_status lookup_tx(struct store_tx *tx, void *arg, struct rs_err *e
 {
 	struct lctx *x = arg;
 	struct store_rows *r = NULL;
-	bool has = false;
+	bool has = false, user = false;
 	enum rs_status st;
 
 	x->l->found = false;
@@ -85,9 +85,11 @@ static enum rs_status lookup_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	x->l->tenant_found = st == RS_OK;
 	if (st == RS_OK)
 		st = find_user(tx, x, err);
-	if (st == RS_OK)
-		st = Q_QUERY(tx, Q_CREDENTIAL_GET, &r, err, SV_S(x->l->t.id), SV_S(x->l->u.id),
-			     SV_S("password"));
+	user = st == RS_OK;
+	/* No such user: the credential is read all the same, for the same work either way. */
+	if (st == RS_OK || (st == RS_E_NOT_FOUND && x->l->tenant_found))
+		st = Q_QUERY(tx, Q_CREDENTIAL_GET, &r, err, SV_S(x->l->t.id),
+			     SV_S(user ? x->l->u.id : ""), SV_S("password"));
 	if (st == RS_OK && (st = store_rows_next(r, &has, err)) == RS_OK && has) {
 		x->l->hash = col_str(r, 0, x->a);
 		x->l->hash_set_at = store_col_int(r, 1);
@@ -95,7 +97,7 @@ static enum rs_status lookup_tx(struct store_tx *tx, void *arg, struct rs_err *e
 	store_rows_close(r);
 	if (st == RS_E_NOT_FOUND)
 		return RS_OK;
-	x->l->found = st == RS_OK;
+	x->l->found = st == RS_OK && user;
 	return st;
 }
 
@@ -140,14 +142,34 @@ struct octx {
  * long either way, and the tenant keeps a count of attempts on names it doesn't have (what a
  * credential-stuffing run looks like). No attempted name is stored: people type passwords
  * into the name field. */
+/* The lockout state of a user, read under the tenant's lock; nothing for id "". */
+static enum rs_status login_state(struct store_tx *tx, const char *tenant_id, const char *id,
+				  struct user *u, struct rs_err *err)
+{
+	struct store_rows *r = NULL;
+	bool has = false;
+	enum rs_status st = Q_QUERY(tx, Q_USER_LOGIN_STATE, &r, err, SV_S(tenant_id), SV_S(id));
+
+	if (st == RS_OK && (st = store_rows_next(r, &has, err)) == RS_OK && has) {
+		u->locked = store_col_int(r, 0) != 0;
+		u->failed_logins = store_col_int(r, 1);
+		u->last_failed_login_at = store_col_null(r, 2) ? 0 : store_col_int(r, 2);
+	}
+	store_rows_close(r);
+	return st == RS_OK && !has && *id ? RS_E_NOT_FOUND : st;
+}
+
 static enum rs_status unknown_tx(struct store_tx *tx, void *arg, struct rs_err *err)
 {
 	struct octx *x = arg;
 	const char *tid = x->l->tenant_found ? x->l->t.id : "";
 	char id[UUID_STR_LEN];
 	int64_t now = core_now(x->c);
+	struct user none = {0};
 	enum rs_status st = tenant_lock(tx, tid, err);
 
+	if (st == RS_OK)
+		st = login_state(tx, tid, "", &none, err);
 	if (!core_new_id(id))
 		return rs_fail(err, RS_E_INTERNAL, "internal.random", NULL, "no randomness");
 	if (st == RS_OK)
@@ -163,14 +185,14 @@ static enum rs_status unknown_tx(struct store_tx *tx, void *arg, struct rs_err *
 static enum rs_status failure_tx(struct store_tx *tx, void *arg, struct rs_err *err)
 {
 	struct octx *x = arg;
-	struct user u;
+	struct user u = x->l->u; /* ids and names; the lockout state is read again below */
 	char id[UUID_STR_LEN];
 	int64_t now = core_now(x->c), threshold = x->l->t.settings[TS_LOCKOUT_THRESHOLD];
 	bool lock;
 	enum rs_status st = tenant_lock(tx, x->l->t.id, err);
 
 	if (st == RS_OK)
-		st = user_load(tx, x->l->t.id, x->l->u.id, x->a, &u, NULL, err);
+		st = login_state(tx, x->l->t.id, u.id, &u, err);
 	if (st != RS_OK)
 		return st;
 	/* A lock that has run out counts again from nothing. */
@@ -323,7 +345,11 @@ enum rs_status auth_login(struct core *c, const struct login_req *q, struct aren
 		st = core_write(c, failure_tx, &ox, err);
 		return st == RS_OK ? bad_credentials(err) : st;
 	}
-	return core_write(c, success_tx, &ox, err);
+	st = core_write(c, success_tx, &ox, err);
+	if (st == RS_OK)
+		st = session_access_token(c, &out->user, out->session.id, a, &out->access_token,
+					  &out->access_expires_in_s, err);
+	return st;
 }
 
 /* ---- admin: unlock, failure history -----------------------------------------------------------

@@ -6,6 +6,7 @@
  * on the very next request without a store round-trip per request in the common case. */
 #include "core/core_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "crypto/crypto.h"
@@ -21,7 +22,7 @@
 #define DAY_MS 86400000LL
 
 struct session_entry {
-	char lookup[TOKEN_LOOKUP_LEN + 1];
+	char key[UUID_STR_LEN + 2]; /* "c" + the cookie's lookup, or "s" + the session id */
 	char hash[65], csrf[65];
 	uint64_t epoch;
 	int64_t filled_ms, expires_at, idle_ms, last_seen, touched;
@@ -67,7 +68,7 @@ static enum rs_status invalid(struct rs_err *err)
 		       "the session is invalid, expired or revoked: log in again");
 }
 
-static void row_session(struct store_rows *r, struct arena *a, struct session *s)
+void row_session(struct store_rows *r, struct arena *a, struct session *s)
 {
 	*s = (struct session){
 	    .id = col_str(r, SEC_ID, a),
@@ -170,9 +171,9 @@ static enum rs_status make_room(struct store_tx *tx, struct core *c, const struc
 	return st == RS_OK ? store_signal(tx, STORE_SIG_AUTH, err) : st;
 }
 
-static enum rs_status refresh_issue(struct store_tx *tx, struct core *c, const char *tenant_id,
-				    const char *session_id, int64_t expires_at, struct arena *a,
-				    const char **token, struct rs_err *err)
+enum rs_status refresh_issue(struct store_tx *tx, struct core *c, const char *tenant_id,
+			     const char *session_id, int64_t expires_at, struct arena *a,
+			     const char **token, struct rs_err *err)
 {
 	char lookup[TOKEN_LOOKUP_LEN + 1], hash[65];
 	enum rs_status st = secret_mint(c, a, REFRESH_PREFIX, token, lookup, hash, err);
@@ -228,12 +229,13 @@ enum rs_status session_create(struct store_tx *tx, struct core *c, const struct 
 	return out->session.id ? RS_OK : core_oom(err);
 }
 
-/* ---- resolving a cookie -----------------------------------------------------------------------
+/* ---- resolving a cookie or a session id --------------------------------------------------------
  */
 
 struct fill_ctx {
 	struct core *c;
-	const char *lookup, *hash;
+	const char *key, *lookup, *hash; /* a cookie: its lookup and secret's hash */
+	const char *tenant_id, *sid;	 /* or a session named by an access token */
 	struct session_entry *e;
 };
 
@@ -254,12 +256,15 @@ static enum rs_status fill_tx(struct store_tx *tx, void *arg, struct rs_err *err
 	enum rs_status st;
 
 	arena_init(&a, 0);
-	st = Q_QUERY(tx, Q_SESSION_BY_LOOKUP, &r, err, SV_S(x->lookup));
+	st = x->lookup ? Q_QUERY(tx, Q_SESSION_BY_LOOKUP, &r, err, SV_S(x->lookup))
+		       : Q_QUERY(tx, Q_SESSION_GET, &r, err, SV_S(x->tenant_id), SV_S(x->sid));
 	if (st == RS_OK && (st = store_rows_next(r, &has, err)) == RS_OK && has) {
 		const char *stored = store_col_text(r, SEC_HASH);
 
 		row_session(r, &a, &s);
-		match = stored && strlen(stored) == 64 && crypto_equal(stored, x->hash, 64);
+		/* An access token's signature has already proven it; a cookie proves itself. */
+		match = !x->lookup ||
+			(stored && strlen(stored) == 64 && crypto_equal(stored, x->hash, 64));
 		str_copy(csrf, sizeof(csrf), store_col_text(r, SEC_CSRF));
 	}
 	store_rows_close(r);
@@ -279,8 +284,9 @@ static enum rs_status fill_tx(struct store_tx *tx, void *arg, struct rs_err *err
 	if (st != RS_OK)
 		goto out;
 	memset(x->e, 0, sizeof(*x->e));
-	str_copy(x->e->lookup, sizeof(x->e->lookup), x->lookup);
-	str_copy(x->e->hash, sizeof(x->e->hash), x->hash);
+	str_copy(x->e->key, sizeof(x->e->key), x->key);
+	if (x->hash)
+		str_copy(x->e->hash, sizeof(x->e->hash), x->hash);
 	str_copy(x->e->csrf, sizeof(x->e->csrf), csrf);
 	x->e->filled_ms = now;
 	x->e->expires_at = s.expires_at;
@@ -312,18 +318,63 @@ static bool entry_live(const struct session_entry *e, uint64_t epoch, int64_t no
 	       (!e->idle_ms || now - e->last_seen < e->idle_ms);
 }
 
+/* The session's entry, from the cache or the store; *out gets a copy. Use keeps it alive
+ * (idle timeout) and is written to the store at most every TOUCH_EVERY_MS. */
+static enum rs_status resolve(struct core *c, struct fill_ctx *fx, struct session_entry *out,
+			      struct rs_err *err)
+{
+	struct session_entry *slot;
+	pthread_mutex_t *lock;
+	uint64_t epoch = atomic_load(&c->auth_epoch);
+	int64_t now = core_now(c);
+	unsigned idx = slot_of(fx->key);
+	bool hit = false, touch = false;
+	enum rs_status st;
+
+	slot = &c->sessions->slots[idx];
+	lock = &c->sessions->locks[idx % CACHE_STRIPES];
+	pthread_mutex_lock(lock);
+	if (strcmp(slot->key, fx->key) == 0 &&
+	    (!fx->hash || crypto_equal(slot->hash, fx->hash, 64)) && entry_live(slot, epoch, now)) {
+		*out = *slot;
+		slot->last_seen = now;
+		touch = now - slot->touched >= TOUCH_EVERY_MS;
+		if (touch)
+			slot->touched = now;
+		hit = true;
+	}
+	pthread_mutex_unlock(lock);
+	if (!hit) {
+		fx->e = out;
+		st = core_read(c, fill_tx, fx, err);
+		if (st != RS_OK)
+			return st;
+		out->epoch = epoch;
+		touch = now - out->touched >= TOUCH_EVERY_MS;
+		out->last_seen = now;
+		if (touch)
+			out->touched = now;
+		pthread_mutex_lock(lock);
+		*slot = *out;
+		pthread_mutex_unlock(lock);
+	}
+	if (touch) {
+		struct rs_err ignored;
+
+		out->last_seen = now;
+		(void)core_write(c, touch_tx, out, &ignored); /* best effort */
+	}
+	return RS_OK;
+}
+
 enum rs_status auth_session(struct core *c, const char *cookie, bool safe, const char *csrf,
 			    struct actor *out, struct rs_err *err)
 {
-	struct session_entry fresh, *slot;
-	struct fill_ctx fx;
-	char lookup[TOKEN_LOOKUP_LEN + 1], hash[65], csrf_hash[65] = "";
+	struct session_entry e;
+	struct fill_ctx fx = {.c = c};
+	char key[UUID_STR_LEN + 2], lookup[TOKEN_LOOKUP_LEN + 1], hash[65], csrf_hash[65] = "";
 	const char *secret;
-	pthread_mutex_t *lock;
-	uint64_t epoch;
-	int64_t now = core_now(c);
-	unsigned idx;
-	bool hit = false, touch = false, csrf_ok;
+	bool csrf_ok;
 	enum rs_status st;
 
 	if (!cookie || !secret_split(cookie, SESSION_PREFIX, lookup, &secret))
@@ -339,48 +390,39 @@ enum rs_status auth_session(struct core *c, const char *cookie, bool safe, const
 				       "X-CSRF-Token header");
 		token_hash(c, cs, csrf_hash);
 	}
-	idx = slot_of(lookup);
-	slot = &c->sessions->slots[idx];
-	lock = &c->sessions->locks[idx % CACHE_STRIPES];
-	epoch = atomic_load(&c->auth_epoch);
-	pthread_mutex_lock(lock);
-	if (strcmp(slot->lookup, lookup) == 0 && crypto_equal(slot->hash, hash, 64) &&
-	    entry_live(slot, epoch, now)) {
-		fresh = *slot;
-		slot->last_seen = now;
-		touch = now - slot->touched >= TOUCH_EVERY_MS;
-		if (touch)
-			slot->touched = now;
-		hit = true;
-	}
-	pthread_mutex_unlock(lock);
-	if (!hit) {
-		fx = (struct fill_ctx){c, lookup, hash, &fresh};
-		st = core_read(c, fill_tx, &fx, err);
-		if (st != RS_OK)
-			return st;
-		fresh.epoch = epoch;
-		touch = now - fresh.touched >= TOUCH_EVERY_MS;
-		fresh.last_seen = now;
-		if (touch)
-			fresh.touched = now;
-		pthread_mutex_lock(lock);
-		*slot = fresh;
-		pthread_mutex_unlock(lock);
-	}
-	csrf_ok = safe || crypto_equal(fresh.csrf, csrf_hash, 64);
-	*out = fresh.actor;
-	if (touch) {
-		struct rs_err ignored;
-
-		fresh.last_seen = now;
-		(void)core_write(c, touch_tx, &fresh, &ignored); /* best effort */
-	}
-	crypto_wipe(&fresh, sizeof(fresh));
+	snprintf(key, sizeof(key), "c%s", lookup);
+	fx.key = key;
+	fx.lookup = lookup;
+	fx.hash = hash;
+	st = resolve(c, &fx, &e, err);
+	if (st != RS_OK)
+		return st;
+	csrf_ok = safe || crypto_equal(e.csrf, csrf_hash, 64);
+	*out = e.actor;
+	crypto_wipe(&e, sizeof(e));
 	if (!csrf_ok)
 		return rs_fail(err, RS_E_FORBIDDEN, "auth.csrf", NULL,
 			       "the X-CSRF-Token header doesn't match the session");
 	return RS_OK;
+}
+
+enum rs_status auth_session_id(struct core *c, const char *tenant_id, const char *sid,
+			       struct actor *out, struct rs_err *err)
+{
+	struct session_entry e;
+	struct fill_ctx fx = {.c = c, .tenant_id = tenant_id, .sid = sid};
+	char key[UUID_STR_LEN + 2];
+	enum rs_status st;
+
+	if (!sid || !uuid_valid(sid) || !tenant_id)
+		return invalid(err);
+	snprintf(key, sizeof(key), "s%s", sid);
+	fx.key = key;
+	st = resolve(c, &fx, &e, err);
+	if (st == RS_OK)
+		*out = e.actor;
+	crypto_wipe(&e, sizeof(e));
+	return st;
 }
 
 /* ---- listing and revoking ---------------------------------------------------------------------

@@ -37,7 +37,7 @@ static void fill_required(struct user *u, const char *ra)
 	}
 }
 
-static void row_user(struct store_rows *r, struct arena *a, struct user *u)
+void row_user(struct store_rows *r, struct arena *a, struct user *u)
 {
 
 	memset(u, 0, sizeof(*u));

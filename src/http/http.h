@@ -71,6 +71,12 @@ enum rs_status http_route_add(struct http_router *r, const char *method, const c
 const char *http_param(const struct http_req *req, const char *name);
 const char *http_query(const struct http_req *req, const char *name);
 const char *http_header(const struct http_req *req, const char *name);
+/* A parameter of an application/x-www-form-urlencoded body, decoded by libmicrohttpd's post
+ * processor: returns how many times it occurs (*value set when exactly once), -1 when the
+ * body can't be parsed as a form. */
+int http_form(struct http_req *req, const char *name, const char **value);
+/* HTTP Basic credentials (libmicrohttpd decodes them), copied into the request's arena. */
+bool http_basic_auth(struct http_req *req, const char **user, const char **password);
 /* A cookie of the request, parsed by libmicrohttpd; NULL when absent. */
 const char *http_cookie(const struct http_req *req, const char *name);
 /* Calls fn for every query argument in order; stops when fn returns false. */

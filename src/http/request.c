@@ -20,6 +20,79 @@ const char *http_cookie(const struct http_req *req, const char *name)
 	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
 }
 
+struct form_find {
+	struct http_req *req;
+	const char *name;
+	char *value;
+	size_t len;
+	int count; /* values seen for name: a repeated parameter is an error (RFC 6749 3.2) */
+};
+
+static enum MHD_Result form_find_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+				    const char *filename, const char *content_type,
+				    const char *transfer_encoding, const char *data, uint64_t off,
+				    size_t size)
+{
+	struct form_find *f = cls;
+	char *grown;
+
+	(void)kind, (void)filename, (void)content_type, (void)transfer_encoding;
+	if (!key || strcmp(key, f->name) != 0)
+		return MHD_YES;
+	if (off == 0)
+		f->count++;
+	if (f->count > 1)
+		return MHD_YES;
+	/* A value may come in pieces: each piece is appended. */
+	grown = arena_alloc(f->req->arena, f->len + size + 1);
+	if (!grown)
+		return MHD_NO;
+	if (f->len)
+		memcpy(grown, f->value, f->len);
+	memcpy(grown + f->len, data, size);
+	f->len += size;
+	grown[f->len] = '\0';
+	f->value = grown;
+	return MHD_YES;
+}
+
+int http_form(struct http_req *req, const char *name, const char **value)
+{
+	struct form_find f = {.req = req, .name = name, .value = NULL};
+	struct MHD_PostProcessor *pp;
+
+	*value = NULL;
+	if (!req->conn || !req->body)
+		return 0;
+	/* libmicrohttpd's own parser, over the body already read (Content-Type decides). */
+	pp = MHD_create_post_processor(req->conn, 4096, form_find_cb, &f);
+	if (!pp)
+		return -1;
+	if (MHD_post_process(pp, req->body, req->body_len) != MHD_YES) {
+		MHD_destroy_post_processor(pp);
+		return -1;
+	}
+	MHD_destroy_post_processor(pp);
+	*value = f.count == 1 ? (f.value ? f.value : "") : NULL;
+	return f.count;
+}
+
+bool http_basic_auth(struct http_req *req, const char **user, const char **password)
+{
+	char *pw = NULL;
+	char *u = req->conn ? MHD_basic_auth_get_username_password(req->conn, &pw) : NULL;
+
+	*user = u ? arena_strdup(req->arena, u) : NULL;
+	*password = pw ? arena_strdup(req->arena, pw) : NULL;
+	if (pw) {
+		memset(pw, 0, strlen(pw));
+		MHD_free(pw);
+	}
+	if (u)
+		MHD_free(u);
+	return *user && *password;
+}
+
 struct query_find {
 	const char *name;
 	const char *value;

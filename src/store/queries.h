@@ -188,6 +188,7 @@ enum store_q {
 				 ones newest first; private_enc is NULL */
 	Q_SIGNING_KEY_RETIRE, /* now: the previous key is retired, its private part erased */
 	Q_SIGNING_KEY_DEMOTE, /* now: the current key becomes the previous one */
+	Q_USER_LOGIN_STATE, /* tenant, id -> locked, failed_logins, last_failed_login_at (not deleted) */
 	Q__COUNT
 };
 

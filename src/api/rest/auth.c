@@ -100,11 +100,12 @@ static void login(struct http_req *req, struct http_resp *resp, void *app)
 	ra = json_array();
 	for (int i = 0; i < out.user.nrequired_actions; i++)
 		json_array_append_new(ra, json_string(out.user.required_actions[i]));
-	body =
-	    json_pack("{s:o,s:o,s:s,s:s,s:o,s:o,s:b}", "session", render_session(&out.session),
-		      "user", render_user(&out.user), "csrf_token", out.csrf_token, "refresh_token",
-		      out.refresh_token, "refresh_expires_at", js_time(out.refresh_expires_at),
-		      "required_actions", ra, "restricted", out.user.nrequired_actions > 0);
+	body = json_pack("{s:o,s:o,s:s,s:s,s:s,s:I,s:s,s:o,s:o,s:b}", "session",
+			 render_session(&out.session), "user", render_user(&out.user), "csrf_token",
+			 out.csrf_token, "access_token", out.access_token, "token_type", "Bearer",
+			 "expires_in", (json_int_t)out.access_expires_in_s, "refresh_token",
+			 out.refresh_token, "refresh_expires_at", js_time(out.refresh_expires_at),
+			 "required_actions", ra, "restricted", out.user.nrequired_actions > 0);
 	http_resp_header(req, resp, "Cache-Control", "no-store");
 	http_resp_header(req, resp, "Location",
 			 arena_printf(req->arena, "/api/v1/me/sessions/%s", out.session.id));

@@ -55,7 +55,14 @@ bool rest_actor_or_reply(struct http_req *req, struct http_resp *resp, struct co
 	h += 7;
 	while (*h == ' ')
 		h++;
-	if (auth_bearer(c, h, who, &err) != RS_OK) {
+	/* A JWT (header.payload.signature, the header base64url of '{"'): a session's access
+	 * token; anything else is an API token. */
+	if (strncmp(h, "eyJ", 3) == 0 && strchr(h, '.')) {
+		if (auth_access_token(c, h, who, &err) != RS_OK) {
+			rest_fail(req, resp, &err);
+			return false;
+		}
+	} else if (auth_bearer(c, h, who, &err) != RS_OK) {
 		rest_fail(req, resp, &err);
 		return false;
 	}
@@ -364,11 +371,14 @@ enum rs_status rest_routes_add(struct http_router *r, struct core *c,
 enum rs_status rest_routes_register(struct http_router *r, struct core *c, struct rs_err *err)
 {
 	enum rs_status (*const regs[])(struct http_router *, struct core *, struct rs_err *) = {
-	    rest_meta_register,	       rest_jwks_register,	rest_tenants_register,
-	    rest_users_register,       rest_roles_register,	rest_groups_register,
-	    rest_departments_register, rest_tokens_register,	rest_audit_register,
-	    rest_jobs_register,	       rest_tasks_register,	rest_auth_register,
-	    rest_webhooks_register,    rest_outbox_register,	rest_email_templates_register,
+	    rest_meta_register,	       rest_jwks_register,
+	    rest_tenants_register,     rest_users_register,
+	    rest_roles_register,       rest_groups_register,
+	    rest_departments_register, rest_tokens_register,
+	    rest_audit_register,       rest_jobs_register,
+	    rest_tasks_register,       rest_auth_register,
+	    rest_oauth_register,       rest_webhooks_register,
+	    rest_outbox_register,      rest_email_templates_register,
 	    rest_invitations_register, rest_resources_register,
 	};
 

@@ -95,6 +95,7 @@ enum rs_status rest_jwks_register(struct http_router *r, struct core *c, struct 
 enum rs_status rest_jobs_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_tasks_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_auth_register(struct http_router *r, struct core *c, struct rs_err *err);
+enum rs_status rest_oauth_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_webhooks_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_outbox_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_invitations_register(struct http_router *r, struct core *c, struct rs_err *err);

@@ -424,6 +424,8 @@ static const char *const pg_sql[Q__COUNT] = {
 			     "rotated_at = $1 WHERE status = 'previous'",
     [Q_SIGNING_KEY_DEMOTE] = "UPDATE signing_keys SET status = 'previous', rotated_at = $1 "
 			     "WHERE status = 'current'",
+    [Q_USER_LOGIN_STATE] = "SELECT locked, failed_logins, last_failed_login_at FROM users WHERE "
+	"tenant_id = $1 AND id = $2 AND status <> 'deleted'",
 };
 
 /* Read transactions are READ ONLY, which refuses FOR UPDATE; audit verify reads the chain

@@ -407,6 +407,8 @@ static const char *const sqlite_sql[Q__COUNT] = {
 			     "rotated_at = ?1 WHERE status = 'previous'",
     [Q_SIGNING_KEY_DEMOTE] = "UPDATE signing_keys SET status = 'previous', rotated_at = ?1 "
 			     "WHERE status = 'current'",
+    [Q_USER_LOGIN_STATE] = "SELECT locked, failed_logins, last_failed_login_at FROM users WHERE "
+	"tenant_id = ?1 AND id = ?2 AND status <> 'deleted'",
 };
 
 const char *sqlite_query_sql(enum store_q q)
