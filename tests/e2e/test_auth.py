@@ -5,8 +5,11 @@ unlock, throttling per address, cookie sessions with CSRF, restricted sessions f
 actions, session listing, revocation, limits, idle and absolute expiry, password set and
 change, and access lost at once on suspension and deletion."""
 
+import base64
+import hashlib
 import os
 import statistics
+import subprocess
 import sys
 import time
 import unittest
@@ -323,6 +326,50 @@ class PasswordTest(AuthBase):
         # an admin setting a required action restricts live sessions at once
         h.expect(self.admin.patch(h.tpath(self.t, "users", u["id"]), json={"required_actions": ["mfa_reset"]}), 200)
         h.assert_problem(s.req("GET", h.tpath(self.t, "users")), 403, "session.restricted")
+
+
+class ImportedHashTest(AuthBase):
+    """Hashes imported from another system verify, and become the tenant's argon2id at the
+    next successful login. The hashes are made here by independent tools (openssl, Python's
+    hashlib), not by roster."""
+
+    def imported(self, stored):
+        u = self.user()
+        n = h.db_exec(S, "UPDATE credentials SET secret_hash = ? WHERE tenant_id = ? AND user_id = ?",
+                      (stored, self.t["id"], u["id"]))
+        self.assertEqual(n, 1)
+        return u
+
+    def stored(self, u):
+        return h.db_query(S, "SELECT secret_hash FROM credentials WHERE tenant_id = ? AND user_id = ?",
+                          (self.t["id"], u["id"]))[0][0]
+
+    def check_upgrade(self, stored):
+        u = self.imported(stored)
+        h.assert_problem(self.login(u, "not the password at all"), 401, "auth.invalid_credentials")
+        self.assertEqual(self.stored(u), stored)  # a failure changes nothing
+        h.expect(self.login(u), 201)
+        self.assertTrue(self.stored(u).startswith("$argon2id$v=19$m=19456,t=2,p=1$"), self.stored(u))
+        h.expect(self.login(u), 201)  # and the upgraded hash verifies
+
+    def test_sha512_crypt(self):
+        out = subprocess.run(["openssl", "passwd", "-6", "-salt", "importsalt", PW],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        self.assertTrue(out.startswith("$6$"))
+        self.check_upgrade(out)
+
+    def test_pbkdf2_sha256_passlib(self):
+        salt = os.urandom(16)
+        dk = hashlib.pbkdf2_hmac("sha256", PW.encode(), salt, 29000)
+        ab64 = lambda b: base64.b64encode(b).decode().rstrip("=").replace("+", ".")
+        self.check_upgrade("$pbkdf2-sha256$29000$%s$%s" % (ab64(salt), ab64(dk)))
+
+    def test_argon2id_with_other_parameters(self):
+        u = self.user()
+        # a tenant that asks for more memory upgrades its own hashes at the next login
+        h.expect(self.root.patch(h.tpath(self.t), json={"password_hash": {"m_kib": 32768, "t": 2, "p": 1}}), 200)
+        h.expect(self.login(u), 201)
+        self.assertTrue(self.stored(u).startswith("$argon2id$v=19$m=32768,t=2,p=1$"), self.stored(u))
 
 
 class ThrottleTest(unittest.TestCase):
