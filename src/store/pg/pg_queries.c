@@ -331,7 +331,7 @@ static const char *const pg_sql[Q__COUNT] = {
 	"$1 AND id = $2 AND revoked_at IS NULL",
     [Q_SESSION_REVOKE_USER] =
 	"UPDATE sessions SET revoked_at = $3, revoked_reason = $4 WHERE tenant_id = "
-	"$1 AND user_id = $2 AND revoked_at IS NULL AND ($5 IS NULL OR id <> $5)",
+	"$1 AND user_id = $2 AND revoked_at IS NULL AND ($5::text IS NULL OR id <> $5)",
     [Q_SESSION_TOUCH] =
 	"UPDATE sessions SET last_seen_at = $3 WHERE tenant_id = $1 AND id = $2 AND "
 	"revoked_at IS NULL",
@@ -346,7 +346,7 @@ static const char *const pg_sql[Q__COUNT] = {
 			       "user_agent, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     [Q_LOGIN_FAILURE_LIST] =
 	"SELECT id, at, source_ip, user_agent, reason FROM login_failures WHERE "
-	"tenant_id = $1 AND user_id = $2 AND ($3 IS NULL OR id < $3) ORDER BY id DESC "
+	"tenant_id = $1 AND user_id = $2 AND ($3::text IS NULL OR id < $3) ORDER BY id DESC "
 	"LIMIT $4",
     [Q_USER_LOGIN_FAILED] =
 	"UPDATE users SET failed_logins = failed_logins + 1, last_failed_login_at = "
