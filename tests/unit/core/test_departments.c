@@ -792,6 +792,47 @@ static void test_scope_every_path(void **state)
 	fx_expect(invitations_revoke(f->core, &s.who, s.tid, inv_a.id, &err), &err, RS_OK, NULL);
 }
 
+/* transfer_to names a user too: one outside the actor's subtrees is refused exactly as an id
+ * that names nobody (deleting or deactivating a user of A must not tell whether a user exists
+ * in B, nor hand A's resources to one). */
+static void test_scope_transfer_to(void **state)
+{
+	struct fx *f = *state;
+	struct scoped s;
+	struct task task;
+	struct user u;
+	struct user_transition_req deact = {.what = USER_DEACTIVATE, .reason = "r"};
+	char ghost_msg[sizeof(((struct rs_err *)0)->msg)];
+	const char *ghost = "01890000-0000-7000-8000-000000000000", *before;
+	struct rs_err err = {0};
+
+	scoped_setup(f, &s);
+	before = snapshot(f, s.tid);
+	fx_expect(users_delete(f->core, &s.who, s.tid, s.ua, 0, ghost, &f->a, &task, &err), &err,
+		  RS_E_INVALID, "request.invalid_field");
+	assert_string_equal(err.field, "transfer_to");
+	snprintf(ghost_msg, sizeof(ghost_msg), "%s", err.msg);
+	for (int i = 0; i < 2; i++) {
+		const char *to = i ? s.un : s.ub;
+
+		fx_expect(users_delete(f->core, &s.who, s.tid, s.ua, 0, to, &f->a, &task, &err),
+			  &err, RS_E_INVALID, "request.invalid_field");
+		assert_string_equal(err.field, "transfer_to");
+		assert_string_equal(err.msg, ghost_msg);
+		deact.transfer_to = to;
+		fx_expect(users_transition(f->core, &s.who, s.tid, s.ua, &deact, &f->a, &u, &err),
+			  &err, RS_E_INVALID, "request.invalid_field");
+		assert_string_equal(err.msg, ghost_msg);
+	}
+	expect_unchanged(f, s.tid, before);
+	/* Inside the subtree it is a valid target; a tenant-wide actor may name anyone. */
+	deact.transfer_to = s.ua2;
+	fx_expect(users_transition(f->core, &s.who, s.tid, s.ua, &deact, &f->a, &u, &err), &err,
+		  RS_OK, NULL);
+	fx_expect(users_delete(f->core, &f->platform, s.tid, s.ua2, 0, s.ub, &f->a, &task, &err),
+		  &err, RS_OK, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -808,6 +849,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_scope_reads, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_scope_writes, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_scope_every_path, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_scope_transfer_to, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("core/departments", tests, NULL, NULL);
