@@ -237,10 +237,12 @@ enum rs_status ownership_transfer(struct store_tx *tx, struct core *c, const str
 				  const struct tenant *t, const struct user *u,
 				  const char *transfer_to, const char *why, struct arena *a,
 				  struct rs_err *err);
-/* ownership_transfer's checks without the transfer: RS_OK when it would succeed now. */
-enum rs_status ownership_check(struct store_tx *tx, struct core *c, const struct tenant *t,
-			       const struct user *u, const char *transfer_to, struct arena *a,
-			       struct rs_err *err);
+/* ownership_transfer's checks without the transfer: RS_OK when it would succeed now. A
+ * transfer_to that who may not read (docs/lifecycle.md, Departments) is refused as one that
+ * names nobody, here and in ownership_transfer. */
+enum rs_status ownership_check(struct store_tx *tx, struct core *c, const struct actor *who,
+			       const struct tenant *t, const struct user *u,
+			       const char *transfer_to, struct arena *a, struct rs_err *err);
 /* Leaves u's tombstone (docs/lifecycle.md "Deletion"): revokes its tokens, drops its
  * credentials, roles and group memberships, keeps only id, deleted_at, deleted_by and a keyed
  * hash of the username. The caller audits and announces. */

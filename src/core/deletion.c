@@ -292,7 +292,7 @@ static enum rs_status delete_tx(struct store_tx *tx, void *arg, struct rs_err *e
 		return rs_fail(err, RS_E_PRECONDITION, "request.precondition_failed", NULL,
 			       "the user changed since version %lld", (long long)x->if_match);
 	/* Refuse now what the task would refuse: the caller hears about it while it can act. */
-	st = ownership_check(tx, x->c, &t, &u, x->transfer_to, x->a, err);
+	st = ownership_check(tx, x->c, x->who, &t, &u, x->transfer_to, x->a, err);
 	return st != RS_OK ? st : queue_task(tx, x, &t, &u, err);
 }
 

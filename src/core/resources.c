@@ -372,6 +372,15 @@ static enum rs_status transfer(struct store_tx *tx, struct core *c, const struct
 	/* The target: a live, active user of this tenant, not the user itself. A tenant default
 	 * that no longer qualifies is the tenant's problem, not the request's: 409. */
 	st = user_load(tx, t->id, target, a, &to, NULL, err);
+	/* A target the actor named must be one it may see: otherwise the answer (and where the
+	 * resources go) would tell a scoped actor about users outside its subtrees. */
+	if (st == RS_OK && transfer_to && who) {
+		bool ok = false;
+
+		st = dept_reach(tx, who, t->id, to.department_id, PERM_USERS_READ, &ok, err);
+		if (st == RS_OK && !ok)
+			st = RS_E_NOT_FOUND;
+	}
 	if (st == RS_E_NOT_FOUND ||
 	    (st == RS_OK && (strcmp(to.id, u->id) == 0 || strcmp(to.status, "active") != 0))) {
 		const char *why_not = st == RS_E_NOT_FOUND	  ? "is not a user of this tenant"
@@ -432,9 +441,9 @@ enum rs_status ownership_transfer(struct store_tx *tx, struct core *c, const str
 	return transfer(tx, c, who, t, u, transfer_to, why, true, a, err);
 }
 
-enum rs_status ownership_check(struct store_tx *tx, struct core *c, const struct tenant *t,
-			       const struct user *u, const char *transfer_to, struct arena *a,
-			       struct rs_err *err)
+enum rs_status ownership_check(struct store_tx *tx, struct core *c, const struct actor *who,
+			       const struct tenant *t, const struct user *u,
+			       const char *transfer_to, struct arena *a, struct rs_err *err)
 {
-	return transfer(tx, c, NULL, t, u, transfer_to, NULL, false, a, err);
+	return transfer(tx, c, who, t, u, transfer_to, NULL, false, a, err);
 }
