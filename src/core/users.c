@@ -342,10 +342,43 @@ static char *required_text(const struct user_fields *f, const struct user *cur, 
  */
 
 /* Resolves the roles a write asks for and checks that the actor may grant each. */
+/* An actor that holds op (users.create, roles.assign) only inside departments must not hand
+ * out more than that: besides the tenant's default role, an unscoped role (the system role
+ * included) may carry only permissions the actor holds tenant-wide, a scoped one must lie
+ * inside the actor's reach and carry only what the actor holds somewhere. Otherwise a
+ * department manager could make a tenant administrator of a user of its own department. */
+static enum rs_status grant_within_reach(struct store_tx *tx, const struct actor *who,
+					 const char *tenant_id, enum perm op, const struct role *r,
+					 const char *field, struct rs_err *err)
+{
+	uint64_t anywhere = who->perms;
+	bool ok = true;
+	enum rs_status st = RS_OK;
+
+	/* Tenant-wide, the rank rule is the limit; and the tenant's default role is the tenant
+	 * administrator's choice for every new user, which a department manager may hand on. */
+	if ((who->perms & PERM_BIT(op)) || r->is_default)
+		return RS_OK;
+	for (int i = 0; i < who->nscopes && i < ACTOR_SCOPES_MAX; i++)
+		anywhere |= who->scopes[i].perms;
+	if (!r->department_id)
+		ok = (r->perms & ~who->perms) == 0;
+	else
+		st = dept_reach(tx, who, tenant_id, r->department_id, op, &ok, err);
+	if (st == RS_OK && ok && r->department_id)
+		ok = (r->perms & ~anywhere) == 0;
+	if (st != RS_OK || ok)
+		return st;
+	return rs_fail(err, RS_E_FORBIDDEN, "role.beyond_scope", field,
+		       "you hold '%s' only inside your departments: '%s' would grant more than "
+		       "you hold there",
+		       perm_name(op), r->name);
+}
+
 static enum rs_status resolve_roles(struct store_tx *tx, const struct actor *who,
 				    const char *tenant_id, const struct user_fields *f,
-				    struct arena *a, struct role *sys, struct role *roles,
-				    struct rs_err *err)
+				    enum perm op, struct arena *a, struct role *sys,
+				    struct role *roles, struct rs_err *err)
 {
 	enum rs_status st;
 
@@ -363,6 +396,8 @@ static enum rs_status resolve_roles(struct store_tx *tx, const struct actor *who
 			return rs_fail(err, RS_E_INVALID, "request.invalid_field", "system_role",
 				       "'%s' is not a system role", sys->name);
 		st = rank_may_grant(who, sys->rank, err);
+		if (st == RS_OK)
+			st = grant_within_reach(tx, who, tenant_id, op, sys, "system_role", err);
 		if (st != RS_OK)
 			return st;
 	}
@@ -377,6 +412,8 @@ static enum rs_status resolve_roles(struct store_tx *tx, const struct actor *who
 			return rs_fail(err, RS_E_INVALID, "request.invalid_field", "roles",
 				       "'%s' is not a tenant role", roles[i].name);
 		st = rank_may_grant(who, roles[i].rank, err);
+		if (st == RS_OK)
+			st = grant_within_reach(tx, who, tenant_id, op, &roles[i], "roles", err);
 		if (st != RS_OK)
 			return st;
 	}
@@ -691,7 +728,9 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 		if (!roles)
 			return core_oom(err);
 	}
-	st = resolve_roles(tx, x->who, t.id, f, x->a, &sys, roles, err);
+	st = resolve_roles(tx, x->who, t.id, f,
+			   create || x->invite ? PERM_USERS_CREATE : PERM_ROLES_ASSIGN, x->a, &sys,
+			   roles, err);
 	if (st != RS_OK)
 		return st;
 	if (f->roles_set) { /* the actor built from this user holds a fixed table of scopes */
@@ -721,6 +760,9 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 			return rs_fail(err, RS_E_INVALID, "request.invalid_field", "system_role",
 				       "this tenant has no default role: name one");
 		st = rank_may_grant(x->who, sys.rank, err);
+		if (st == RS_OK)
+			st = grant_within_reach(tx, x->who, t.id, PERM_USERS_CREATE, &sys,
+						"system_role", err);
 		if (st != RS_OK)
 			return st;
 	}

@@ -283,6 +283,36 @@ class ScopedRoleTest(Base):
         h.expect(self.scoped.delete(self.up(c)), 202, 204)
         h.expect(self.scoped.delete(self.up(self.ua1)), 202, 204)
 
+    def test_grants_nothing_beyond_its_scope(self):
+        """Rank permitting, a department manager still can't make a tenant-wide administrator
+        of a user of its own department."""
+        wide = h.expect(self.root.post(h.tpath(self.t, "roles"), json={
+            "name": "Wide editor", "scope": "tenant", "rank": 100,
+            "permissions": ["users.update"]}), 201).json
+        sysadm = h.expect(self.root.post(h.tpath(self.t, "roles"), json={
+            "name": "Small admin", "scope": "system", "rank": 100,
+            "permissions": ["users.read", "users.delete"]}), 201).json
+        other = h.expect(self.root.post(h.tpath(self.t, "roles"), json={
+            "name": "B helper", "scope": "tenant", "rank": 100, "department_id": self.b["id"],
+            "permissions": ["users.read"]}), 201).json
+        before = self.uget(self.ua)
+        for body, field in (({"system_role": "Nobody", "roles": [wide["id"]]}, "roles"),
+                            ({"system_role": sysadm["id"], "roles": []}, "system_role"),
+                            ({"system_role": "Nobody", "roles": [other["id"]]}, "roles")):
+            h.assert_problem(self.scoped.put(self.up(self.ua, "roles"), json=body), 403,
+                             "role.beyond_scope", field)
+        self.assertEqual(self.uget(self.ua), before)
+        h.assert_problem(self.scoped.post(h.tpath(self.t, "users"), json={
+            "username": "esc-" + h.uid(), "department_id": self.a["id"], "roles": [wide["id"]]}),
+            403, "role.beyond_scope", "roles")
+        # a role scoped inside its reach, holding no more than it holds there, is fine
+        inner = h.expect(self.root.post(h.tpath(self.t, "roles"), json={
+            "name": "A1 reader", "scope": "tenant", "rank": 100, "department_id": self.a1["id"],
+            "permissions": ["users.read"]}), 201).json
+        r = h.expect(self.scoped.put(self.up(self.ua, "roles"),
+                                     json={"system_role": "Nobody", "roles": [inner["id"]]}), 200).json
+        self.assertEqual([x["id"] for x in r["roles"]], [inner["id"]])
+
     def test_outside_is_not_found_even_by_id(self):
         for u in (self.ub, self.un):
             before = self.uget(u)
