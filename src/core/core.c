@@ -493,3 +493,13 @@ int page_limit(const struct page *pg)
 		return RS_LIST_LIMIT_DEFAULT;
 	return pg->limit > RS_LIST_LIMIT_MAX ? RS_LIST_LIMIT_MAX : pg->limit;
 }
+
+char *core_json_dump(json_t *v, struct arena *a)
+{
+	char *s = v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	char *out = s ? arena_strdup(a, s) : NULL;
+
+	free(s);
+	json_decref(v);
+	return out;
+}

@@ -281,8 +281,10 @@ enum rs_status auth_session_id(struct core *c, const char *tenant_id, const char
 			       struct actor *out, struct rs_err *err);
 enum rs_status sessions_revoke_user(struct store_tx *tx, const char *tenant_id, const char *user_id,
 				    int64_t now, const char *reason, struct rs_err *err);
-/* Tenant settings (core/settings.c). */
+/* v as compact JSON text with sorted keys, in a; takes v (NULL in, NULL out). */
 struct json_t;
+char *core_json_dump(struct json_t *v, struct arena *a);
+/* Tenant settings (core/settings.c). */
 void tenant_settings_defaults(int64_t out[TS__COUNT]);
 void tenant_settings_read(struct json_t *o, int64_t out[TS__COUNT]);
 /* Validates p's settings and merges them into s; RS_E_INVALID names the field. */

@@ -21,16 +21,6 @@
 #define HASH_INFO "roster tombstone username v1"
 #define HASH_PREFIX "hmac-sha256:"
 
-static char *dump(json_t *v, struct arena *a)
-{
-	char *s = v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	char *out = s ? arena_strdup(a, s) : NULL;
-
-	free(s);
-	json_decref(v);
-	return out;
-}
-
 static const char *json_text(json_t *o, const char *key, struct arena *a)
 {
 	json_t *v = json_object_get(o, key);
@@ -209,9 +199,10 @@ static enum rs_status queue_task(struct store_tx *tx, struct dctx *x, const stru
 
 	if (!core_new_id(id))
 		return rs_fail(err, RS_E_INTERNAL, "internal.random", NULL, "no randomness");
-	payload = dump(json_pack("{s:s,s:s,s:s?,s:o}", "tenant_id", t->id, "user_id", u->id,
-				 "transfer_to", x->transfer_to, "actor", actor_json(x->who)),
-		       x->a);
+	payload =
+	    core_json_dump(json_pack("{s:s,s:s,s:s?,s:o}", "tenant_id", t->id, "user_id", u->id,
+				     "transfer_to", x->transfer_to, "actor", actor_json(x->who)),
+			   x->a);
 	if (!payload)
 		return core_oom(err);
 	st = Q_EXEC(tx, Q_JOB_INSERT, NULL, err, SV_S(id), SV_S(t->id), SV_S(DELETE_KIND),
@@ -338,15 +329,17 @@ static enum rs_status announce(struct store_tx *tx, struct rctx *x, const struct
 
 	for (int i = 0; i < u->nroles && roles; i++)
 		roles = arena_printf(x->a, "%s, %s", roles, u->roles[i].name);
-	vars = dump(json_pack("{s:s,s:s,s:s,s:s,s:s}", "username", u->username ? u->username : "",
-			      "first_name", u->first_name ? u->first_name : "", "last_name",
-			      u->last_name ? u->last_name : "", "roles", roles ? roles : "", "link",
-			      core_public_url(x->c)),
-		    x->a);
-	data = dump(json_pack("{s:{s:s,s:s?,s:s?,s:s},s:o,s:s}", "user", "id", u->id, "username",
-			      u->username, "email", u->email, "status", "deleted", "changes",
-			      json_loads(changes ? changes : "{}", 0, NULL), "task_id", x->job->id),
-		    x->a);
+	vars = core_json_dump(json_pack("{s:s,s:s,s:s,s:s,s:s}", "username",
+					u->username ? u->username : "", "first_name",
+					u->first_name ? u->first_name : "", "last_name",
+					u->last_name ? u->last_name : "", "roles",
+					roles ? roles : "", "link", core_public_url(x->c)),
+			      x->a);
+	data = core_json_dump(
+	    json_pack("{s:{s:s,s:s?,s:s?,s:s},s:o,s:s}", "user", "id", u->id, "username",
+		      u->username, "email", u->email, "status", "deleted", "changes",
+		      json_loads(changes ? changes : "{}", 0, NULL), "task_id", x->job->id),
+	    x->a);
 	if (!vars || !data)
 		return core_oom(err);
 	if (u->email)
@@ -399,9 +392,10 @@ static enum rs_status failed_tx(struct store_tx *tx, void *arg, struct rs_err *e
 {
 	struct rctx *x = arg;
 	const struct rs_err *why = x->why;
-	char *doc = dump(json_pack("{s:{s:n,s:s},s:{s:n,s:s}}", "task_error", "before", "after",
-				   why->msg, "task_id", "before", "after", x->job->id),
-			 x->a);
+	char *doc =
+	    core_json_dump(json_pack("{s:{s:n,s:s},s:{s:n,s:s}}", "task_error", "before", "after",
+				     why->msg, "task_id", "before", "after", x->job->id),
+			   x->a);
 
 	if (!doc)
 		return core_oom(err);

@@ -90,16 +90,6 @@ static bool is_open(const struct invitation *inv)
 	return strcmp(inv->status, "pending") == 0 || strcmp(inv->status, "expired") == 0;
 }
 
-static char *dump_new(json_t *v, struct arena *a)
-{
-	char *s = v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	char *out = s ? arena_strdup(a, s) : NULL;
-
-	free(s);
-	json_decref(v);
-	return out;
-}
-
 /* Queues the e-mail with the link (template invitation or invitation_resent). */
 static enum rs_status send_link(struct store_tx *tx, struct core *c, const struct actor *who,
 				const struct user *u, const char *email, const char *template_name,
@@ -112,11 +102,12 @@ static enum rs_status send_link(struct store_tx *tx, struct core *c, const struc
 
 	time_format(expires_at, when);
 	/* Template variables are strings; an invitee has no first name yet: greet the username. */
-	vars = dump_new(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "username", NZ(u->username),
-				  "first_name", u->first_name ? u->first_name : NZ(u->username),
-				  "last_name", NZ(u->last_name), "link", link, "expires", when,
-				  "message", NZ(message), "inviter", inviter),
-			a);
+	vars =
+	    core_json_dump(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "username", NZ(u->username),
+				     "first_name", u->first_name ? u->first_name : NZ(u->username),
+				     "last_name", NZ(u->last_name), "link", link, "expires", when,
+				     "message", NZ(message), "inviter", inviter),
+			   a);
 	if (!vars)
 		return core_oom(err);
 	return outbox_email(tx, c, u->tenant_id, template_name, email, vars, err);
@@ -126,10 +117,10 @@ static enum rs_status announce(struct store_tx *tx, struct core *c, const struct
 			       const char *event, const char *invitation_id, struct arena *a,
 			       struct rs_err *err)
 {
-	char *data = dump_new(json_pack("{s:{s:s,s:s?,s:s?,s:s?},s:s}", "user", "id", u->id,
-					"username", u->username, "email", u->email, "status",
-					u->status, "invitation_id", invitation_id),
-			      a);
+	char *data = core_json_dump(json_pack("{s:{s:s,s:s?,s:s?,s:s?},s:s}", "user", "id", u->id,
+					      "username", u->username, "email", u->email, "status",
+					      u->status, "invitation_id", invitation_id),
+				    a);
 
 	if (!data)
 		return core_oom(err);

@@ -39,16 +39,6 @@ static const struct {
 
 #define NZ(s) ((s) ? (s) : "")
 
-static char *dump_new(json_t *v, struct arena *a)
-{
-	char *s = v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	char *out = s ? arena_strdup(a, s) : NULL;
-
-	free(s);
-	json_decref(v);
-	return out;
-}
-
 /* What leaves roster about a transition, queued in its transaction (DESIGN rule 4): an e-mail
  * to the user when it has an address, and the webhook event for the host platform. */
 static enum rs_status announce(struct store_tx *tx, struct core *c, const struct actor *who,
@@ -62,16 +52,18 @@ static enum rs_status announce(struct store_tx *tx, struct core *c, const struct
 	if (until)
 		time_format(until, when);
 	/* Template variables are strings: an absent value renders as nothing. */
-	vars = dump_new(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "username", NZ(u->username),
-				  "first_name", NZ(u->first_name), "last_name", NZ(u->last_name),
-				  "reason", NZ(reason), "until", when, "link", core_public_url(c)),
-			a);
-	data = dump_new(json_pack("{s:{s:s,s:s?,s:s?},s:s,s:s?,s:s?,s:{s:s,s:s?}}", "user", "id",
-				  u->id, "username", u->username, "email", u->email, "status",
-				  transitions[t].to, "reason", reason, "until", until ? when : NULL,
-				  "actor", "type", who->kind == ACTOR_SYSTEM ? "system" : "user",
-				  "id", who->user_id[0] ? who->user_id : NULL),
-			a);
+	vars = core_json_dump(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "username", NZ(u->username),
+					"first_name", NZ(u->first_name), "last_name",
+					NZ(u->last_name), "reason", NZ(reason), "until", when,
+					"link", core_public_url(c)),
+			      a);
+	data = core_json_dump(json_pack("{s:{s:s,s:s?,s:s?},s:s,s:s?,s:s?,s:{s:s,s:s?}}", "user",
+					"id", u->id, "username", u->username, "email", u->email,
+					"status", transitions[t].to, "reason", reason, "until",
+					until ? when : NULL, "actor", "type",
+					who->kind == ACTOR_SYSTEM ? "system" : "user", "id",
+					who->user_id[0] ? who->user_id : NULL),
+			      a);
 	if (!vars || !data)
 		return core_oom(err);
 	if (u->email)

@@ -291,16 +291,6 @@ enum rs_status resources_delete(struct core *c, const struct actor *who, const c
 
 /* ---- transfer on deactivation and deletion --------------------------------------------------- */
 
-static char *dump_new(json_t *v, struct arena *a)
-{
-	char *s = v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	char *out = s ? arena_strdup(a, s) : NULL;
-
-	free(s);
-	json_decref(v);
-	return out;
-}
-
 /* "playbook/pb-1, job_app/ja-7 and 3 more": as many as fit the problem's detail. */
 static const char *resource_names(const struct owned_resource *items, int n, struct arena *a)
 {
@@ -418,12 +408,13 @@ static enum rs_status transfer(struct store_tx *tx, struct core *c, const struct
 		changes_free(ch);
 		if (st != RS_OK)
 			return st;
-		data = dump_new(json_pack("{s:{s:s,s:s,s:s,s:s,s:s},s:{s:s,s:s?},s:{s:s,s:s?},s:s}",
-					  "resource", "id", o->id, "kind", o->kind, "external_id",
-					  o->external_id, "name", o->name, "owner_id", to.id,
-					  "from", "id", u->id, "username", u->username, "to", "id",
-					  to.id, "username", to.username, "reason", why),
-				a);
+		data = core_json_dump(
+		    json_pack("{s:{s:s,s:s,s:s,s:s,s:s},s:{s:s,s:s?},s:{s:s,s:s?},s:s}", "resource",
+			      "id", o->id, "kind", o->kind, "external_id", o->external_id, "name",
+			      o->name, "owner_id", to.id, "from", "id", u->id, "username",
+			      u->username, "to", "id", to.id, "username", to.username, "reason",
+			      why),
+		    a);
 		if (!data)
 			return core_oom(err);
 		st = outbox_event(tx, c, t->id, "resource.transferred", data, err);

@@ -55,11 +55,7 @@ void session_cache_free(struct session_cache *sc)
 
 static unsigned slot_of(const char *lookup)
 {
-	unsigned h = 2166136261u;
-
-	for (const char *p = lookup; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	return h % CACHE_SLOTS;
+	return str_hash(lookup) % CACHE_SLOTS;
 }
 
 static enum rs_status invalid(struct rs_err *err)

@@ -49,11 +49,7 @@ void throttle_free(struct throttle *t)
 
 static unsigned slot_of(const char *addr)
 {
-	unsigned h = 2166136261u;
-
-	for (const char *p = addr; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	return h % THROTTLE_SLOTS;
+	return str_hash(addr) % THROTTLE_SLOTS;
 }
 
 int64_t throttle_take(struct throttle *t, const char *addr, int64_t now)

@@ -91,3 +91,12 @@ bool str_to_ll(const char *s, long long min, long long max, long long *out)
 	*out = v;
 	return true;
 }
+
+unsigned str_hash(const char *s)
+{
+	unsigned h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}

@@ -10,6 +10,9 @@
 /* Lower-cases ASCII letters; other bytes (UTF-8 included) are kept. This is the
  * case-insensitivity roster promises for usernames, e-mails and names. Returns NULL for NULL. */
 char *str_lower(struct arena *a, const char *s);
+/* FNV-1a of s: a cheap spread for fixed-size tables, not for anything an attacker must not
+ * predict. */
+unsigned str_hash(const char *s);
 /* True when s is valid UTF-8 without control characters (< 0x20, 0x7f). */
 bool str_valid_text(const char *s);
 /* Copies at most cap-1 bytes and NUL-terminates; returns false when truncated. */
