@@ -365,7 +365,7 @@ static enum rs_status create_cred_tx(struct store_tx *tx, void *arg, struct rs_e
 	if (st != RS_OK)
 		return st;
 	if (n >= API_CREDENTIALS_PER_USER_MAX)
-		return rs_fail(err, RS_E_LIMIT, "api_credential.limit", NULL,
+		return rs_fail(err, RS_E_CONFLICT, "api_credential.limit", NULL,
 			       "an API user has at most %d credentials: delete one first",
 			       API_CREDENTIALS_PER_USER_MAX);
 	return cred_add(tx, x, NULL, x->creq->token_expiry_days, x->creq->disabled,

@@ -1114,7 +1114,8 @@ enum rs_status api_users_create(struct core *c, const struct actor *who, const c
 				struct api_credential *cred, const char **secret,
 				struct rs_err *err);
 /* A further credential of an API user (RS_E_CONFLICT "api_user.not_api_user" for any other
- * type; RS_E_LIMIT "api_credential.limit" beyond API_CREDENTIALS_PER_USER_MAX). */
+ * type, RS_E_CONFLICT "api_credential.limit" beyond
+ * API_CREDENTIALS_PER_USER_MAX). */
 enum rs_status api_credentials_create(struct core *c, const struct actor *who, const char *tenant,
 				      const char *user_id, const struct api_credential_req *req,
 				      struct arena *a, struct api_credential *out,
