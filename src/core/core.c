@@ -28,6 +28,7 @@ static void core_caches_free(struct core *c)
 	session_cache_free(c->sessions);
 	throttle_free(c->throttle);
 	keys_cache_free(c->keys);
+	api_cache_free(c->api);
 }
 
 enum rs_status core_new(const struct core_config *cfg, struct core **out, struct rs_err *err)
@@ -55,6 +56,7 @@ enum rs_status core_new(const struct core_config *cfg, struct core **out, struct
 	atomic_init(&c->store_errors, 0);
 	atomic_init(&c->ready_checked_ms, 0);
 	atomic_init(&c->ready, false);
+	atomic_init(&c->signed_purged_ms, 0);
 	c->access_token_ttl_ms =
 	    (cfg->access_token_ttl_s > 0 ? cfg->access_token_ttl_s : ACCESS_TOKEN_TTL_DEFAULT_S) *
 	    1000;
@@ -62,7 +64,8 @@ enum rs_status core_new(const struct core_config *cfg, struct core **out, struct
 	c->sessions = session_cache_new();
 	c->throttle = throttle_new(cfg->login_per_minute);
 	c->keys = keys_cache_new();
-	if (!c->cache || !c->sessions || !c->throttle || !c->keys) {
+	c->api = api_cache_new();
+	if (!c->cache || !c->sessions || !c->throttle || !c->keys || !c->api) {
 		core_caches_free(c);
 		free(c);
 		return core_oom(err);

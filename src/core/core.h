@@ -828,7 +828,14 @@ struct oauth_tokens {
  * RS_E_INVALID "oauth.invalid_grant". */
 enum rs_status oauth_refresh(struct core *c, const char *refresh, const char *source_ip,
 			     struct arena *a, struct oauth_tokens *out, struct rs_err *err);
-/* A bearer JWT to an actor: signature, lifetime, and its session alive right now. */
+/* grant_type=client_credentials: an API user's access id and secret key for an access token
+ * (no refresh token: the client holds its credentials). RS_E_UNAUTHENTICATED
+ * auth.invalid_client for every refusal. */
+enum rs_status oauth_client_credentials(struct core *c, const char *client_id,
+				       const char *secret, struct arena *a,
+				       struct oauth_tokens *out, struct rs_err *err);
+/* A bearer JWT to an actor: signature, lifetime, and its session (or API credential) alive
+ * right now. */
 enum rs_status auth_access_token(struct core *c, const char *jwt, struct actor *out,
 				 struct rs_err *err);
 
@@ -1096,6 +1103,113 @@ struct signing_key_list {
 /* Every signing key, newest first, without any private part (`roster keys list`). */
 enum rs_status keys_list(struct core *c, struct arena *a, struct signing_key_list *out,
 			 struct rs_err *err);
+
+/* ---- API users (seed 001; docs/authentication.md "API users") -------------------------------- */
+
+/* An API user is a user of type "api" whose credentials are access ids with secret keys. The
+ * secret key is never stored: it is derived from the server key and a per-credential salt,
+ * because verifying a signed request needs the key itself; what is stored for the
+ * client_credentials grant is its keyed hash. Writes need users.update over the user (users.create
+ * to create one), reads users.read; the rank rule applies to both; all writes are audited
+ * (api_user.create, api_credential.create, .rotate, .update, .delete), never with a secret. */
+#define API_ACCESS_ID_LEN 20 /* upper-case letters and digits */
+#define API_SECRET_LEN 43    /* 256 bits, base64url without padding */
+#define API_SIGNATURE_SKEW_S 300
+#define API_CREDENTIALS_PER_USER_MAX 10
+
+struct api_credential {
+	const char *access_id, *tenant_id, *user_id;
+	bool disabled;
+	int64_t created_at, expires_at, last_used_at; /* 0 = never */
+};
+struct api_credential_list {
+	struct api_credential *items;
+	int n;
+};
+
+struct api_user_req {
+	const char *first_name, *last_name; /* required */
+	const char *system_role;  /* id or name; NULL = the tenant's "Api User" role if it has one,
+				     else its default role */
+	const char *const *roles; /* tenant-scope roles, ids or names */
+	int nroles;
+	const char *department_id;
+	int64_t token_expiry_days; /* the credential's lifetime; 0 = never expires */
+	bool disabled;		   /* the credential starts disabled */
+};
+struct api_credential_req {
+	int64_t token_expiry_days; /* 0 = never (create); rotate: 0 keeps the current expiry */
+	bool disabled;		   /* create only */
+};
+
+/* Creates, in one transaction, a user of type api (username "api-<access id>"; the users_create
+ * path: users.create, department, rank rule on its roles, a seat of type api) and its first
+ * credential. *secret (arena) holds the only copy of the secret key: show it once. */
+enum rs_status api_users_create(struct core *c, const struct actor *who, const char *tenant,
+				const struct api_user_req *req, struct arena *a, struct user *user,
+				struct api_credential *cred, const char **secret,
+				struct rs_err *err);
+/* A further credential of an API user (RS_E_CONFLICT "api_user.not_api_user" for any other
+ * type, RS_E_CONFLICT "api_credential.limit" beyond
+ * API_CREDENTIALS_PER_USER_MAX). */
+enum rs_status api_credentials_create(struct core *c, const struct actor *who, const char *tenant,
+				      const char *user_id, const struct api_credential_req *req,
+				      struct arena *a, struct api_credential *out,
+				      const char **secret, struct rs_err *err);
+enum rs_status api_credentials_list(struct core *c, const struct actor *who, const char *tenant,
+				    const char *user_id, struct arena *a,
+				    struct api_credential_list *out, struct rs_err *err);
+/* A credential that is not the user's answers RS_E_NOT_FOUND "api_credential.not_found". */
+enum rs_status api_credentials_get(struct core *c, const struct actor *who, const char *tenant,
+				   const char *user_id, const char *access_id, struct arena *a,
+				   struct api_credential *out, struct rs_err *err);
+/* A new salt, so a new secret key (*secret, shown once); the old key is refused from the very
+ * next request on every node. req NULL = keep the expiry. */
+enum rs_status api_credentials_rotate(struct core *c, const struct actor *who, const char *tenant,
+				      const char *user_id, const char *access_id,
+				      const struct api_credential_req *req, struct arena *a,
+				      struct api_credential *out, const char **secret,
+				      struct rs_err *err);
+enum rs_status api_credentials_set_disabled(struct core *c, const struct actor *who,
+					    const char *tenant, const char *user_id,
+					    const char *access_id, bool disabled, struct arena *a,
+					    struct api_credential *out, struct rs_err *err);
+enum rs_status api_credentials_delete(struct core *c, const struct actor *who, const char *tenant,
+				      const char *user_id, const char *access_id,
+				      struct rs_err *err);
+
+/* The client_credentials grant: access id and secret key. On success *out is the API user's
+ * actor and *user (optional; strings in a) the user, for the token's claims. Unknown id, wrong
+ * secret, disabled or expired credential, a user that is not active or not of type api: all
+ * RS_E_UNAUTHENTICATED "auth.invalid_client", one message. */
+enum rs_status api_credential_check(struct core *c, const char *access_id, const char *secret,
+				    struct arena *a, struct actor *out, struct user *user,
+				    struct rs_err *err);
+
+/* The actor of a live credential, for an access token minted by client_credentials (its
+ * signature already proves the grant): RS_E_UNAUTHENTICATED auth.invalid_token when the
+ * credential or its user no longer qualifies. */
+enum rs_status api_credential_actor(struct core *c, const char *access_id, struct actor *out,
+				    struct rs_err *err);
+
+/* A request signed with an access id's secret key (ThreatConnect's scheme):
+ * signature = base64(HMAC-SHA256(secret key, path + ":" + METHOD + ":" + timestamp)), path the
+ * request target exactly as sent, query string included. */
+struct signed_req {
+	const char *access_id;
+	const char *signature; /* standard base64, padded (44 characters) */
+	const char *method;    /* as sent: "GET" */
+	const char *path;      /* the request target as sent, query string included */
+	const char *timestamp; /* unix seconds, decimal */
+	int64_t now;	       /* ms since the epoch; 0 = the core's clock */
+};
+/* RS_E_UNAUTHENTICATED with "auth.stale_timestamp" (more than API_SIGNATURE_SKEW_S away from
+ * now, or not a number: decided before the access id is looked at), "auth.invalid_signature"
+ * (unknown access id, wrong signature, disabled or expired credential, user not active: one
+ * message), "auth.replayed" (this exact signature was accepted before). Served from a per-node
+ * cache tied to the auth epoch: one HMAC and one insert per request. */
+enum rs_status auth_signed(struct core *c, const struct signed_req *q, struct actor *out,
+			   struct rs_err *err);
 
 /* ---- Bootstrap ------------------------------------------------------------------------------ */
 

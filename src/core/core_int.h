@@ -17,6 +17,7 @@ struct auth_cache;
 struct session_cache;
 struct throttle;
 struct keys_cache;
+struct api_cache;
 
 #define JOB_KINDS_MAX 8
 #define CORE_PUBLIC_URL_MAX 512
@@ -49,6 +50,8 @@ struct core {
 	char public_url[CORE_PUBLIC_URL_MAX];
 	struct keys_cache *keys; /* the JWT signing keys (core/keys.c) */
 	int64_t access_token_ttl_ms;
+	struct api_cache *api; /* API users' derived secrets and actors (core/api_users.c) */
+	atomic_int_fast64_t signed_purged_ms; /* when this node last forgot old signatures */
 };
 
 /* Runs a named query with an inline argument list:
@@ -227,6 +230,13 @@ int user_type_index(const char *type);
 enum rs_status user_write_invited(struct store_tx *tx, struct core *c, const struct actor *who,
 				  const char *tenant, const char *id, const struct user_fields *f,
 				  struct arena *a, struct user *out, struct rs_err *err);
+
+/* The create path of users_create inside the caller's write transaction (API users): the
+ * same validation, permission (users.create, department), rank rule on the roles, seat check,
+ * audit (user.create) and announcement (user.created). */
+enum rs_status user_write_new(struct store_tx *tx, struct core *c, const struct actor *who,
+			      const char *tenant, const struct user_fields *f, struct arena *a,
+			      struct user *out, struct rs_err *err);
 
 /* Hands every owned resource of u (loaded, checked by the caller) to transfer_to, else to the
  * tenant's default target (core.h, owned resources), inside the caller's write transaction:
@@ -419,6 +429,8 @@ enum rs_status keys_verifier(struct core *c, const char *kid, char *pub, size_t 
 			     struct rs_err *err);
 
 void auth_cache_free(struct auth_cache *ac);
+struct api_cache *api_cache_new(void);
+void api_cache_free(struct api_cache *ac);
 struct auth_cache *auth_cache_new(void);
 struct session_cache *session_cache_new(void);
 void session_cache_free(struct session_cache *sc);

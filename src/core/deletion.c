@@ -68,6 +68,8 @@ enum rs_status user_tombstone(struct store_tx *tx, struct core *c, const struct 
 		st = sessions_revoke_user(tx, u->tenant_id, u->id, now, "user.delete", err);
 	if (st == RS_OK)
 		st = Q_EXEC(tx, Q_CREDENTIALS_CLEAR, NULL, err, SV_S(u->tenant_id), SV_S(u->id));
+	if (st == RS_OK) /* an API user's access ids die with it, never to be signed with again */
+		st = Q_EXEC(tx, Q_API_CRED_DELETE_USER, NULL, err, SV_S(u->tenant_id), SV_S(u->id));
 	if (st == RS_OK)
 		st = Q_EXEC(tx, Q_USER_ROLES_CLEAR, NULL, err, SV_S(u->tenant_id), SV_S(u->id));
 	if (st == RS_OK)

@@ -57,7 +57,9 @@ enum rs_status auth_access_token(struct core *c, const char *jwt, struct actor *
 	st = access_token_verify(c, jwt, &a, &cl, err);
 	if (st == RS_OK && cl.sid)
 		st = auth_session_id(c, cl.tenant_id, cl.sid, out, err);
-	else if (st == RS_OK) /* only sessions mint tokens so far */
+	else if (st == RS_OK && cl.client_id) /* client_credentials: its credential must live */
+		st = api_credential_actor(c, cl.client_id, out, err);
+	else if (st == RS_OK)
 		st = rs_fail(err, RS_E_UNAUTHENTICATED, "auth.invalid_token", NULL,
 			     "the token is invalid, expired or revoked");
 	/* The session must be the subject's: a token can't be re-pointed at another's. */
@@ -65,6 +67,28 @@ enum rs_status auth_access_token(struct core *c, const char *jwt, struct actor *
 		st = rs_fail(err, RS_E_UNAUTHENTICATED, "auth.invalid_token", NULL,
 			     "the token is invalid, expired or revoked");
 	arena_release(&a);
+	return st;
+}
+
+enum rs_status oauth_client_credentials(struct core *c, const char *client_id, const char *secret,
+					struct arena *a, struct oauth_tokens *out,
+					struct rs_err *err)
+{
+	struct actor who;
+	struct user u;
+	struct access_claims cl = {0};
+	enum rs_status st;
+
+	memset(out, 0, sizeof(*out));
+	st = api_credential_check(c, client_id, secret, a, &who, &u, err);
+	if (st != RS_OK)
+		return st;
+	cl = (struct access_claims){
+	    .sub = u.id, .tenant_id = u.tenant_id, .client_id = client_id, .username = u.username};
+	claims_roles(&u, a, &cl);
+	st = access_token_mint(c, &cl, a, &out->access_token, err);
+	if (st == RS_OK)
+		out->expires_in_s = (cl.exp - cl.iat) / 1000;
 	return st;
 }
 
@@ -295,8 +319,11 @@ enum rs_status oauth_introspect(struct core *c, const struct actor *who, const c
 	} else if (token && access_token_verify(c, token, a, &cl, &ignored) == RS_OK) {
 		struct actor holder;
 
+		/* Alive while its session, or its API credential, is. */
 		out->active =
-		    cl.sid && auth_session_id(c, cl.tenant_id, cl.sid, &holder, &ignored) == RS_OK;
+		    cl.sid ? auth_session_id(c, cl.tenant_id, cl.sid, &holder, &ignored) == RS_OK
+			   : cl.client_id &&
+				 api_credential_actor(c, cl.client_id, &holder, &ignored) == RS_OK;
 		out->sub = cl.sub;
 		out->tenant_id = cl.tenant_id;
 		out->sid = cl.sid;

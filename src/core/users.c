@@ -859,6 +859,18 @@ enum rs_status user_write_invited(struct store_tx *tx, struct core *c, const str
 	return write_tx(tx, &x, err);
 }
 
+enum rs_status user_write_new(struct store_tx *tx, struct core *c, const struct actor *who,
+			      const char *tenant, const struct user_fields *f, struct arena *a,
+			      struct user *out, struct rs_err *err)
+{
+	struct wctx x = {.c = c, .who = who, .tenant = tenant, .f = f, .a = a, .out = out};
+	enum rs_status st = check_fields(f, true, err);
+
+	if (st != RS_OK)
+		return st;
+	return write_tx(tx, &x, err);
+}
+
 enum rs_status users_create(struct core *c, const struct actor *who, const char *tenant,
 			    const struct user_fields *f, struct arena *a, struct user *out,
 			    struct rs_err *err)

@@ -56,6 +56,11 @@ size_t crypto_b64url(const unsigned char *in, size_t n, char *out)
 	return len;
 }
 
+size_t crypto_b64(const unsigned char *in, size_t n, char *out)
+{
+	return (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+}
+
 bool crypto_equal(const void *a, const void *b, size_t n)
 {
 	return CRYPTO_memcmp(a, b, n) == 0;

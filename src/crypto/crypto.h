@@ -19,6 +19,9 @@ void crypto_hmac_sha256(const void *key, size_t keylen, const void *data, size_t
 void crypto_hex(const unsigned char *in, size_t n, char *out);
 /* base64url without padding; out must hold 4*((n+2)/3)+1 bytes. Returns the length written. */
 size_t crypto_b64url(const unsigned char *in, size_t n, char *out);
+/* Standard base64 (RFC 4648 section 4) with padding; out must hold 4*((n+2)/3)+1 bytes.
+ * Returns the length written. */
+size_t crypto_b64(const unsigned char *in, size_t n, char *out);
 /* Compares n bytes in time independent of their content. */
 bool crypto_equal(const void *a, const void *b, size_t n);
 /* Wipes a secret from memory in a way the compiler cannot drop. */

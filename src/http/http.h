@@ -24,6 +24,9 @@ struct http_req {
 	struct arena *arena; /* dies when the request completes */
 	const char *method;  /* "GET", "POST", … */
 	const char *path;    /* decoded path, no query string */
+	/* The request target exactly as sent (raw path and query string): what a signed request
+	 * signs (api/rest/api_users.c). */
+	const char *target;
 	const char *route; /* the matched pattern, e.g. "/api/v1/tenants/{tenant}"; metrics label */
 	struct http_param params[RS_PATH_SEGMENTS_MAX]; /* path parameters, by pattern name */
 	int nparams;

@@ -190,6 +190,7 @@ static bool request_begin(struct http_conn_state *st, struct MHD_Connection *con
 	}
 	/* Path and route first: even a request refused for its size is logged and counted
 	 * under its route. */
+	st->req.target = st->raw_uri;
 	q = memchr(st->raw_uri, '?', st->raw_uri_len);
 	if (http_path_decode(&st->arena, st->raw_uri,
 			     q ? (size_t)(q - st->raw_uri) : st->raw_uri_len, &path,

@@ -189,6 +189,19 @@ enum store_q {
 	Q_SIGNING_KEY_RETIRE, /* now: the previous key is retired, its private part erased */
 	Q_SIGNING_KEY_DEMOTE, /* now: the current key becomes the previous one */
 	Q_USER_LOGIN_STATE, /* tenant, id -> locked, failed_logins, last_failed_login_at (not deleted) */
+	/* API users' credentials and the signatures already seen (core/api_users.c) */
+	Q_API_CRED_INSERT,    /* tenant, id, user, salt, secret_hash, now, expires|NULL,
+				 disabled (0/1) */
+	Q_API_CRED_GET,	      /* tenant, id -> api credential row */
+	Q_API_CRED_BY_ID,     /* id -> api credential row (any tenant: the access id is the key) */
+	Q_API_CRED_LIST_USER, /* tenant, user -> api credential rows, oldest first */
+	Q_API_CRED_ROTATE,    /* tenant, id, salt, secret_hash, expires|NULL -> changes */
+	Q_API_CRED_SET_DISABLED, /* tenant, id, disabled (0/1) -> changes */
+	Q_API_CRED_DELETE,	 /* tenant, id -> changes */
+	Q_API_CRED_DELETE_USER,	 /* tenant, user */
+	Q_API_CRED_TOUCH,	 /* tenant, id, now: last_used_at */
+	Q_SIGNED_REQUEST_INSERT, /* signature, at: a unique violation when it was seen before */
+	Q_SIGNED_REQUEST_PURGE,	 /* before: forgets the signatures with at < before */
 	Q__COUNT
 };
 
@@ -375,6 +388,18 @@ enum {
 };
 
 enum { SKC_KID, SKC_ALG, SKC_STATUS, SKC_PRIVATE, SKC_JWK, SKC_CREATED, SKC_ROTATED };
+
+enum {
+	ACC_TENANT,
+	ACC_ID,
+	ACC_USER,
+	ACC_SALT,
+	ACC_HASH,
+	ACC_CREATED,
+	ACC_EXPIRES,
+	ACC_DISABLED,
+	ACC_LASTUSED
+};
 
 /* Collections that store_select() can filter, sort and page. */
 enum store_coll { SC_USERS, SC_AUDIT };

@@ -175,5 +175,65 @@ class OAuthTest(unittest.TestCase):
         oauth_error(form("/oauth2/revoke", {}), 400, "invalid_request")
 
 
+class ClientCredentialsTest(unittest.TestCase):
+    """API users (seed 001) get access tokens with their access id and secret key."""
+
+    def setUp(self):
+        self.root = S.root()
+        self.t = h.new_tenant(self.root)
+        j = h.expect(self.root.post(h.tpath(self.t, "api-users"),
+                                    json={"first_name": "Feed", "last_name": "Bot"}), 201).json
+        self.uid, self.aid, self.secret = j["user"]["id"], j["access_id"], j["secret_key"]
+
+    def grant(self, **kw):
+        return form("/oauth2/token", dict({"grant_type": "client_credentials"}, **kw), **{})
+
+    def test_grant_use_and_revocation(self):
+        r = self.grant(client_id=self.aid, client_secret=self.secret)
+        self.assertEqual(r.status, 200, r.describe())
+        self.assertNotIn("refresh_token", r.json)  # RFC 6749 4.4.3: the client keeps its credentials
+        code, out = jose_verify(r.json["access_token"])
+        self.assertEqual(code, 0, out)
+        self.assertEqual((out["payload"]["client_id"], out["payload"]["sub"]), (self.aid, self.uid))
+        self.assertNotIn("sid", out["payload"])
+        bearer = S.client(r.json["access_token"])
+        self.assertEqual(h.expect(bearer.get(h.API + "/me"), 200).json["user"]["id"], self.uid)
+        # HTTP Basic works as well
+        basic = base64.b64encode(("%s:%s" % (self.aid, self.secret)).encode()).decode()
+        r2 = form("/oauth2/token", {"grant_type": "client_credentials"}, headers={"Authorization": "Basic " + basic})
+        self.assertEqual(r2.status, 200, r2.describe())
+        # introspection sees it alive
+        j = form("/oauth2/introspect", {"token": r.json["access_token"]}, client=self.root).json
+        self.assertEqual((j["active"], j["client_id"], j["sub"]), (True, self.aid, self.uid))
+        # disabling the credential kills its tokens at once
+        h.expect(self.root.patch(h.tpath(self.t, "users", self.uid, "api-credentials", self.aid),
+                                 json={"disabled": True}), 200)
+        h.assert_problem(bearer.get(h.API + "/me"), 401, "auth.invalid_token")
+        self.assertEqual(form("/oauth2/introspect", {"token": r.json["access_token"]}, client=self.root).json,
+                         {"active": False})
+        oauth_error(self.grant(client_id=self.aid, client_secret=self.secret), 401, "invalid_client")
+        h.expect(self.root.patch(h.tpath(self.t, "users", self.uid, "api-credentials", self.aid),
+                                 json={"disabled": False}), 200)
+        bearer = S.client(self.grant(client_id=self.aid, client_secret=self.secret).json["access_token"])
+        h.expect(bearer.get(h.API + "/me"), 200)
+        # and so does deactivating the user
+        h.expect(self.root.post(h.tpath(self.t, "users", self.uid, "deactivate"), json={"reason": "retired"}), 200)
+        h.assert_problem(bearer.get(h.API + "/me"), 401, "auth.invalid_token")
+
+    def test_refusals(self):
+        r = self.grant(client_id=self.aid, client_secret=self.secret[:-2] + "xx")
+        oauth_error(r, 401, "invalid_client")
+        self.assertIn("Basic", r.headers.get("WWW-Authenticate", ""))
+        unknown = self.grant(client_id="A" * 20, client_secret=self.secret)
+        oauth_error(unknown, 401, "invalid_client")
+        self.assertEqual(unknown.json, r.json)  # an unknown id looks like a wrong secret
+        oauth_error(self.grant(), 401, "invalid_client")
+        oauth_error(self.grant(client_id=self.aid), 401, "invalid_client")
+        basic = base64.b64encode(("%s:%s" % (self.aid, self.secret)).encode()).decode()
+        oauth_error(form("/oauth2/token", {"grant_type": "client_credentials", "client_id": self.aid,
+                                           "client_secret": self.secret},
+                         headers={"Authorization": "Basic " + basic}), 400, "invalid_request")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -95,6 +95,13 @@ KNOWN_ROUTES = [
     ("POST", "/api/v1/me/password"),
     ("POST", "/api/v1/me/required-actions/{action}"),
     ("POST", "/oauth2/token"), ("POST", "/oauth2/introspect"), ("POST", "/oauth2/revoke"),
+    ("POST", "/api/v1/tenants/{tenant}/api-users"),
+    ("GET", "/api/v1/tenants/{tenant}/users/{id}/api-credentials"),
+    ("POST", "/api/v1/tenants/{tenant}/users/{id}/api-credentials"),
+    ("GET", "/api/v1/tenants/{tenant}/users/{id}/api-credentials/{access_id}"),
+    ("PATCH", "/api/v1/tenants/{tenant}/users/{id}/api-credentials/{access_id}"),
+    ("DELETE", "/api/v1/tenants/{tenant}/users/{id}/api-credentials/{access_id}"),
+    ("POST", "/api/v1/tenants/{tenant}/users/{id}/api-credentials/{access_id}/rotate"),
 ]
 FORM_OPS = {("POST", "/oauth2/token"), ("POST", "/oauth2/introspect"), ("POST", "/oauth2/revoke")}
 
@@ -264,6 +271,9 @@ class Fixture:
         self.resource = h.expect(self.root.post(h.tpath(t, "resources"), json={
             "kind": "playbook", "external_id": "pb-" + h.uid(), "name": "Playbook",
             "owner_id": self.member["id"]}), 201).json
+        # An API user and its access id: the api-credentials operations act on them.
+        self.api = h.expect(self.root.post(h.tpath(t, "api-users"), json={
+            "first_name": "Api", "last_name": "Fixture"}), 201).json
         doomed = h.make_user(self.root, t, "doomed-" + h.uid())
         self.task = h.expect(self.root.delete(h.tpath(t, "users", doomed["id"])), 202).json
         deadline = time.monotonic() + 30
@@ -311,6 +321,8 @@ class Fixture:
                 h.expect(self.root.post(h.tpath(self.tenant, "users", u["id"], before),
                                         json={"reason": "setup"}), 200)
             ident = u["id"]
+        elif "/api-credentials" in path:
+            ident = self.api["user"]["id"]
         elif "/users/{id}" in path:
             ident = self.user["id"]
         elif "/roles/{id}" in path:
@@ -344,6 +356,7 @@ class Fixture:
         if ident:
             out = out.replace("{id}", ident)
         out = out.replace("{user_id}", self.member["id"])
+        out = out.replace("{access_id}", self.api["access_id"])
         if "{session_id}" in out:
             out = out.replace("{session_id}", self.session_of(self.user))
         out = out.replace("{action}", "terms_of_service")
@@ -394,6 +407,13 @@ class Fixture:
             ("POST", "/api/v1/auth/login"): {"tenant": self.tenant["slug"],
                                              "username": self.pw_user["username"],
                                              "password": self.pw},
+            ("POST", "/api/v1/tenants/*/api-users"): {"first_name": "F" + u, "last_name": "L",
+                                                      "system_role": "Api User",
+                                                      "roles": ["Standard User"],
+                                                      "token_expiry_days": 30, "disabled": False},
+            ("POST", "/api/v1/tenants/*/users/*/api-credentials"): {"token_expiry_days": 1},
+            ("PATCH", "/api/v1/tenants/*/users/*/api-credentials/*"): {"disabled": False},
+            ("POST", "/api/v1/tenants/*/users/*/api-credentials/*/rotate"): {"token_expiry_days": 7},
             ("POST", "/api/v1/tenants/*/users/*/password"): {"password": "a long enough secret " + u,
                                                              "temporary": True},
             ("POST", "/api/v1/me/password"): {"current_password": self.pw, "password": self.pw},

@@ -14,7 +14,7 @@ static const char *oauth_code(const struct rs_err *err)
 	if (strncmp(err->code, "oauth.", 6) == 0)
 		return err->code + 6;
 	if (err->status == RS_E_UNAUTHENTICATED)
-		return "invalid_client";
+		return "invalid_client"; /* auth.invalid_client: the client's credentials */
 	if (err->status == RS_E_UNAVAILABLE)
 		return "temporarily_unavailable";
 	if (err->status == RS_E_INTERNAL)
@@ -82,6 +82,42 @@ static bool param_or_reply(struct http_req *req, struct http_resp *resp, const c
 	return true;
 }
 
+/* client_credentials: the client authenticates with HTTP Basic or with client_id and
+ * client_secret in the body, not both (RFC 6749 2.3.1). */
+static void client_grant(struct http_req *req, struct http_resp *resp, struct core *c)
+{
+	const char *bid = NULL, *bsecret = NULL, *fid, *fsecret;
+	bool basic = http_header(req, "Authorization") && http_basic_auth(req, &bid, &bsecret);
+	struct oauth_tokens out;
+	struct rs_err err = {0};
+
+	if (!param_or_reply(req, resp, "client_id", false, &fid) ||
+	    !param_or_reply(req, resp, "client_secret", false, &fsecret))
+		return;
+	if (basic && (fid || fsecret)) {
+		oauth_fail_with(
+		    req, resp, "invalid_request",
+		    "authenticate with HTTP Basic or with client_id and client_secret, not "
+		    "both");
+		return;
+	}
+	if (!basic && (!fid || !fsecret)) {
+		err = (struct rs_err){.status = RS_E_UNAUTHENTICATED};
+		snprintf(err.code, sizeof(err.code), "oauth.invalid_client");
+		snprintf(err.msg, sizeof(err.msg), "the client must authenticate");
+		oauth_fail(req, resp, &err);
+		return;
+	}
+	if (oauth_client_credentials(c, basic ? bid : fid, basic ? bsecret : fsecret, req->arena,
+				     &out, &err) != RS_OK) {
+		oauth_fail(req, resp, &err);
+		return;
+	}
+	oauth_reply(req, resp, 200,
+		    json_pack("{s:s,s:s,s:I}", "access_token", out.access_token, "token_type",
+			      "Bearer", "expires_in", (json_int_t)out.expires_in_s));
+}
+
 static void token(struct http_req *req, struct http_resp *resp, void *app)
 {
 	struct core *c = app;
@@ -91,6 +127,10 @@ static void token(struct http_req *req, struct http_resp *resp, void *app)
 
 	if (!form_or_reply(req, resp) || !param_or_reply(req, resp, "grant_type", true, &grant))
 		return;
+	if (strcmp(grant, "client_credentials") == 0) {
+		client_grant(req, resp, c);
+		return;
+	}
 	if (strcmp(grant, "refresh_token") != 0) {
 		oauth_fail_with(req, resp, "unsupported_grant_type",
 				"grant_type is refresh_token or client_credentials");

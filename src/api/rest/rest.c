@@ -47,6 +47,9 @@ bool rest_actor_or_reply(struct http_req *req, struct http_resp *resp, struct co
 				 "send an API token as 'Authorization: Bearer <token>'");
 		return false;
 	}
+	/* API users' signed requests (ThreatConnect's scheme name, any case). */
+	if (strncasecmp(h, "TC ", 3) == 0)
+		return rest_signed_actor(req, resp, c, h + 3, who);
 	if (strncasecmp(h, "Bearer ", 7) != 0) {
 		rest_fail_status(req, resp, RS_E_UNAUTHENTICATED, "auth.invalid_token", NULL,
 				 "the token is invalid, expired or revoked");
@@ -379,7 +382,7 @@ enum rs_status rest_routes_register(struct http_router *r, struct core *c, struc
 	    rest_tasks_register,       rest_auth_register,
 	    rest_oauth_register,       rest_webhooks_register,
 	    rest_outbox_register,      rest_email_templates_register,
-	    rest_invitations_register, rest_resources_register,
+	    rest_invitations_register, rest_resources_register, rest_api_users_register,
 	};
 
 	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {

@@ -12,6 +12,11 @@
 /* Authenticates the bearer token into who (request id and source address filled in). */
 bool rest_actor_or_reply(struct http_req *req, struct http_resp *resp, struct core *c,
 			 struct actor *who);
+/* The signed scheme (api/rest/api_users.c): value is the Authorization header after "TC ",
+ * "<access id>:<base64 signature>", with the Timestamp header; authenticates into who (request
+ * id and source address filled in), or replies with the problem and returns false. */
+bool rest_signed_actor(struct http_req *req, struct http_resp *resp, struct core *c,
+		       const char *value, struct actor *who);
 /* Replies with the problem for err. */
 void rest_fail(struct http_req *req, struct http_resp *resp, const struct rs_err *err);
 void rest_fail_status(struct http_req *req, struct http_resp *resp, enum rs_status st,
@@ -53,8 +58,8 @@ json_t *render_audit(const struct audit_event *e);
 json_t *render_job(const struct job *j); /* api/rest/jobs.c */
 #define REST_SESSION_COOKIE "roster_session"
 /* Replies with a task and its Location (api/rest/tasks.c). */
-void rest_task_reply(struct http_req *req, struct http_resp *resp, int status,
-		     const char *tenant, const struct task *t);
+void rest_task_reply(struct http_req *req, struct http_resp *resp, int status, const char *tenant,
+		     const struct task *t);
 /* Renders a list answer {"items": […], "next_cursor": …}; takes items (new reference). */
 json_t *render_list(json_t *items, const char *next_cursor);
 /* Replies with v (new reference, released here). etag_version > 0 adds an ETag. */
@@ -88,6 +93,7 @@ enum rs_status rest_users_register(struct http_router *r, struct core *c, struct
 enum rs_status rest_roles_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_groups_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_departments_register(struct http_router *r, struct core *c, struct rs_err *err);
+enum rs_status rest_api_users_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_tokens_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_audit_register(struct http_router *r, struct core *c, struct rs_err *err);
 enum rs_status rest_meta_register(struct http_router *r, struct core *c, struct rs_err *err);

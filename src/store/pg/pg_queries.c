@@ -31,6 +31,9 @@
 	"g.tenant_id, g.id, g.name, g.description, g.created_at, g.updated_at, g.version, "        \
 	"(SELECT count(*) FROM group_members m WHERE m.tenant_id = g.tenant_id AND "               \
 	"m.group_id = g.id)"
+#define API_CRED_COLS                                                                              \
+	"tenant_id, id, user_id, salt, secret_hash, created_at, expires_at, disabled, "            \
+	"last_used_at"
 #define TOKEN_COLS                                                                                 \
 	"tenant_id, id, lookup, secret_hash, user_id, name, role_id, created_by, created_at, "     \
 	"expires_at, last_used_at, revoked_at"
@@ -426,6 +429,24 @@ static const char *const pg_sql[Q__COUNT] = {
 			     "WHERE status = 'current'",
     [Q_USER_LOGIN_STATE] = "SELECT locked, failed_logins, last_failed_login_at FROM users WHERE "
 	"tenant_id = $1 AND id = $2 AND status <> 'deleted'",
+    [Q_API_CRED_INSERT] = "INSERT INTO api_credentials (tenant_id, id, user_id, salt, "
+			  "secret_hash, created_at, expires_at, disabled) VALUES ($1, $2, $3, "
+			  "$4, $5, $6, $7, $8)",
+    [Q_API_CRED_GET] = "SELECT " API_CRED_COLS " FROM api_credentials WHERE tenant_id = $1 "
+		       "AND id = $2",
+    [Q_API_CRED_BY_ID] = "SELECT " API_CRED_COLS " FROM api_credentials WHERE id = $1",
+    [Q_API_CRED_LIST_USER] = "SELECT " API_CRED_COLS " FROM api_credentials WHERE tenant_id = "
+			     "$1 AND user_id = $2 ORDER BY created_at, id",
+    [Q_API_CRED_ROTATE] = "UPDATE api_credentials SET salt = $3, secret_hash = $4, "
+			  "expires_at = $5 WHERE tenant_id = $1 AND id = $2",
+    [Q_API_CRED_SET_DISABLED] = "UPDATE api_credentials SET disabled = $3 WHERE tenant_id = "
+				"$1 AND id = $2",
+    [Q_API_CRED_DELETE] = "DELETE FROM api_credentials WHERE tenant_id = $1 AND id = $2",
+    [Q_API_CRED_DELETE_USER] = "DELETE FROM api_credentials WHERE tenant_id = $1 AND user_id = $2",
+    [Q_API_CRED_TOUCH] = "UPDATE api_credentials SET last_used_at = $3 WHERE tenant_id = $1 "
+			 "AND id = $2",
+    [Q_SIGNED_REQUEST_INSERT] = "INSERT INTO signed_requests (signature, at) VALUES ($1, $2)",
+    [Q_SIGNED_REQUEST_PURGE] = "DELETE FROM signed_requests WHERE at < $1",
 };
 
 /* Read transactions are READ ONLY, which refuses FOR UPDATE; audit verify reads the chain
