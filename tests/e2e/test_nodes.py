@@ -294,6 +294,40 @@ class RevocationAcrossNodes(TwoNodes):
 
 # --------------------------------------------------------------------------- fallback
 
+class SessionsAcrossNodes(TwoNodes):
+    """An access token is minted by one node and honoured by another (one issuer, one set of
+    signing keys in the store), and a session ended on one node is refused by the other within
+    the revocation window, however long the token has left."""
+    node_env = {"ROSTER_PUBLIC_URL": "https://roster.test", "ROSTER_LOGIN_ATTEMPTS_PER_MINUTE": "0"}
+
+    def test_token_from_a_works_on_b_and_dies_there_when_a_ends_its_session(self):
+        t = self.tenant()
+        u = h.make_user(self.a.client, t, "s-" + h.uid(), system_role="Admin")
+        pw = "a passphrase for two servers"
+        h.expect(self.a.client.post(h.tpath(t, "users", u["id"], "password"), json={"password": pw}), 204)
+        lr = h.expect(h.Client(self.a.url).post(h.API + "/auth/login", json={
+            "tenant": t["slug"], "username": u["username"], "password": pw}), 201).json
+        b = self.assert_cached_on(self.b, lr["access_token"])
+        h.expect(self.on(self.a, lr["access_token"]).delete(h.API + "/me/sessions/" + lr["session"]["id"]), 204)
+        el, r = wait_status(b, h.API + "/me", 401, time.monotonic())
+        h.assert_problem(r, 401, "auth.invalid_session")
+        sys.stderr.write("session ended on A -> its access token refused by B after %.3f s\n" % el)
+        self.assertLessEqual(el, LIMIT_S)
+        # a refresh token from A is spent on B, and its reuse on A ends the new session too
+        lr = h.expect(h.Client(self.a.url).post(h.API + "/auth/login", json={
+            "tenant": t["slug"], "username": u["username"], "password": pw}), 201).json
+        form = "grant_type=refresh_token&refresh_token=" + lr["refresh_token"]
+        r = h.Client(self.b.url).request("POST", "/oauth2/token", raw_body=form,
+                                         content_type="application/x-www-form-urlencoded")
+        self.assertEqual(r.status, 200, r.describe())
+        fresh = self.assert_cached_on(self.b, r.json["access_token"])
+        r = h.Client(self.a.url).request("POST", "/oauth2/token", raw_body=form,
+                                         content_type="application/x-www-form-urlencoded")
+        self.assertEqual((r.status, r.json["error"]), (400, "invalid_grant"), r.describe())
+        el, r = wait_status(fresh, h.API + "/me", 401, time.monotonic())
+        self.assertLessEqual(el, LIMIT_S)
+
+
 class NotificationFallback(TwoNodes):
     def revoke_and_time(self, t, node_from, node_to):
         _, tok = self.user_with_token(t)
