@@ -286,6 +286,7 @@ int cli_main(int argc, char **argv)
 	struct args a;
 	enum cli_status st;
 
+	secret_json_wipe_on_free();
 	st = args_init(&a, argc, &err);
 	if (st == CLI_OK)
 		st = cli_run(argc, argv, &a, &res, &cmd, &err);

@@ -359,6 +359,14 @@ enum cli_status secret_read_line(int fd, char *out, size_t cap, struct cli_err *
  * line from stdin when it is not. The prompt and any complaint go to stderr. A signal while
  * echo is off restores the terminal before the process ends. out is wiped on failure. */
 enum cli_status secret_read_password(const char *file, char *out, size_t cap, struct cli_err *err);
+/* secret_read_password with another prompt, asked twice only when confirm is true: "Current
+ * password: " once, for a password that is proven rather than set. Two calls that both read
+ * stdin (no terminal, or file "-") take its first and its second line. */
+enum cli_status secret_read(const char *file, const char *prompt, bool confirm, char *out,
+			    size_t cap, struct cli_err *err);
+/* Makes jansson wipe every block it frees (process-wide; cli_main calls it before anything
+ * else touches jansson). Cannot fail. */
+void secret_json_wipe_on_free(void);
 
 /* ---- task.c: waiting for an asynchronous task ---- */
 
