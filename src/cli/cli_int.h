@@ -249,7 +249,8 @@ enum cli_cmd_flags {
 };
 
 struct cli_cmd {
-	const char *name;	     /* "list"; NULL for a resource without subcommands (me) */
+	const char *name;	     /* "list", "manager add" (words separated by one space); NULL
+				      * for what the resource runs without a command (roster me) */
 	const char *synopsis;	     /* positional and key options: "ID [--if-match V]" */
 	const char *summary;	     /* one line */
 	const struct args_opt *opts; /* command options, ended by {NULL}; NULL if none */
@@ -290,6 +291,13 @@ extern const struct cli_resource cmd_audit_resource;
 extern const struct cli_resource cmd_invitation_resource;
 extern const struct cli_resource cmd_task_resource;
 
+/* The command of res that the words argv[0..argc) name: the longest name that matches word
+ * for word ("sessions revoke" wins over "sessions"), with its number of words in *nwords;
+ * NULL (and *nwords 0) when none does. Commands without a name never match. */
+const struct cli_cmd *cli_cmd_match(const struct cli_resource *res, int argc, char *const *argv,
+				    int *nwords);
+/* The command run when res is given no command name ("roster me"); NULL if it has none. */
+const struct cli_cmd *cli_cmd_default(const struct cli_resource *res);
 /* Prints the help of one command ("roster user list ...") to out. */
 void cli_cmd_usage(FILE *out, const struct cli_resource *res, const struct cli_cmd *cmd);
 /* Prints the help of a resource (its subcommands) to out. */
