@@ -18,9 +18,9 @@ static const struct args_opt cli_global_opts[] = {
 };
 
 static const struct cli_resource *const cli_resources[] = {
-    &cmd_me_resource,	      &cmd_templates_resource, &cmd_tenant_resource, &cmd_user_resource,
-    &cmd_role_resource,	      &cmd_group_resource,     &cmd_token_resource,  &cmd_audit_resource,
-    &cmd_invitation_resource, &cmd_task_resource,
+    &cmd_me_resource,	 &cmd_templates_resource,  &cmd_tenant_resource,     &cmd_user_resource,
+    &cmd_role_resource,	 &cmd_group_resource,	   &cmd_department_resource, &cmd_token_resource,
+    &cmd_audit_resource, &cmd_invitation_resource, &cmd_task_resource,
 };
 #define CLI_N_RESOURCES (sizeof(cli_resources) / sizeof(cli_resources[0]))
 

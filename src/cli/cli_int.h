@@ -290,6 +290,7 @@ extern const struct cli_resource cmd_token_resource;
 extern const struct cli_resource cmd_audit_resource;
 extern const struct cli_resource cmd_invitation_resource;
 extern const struct cli_resource cmd_task_resource;
+extern const struct cli_resource cmd_department_resource;
 
 /* The command of res that the words argv[0..argc) name: the longest name that matches word
  * for word ("sessions revoke" wins over "sessions"), with its number of words in *nwords;

@@ -47,6 +47,7 @@ static const struct {
     {"type", "type"},
     {"role", "role"},
     {"group", "group"},
+    {"department", "department_id"},
     {"q", "q"},
     {"username", "username"},
     {"username-prefix", "username_prefix"},
@@ -63,6 +64,8 @@ static const struct args_opt user_list_opts[] = {
     {"type", 0, ARGS_VALUE, "TYPE", "only users of this type"},
     {"role", 0, ARGS_VALUE, "ROLE", "only users with this role (id or name)"},
     {"group", 0, ARGS_VALUE, "GROUP", "only members of this group (id or name)"},
+    {"department", 0, ARGS_VALUE, "ID", "only users of this department and its descendants"},
+    {"direct", 0, 0, NULL, "with --department: only its direct members"},
     {"q", 0, ARGS_VALUE, "TEXT", "substring of username, e-mail, first or last name"},
     {"username", 0, ARGS_VALUE, "NAME", "exact username (case-insensitive)"},
     {"username-prefix", 0, ARGS_VALUE, "PREFIX", "username prefix"},
@@ -172,13 +175,22 @@ static enum cli_status user_list(struct cli_ctx *ctx, struct cli_err *err)
 	struct buf path;
 
 	buf_init(&path, CLI_URL_MAX);
+	/* The server ignores descendants without department_id: --direct alone would list
+	 * everyone, which is not what anyone typing it means. */
+	if (args_has(ctx->args, "direct") && !args_has(ctx->args, "department")) {
+		st = cli_fail(err, CLI_E_USAGE, "--direct needs --department");
+		goto out;
+	}
 	st = request_tenant_path(ctx, &path, err, "users", NULL);
 	for (size_t i = 0; i < USER_N_FILTERS && st == CLI_OK; i++)
 		st = url_query_add(&path, user_filters[i].param,
 				   args_get(ctx->args, user_filters[i].opt), err);
+	if (st == CLI_OK && args_has(ctx->args, "direct"))
+		st = url_query_add(&path, "descendants", "false", err);
 	if (st == CLI_OK)
 		st = request_list(ctx, &path, user_cols, sizeof(user_cols) / sizeof(user_cols[0]),
 				  err);
+out:
 	buf_release(&path);
 	return st;
 }
