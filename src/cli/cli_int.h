@@ -421,6 +421,26 @@ enum cli_status task_wait(const struct task_poll *p, const json_t *first, json_t
 enum cli_status task_report(struct cli_ctx *ctx, const json_t *task, bool wait, long timeout_s,
 			    struct cli_err *err);
 
+/* ---- cmd_account.c: account security, in the tables of roster user and roster me ---- */
+
+/* Options of "sessions revoke" (--session), "login-failures" (list options), "user password"
+ * (--temporary, --password-file) and "me password" (--current-password-file,
+ * --password-file). */
+extern const struct args_opt account_sessions_revoke_opts[];
+extern const struct args_opt account_failures_opts[];
+extern const struct args_opt account_user_password_opts[];
+extern const struct args_opt account_me_password_opts[];
+/* roster user unlock|sessions|sessions revoke|login-failures|password ID. */
+enum cli_status account_user_unlock(struct cli_ctx *ctx, struct cli_err *err);
+enum cli_status account_user_sessions(struct cli_ctx *ctx, struct cli_err *err);
+enum cli_status account_user_sessions_revoke(struct cli_ctx *ctx, struct cli_err *err);
+enum cli_status account_user_login_failures(struct cli_ctx *ctx, struct cli_err *err);
+enum cli_status account_user_password(struct cli_ctx *ctx, struct cli_err *err);
+/* roster me sessions|sessions revoke|password. */
+enum cli_status account_me_sessions(struct cli_ctx *ctx, struct cli_err *err);
+enum cli_status account_me_sessions_revoke(struct cli_ctx *ctx, struct cli_err *err);
+enum cli_status account_me_password(struct cli_ctx *ctx, struct cli_err *err);
+
 /* ---- cmd_invitation.c ---- */
 
 /* The invitation token in arg, which is the token itself or the link that carries it

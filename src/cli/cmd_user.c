@@ -1,5 +1,6 @@
-/* roster user ...: the users of a tenant (docs/api.md "Users"). Builds requests from options;
- * permission and rank checks are the server's. */
+/* roster user ...: the users of a tenant (docs/api.md "Users"); unlock, sessions,
+ * login-failures and password are in cmd_account.c. Builds requests from options; permission
+ * and rank checks are the server's. */
 #include <string.h>
 
 #include "cli_int.h"
@@ -402,9 +403,26 @@ static const struct cli_cmd user_cmds[] = {
      user_deactivate_opts, 1, 1, CLI_CMD_TENANT, user_deactivate},
     {"reactivate", "ID", "Reactivate a deactivated user.", user_if_match_opts, 1, 1, CLI_CMD_TENANT,
      user_reactivate},
+    {"unlock", "ID", "Lift a user's lockout after failed logins.", NULL, 1, 1, CLI_CMD_TENANT,
+     account_user_unlock},
+    {"sessions", "ID", "List a user's live sessions.", NULL, 1, 1, CLI_CMD_TENANT,
+     account_user_sessions},
+    {"sessions revoke", "ID [--session SESSION_ID]", "End a user's sessions: all of them, or one.",
+     account_sessions_revoke_opts, 1, 1, CLI_CMD_TENANT, account_user_sessions_revoke},
+    {"login-failures", "ID [--limit N] [--cursor CURSOR] [--all]",
+     "List a user's failed logins, newest first.", account_failures_opts, 1, 1, CLI_CMD_TENANT,
+     account_user_login_failures},
+    {"password", "ID [--temporary] [--password-file FILE]",
+     "Set a user's password (the user's sessions end).", account_user_password_opts, 1, 1,
+     CLI_CMD_TENANT, account_user_password},
 };
 
 const struct cli_resource cmd_user_resource = {
-    "user", "manage the users of a tenant", user_cmds, sizeof(user_cmds) / sizeof(user_cmds[0]),
-    NULL,
+    "user",
+    "manage the users of a tenant",
+    user_cmds,
+    sizeof(user_cmds) / sizeof(user_cmds[0]),
+    "password reads the new password from a prompt (echo off, asked twice) when stdin is a\n"
+    "terminal, else from the first line of stdin or of --password-file; never from the\n"
+    "command line.",
 };
