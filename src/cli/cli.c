@@ -18,9 +18,9 @@ static const struct args_opt cli_global_opts[] = {
 };
 
 static const struct cli_resource *const cli_resources[] = {
-    &cmd_me_resource,	      &cmd_templates_resource, &cmd_tenant_resource, &cmd_user_resource,
-    &cmd_role_resource,	      &cmd_group_resource,     &cmd_token_resource,  &cmd_audit_resource,
-    &cmd_invitation_resource, &cmd_task_resource,
+    &cmd_me_resource,	 &cmd_templates_resource,  &cmd_tenant_resource,     &cmd_user_resource,
+    &cmd_role_resource,	 &cmd_group_resource,	   &cmd_department_resource, &cmd_token_resource,
+    &cmd_audit_resource, &cmd_invitation_resource, &cmd_task_resource,
 };
 #define CLI_N_RESOURCES (sizeof(cli_resources) / sizeof(cli_resources[0]))
 
@@ -70,14 +70,20 @@ void cli_cmd_usage(FILE *out, const struct cli_resource *res, const struct cli_c
 
 void cli_resource_usage(FILE *out, const struct cli_resource *res)
 {
+	bool has_default = false;
+
 	if (res->n_cmds == 1 && res->cmds[0].name == NULL) {
 		cli_cmd_usage(out, res, &res->cmds[0]);
 		return;
 	}
-	fprintf(out, "Usage: roster %s <command> [options]\n\n%s\n\nCommands:\n", res->name,
-		res->summary);
+	/* A resource may run a command of its own as well ("roster me"): listed as (none). */
 	for (size_t i = 0; i < res->n_cmds; i++)
-		fprintf(out, "  %-16s %s\n", res->cmds[i].name, res->cmds[i].summary);
+		has_default = has_default || res->cmds[i].name == NULL;
+	fprintf(out, "Usage: roster %s %s [options]\n\n%s\n\nCommands:\n", res->name,
+		has_default ? "[<command>]" : "<command>", res->summary);
+	for (size_t i = 0; i < res->n_cmds; i++)
+		fprintf(out, "  %-16s %s\n", res->cmds[i].name ? res->cmds[i].name : "(none)",
+			res->cmds[i].summary);
 	if (res->note != NULL)
 		fprintf(out, "\n%s\n", res->note);
 	fprintf(out, "\nRun 'roster %s <command> --help' for the options of a command.\n",
@@ -113,17 +119,53 @@ static const struct cli_resource *cli_find_resource(const char *name)
 	return NULL;
 }
 
-static const struct cli_cmd *cli_find_cmd(const struct cli_resource *res, const char *name)
+const struct cli_cmd *cli_cmd_match(const struct cli_resource *res, int argc, char *const *argv,
+				    int *nwords)
+{
+	const struct cli_cmd *best = NULL;
+	int best_n = 0;
+
+	for (size_t i = 0; i < res->n_cmds; i++) {
+		const char *name = res->cmds[i].name;
+		int n = 0;
+
+		if (name == NULL)
+			continue;
+		/* Compare the name word by word with argv: "sessions revoke" needs two words. */
+		while (n < argc) {
+			size_t len = strcspn(name, " ");
+
+			if (strlen(argv[n]) != len || strncmp(argv[n], name, len) != 0)
+				break;
+			n++;
+			name += len;
+			if (*name == '\0')
+				break;
+			name++;
+		}
+		if (*name == '\0' && n > best_n) {
+			best = &res->cmds[i];
+			best_n = n;
+		}
+	}
+	*nwords = best_n;
+	return best;
+}
+
+const struct cli_cmd *cli_cmd_default(const struct cli_resource *res)
 {
 	for (size_t i = 0; i < res->n_cmds; i++)
-		if (res->cmds[i].name != NULL && strcmp(res->cmds[i].name, name) == 0)
+		if (res->cmds[i].name == NULL)
 			return &res->cmds[i];
 	return NULL;
 }
 
 static bool cli_has_subcommands(const struct cli_resource *res)
 {
-	return !(res->n_cmds == 1 && res->cmds[0].name == NULL);
+	for (size_t i = 0; i < res->n_cmds; i++)
+		if (res->cmds[i].name != NULL)
+			return true;
+	return false;
 }
 
 /* "roster help [COMMAND [SUBCOMMAND]]". */
@@ -131,6 +173,7 @@ static enum cli_status cli_help(int argc, char **argv, struct cli_err *err)
 {
 	const struct cli_resource *res;
 	const struct cli_cmd *cmd;
+	int words = 0;
 
 	if (argc == 0) {
 		cli_usage(stdout);
@@ -156,10 +199,18 @@ static enum cli_status cli_help(int argc, char **argv, struct cli_err *err)
 		cli_resource_usage(stdout, res);
 		return CLI_OK;
 	}
-	cmd = cli_find_cmd(res, argv[1]);
-	if (cmd == NULL)
-		return cli_fail(err, CLI_E_USAGE, "no help for unknown command '%s %s'", argv[0],
-				argv[1]);
+	cmd = cli_cmd_match(res, argc - 1, argv + 1, &words);
+	if (cmd == NULL || words != argc - 1) {
+		struct buf all;
+
+		buf_init(&all, sizeof(err->msg));
+		for (int i = 0; i < argc; i++)
+			(void)buf_printf(&all, "%s%s", i > 0 ? " " : "", argv[i]);
+		(void)cli_fail(err, CLI_E_USAGE, "no help for unknown command '%s'",
+			       buf_cstr(&all));
+		buf_release(&all);
+		return CLI_E_USAGE;
+	}
 	cli_cmd_usage(stdout, res, cmd);
 	return CLI_OK;
 }
@@ -220,13 +271,22 @@ static enum cli_status cli_run(int argc, char **argv, struct args *a,
 				cli_resource_usage(stdout, res);
 				return CLI_OK;
 			}
-			return cli_fail(err, CLI_E_USAGE, "missing %s command", res->name);
+			cmd = cli_cmd_default(res);
+			if (cmd == NULL)
+				return cli_fail(err, CLI_E_USAGE, "missing %s command", res->name);
+		} else {
+			cmd = cli_cmd_match(res, argc - used, argv + used, &n);
+			if (cmd == NULL) {
+				cmd = cli_cmd_default(res);
+				n = 0;
+				/* "roster me frob" is a mistyped command, not an argument of
+				 * "roster me", whose default command takes none. */
+				if (cmd == NULL || cmd->pos_max == 0)
+					return cli_fail(err, CLI_E_USAGE, "unknown command '%s %s'",
+							res->name, argv[used]);
+			}
+			used += n;
 		}
-		cmd = cli_find_cmd(res, argv[used]);
-		if (cmd == NULL)
-			return cli_fail(err, CLI_E_USAGE, "unknown command '%s %s'", res->name,
-					argv[used]);
-		used++;
 	} else {
 		cmd = &res->cmds[0];
 	}
@@ -286,6 +346,7 @@ int cli_main(int argc, char **argv)
 	struct args a;
 	enum cli_status st;
 
+	secret_json_wipe_on_free();
 	st = args_init(&a, argc, &err);
 	if (st == CLI_OK)
 		st = cli_run(argc, argv, &a, &res, &cmd, &err);

@@ -249,7 +249,8 @@ enum cli_cmd_flags {
 };
 
 struct cli_cmd {
-	const char *name;	     /* "list"; NULL for a resource without subcommands (me) */
+	const char *name;	     /* "list", "manager add" (words separated by one space); NULL
+				      * for what the resource runs without a command (roster me) */
 	const char *synopsis;	     /* positional and key options: "ID [--if-match V]" */
 	const char *summary;	     /* one line */
 	const struct args_opt *opts; /* command options, ended by {NULL}; NULL if none */
@@ -289,7 +290,15 @@ extern const struct cli_resource cmd_token_resource;
 extern const struct cli_resource cmd_audit_resource;
 extern const struct cli_resource cmd_invitation_resource;
 extern const struct cli_resource cmd_task_resource;
+extern const struct cli_resource cmd_department_resource;
 
+/* The command of res that the words argv[0..argc) name: the longest name that matches word
+ * for word ("sessions revoke" wins over "sessions"), with its number of words in *nwords;
+ * NULL (and *nwords 0) when none does. Commands without a name never match. */
+const struct cli_cmd *cli_cmd_match(const struct cli_resource *res, int argc, char *const *argv,
+				    int *nwords);
+/* The command run when res is given no command name ("roster me"); NULL if it has none. */
+const struct cli_cmd *cli_cmd_default(const struct cli_resource *res);
 /* Prints the help of one command ("roster user list ...") to out. */
 void cli_cmd_usage(FILE *out, const struct cli_resource *res, const struct cli_cmd *cmd);
 /* Prints the help of a resource (its subcommands) to out. */
@@ -359,6 +368,14 @@ enum cli_status secret_read_line(int fd, char *out, size_t cap, struct cli_err *
  * line from stdin when it is not. The prompt and any complaint go to stderr. A signal while
  * echo is off restores the terminal before the process ends. out is wiped on failure. */
 enum cli_status secret_read_password(const char *file, char *out, size_t cap, struct cli_err *err);
+/* secret_read_password with another prompt, asked twice only when confirm is true: "Current
+ * password: " once, for a password that is proven rather than set. Two calls that both read
+ * stdin (no terminal, or file "-") take its first and its second line. */
+enum cli_status secret_read(const char *file, const char *prompt, bool confirm, char *out,
+			    size_t cap, struct cli_err *err);
+/* Makes jansson wipe every block it frees (process-wide; cli_main calls it before anything
+ * else touches jansson). Cannot fail. */
+void secret_json_wipe_on_free(void);
 
 /* ---- task.c: waiting for an asynchronous task ---- */
 
@@ -403,6 +420,26 @@ enum cli_status task_wait(const struct task_poll *p, const json_t *first, json_t
  * not a task. (cmd_task.c) */
 enum cli_status task_report(struct cli_ctx *ctx, const json_t *task, bool wait, long timeout_s,
 			    struct cli_err *err);
+
+/* ---- cmd_account.c: account security, in the tables of roster user and roster me ---- */
+
+/* Options of "sessions revoke" (--session), "login-failures" (list options), "user password"
+ * (--temporary, --password-file) and "me password" (--current-password-file,
+ * --password-file). */
+extern const struct args_opt account_sessions_revoke_opts[];
+extern const struct args_opt account_failures_opts[];
+extern const struct args_opt account_user_password_opts[];
+extern const struct args_opt account_me_password_opts[];
+/* roster user unlock|sessions|sessions revoke|login-failures|password ID. */
+enum cli_status account_user_unlock(struct cli_ctx *ctx, struct cli_err *err);
+enum cli_status account_user_sessions(struct cli_ctx *ctx, struct cli_err *err);
+enum cli_status account_user_sessions_revoke(struct cli_ctx *ctx, struct cli_err *err);
+enum cli_status account_user_login_failures(struct cli_ctx *ctx, struct cli_err *err);
+enum cli_status account_user_password(struct cli_ctx *ctx, struct cli_err *err);
+/* roster me sessions|sessions revoke|password. */
+enum cli_status account_me_sessions(struct cli_ctx *ctx, struct cli_err *err);
+enum cli_status account_me_sessions_revoke(struct cli_ctx *ctx, struct cli_err *err);
+enum cli_status account_me_password(struct cli_ctx *ctx, struct cli_err *err);
 
 /* ---- cmd_invitation.c ---- */
 

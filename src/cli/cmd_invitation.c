@@ -283,8 +283,8 @@ static enum cli_status inv_accept(struct cli_ctx *ctx, struct cli_err *err)
 	if (st == CLI_OK)
 		st = request_show_call(ctx, "POST", buf_cstr(&path), body, err);
 out:
-	/* NEEDSWORK: jansson's copy of the password in body is freed, not wiped (as for the
-	 * token secret in cmd_token.c); request_call wipes the serialised body. */
+	/* jansson's copies of the password in body are wiped as they are freed
+	 * (secret_json_wipe_on_free); request_call wipes the serialised body. */
 	if (have_password)
 		explicit_bzero(password, sizeof(password));
 	json_decref(body);

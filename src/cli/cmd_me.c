@@ -1,5 +1,6 @@
 /* roster me and roster templates: the caller's identity and the tenant templates
- * (docs/api.md "Platform"). Neither needs --tenant. */
+ * (docs/api.md "Platform"); the caller's sessions and password are in cmd_account.c. Neither
+ * needs --tenant. */
 #include "cli_int.h"
 
 static enum cli_status me_run(struct cli_ctx *ctx, struct cli_err *err)
@@ -73,10 +74,23 @@ out:
 static const struct cli_cmd me_cmds[] = {
     {NULL, "", "Show the caller: tenant, user, token, rank and permissions.", NULL, 0, 0, 0,
      me_run},
+    {"sessions", "", "List your live sessions.", NULL, 0, 0, 0, account_me_sessions},
+    {"sessions revoke", "[--session SESSION_ID]", "End your sessions: all of them, or one.",
+     account_sessions_revoke_opts, 0, 0, 0, account_me_sessions_revoke},
+    {"password", "[--current-password-file FILE] [--password-file FILE]",
+     "Change your password (your other sessions end).", account_me_password_opts, 0, 0, 0,
+     account_me_password},
 };
 
 const struct cli_resource cmd_me_resource = {
-    "me", "show who the token belongs to, with its rank and permissions", me_cmds, 1, NULL,
+    "me",
+    "show who the token belongs to; your sessions and password",
+    me_cmds,
+    sizeof(me_cmds) / sizeof(me_cmds[0]),
+    "password reads the current password, then the new one (twice), from prompts with echo\n"
+    "off when stdin is a terminal; else from --current-password-file and --password-file,\n"
+    "or the first and second lines of stdin. Never from the command line.\n"
+    "Revoking every session also ends the one the token belongs to, if it is a session's.",
 };
 
 static const struct cli_cmd templates_cmds[] = {

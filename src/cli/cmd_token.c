@@ -108,8 +108,9 @@ static enum cli_status token_create(struct cli_ctx *ctx, struct cli_err *err)
 		    buf_cstr(&s)) < 0)
 		st = cli_fail(err, CLI_E_INTERNAL, "cannot write output");
 out:
-	/* Wipe our copy of the secret. NEEDSWORK: jansson's copy and the freed response body
-	 * are not wiped; the process exits right after, but a wiping allocator would do it. */
+	/* Wipe our copy of the secret; jansson's are wiped as they are freed
+	 * (secret_json_wipe_on_free). NEEDSWORK: the raw response body is freed unwiped; the
+	 * process exits right after. */
 	if (s.s != NULL)
 		explicit_bzero(s.s, s.cap);
 	json_decref(ans);

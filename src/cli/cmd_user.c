@@ -1,5 +1,6 @@
-/* roster user ...: the users of a tenant (docs/api.md "Users"). Builds requests from options;
- * permission and rank checks are the server's. */
+/* roster user ...: the users of a tenant (docs/api.md "Users"); unlock, sessions,
+ * login-failures and password are in cmd_account.c. Builds requests from options; permission
+ * and rank checks are the server's. */
 #include <string.h>
 
 #include "cli_int.h"
@@ -47,6 +48,7 @@ static const struct {
     {"type", "type"},
     {"role", "role"},
     {"group", "group"},
+    {"department", "department_id"},
     {"q", "q"},
     {"username", "username"},
     {"username-prefix", "username_prefix"},
@@ -63,6 +65,8 @@ static const struct args_opt user_list_opts[] = {
     {"type", 0, ARGS_VALUE, "TYPE", "only users of this type"},
     {"role", 0, ARGS_VALUE, "ROLE", "only users with this role (id or name)"},
     {"group", 0, ARGS_VALUE, "GROUP", "only members of this group (id or name)"},
+    {"department", 0, ARGS_VALUE, "ID", "only users of this department and its descendants"},
+    {"direct", 0, 0, NULL, "with --department: only its direct members"},
     {"q", 0, ARGS_VALUE, "TEXT", "substring of username, e-mail, first or last name"},
     {"username", 0, ARGS_VALUE, "NAME", "exact username (case-insensitive)"},
     {"username-prefix", 0, ARGS_VALUE, "PREFIX", "username prefix"},
@@ -172,13 +176,22 @@ static enum cli_status user_list(struct cli_ctx *ctx, struct cli_err *err)
 	struct buf path;
 
 	buf_init(&path, CLI_URL_MAX);
+	/* The server ignores descendants without department_id: --direct alone would list
+	 * everyone, which is not what anyone typing it means. */
+	if (args_has(ctx->args, "direct") && !args_has(ctx->args, "department")) {
+		st = cli_fail(err, CLI_E_USAGE, "--direct needs --department");
+		goto out;
+	}
 	st = request_tenant_path(ctx, &path, err, "users", NULL);
 	for (size_t i = 0; i < USER_N_FILTERS && st == CLI_OK; i++)
 		st = url_query_add(&path, user_filters[i].param,
 				   args_get(ctx->args, user_filters[i].opt), err);
+	if (st == CLI_OK && args_has(ctx->args, "direct"))
+		st = url_query_add(&path, "descendants", "false", err);
 	if (st == CLI_OK)
 		st = request_list(ctx, &path, user_cols, sizeof(user_cols) / sizeof(user_cols[0]),
 				  err);
+out:
 	buf_release(&path);
 	return st;
 }
@@ -390,9 +403,26 @@ static const struct cli_cmd user_cmds[] = {
      user_deactivate_opts, 1, 1, CLI_CMD_TENANT, user_deactivate},
     {"reactivate", "ID", "Reactivate a deactivated user.", user_if_match_opts, 1, 1, CLI_CMD_TENANT,
      user_reactivate},
+    {"unlock", "ID", "Lift a user's lockout after failed logins.", NULL, 1, 1, CLI_CMD_TENANT,
+     account_user_unlock},
+    {"sessions", "ID", "List a user's live sessions.", NULL, 1, 1, CLI_CMD_TENANT,
+     account_user_sessions},
+    {"sessions revoke", "ID [--session SESSION_ID]", "End a user's sessions: all of them, or one.",
+     account_sessions_revoke_opts, 1, 1, CLI_CMD_TENANT, account_user_sessions_revoke},
+    {"login-failures", "ID [--limit N] [--cursor CURSOR] [--all]",
+     "List a user's failed logins, newest first.", account_failures_opts, 1, 1, CLI_CMD_TENANT,
+     account_user_login_failures},
+    {"password", "ID [--temporary] [--password-file FILE]",
+     "Set a user's password (the user's sessions end).", account_user_password_opts, 1, 1,
+     CLI_CMD_TENANT, account_user_password},
 };
 
 const struct cli_resource cmd_user_resource = {
-    "user", "manage the users of a tenant", user_cmds, sizeof(user_cmds) / sizeof(user_cmds[0]),
-    NULL,
+    "user",
+    "manage the users of a tenant",
+    user_cmds,
+    sizeof(user_cmds) / sizeof(user_cmds[0]),
+    "password reads the new password from a prompt (echo off, asked twice) when stdin is a\n"
+    "terminal, else from the first line of stdin or of --password-file; never from the\n"
+    "command line.",
 };

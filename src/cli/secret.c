@@ -3,9 +3,11 @@
  * are wiped here on every failure; no stdio buffer ever holds one. */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
@@ -116,7 +118,8 @@ out:
 	return st;
 }
 
-enum cli_status secret_read_password(const char *file, char *out, size_t cap, struct cli_err *err)
+enum cli_status secret_read(const char *file, const char *prompt, bool confirm, char *out,
+			    size_t cap, struct cli_err *err)
 {
 	char again[CLI_SECRET_MAX];
 	enum cli_status st;
@@ -133,10 +136,10 @@ enum cli_status secret_read_password(const char *file, char *out, size_t cap, st
 	}
 	if (file != NULL || !isatty(STDIN_FILENO))
 		return secret_read_line(STDIN_FILENO, out, cap, err);
-	st = secret_prompt(STDIN_FILENO, "New password: ", out, cap, err);
-	if (st != CLI_OK)
+	st = secret_prompt(STDIN_FILENO, prompt, out, cap, err);
+	if (st != CLI_OK || !confirm)
 		return st;
-	/* Typed blind and set for good: a typo would lock the new user out. */
+	/* Typed blind and set for good: a typo would lock the user out. */
 	st = secret_prompt(STDIN_FILENO, "Repeat the password: ", again, sizeof(again), err);
 	if (st == CLI_OK && strcmp(out, again) != 0)
 		st = cli_fail(err, CLI_E_USAGE, "the passwords do not match");
@@ -144,4 +147,26 @@ enum cli_status secret_read_password(const char *file, char *out, size_t cap, st
 	if (st != CLI_OK)
 		explicit_bzero(out, cap);
 	return st;
+}
+
+enum cli_status secret_read_password(const char *file, char *out, size_t cap, struct cli_err *err)
+{
+	return secret_read(file, "New password: ", true, out, cap, err);
+}
+
+/* jansson's free: every document the CLI builds or parses may hold a password (a request
+ * body) or a token secret (token create's answer), and jansson copies strings freely while
+ * it builds, serialises and frees them. Wiping each block as it goes back covers every copy,
+ * which no caller could reach otherwise. */
+static void secret_json_free(void *p)
+{
+	if (p == NULL)
+		return;
+	explicit_bzero(p, malloc_usable_size(p));
+	free(p);
+}
+
+void secret_json_wipe_on_free(void)
+{
+	json_set_alloc_funcs(malloc, secret_json_free);
 }

@@ -312,12 +312,14 @@ static void password_set(struct http_req *req, struct http_resp *resp, void *app
 	jin_str_required(&j, "password", &pw);
 	tmp = json_object_get(j.root, "temporary");
 	if (tmp && !json_is_boolean(tmp) && !j.failed) {
+		wipe(&pw);
 		jin_release(&j);
 		rest_fail_status(req, resp, RS_E_INVALID, "request.invalid_field", "temporary",
 				 "'temporary' is true or false");
 		return;
 	}
 	if (!jin_ok_or_reply(&j, req, resp) || !present_or_reply(req, resp, &pw, "password")) {
+		wipe(&pw);
 		jin_release(&j);
 		return;
 	}

@@ -1,5 +1,6 @@
 /* Unit tests for src/cli/secret.c (reading a password line from a pipe or a file, never more
- * than the line) and invitation_token_arg() in src/cli/cmd_invitation.c. */
+ * than the line; two secrets from one stdin) and invitation_token_arg() in
+ * src/cli/cmd_invitation.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -102,6 +103,33 @@ static void test_password_file(void **state)
 	assert_non_null(strstr(err.msg, path));
 }
 
+/* roster me password on a pipe: the current password is stdin's first line, the new one its
+ * second, whichever of them names "-" or none at all (stdin is no terminal here). */
+static void test_two_secrets_from_stdin(void **state)
+{
+	static const char input[] = "current one\nnew one\nleft alone\n";
+	char cur[CLI_SECRET_MAX], pw[CLI_SECRET_MAX], c;
+	struct cli_err err = {0};
+	int fds[2], saved = dup(STDIN_FILENO);
+
+	(void)state;
+	assert_true(saved >= 0);
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], input, sizeof(input) - 1), (ssize_t)(sizeof(input) - 1));
+	assert_int_equal(close(fds[1]), 0);
+	assert_int_equal(dup2(fds[0], STDIN_FILENO), STDIN_FILENO);
+	assert_int_equal(close(fds[0]), 0);
+	assert_int_equal(secret_read(NULL, "Current password: ", false, cur, sizeof(cur), &err),
+			 CLI_OK);
+	assert_int_equal(secret_read("-", "New password: ", true, pw, sizeof(pw), &err), CLI_OK);
+	assert_string_equal(cur, "current one");
+	assert_string_equal(pw, "new one");
+	assert_int_equal(read(STDIN_FILENO, &c, 1), 1);
+	assert_int_equal(c, 'l');
+	assert_int_equal(dup2(saved, STDIN_FILENO), STDIN_FILENO);
+	assert_int_equal(close(saved), 0);
+}
+
 static void test_token_arg(void **state)
 {
 	static const struct {
@@ -136,6 +164,7 @@ int main(void)
 	    cmocka_unit_test(test_lines),
 	    cmocka_unit_test(test_too_long_is_refused_and_wiped),
 	    cmocka_unit_test(test_password_file),
+	    cmocka_unit_test(test_two_secrets_from_stdin),
 	    cmocka_unit_test(test_token_arg),
 	};
 
