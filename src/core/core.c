@@ -29,6 +29,7 @@ static void core_caches_free(struct core *c)
 	throttle_free(c->throttle);
 	keys_cache_free(c->keys);
 	api_cache_free(c->api);
+	jwt_cache_free(c->jwts);
 }
 
 enum rs_status core_new(const struct core_config *cfg, struct core **out, struct rs_err *err)
@@ -65,7 +66,8 @@ enum rs_status core_new(const struct core_config *cfg, struct core **out, struct
 	c->throttle = throttle_new(cfg->login_per_minute);
 	c->keys = keys_cache_new();
 	c->api = api_cache_new();
-	if (!c->cache || !c->sessions || !c->throttle || !c->keys || !c->api) {
+	c->jwts = jwt_cache_new();
+	if (!c->cache || !c->sessions || !c->throttle || !c->keys || !c->api || !c->jwts) {
 		core_caches_free(c);
 		free(c);
 		return core_oom(err);

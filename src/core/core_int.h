@@ -33,9 +33,10 @@ struct core {
 	atomic_uint_fast64_t auth_epoch;
 	atomic_uint_fast64_t store_errors;
 	struct auth_cache *cache;
-	struct session_cache *sessions;	      /* cookie sessions (core/sessions.c) */
-	struct throttle *throttle;	      /* login attempts per source address */
-	struct jobs_runner *jobs;	      /* NULL unless jobs_start() ran */
+	struct session_cache *sessions; /* cookie sessions (core/sessions.c) */
+	struct throttle *throttle;	/* login attempts per source address */
+	struct jwt_cache *jwts;	  /* access tokens whose signature was checked (core/oauth.c) */
+	struct jobs_runner *jobs; /* NULL unless jobs_start() ran */
 	atomic_int_fast64_t ready_checked_ms; /* last readiness probe */
 	atomic_bool ready;
 	/* Job kinds registered by adapters (jobs_register), before the runner starts; read-only
@@ -420,6 +421,12 @@ void password_settings_changes(struct changes *ch, const struct tenant_password 
  * the current key (a secret: the caller wipes priv) or the public key of kid. */
 struct keys_cache;
 struct keys_cache *keys_cache_new(void);
+/* Names the set of live keys (it changes when one is added or retired); 0 when none could be
+ * loaded. Tokens verified under one version needn't be verified again while it holds. */
+uint64_t keys_version(struct core *c);
+struct jwt_cache;
+struct jwt_cache *jwt_cache_new(void);
+void jwt_cache_free(struct jwt_cache *jc);
 void keys_cache_free(struct keys_cache *kc);
 void keys_changed(struct core *c);
 enum rs_status keys_signer(struct core *c, char *kid, size_t kidcap, char *priv, size_t privcap,

@@ -278,6 +278,21 @@ enum rs_status keys_signer(struct core *c, char *kid, size_t kidcap, char *priv,
 	return RS_OK;
 }
 
+uint64_t keys_version(struct core *c)
+{
+	struct keys_cache *kc = c->keys;
+	struct rs_err ignored;
+	uint64_t v = 1469598103934665603ull;
+
+	if (keys_fresh(c, false, &ignored) != RS_OK)
+		return 0;
+	pthread_mutex_lock(&kc->lock);
+	for (int i = 0; i < kc->set.n; i++)
+		v = (v ^ str_hash(kc->set.keys[i].kid)) * 1099511628211ull;
+	pthread_mutex_unlock(&kc->lock);
+	return v;
+}
+
 /* Copies the public key of kid out of the cache; false when kid is not there. */
 static bool find_pub(struct keys_cache *kc, const char *kid, char *pub, size_t pubcap)
 {

@@ -5,6 +5,8 @@
  * revoked session, or a suspended user's, is refused on the very next request. */
 #include "core/core_int.h"
 
+#include <stdlib.h>
+
 #include "crypto/crypto.h"
 
 #define REFRESH_PREFIX "rsr_"
@@ -46,6 +48,96 @@ enum rs_status session_access_token(struct core *c, const struct user *u, const 
 	return st;
 }
 
+/* Access tokens whose signature and claims were verified, by SHA-256 of the token: an ECDSA
+ * verification (and libjwt's PEM parsing) costs a millisecond, ten times the rest of a
+ * request, and a client sends the same token for its whole life. An entry holds while the
+ * token is unexpired and the set of live keys is the one it was verified under (a retired key
+ * changes it). What the token may do is not cached here: its session or credential is looked
+ * up on every request, through caches every revocation empties. */
+#define JWT_SLOTS 4096
+#define JWT_STRIPES 64
+
+struct jwt_entry {
+	unsigned char digest[CRYPTO_SHA256_LEN];
+	uint64_t keys;
+	int64_t exp;
+	char tenant_id[UUID_STR_LEN], sub[UUID_STR_LEN], sid[UUID_STR_LEN], client_id[40];
+};
+
+struct jwt_cache {
+	pthread_mutex_t locks[JWT_STRIPES];
+	struct jwt_entry slots[JWT_SLOTS];
+};
+
+struct jwt_cache *jwt_cache_new(void)
+{
+	struct jwt_cache *jc = calloc(1, sizeof(*jc));
+
+	for (int i = 0; jc && i < JWT_STRIPES; i++)
+		pthread_mutex_init(&jc->locks[i], NULL);
+	return jc;
+}
+
+void jwt_cache_free(struct jwt_cache *jc)
+{
+	if (!jc)
+		return;
+	for (int i = 0; i < JWT_STRIPES; i++)
+		pthread_mutex_destroy(&jc->locks[i]);
+	free(jc);
+}
+
+/* The verified claims of jwt that matter to authentication, from the cache or verified now. */
+static enum rs_status jwt_claims(struct core *c, const char *jwt, struct arena *a,
+				 struct access_claims *cl, struct rs_err *err)
+{
+	unsigned char d[CRYPTO_SHA256_LEN];
+	uint64_t keys = keys_version(c);
+	int64_t now = core_now(c);
+	unsigned idx;
+	struct jwt_entry e, *slot;
+	bool hit = false;
+	enum rs_status st;
+
+	crypto_sha256(jwt, strlen(jwt), d);
+	memcpy(&idx, d, sizeof(idx));
+	idx %= JWT_SLOTS;
+	slot = &c->jwts->slots[idx];
+	pthread_mutex_lock(&c->jwts->locks[idx % JWT_STRIPES]);
+	if (keys && slot->keys == keys && now < slot->exp &&
+	    memcmp(slot->digest, d, sizeof(d)) == 0) {
+		e = *slot;
+		hit = true;
+	}
+	pthread_mutex_unlock(&c->jwts->locks[idx % JWT_STRIPES]);
+	if (hit) {
+		*cl = (struct access_claims){
+		    .tenant_id = arena_strdup(a, e.tenant_id),
+		    .sub = arena_strdup(a, e.sub),
+		    .sid = e.sid[0] ? arena_strdup(a, e.sid) : NULL,
+		    .client_id = e.client_id[0] ? arena_strdup(a, e.client_id) : NULL,
+		    .exp = e.exp};
+		return RS_OK;
+	}
+	st = access_token_verify(c, jwt, a, cl, err);
+	if (st != RS_OK || !keys || !cl->tenant_id || !cl->sub)
+		return st;
+	memset(&e, 0, sizeof(e));
+	memcpy(e.digest, d, sizeof(d));
+	e.keys = keys;
+	e.exp = cl->exp;
+	str_copy(e.tenant_id, sizeof(e.tenant_id), cl->tenant_id);
+	str_copy(e.sub, sizeof(e.sub), cl->sub);
+	if (cl->sid)
+		str_copy(e.sid, sizeof(e.sid), cl->sid);
+	if (cl->client_id)
+		str_copy(e.client_id, sizeof(e.client_id), cl->client_id);
+	pthread_mutex_lock(&c->jwts->locks[idx % JWT_STRIPES]);
+	*slot = e;
+	pthread_mutex_unlock(&c->jwts->locks[idx % JWT_STRIPES]);
+	return st;
+}
+
 enum rs_status auth_access_token(struct core *c, const char *jwt, struct actor *out,
 				 struct rs_err *err)
 {
@@ -54,7 +146,7 @@ enum rs_status auth_access_token(struct core *c, const char *jwt, struct actor *
 	enum rs_status st;
 
 	arena_init(&a, 0);
-	st = access_token_verify(c, jwt, &a, &cl, err);
+	st = jwt_claims(c, jwt, &a, &cl, err);
 	if (st == RS_OK && cl.sid)
 		st = auth_session_id(c, cl.tenant_id, cl.sid, out, err);
 	else if (st == RS_OK && cl.client_id) /* client_credentials: its credential must live */

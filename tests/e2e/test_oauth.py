@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import unittest
 import urllib.parse
 
@@ -90,6 +91,27 @@ class OAuthTest(unittest.TestCase):
         h.expect(bearer.post(h.API + "/auth/logout"), 204)
         h.assert_problem(bearer.get(h.API + "/me"), 401, "auth.invalid_session")
         self.assertEqual(jose_verify(lr["access_token"])[0], 0)  # still well signed, but dead
+
+    def test_retired_key_refused_although_verified_before(self):
+        """A token is verified once per node and remembered; retiring its key (two rotations)
+        must still refuse it within the keys' reload window."""
+        lr = self.login()
+        bearer = S.client(lr["access_token"])
+        for _ in range(3):
+            h.expect(bearer.get(h.API + "/me"), 200)
+        args = ["--db", S.db_path]
+        if h.is_pg():
+            args += ["--key-file", os.path.join(S.tmpdir, "roster.key")]
+        for _ in range(2):
+            code, out, err = h.run_roster("keys", "rotate", *args)
+            self.assertEqual(code, 0, (out, err))
+        deadline = time.monotonic() + 15
+        while bearer.get(h.API + "/me").status == 200:
+            self.assertLess(time.monotonic(), deadline, "a token of a retired key still accepted")
+            time.sleep(0.1)
+        h.assert_problem(bearer.get(h.API + "/me"), 401, "auth.invalid_token")
+        # a new login gets a token of the new key
+        h.expect(S.client(self.login()["access_token"]).get(h.API + "/me"), 200)
 
     def test_suspension_kills_tokens(self):
         lr = self.login()
