@@ -492,6 +492,25 @@ static enum rs_status apply_multi(struct ctx *c, enum op_kind kind, const struct
 static enum rs_status apply_key(struct ctx *c, enum op_kind kind, const char *key,
 				const json_t *value, const char *urn);
 
+/* RFC 7643 section 3: "schemas" names the extensions a resource carries. Only an existing list
+ * is extended (a resource without one is the caller's business). */
+static enum rs_status list_schema(struct ctx *c, const char *urn)
+{
+	json_t *schemas = scim_json_get(c->res, "schemas", NULL), *e;
+	size_t i;
+
+	if (!json_is_array(schemas))
+		return RS_OK;
+	json_array_foreach(schemas, i, e)
+	{
+		if (json_is_string(e) && strcasecmp(json_string_value(e), urn) == 0)
+			return RS_OK;
+	}
+	if (json_array_append_new(schemas, json_string(urn)) != 0)
+		return oom(c);
+	return RS_OK;
+}
+
 static enum rs_status apply_path(struct ctx *c, enum op_kind kind, const struct scim_path *p,
 				 const json_t *value, const char *text)
 {
@@ -529,10 +548,8 @@ static enum rs_status apply_path(struct ctx *c, enum op_kind kind, const struct 
 		if ((st = set_key(c, c->res, r.ext_urn, json_object())) != RS_OK)
 			return st;
 		container = scim_json_get(c->res, r.ext_urn, NULL);
-		json_t *schemas = scim_json_get(c->res, "schemas", NULL);
-		if (json_is_array(schemas) &&
-		    json_array_append_new(schemas, json_string(r.ext_urn)))
-			return oom(c);
+		if ((st = list_schema(c, r.ext_urn)) != RS_OK)
+			return st;
 	}
 	if (!json_is_object(container))
 		return invalid(c, SCIM_INVALID_VALUE, "\"%s\" is not an object", r.ext_urn);

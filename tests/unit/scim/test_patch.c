@@ -275,6 +275,14 @@ static void test_deviations(void **state)
 	     "{'op':'remove','path':'emails[type eq \\'other\\']'}]",
 	     "{" USER_HEAD "'active':true,'name':{'familyName':'Jensen'}," EMAILS "," USER_TAIL "}",
 	     NULL},
+	    {"an extension is listed in schemas once", user,
+	     "[{'op':'add','path':'" ENT ":manager','value':'m1'},{'op':'remove','path':'" ENT
+	     "'},{'op':'add','path':'" ENT ":department','value':'Tour'}]",
+	     "{'schemas':['urn:ietf:params:scim:schemas:core:2.0:User','" ENT "'],'id':'u1',"
+	     "'userName':'bjensen','active':true,"
+	     "'name':{'familyName':'Jensen','givenName':'Barbara'}," EMAILS "," USER_TAIL ",'" ENT
+	     "':{'department':'Tour'}}",
+	     NULL},
 	    {"replace of a missing attribute adds it", user,
 	     "[{'op':'replace','path':'" ENT ":employeeNumber','value':'7'}]",
 	     "{'schemas':['urn:ietf:params:scim:schemas:core:2.0:User','" ENT "'],'id':'u1',"
