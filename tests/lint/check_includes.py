@@ -8,6 +8,8 @@
   store/ engines (store/sqlite/, store/pg/, store/mem/) and store/ itself: only util/ and
                  store/ headers; never core/
   http/, api/, cli/: never store/ nor core internals (core/core_int.h)
+  scim/          only util/ and scim/ (pure SCIM parsers and PATCH engine; jansson is a system
+                 header)
   delivery/      only util/, crypto/, core/core.h (+ core/perms.h) and delivery/ (libcurl and
                  jansson are system headers): never store/ nor core internals
 
@@ -19,7 +21,7 @@ import re
 import sys
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
-MODULES = ('util', 'crypto', 'core', 'store', 'http', 'api', 'cli', 'app', 'delivery')
+MODULES = ('util', 'crypto', 'core', 'store', 'http', 'api', 'cli', 'app', 'delivery', 'scim')
 # System headers that belong to an adapter or an engine, never to the domain core.
 CORE_BANNED_SYSTEM = {'microhttpd.h', 'sqlite3.h', 'libpq-fe.h', 'curl/curl.h', 'curl.h'}
 ENGINES = ('sqlite', 'pg', 'mem')
@@ -74,6 +76,9 @@ def check_one(layer, rel, inc):
         if top == 'core':
             return 'store engines never include core/ (includes %s)' % inc
         return 'store engines include only util/ and store/ headers (includes %s)' % inc
+    elif layer == 'scim':
+        if top not in ('util', 'scim'):
+            return 'scim/ includes only util/ and scim/ (includes %s)' % inc
     elif layer == 'delivery':
         if top in ('util', 'crypto', 'delivery') or inc in ('core/core.h', 'core/perms.h'):
             return None
@@ -146,6 +151,10 @@ def self_test():
         ('api/rest/users.c', 'rest_int.h', False),
         ('cli/cli.c', 'store/store.h', True),
         ('app/serve.c', 'store/store.h', False),
+        ('scim/patch.c', 'util/arena.h', False),
+        ('scim/patch.c', 'scim_int.h', False),
+        ('scim/patch.c', 'core/core.h', True),
+        ('scim/filter.c', 'http/http.h', True),
         ('delivery/smtp.c', 'core/core.h', False),
         ('delivery/smtp.c', 'crypto/crypto.h', False),
         ('delivery/smtp.c', 'delivery_int.h', False),
