@@ -196,9 +196,17 @@ static enum rs_status store_tx_fn(struct store_tx *tx, void *arg, struct rs_err 
 	bool self = !x->id;
 	enum rs_status st = tenant_lock(tx, x->t.id, err);
 
-	/* The user as it is now, under the lock. */
+	/* The user as it is now, under the lock: what the read checked may have changed since
+	 * (a move out of the actor's departments, a promotion, a deletion request). */
 	if (st == RS_OK)
 		st = user_load(tx, x->t.id, x->u.id, x->a, &cur, NULL, err);
+	if (st == RS_OK && x->id)
+		st = require_user_perm(tx, x->who, &cur, PERM_USERS_UPDATE, err);
+	if (st == RS_OK && x->id)
+		st = rank_may_act_on(x->who, cur.rank, err);
+	if (st == RS_OK && strcmp(cur.status, "deleting") == 0)
+		st = rs_fail(err, RS_E_CONFLICT, "user.deletion_pending", NULL,
+			     "the user is being deleted");
 	if (st != RS_OK)
 		return st;
 	if (x->hash) {

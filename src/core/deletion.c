@@ -154,6 +154,19 @@ static enum rs_status task_get_tx(struct store_tx *tx, void *arg, struct rs_err 
 		st = task_load(tx, t.id, x->id, x->a, &j, err);
 	if (st == RS_OK)
 		task_from_job(&j, x->a, x->out);
+	/* A task is as visible as its user: a scoped reader sees those of its departments' users
+	 * while they exist; a finished deletion, whose tombstone has no department any more, only
+	 * a tenant-wide reader. Anything else answers like a missing task. */
+	if (st == RS_OK && !(x->who->perms & PERM_BIT(PERM_USERS_READ))) {
+		struct user u;
+
+		st = x->out->target_id ? user_load(tx, t.id, x->out->target_id, x->a, &u, NULL, err)
+				       : RS_E_NOT_FOUND;
+		if (st == RS_OK)
+			st = require_user_perm(tx, x->who, &u, PERM_USERS_READ, err);
+		if (st == RS_E_NOT_FOUND || st == RS_E_FORBIDDEN)
+			st = rs_fail(err, RS_E_NOT_FOUND, "task.not_found", NULL, "no such task");
+	}
 	return st;
 }
 

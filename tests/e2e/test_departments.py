@@ -313,6 +313,18 @@ class ScopedRoleTest(Base):
                                      json={"system_role": "Nobody", "roles": [inner["id"]]}), 200).json
         self.assertEqual([x["id"] for x in r["roles"]], [inner["id"]])
 
+    def test_deletion_tasks_are_as_visible_as_their_users(self):
+        # the scoped admin's own deletion in A: visible while the user exists, its outcome too
+        # once done only to tenant-wide readers (the tombstone has no department any more)
+        mine = h.expect(self.scoped.delete(self.up(self.ua1)), 202).json
+        other = h.expect(self.root.delete(self.up(self.ub)), 202).json
+        h.assert_problem(self.scoped.get(h.tpath(self.t, "tasks", other["id"])), 404, "task.not_found")
+        done = h.wait_task(self.root, self.t, mine["id"])
+        self.assertEqual(done["status"], "COMPLETED")
+        h.assert_problem(self.scoped.get(h.tpath(self.t, "tasks", mine["id"])), 404, "task.not_found")
+        self.assertEqual(h.expect(self.root.get(h.tpath(self.t, "tasks", mine["id"])), 200).json["id"],
+                         mine["id"])
+
     def test_outside_is_not_found_even_by_id(self):
         for u in (self.ub, self.un):
             before = self.uget(u)
