@@ -75,6 +75,9 @@ enum rs_status user_tombstone(struct store_tx *tx, struct core *c, const struct 
 	if (st == RS_OK)
 		st = Q_EXEC(tx, Q_USER_GROUPS_CLEAR, NULL, err, SV_S(u->tenant_id), SV_S(u->id));
 	if (st == RS_OK)
+		st = Q_EXEC(tx, Q_DEPT_MANAGER_CLEAR_USER, NULL, err, SV_S(u->tenant_id),
+			    SV_S(u->id));
+	if (st == RS_OK)
 		st = Q_EXEC(tx, Q_INVITATIONS_REVOKE_USER, NULL, err, SV_S(u->tenant_id),
 			    SV_S(u->id), SV_I(now));
 	if (st == RS_OK) /* DESIGN: its tokens are refused at once, on every node */

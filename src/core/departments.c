@@ -695,6 +695,9 @@ static enum rs_status manager_tx(struct store_tx *tx, void *arg, struct rs_err *
 		st = user_load(tx, t.id, x->user_id, x->a, &u, NULL, err);
 	if (st != RS_OK)
 		return st;
+	if (x->add && strcmp(u.status, "deleting") == 0)
+		return rs_fail(err, RS_E_CONFLICT, "user.deletion_pending", "user_id",
+			       "the user is being deleted");
 	if (x->add)
 		st = Q_EXEC(tx, Q_DEPT_MANAGER_ADD, &changed, err, SV_S(t.id), SV_S(d.id),
 			    SV_S(u.id), SV_I(core_now(x->c)));

@@ -188,7 +188,8 @@ enum store_q {
 				 ones newest first; private_enc is NULL */
 	Q_SIGNING_KEY_RETIRE, /* now: the previous key is retired, its private part erased */
 	Q_SIGNING_KEY_DEMOTE, /* now: the current key becomes the previous one */
-	Q_USER_LOGIN_STATE, /* tenant, id -> locked, failed_logins, last_failed_login_at (not deleted) */
+	Q_USER_LOGIN_STATE,   /* tenant, id -> locked, failed_logins, last_failed_login_at (not
+				 deleted) */
 	/* API users' credentials and the signatures already seen (core/api_users.c) */
 	Q_API_CRED_INSERT,    /* tenant, id, user, salt, secret_hash, now, expires|NULL,
 				 disabled (0/1) */
@@ -196,12 +197,13 @@ enum store_q {
 	Q_API_CRED_BY_ID,     /* id -> api credential row (any tenant: the access id is the key) */
 	Q_API_CRED_LIST_USER, /* tenant, user -> api credential rows, oldest first */
 	Q_API_CRED_ROTATE,    /* tenant, id, salt, secret_hash, expires|NULL -> changes */
-	Q_API_CRED_SET_DISABLED, /* tenant, id, disabled (0/1) -> changes */
-	Q_API_CRED_DELETE,	 /* tenant, id -> changes */
-	Q_API_CRED_DELETE_USER,	 /* tenant, user */
-	Q_API_CRED_TOUCH,	 /* tenant, id, now: last_used_at */
-	Q_SIGNED_REQUEST_INSERT, /* signature, at: a unique violation when it was seen before */
-	Q_SIGNED_REQUEST_PURGE,	 /* before: forgets the signatures with at < before */
+	Q_API_CRED_SET_DISABLED,   /* tenant, id, disabled (0/1) -> changes */
+	Q_API_CRED_DELETE,	   /* tenant, id -> changes */
+	Q_API_CRED_DELETE_USER,	   /* tenant, user */
+	Q_API_CRED_TOUCH,	   /* tenant, id, now: last_used_at */
+	Q_SIGNED_REQUEST_INSERT,   /* signature, at: a unique violation when it was seen before */
+	Q_SIGNED_REQUEST_PURGE,	   /* before: forgets the signatures with at < before */
+	Q_DEPT_MANAGER_CLEAR_USER, /* tenant, user: it manages nothing any more (deletion) */
 	Q__COUNT
 };
 

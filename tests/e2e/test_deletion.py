@@ -53,6 +53,8 @@ class DeletionTest(unittest.TestCase):
         g = h.expect(self.admin.post(h.tpath(self.t, "groups"), json={"name": "g-" + h.uid()}), 201).json
         h.expect(self.admin.put(h.tpath(self.t, "groups", g["id"], "members", u["id"])), 204)
         seats_before = h.expect(self.admin.get(h.tpath(self.t, "seats")), 200).json
+        dept = h.expect(self.root.post(h.tpath(self.t, "departments"), json={"name": "D-" + h.uid()}), 201).json
+        h.expect(self.root.put(h.tpath(self.t, "departments", dept["id"], "managers", u["id"])), 204)
 
         r = h.expect(self.admin.delete(h.tpath(self.t, "users", u["id"])), 202)
         task = r.json
@@ -96,9 +98,10 @@ class DeletionTest(unittest.TestCase):
         creds = h.db_query(S, "SELECT count(*) FROM credentials WHERE tenant_id = ? AND user_id = ?",
                            (self.t["id"], u["id"]))
         self.assertEqual(creds[0][0], 0)
-        roles = h.db_query(S, "SELECT count(*) FROM user_roles WHERE tenant_id = ? AND user_id = ?",
+        for table in ("user_roles", "department_managers"):
+            n = h.db_query(S, "SELECT count(*) FROM %s WHERE tenant_id = ? AND user_id = ?" % table,
                            (self.t["id"], u["id"]))
-        self.assertEqual(roles[0][0], 0)
+            self.assertEqual(n[0][0], 0, table)
         # the username is free for a new user, whose later tombstone hashes the same
         again = h.make_user(self.root, self.t, u["username"].upper())
         h.delete_user(self.admin, self.t, again["id"])
@@ -190,6 +193,9 @@ class PendingDeletionTest(unittest.TestCase):
         self.assertEqual(again["id"], first["id"])
         # nothing else happens to a user being deleted
         h.assert_problem(self.admin.patch(p, json={"first_name": "x"}), 409, "user.deletion_pending")
+        d = h.expect(self.root.post(h.tpath(t, "departments"), json={"name": "D-" + h.uid()}), 201).json
+        h.assert_problem(self.root.put(h.tpath(t, "departments", d["id"], "managers", u["id"])), 409,
+                         "user.deletion_pending")
         for action in ("suspend", "deactivate", "resume", "reactivate"):
             h.assert_problem(self.admin.post(p + "/" + action, json={"reason": "r"}), 409,
                              "user.invalid_transition")

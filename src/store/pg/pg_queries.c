@@ -428,7 +428,7 @@ static const char *const pg_sql[Q__COUNT] = {
     [Q_SIGNING_KEY_DEMOTE] = "UPDATE signing_keys SET status = 'previous', rotated_at = $1 "
 			     "WHERE status = 'current'",
     [Q_USER_LOGIN_STATE] = "SELECT locked, failed_logins, last_failed_login_at FROM users WHERE "
-	"tenant_id = $1 AND id = $2 AND status <> 'deleted'",
+			   "tenant_id = $1 AND id = $2 AND status <> 'deleted'",
     [Q_API_CRED_INSERT] = "INSERT INTO api_credentials (tenant_id, id, user_id, salt, "
 			  "secret_hash, created_at, expires_at, disabled) VALUES ($1, $2, $3, "
 			  "$4, $5, $6, $7, $8)",
@@ -447,6 +447,8 @@ static const char *const pg_sql[Q__COUNT] = {
 			 "AND id = $2",
     [Q_SIGNED_REQUEST_INSERT] = "INSERT INTO signed_requests (signature, at) VALUES ($1, $2)",
     [Q_SIGNED_REQUEST_PURGE] = "DELETE FROM signed_requests WHERE at < $1",
+    [Q_DEPT_MANAGER_CLEAR_USER] =
+	"DELETE FROM department_managers WHERE tenant_id = $1 AND user_id = $2",
 };
 
 /* Read transactions are READ ONLY, which refuses FOR UPDATE; audit verify reads the chain
