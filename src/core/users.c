@@ -815,8 +815,10 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 		    create ? NULL : required_text(&(struct user_fields){0}, &cur, x->a),
 		    required_text(&(struct user_fields){0}, x->out, x->a));
 	/* Its tokens' permissions follow a role change; its sessions are restricted, or freed,
-	 * as soon as its required actions change. */
-	if (!create && (f->system_role.set || f->roles_set || f->required_actions_set)) {
+	 * as soon as its required actions change; an API user's credentials stop when its type
+	 * does. */
+	if (!create && (f->system_role.set || f->roles_set || f->required_actions_set ||
+			(f->type.set && strcmp(cur.type, x->out->type) != 0))) {
 		st = store_signal(tx, STORE_SIG_AUTH, err);
 		if (st != RS_OK)
 			return st;

@@ -223,6 +223,11 @@ class ApiUserTest(unittest.TestCase):
         h.assert_problem(signed(aid, secret, "GET", me + "?s=3"), 401, "auth.invalid_signature")
         h.expect(self.root.post(h.tpath(self.t, "users", uid_, "reactivate"), json={}), 200)
         h.expect(signed(aid, secret, "GET", me + "?s=4"), 200)
+        # no longer an API user: its credentials stop at once, and work again when it is one
+        h.expect(self.root.patch(h.tpath(self.t, "users", uid_), json={"type": "standard"}), 200)
+        h.assert_problem(signed(aid, secret, "GET", me + "?s=6"), 401, "auth.invalid_signature")
+        h.expect(self.root.patch(h.tpath(self.t, "users", uid_), json={"type": "api"}), 200)
+        h.expect(signed(aid, secret, "GET", me + "?s=7"), 200)
         h.delete_user(self.root, self.t, uid_)
         h.assert_problem(signed(aid, secret, "GET", me + "?s=5"), 401, "auth.invalid_signature")
         # the credential rows went with the user
