@@ -389,7 +389,10 @@ class ThrottleTest(unittest.TestCase):
 
 class TimingTest(AuthBase):
     """An unknown user costs what a wrong password costs: the medians of the two, measured
-    interleaved, are within 10% of each other."""
+    interleaved, are within 10% of each other. A busy machine (the sanitizer build, other
+    builds beside it) can skew one round, so up to three rounds are measured and one within 10%
+    passes; a server that skipped the verification for unknown names (a difference of 90% or
+    more) fails every round."""
 
     def test_unknown_user_and_wrong_password_take_the_same_time(self):
         u = self.user()
@@ -404,17 +407,22 @@ class TimingTest(AuthBase):
             return dt
 
         self.settings(lockout_threshold=0)
-        known, unknown = [], []
-        for i in range(30):
-            # the backoff would answer a known user without a verification's cost: keep its
-            # count below the backoff by resetting it (a success) every other attempt
-            if i % 2 == 0:
-                h.expect(self.login(u), 201)
-            known.append(timed(u["username"]))
-            unknown.append(timed("ghost-" + h.uid()))
-        a, b = statistics.median(known), statistics.median(unknown)
-        self.assertLess(abs(a - b) / max(a, b), 0.10, "median wrong password %.1f ms, unknown user %.1f ms"
-                        % (a * 1000, b * 1000))
+        rounds = []
+        for _ in range(3):
+            known, unknown = [], []
+            for i in range(40):
+                # the backoff would answer a known user without a verification's cost: keep its
+                # count below the backoff by resetting it (a success) every other attempt
+                if i % 2 == 0:
+                    h.expect(self.login(u), 201)
+                known.append(timed(u["username"]))
+                unknown.append(timed("ghost-" + h.uid()))
+            a, b = statistics.median(known), statistics.median(unknown)
+            rounds.append((a * 1000, b * 1000))
+            if abs(a - b) / max(a, b) < 0.10:
+                return
+        self.fail("medians (wrong password ms, unknown user ms) never within 10%%: %s"
+                  % ", ".join("(%.1f, %.1f)" % r for r in rounds))
 
 
 if __name__ == "__main__":
