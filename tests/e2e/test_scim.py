@@ -20,7 +20,8 @@ PATCHOP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 PROVISIONER_PERMS = ["users.read", "users.create", "users.update", "users.suspend", "users.delete",
-                     "scim.provision"]
+                     "groups.read", "groups.manage", "scim.provision"]
+GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
 
 def setUpModule():
@@ -95,6 +96,7 @@ class DiscoveryTest(ScimBase):
         r = h.expect(self.c.get(BASE + "/ResourceTypes"), 200).json
         self.assertEqual(r["schemas"], [LIST])
         user = [x for x in r["Resources"] if x["id"] == "User"][0]
+        self.assertEqual([x["endpoint"] for x in r["Resources"] if x["id"] == "Group"], ["/Groups"])
         self.assertEqual(user["endpoint"], "/Users")
         self.assertEqual(user["schemaExtensions"][0]["schema"], ENT)
         h.expect(self.c.get(BASE + "/ResourceTypes/User"), 200)
@@ -406,6 +408,83 @@ class ListTest(ScimBase):
         self.assertEqual(self.names(r), [tag + "-3", tag + "-4"])
         self.assertEqual(r.json["totalResults"], 5)
         scim_error(self, self.c.post(BASE + "/Users/.search", json={"filter": "title pr"}), 400, "invalidFilter")
+
+
+class GroupTest(ScimBase):
+    def new_group(self, name, members=()):
+        r = self.c.post(BASE + "/Groups", content_type=CT, json={
+            "schemas": [GROUP], "displayName": name, "members": [{"value": m} for m in members]})
+        h.expect(r, 201)
+        self.assertEqual(r.headers["Location"], BASE + "/Groups/" + r.json["id"])
+        self.assertEqual(r.etag, r.json["meta"]["version"])
+        return r.json
+
+    def patch(self, gid, ops, **kw):
+        return self.c.patch(BASE + "/Groups/" + gid, json={"schemas": [PATCHOP], "Operations": ops},
+                            content_type=CT, **kw)
+
+    def member_ids(self, g):
+        return sorted(m["value"] for m in g.get("members", []))
+
+    def test_crud_and_members(self):
+        a, b, c = (new_user(self.c, "gm%d-%s" % (i, h.uid()))["id"] for i in range(3))
+        g = self.new_group("Analysts-" + h.uid(), [a])
+        self.assertEqual(self.member_ids(g), [a])
+        got = h.expect(self.c.get(BASE + "/Groups/" + g["id"]), 200).json
+        self.assertEqual(got["displayName"], g["displayName"])
+        # The user side shows the group (read-only).
+        u = h.expect(self.c.get(BASE + "/Users/" + a), 200).json
+        self.assertEqual([x["value"] for x in u["groups"]], [g["id"]])
+        r = h.expect(self.patch(g["id"], [
+            {"op": "Add", "path": "members", "value": [{"value": b}, {"value": c}]}]), 200).json
+        self.assertEqual(self.member_ids(r), sorted([a, b, c]))
+        r = h.expect(self.patch(g["id"], [
+            {"op": "Remove", "path": 'members[value eq "%s"]' % a}]), 200).json
+        self.assertEqual(self.member_ids(r), sorted([b, c]))
+        r = h.expect(self.patch(g["id"], [
+            {"op": "Replace", "path": "displayName", "value": "Renamed-" + g["id"][-6:]}]), 200).json
+        self.assertEqual(r["displayName"], "Renamed-" + g["id"][-6:])
+        scim_error(self, self.patch(g["id"], [{"op": "add", "path": "members", "value": [{"value": h.uuid7()}]}]),
+                   400, "invalidValue")
+        scim_error(self, self.patch(g["id"], [{"op": "replace", "path": "id", "value": "x"}]), 400, "mutability")
+        scim_error(self, self.patch(g["id"], [{"op": "add", "path": "x y", "value": 1}]), 400, "invalidPath")
+        r = h.expect(self.c.put(BASE + "/Groups/" + g["id"], json={
+            "schemas": [GROUP], "displayName": "Put-" + g["id"][-6:], "members": [{"value": a}]},
+            headers={"If-Match": r["meta"]["version"]}), 200).json
+        self.assertEqual(self.member_ids(r), [a])
+        scim_error(self, self.patch(g["id"], [{"op": "remove", "path": "members"}],
+                                    headers={"If-Match": g["meta"]["version"]}), 412)
+        ru = h.expect(self.root.get(h.tpath(self.t, "groups", g["id"], "members")), 200).json
+        self.assertEqual([m["id"] for m in ru["items"]], [a])
+        r = self.c.delete(BASE + "/Groups/" + g["id"])
+        self.assertEqual(r.status, 204, r.describe())
+        scim_error(self, self.c.get(BASE + "/Groups/" + g["id"]), 404)
+        scim_error(self, self.c.get(BASE + "/Groups/not-an-id"), 404)
+
+    def test_list_and_filter(self):
+        names = ["G%d-%s" % (i, h.uid()) for i in range(3)]
+        gs = [self.new_group(n) for n in names]
+        r = h.expect(self.c.get(BASE + "/Groups", params={
+            "filter": 'displayName eq "%s"' % names[1].upper(), "excludedAttributes": "members"}), 200).json
+        self.assertEqual(r["totalResults"], 1)
+        self.assertEqual(r["Resources"][0]["id"], gs[1]["id"])
+        self.assertNotIn("members", r["Resources"][0])
+        r = h.expect(self.c.get(BASE + "/Groups", params={"filter": 'displayName eq "none-x"'}), 200).json
+        self.assertEqual((r["totalResults"], r["Resources"]), (0, []))
+        r = h.expect(self.c.get(BASE + "/Groups", params={"filter": 'id eq "%s"' % gs[2]["id"]}), 200).json
+        self.assertEqual(r["Resources"][0]["displayName"], names[2])
+        r = h.expect(self.c.get(BASE + "/Groups", params={"startIndex": 2, "count": 1}), 200).json
+        self.assertEqual(r["totalResults"], 3)
+        self.assertEqual(r["itemsPerPage"], 1)
+        self.assertEqual(r["Resources"][0]["id"], gs[1]["id"])
+        scim_error(self, self.c.get(BASE + "/Groups", params={"filter": 'displayName co "G"'}), 400, "invalidFilter")
+        scim_error(self, self.c.post(BASE + "/Groups", json={"schemas": [GROUP]}), 400, "invalidValue")
+        scim_error(self, self.c.post(BASE + "/Groups", json={"displayName": names[0]}), 409, "uniqueness")
+        # A failing member leaves no group behind.
+        scim_error(self, self.c.post(BASE + "/Groups", json={
+            "displayName": "Half-" + h.uid(), "members": [{"value": h.uuid7()}]}), 400, "invalidValue")
+        r = h.expect(self.c.get(BASE + "/Groups"), 200).json
+        self.assertEqual(r["totalResults"], 3)
 
 
 class EntraSequenceTest(ScimBase):

@@ -457,7 +457,13 @@ static json_t *all_resource_types(void)
 	    "schemaExtensions", "schema", SCIM_URN_ENTERPRISE, "required", false, "meta",
 	    "resourceType", "ResourceType", "location", SCIM_BASE "/ResourceTypes/User");
 
-	return json_pack("[o]", user);
+	json_t *group = json_pack("{s:[s],s:s,s:s,s:s,s:s,s:s,s:{s:s,s:s}}", "schemas",
+				  "urn:ietf:params:scim:schemas:core:2.0:ResourceType", "id",
+				  "Group", "name", "Group", "endpoint", "/Groups", "description",
+				  "Group", "schema", SCIM_URN_GROUP, "meta", "resourceType",
+				  "ResourceType", "location", SCIM_BASE "/ResourceTypes/Group");
+
+	return json_pack("[o,o]", user, group);
 }
 
 static json_t *list_of(json_t *arr)
@@ -558,5 +564,7 @@ enum rs_status scim_routes_register(struct http_router *r, struct core *c, struc
 		    http_route_add(r, routes[i].method, routes[i].pattern, 0, routes[i].fn, c, err);
 	if (st == RS_OK)
 		scim_users_register(r, c, err, &st);
+	if (st == RS_OK)
+		scim_groups_register(r, c, err, &st);
 	return st;
 }

@@ -48,5 +48,7 @@ void scim_project(json_t *res, const char *attributes, const char *excluded);
 
 void scim_users_register(struct http_router *r, struct core *c, struct rs_err *err,
 			 enum rs_status *st);
+void scim_groups_register(struct http_router *r, struct core *c, struct rs_err *err,
+			  enum rs_status *st);
 
 #endif
