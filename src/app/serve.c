@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "api/rest/rest.h"
+#include "api/scim/scim_api.h"
 #include "core/core.h"
 #include "delivery/delivery.h"
 #include "app/app.h"
@@ -105,7 +106,8 @@ int app_serve(int argc, char **argv)
 		}
 	}
 	router = http_router_new();
-	if (!router || rest_routes_register(router, app.core, &err) != RS_OK) {
+	if (!router || rest_routes_register(router, app.core, &err) != RS_OK ||
+	    scim_routes_register(router, app.core, &err) != RS_OK) {
 		fprintf(stderr, "roster: routes: %s\n", router ? err.msg : "out of memory");
 		rc = 1;
 		goto out;

@@ -190,6 +190,11 @@ enum rs_status require_perm(const struct actor *who, enum perm p, struct rs_err 
 		       "this action needs the permission '%s'", perm_name(p));
 }
 
+enum rs_status actor_require(const struct actor *who, enum perm p, struct rs_err *err)
+{
+	return require_perm(who, p, err);
+}
+
 enum rs_status rank_may_act_on(const struct actor *who, int target_rank, struct rs_err *err)
 {
 	/* DESIGN rule 2: equal ranks may act on each other (an Administrator edits another). */

@@ -85,6 +85,11 @@ struct actor {
 enum rs_status auth_bearer(struct core *c, const char *token, struct actor *out,
 			   struct rs_err *err);
 
+/* For a surface reserved to holders of one permission (SCIM: scim.provision), on top of the
+ * permissions each operation checks: held tenant-wide, by a session without pending required
+ * actions. RS_E_FORBIDDEN "auth.permission_denied" otherwise. */
+enum rs_status actor_require(const struct actor *who, enum perm p, struct rs_err *err);
+
 /* ---- Shared shapes ------------------------------------------------------------------------- */
 
 /* A field of a merge patch: absent (set false), cleared (set, value NULL) or a value. */
@@ -338,6 +343,47 @@ struct user_fields {
 	int nroles;
 };
 
+/* A predicate tree over users' indexed attributes, compiled by the store into one indexed
+ * query: the SCIM adapter turns a filter into this so that no surface ever lists a tenant to
+ * filter it in memory. Text comparisons on username, email and the names ignore case;
+ * CREATED_AT and UPDATED_AT take is_int values (ms since the epoch). AND, OR take a and b; NOT
+ * takes a; PR takes nothing. */
+enum user_attr {
+	USER_A_ID,
+	USER_A_USERNAME,
+	USER_A_EMAIL,
+	USER_A_FIRST_NAME,
+	USER_A_LAST_NAME,
+	USER_A_TYPE,
+	USER_A_STATUS,
+	USER_A_EXTERNAL_ID,
+	USER_A_CREATED_AT,
+	USER_A_UPDATED_AT,
+};
+enum user_pred_op {
+	UP_EQ,
+	UP_NE,
+	UP_CO,
+	UP_SW,
+	UP_EW,
+	UP_PR,
+	UP_GT,
+	UP_GE,
+	UP_LT,
+	UP_LE,
+	UP_AND,
+	UP_OR,
+	UP_NOT,
+};
+struct user_pred {
+	enum user_pred_op op;
+	enum user_attr attr;
+	bool is_int;
+	int64_t i;
+	const char *s;
+	const struct user_pred *a, *b;
+};
+
 struct user_list_query {
 	const char *username, *email, *name;			  /* exact, case-insensitive */
 	const char *username_prefix, *email_prefix, *name_prefix; /* prefix */
@@ -347,12 +393,18 @@ struct user_list_query {
 	bool direct_only;
 	const char *sort; /* "username", "-created_at" */
 	struct page page;
+	const struct user_pred *where; /* ANDed with the fields above; NULL = none */
+	/* Positional paging (SCIM startIndex - 1): skips offset rows; page.cursor must be NULL.
+	 * with_total: user_list.total gets the number of matching users. */
+	int offset;
+	bool with_total;
 };
 
 struct user_list {
 	struct user *items;
 	int n;
 	const char *next_cursor;
+	int64_t total; /* with_total only */
 };
 
 enum rs_status users_create(struct core *c, const struct actor *who, const char *tenant,
@@ -831,9 +883,9 @@ enum rs_status oauth_refresh(struct core *c, const char *refresh, const char *so
 /* grant_type=client_credentials: an API user's access id and secret key for an access token
  * (no refresh token: the client holds its credentials). RS_E_UNAUTHENTICATED
  * auth.invalid_client for every refusal. */
-enum rs_status oauth_client_credentials(struct core *c, const char *client_id,
-				       const char *secret, struct arena *a,
-				       struct oauth_tokens *out, struct rs_err *err);
+enum rs_status oauth_client_credentials(struct core *c, const char *client_id, const char *secret,
+					struct arena *a, struct oauth_tokens *out,
+					struct rs_err *err);
 /* A bearer JWT to an actor: signature, lifetime, and its session (or API credential) alive
  * right now. */
 enum rs_status auth_access_token(struct core *c, const char *jwt, struct actor *out,

@@ -1036,6 +1036,56 @@ static const struct store_pred *pred_cmp(struct preds *ps, enum store_op op, int
 	return pred_add(ps, (struct store_pred){.op = op, .attr = attr, .val = SV_S(v)});
 }
 
+static const int user_attr_store[] = {
+    [USER_A_ID] = UA_ID,
+    [USER_A_USERNAME] = UA_USERNAME_CI,
+    [USER_A_EMAIL] = UA_EMAIL_CI,
+    [USER_A_FIRST_NAME] = UA_FIRST_NAME_CI,
+    [USER_A_LAST_NAME] = UA_LAST_NAME_CI,
+    [USER_A_TYPE] = UA_TYPE,
+    [USER_A_STATUS] = UA_STATUS,
+    [USER_A_EXTERNAL_ID] = UA_EXTERNAL_ID,
+    [USER_A_CREATED_AT] = UA_CREATED_AT,
+    [USER_A_UPDATED_AT] = UA_UPDATED_AT,
+};
+
+/* The store's twin of a caller's predicate tree, in a. The depth bound is the store's own
+ * (select_sql.h): deeper trees are refused there, this only keeps the recursion finite. */
+static enum rs_status user_pred_compile(const struct user_pred *p, int depth, struct arena *a,
+					const struct store_pred **out, struct rs_err *err)
+{
+	struct store_pred *q;
+	enum rs_status st;
+
+	if (!p || depth > 128)
+		return rs_fail(err, RS_E_INVALID, "request.invalid_filter", NULL,
+			       "the filter is malformed or nested too deeply");
+	q = arena_alloc(a, sizeof(*q));
+	if (!q)
+		return core_oom(err);
+	memset(q, 0, sizeof(*q));
+	if ((unsigned)p->op > UP_NOT)
+		return rs_fail(err, RS_E_INVALID, "request.invalid_filter", NULL,
+			       "unknown filter operator");
+	/* enum user_pred_op lists the operators in enum store_op's order. */
+	q->op = (enum store_op)p->op;
+	if (p->op == UP_AND || p->op == UP_OR || p->op == UP_NOT) {
+		st = user_pred_compile(p->a, depth + 1, a, &q->a, err);
+		if (st == RS_OK && p->op != UP_NOT)
+			st = user_pred_compile(p->b, depth + 1, a, &q->b, err);
+		if (st != RS_OK)
+			return st;
+	} else {
+		if ((unsigned)p->attr > USER_A_UPDATED_AT)
+			return rs_fail(err, RS_E_INVALID, "request.invalid_filter", NULL,
+				       "unknown filter attribute");
+		q->attr = user_attr_store[p->attr];
+		q->val = p->op == UP_PR ? SV_NULLV : p->is_int ? SV_I(p->i) : SV_S(p->s);
+	}
+	*out = q;
+	return RS_OK;
+}
+
 static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err)
 {
 	struct rctx *x = arg;
@@ -1143,11 +1193,42 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 			return st;
 		pred_and(&ps, pred_cmp(&ps, SO_EQ, UA_GROUP, g.id));
 	}
+	if (q->where) {
+		const struct store_pred *w;
+
+		st = user_pred_compile(q->where, 0, x->a, &w, err);
+		if (st != RS_OK)
+			return st;
+		pred_and(&ps, w);
+	}
 	if (ps.overflow)
 		return rs_fail(err, RS_E_INVALID, "request.invalid_parameter", NULL,
 			       "too many filters at once");
 	sel.tenant_id = t.id;
 	sel.where = ps.where;
+	if (q->with_total) {
+		struct store_select cnt = sel;
+		bool has = false;
+
+		cnt.count_only = true;
+		cnt.sort_attr = key->attr;
+		cnt.limit = 1;
+		st = store_select(tx, &cnt, &r, err);
+		if (st != RS_OK)
+			return st;
+		st = store_rows_next(r, &has, err);
+		x->list->total = st == RS_OK && has ? store_col_int(r, 0) : 0;
+		store_rows_close(r);
+		r = NULL;
+		if (st != RS_OK)
+			return st;
+	}
+	if (q->offset > 0) {
+		if (q->page.cursor)
+			return rs_fail(err, RS_E_INVALID, "request.invalid_parameter", "cursor",
+				       "a cursor and an offset cannot be combined");
+		sel.offset = q->offset;
+	}
 	sel.sort_attr = key->attr;
 	sel.limit = limit + 1;
 	if (q->page.cursor) {

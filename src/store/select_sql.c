@@ -430,21 +430,31 @@ static enum rs_status sel_compile(struct sel_ctx *x, const struct store_select *
 		return sel_bad(x, "a selection needs a tenant");
 	if (sel->limit < 1 || sel->limit > SELECT_SQL_LIMIT_MAX)
 		return sel_bad(x, "limit must be within 1..%d", SELECT_SQL_LIMIT_MAX);
+	if (sel->offset < 0 || (sel->offset > 0 && sel->has_after))
+		return sel_bad(x, "offset must be positive and not combined with a cursor");
 	n = sel_bind_text(x, sel->tenant_id); /* always the first */
-	sel_emit(x, "SELECT %s FROM %s WHERE tenant_id = %c%d%s", cols, x->coll->table, x->ph, n,
-		 x->coll->filter);
+	sel_emit(x, "SELECT %s FROM %s WHERE tenant_id = %c%d%s",
+		 sel->count_only ? "count(*)" : cols, x->coll->table, x->ph, n, x->coll->filter);
 	if (sel->where) {
 		sel_emit(x, " AND ");
 		st = sel_pred(x, sel->where, 0, 0, SO_AND);
 		if (st)
 			return st;
 	}
+	if (sel->count_only)
+		goto done;
 	st = sel_order(x, sel);
 	if (st)
 		return st;
 	if (!(n = sel_bind(x, SV_I(sel->limit))))
 		return sel_bad(x, "too many values in the selection");
 	sel_emit(x, " LIMIT %c%d", x->ph, n);
+	if (sel->offset > 0) {
+		if (!(n = sel_bind(x, SV_I(sel->offset))))
+			return sel_bad(x, "too many values in the selection");
+		sel_emit(x, " OFFSET %c%d", x->ph, n);
+	}
+done:
 	if (x->overflow)
 		return rs_fail(x->err, RS_E_TOO_LARGE, "store.bad_select", NULL,
 			       "selection too complex");

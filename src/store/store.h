@@ -136,6 +136,12 @@ struct store_select {
 	struct store_val after_val;
 	const char *after_id; /* the row key that breaks ties (id, or seq as text) */
 	int limit;	      /* rows wanted; engines fetch exactly this many */
+	/* Rows skipped before the first one returned: SCIM's startIndex (RFC 7644 section
+	 * 3.4.2.4) is positional, so it cannot be a keyset. Use with has_after false. */
+	int offset;
+	/* One row, one column: how many rows match (where, tenant), ignoring sort, paging and
+	 * limit. SCIM's totalResults. */
+	bool count_only;
 };
 
 /* Rows come back with the collection's row columns (queries.h), same order as its GET query. */

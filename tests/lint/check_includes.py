@@ -8,6 +8,9 @@
   store/ engines (store/sqlite/, store/pg/, store/mem/) and store/ itself: only util/ and
                  store/ headers; never core/
   http/, api/, cli/: never store/ nor core internals (core/core_int.h)
+  api/scim/      only util/, core/core.h (+ core/perms.h), http/http.h, scim/ and api/scim/
+                 (jansson is a system header): the SCIM adapter reaches the store only
+                 through the core
   scim/          only util/ and scim/ (pure SCIM parsers and PATCH engine; jansson is a system
                  header)
   delivery/      only util/, crypto/, core/core.h (+ core/perms.h) and delivery/ (libcurl and
@@ -84,6 +87,12 @@ def check_one(layer, rel, inc):
             return None
         return ('delivery/ includes only util/, crypto/, core/core.h and delivery/ '
                 '(includes %s)' % inc)
+    elif layer == 'api' and rel.startswith('api/scim/'):
+        if top in ('util', 'scim') or inc.startswith('api/scim/') or inc in (
+                'core/core.h', 'core/perms.h', 'http/http.h'):
+            return None
+        return ('api/scim/ includes only util/, core/core.h, http/http.h, scim/ and '
+                'api/scim/ (includes %s)' % inc)
     elif layer in ('http', 'api', 'cli'):
         if top == 'store':
             return '%s/ never includes store/ (includes %s)' % (layer, inc)
@@ -135,6 +144,11 @@ def self_test():
         ('util/str.c', 'str.h', False),
         ('crypto/jwt.c', 'util/arena.h', False),
         ('crypto/jwt.c', 'core/core.h', True),
+        ('api/scim/users.c', 'scim/patch.h', False),
+        ('api/scim/users.c', 'core/core.h', False),
+        ('api/scim/users.c', 'core/core_int.h', True),
+        ('api/scim/users.c', 'store/store.h', True),
+        ('api/scim/users.c', 'api/rest/rest_int.h', True),
         ('core/users.c', 'store/store.h', False),
         ('core/users.c', 'store/queries.h', False),
         ('core/users.c', 'store/store_int.h', True),

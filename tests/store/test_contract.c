@@ -1224,6 +1224,43 @@ static void test_select_sort_and_paging(void **state)
 	}
 }
 
+/* Positional paging (SCIM startIndex) and counting (totalResults) agree with the model and
+ * with each other on both engines. */
+static void test_select_offset_count(void **state)
+{
+	struct store_pred notb = LEAF(SO_NE, UA_USERNAME_CI, SV_S("bob"));
+	struct store_pred sw = LEAF(SO_SW, UA_USERNAME_CI, SV_S("A"));
+	struct store_pred act = LEAF(SO_EQ, UA_STATUS, SV_S("active"));
+	struct store_pred both = {.op = SO_AND, .a = &sw, .b = &act};
+	const struct store_pred *preds[] = {NULL, &notb, &sw, &both};
+	struct rs_err err;
+
+	for (size_t k = 0; k < sizeof(preds) / sizeof(preds[0]); k++) {
+		int want[NU], n = model_select(preds[k], UA_USERNAME_CI, false, want);
+		struct store_select sel = {.coll = SC_USERS,
+					   .tenant_id = "ta",
+					   .where = preds[k],
+					   .sort_attr = UA_USERNAME_CI,
+					   .limit = 1,
+					   .count_only = true};
+		struct th_res *r = th_res_new();
+
+		OK(th_select(sel_store, &sel, 1, r, &err));
+		assert_int_equal(r->nrows, 1);
+		assert_int_equal(r->ints[0][0], n);
+		sel.count_only = false;
+		for (int off = 0; off <= n; off++) {
+			sel.offset = off;
+			sel.limit = 2;
+			OK(th_select(sel_store, &sel, UC_VERSION + 1, r, &err));
+			assert_int_equal(r->nrows, n - off < 2 ? n - off : 2);
+			for (int i = 0; i < r->nrows; i++)
+				assert_string_equal(r->text[i][UC_ID], users[want[off + i]].id);
+		}
+		th_res_free(r);
+	}
+}
+
 static void expect_bad(const struct store_select *sel)
 {
 	struct th_res *r = th_res_new();
@@ -1273,6 +1310,9 @@ static void test_select_rejects(void **state)
 	sel.limit = 0;
 	expect_bad(&sel);
 	sel.limit = 10;
+	sel.offset = -1;
+	expect_bad(&sel);
+	sel.offset = 0;
 	sel.tenant_id = NULL;
 	expect_bad(&sel);
 	sel.tenant_id = "ta";
@@ -1284,6 +1324,11 @@ static void test_select_rejects(void **state)
 	sel.after_val = SV_I(3);
 	sel.after_id = "u";
 	expect_bad(&sel);
+	sel.sort_attr = UA_ID;
+	sel.after_val = SV_S("x");
+	sel.offset = 2; /* positional and keyset paging do not mix */
+	expect_bad(&sel);
+	sel.offset = 0;
 	sel = (struct store_select){
 	    .coll = SC_AUDIT, .tenant_id = "ta", .sort_attr = AA_AT, .limit = 10};
 	expect_bad(&sel);
@@ -1444,6 +1489,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_select_literal_metachars),
 	    cmocka_unit_test(test_select_ops),
 	    cmocka_unit_test(test_select_sort_and_paging),
+	    cmocka_unit_test(test_select_offset_count),
 	    cmocka_unit_test(test_select_rejects),
 	    cmocka_unit_test(test_select_many_shapes),
 	    cmocka_unit_test(test_select_nesting),

@@ -1,0 +1,1025 @@
+/* /scim/v2/Users and /scim/v2/Me: roster users as SCIM User resources (docs/scim.md,
+ * "Endpoints" has the attribute mapping). Filters become core user predicates, which the store
+ * compiles into one indexed query; an attribute it cannot filter on is refused, never
+ * scanned for. */
+#include "api/scim/scim_int.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "scim/filter.h"
+#include "scim/patch.h"
+#include "util/str.h"
+#include "util/timeutil.h"
+
+/* Where the SCIM attributes that have no roster column live: two objects of the user's
+ * custom_attributes, so that an identity provider reads back what it wrote. */
+#define CA_CORE "scim"
+#define CA_ENTERPRISE "scim_enterprise"
+
+static const char *user_location(struct arena *a, const char *id)
+{
+	return arena_printf(a, SCIM_BASE "/Users/%s", id);
+}
+
+static json_t *ca_member(const json_t *ca, const char *key)
+{
+	json_t *v = json_object_get(ca, key);
+
+	return json_is_object(v) ? json_deep_copy(v) : json_object();
+}
+
+static json_t *user_json(struct arena *a, const struct user *u)
+{
+	json_t *ca = json_loads(u->custom_attributes ? u->custom_attributes : "{}", 0, NULL);
+	json_t *o = ca_member(ca, CA_CORE), *ent = ca_member(ca, CA_ENTERPRISE);
+	json_t *schemas = json_pack("[s]", SCIM_URN_USER), *name, *groups = json_array();
+
+	json_decref(ca);
+	json_object_set_new(o, "schemas", schemas);
+	json_object_set_new(o, "id", json_string(u->id));
+	if (u->external_id)
+		json_object_set_new(o, "externalId", json_string(u->external_id));
+	json_object_set_new(o, "userName", json_string(u->username));
+	name = json_object_get(o, "name");
+	if (!json_is_object(name)) {
+		name = json_object();
+		json_object_set_new(o, "name", name);
+	}
+	if (u->first_name)
+		json_object_set_new(name, "givenName", json_string(u->first_name));
+	if (u->last_name)
+		json_object_set_new(name, "familyName", json_string(u->last_name));
+	if (!json_object_get(name, "formatted") && (u->first_name || u->last_name))
+		json_object_set_new(
+		    name, "formatted",
+		    json_string(arena_printf(a, "%s%s%s", u->first_name ? u->first_name : "",
+					     u->first_name && u->last_name ? " " : "",
+					     u->last_name ? u->last_name : "")));
+	if (json_object_size(name) == 0)
+		json_object_del(o, "name");
+	if (!json_object_get(o, "displayName")) {
+		json_t *f = json_object_get(json_object_get(o, "name"), "formatted");
+
+		json_object_set_new(o, "displayName", f ? json_copy(f) : json_string(u->username));
+	}
+	if (u->email)
+		json_object_set_new(o, "emails",
+				    json_pack("[{s:s,s:s,s:b}]", "value", u->email, "type", "work",
+					      "primary", true));
+	json_object_set_new(o, "active", json_boolean(strcmp(u->status, "active") == 0));
+	if (u->locale)
+		json_object_set_new(o, "locale", json_string(u->locale));
+	if (u->timezone)
+		json_object_set_new(o, "timezone", json_string(u->timezone));
+	for (int i = 0; i < u->ngroups; i++)
+		json_array_append_new(groups,
+				      json_pack("{s:s,s:s,s:s}", "value", u->groups[i].id,
+						"display", u->groups[i].name, "type", "direct"));
+	if (json_array_size(groups))
+		json_object_set_new(o, "groups", groups);
+	else
+		json_decref(groups);
+	if (u->department_name)
+		json_object_set_new(ent, "department", json_string(u->department_name));
+	if (json_object_size(ent)) {
+		json_array_append_new(schemas, json_string(SCIM_URN_ENTERPRISE));
+		json_object_set_new(o, SCIM_URN_ENTERPRISE, ent);
+	} else {
+		json_decref(ent);
+	}
+	json_object_set_new(o, "meta",
+			    json_pack("{s:s,s:s,s:s,s:s,s:s}", "resourceType", "User", "created",
+				      scim_time(a, u->created_at), "lastModified",
+				      scim_time(a, u->updated_at), "location",
+				      user_location(a, u->id), "version",
+				      arena_printf(a, "W/\"%lld\"", (long long)u->version)));
+	return o;
+}
+
+/* ---- SCIM resource -> user_fields ------------------------------------------------------- */
+
+/* The smallest RFC 7396 merge patch turning old into new (both objects). */
+static json_t *merge_diff(const json_t *old, const json_t *new)
+{
+	json_t *p = json_object(), *v;
+	const char *k;
+
+	json_object_foreach((json_t *)old, k, v)
+	{
+		if (!json_object_get(new, k))
+			json_object_set_new(p, k, json_null());
+	}
+	json_object_foreach((json_t *)new, k, v)
+	{
+		json_t *ov = json_object_get(old, k);
+
+		if (ov && json_equal(ov, v))
+			continue;
+		if (json_is_object(ov) && json_is_object(v))
+			json_object_set_new(p, k, merge_diff(ov, v));
+		else
+			json_object_set(p, k, v);
+	}
+	return p;
+}
+
+struct mapping {
+	struct user_fields f;
+	int active;		/* -1: not given */
+	const char *department; /* the wanted department's name; NULL: none */
+};
+
+static bool differs(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+/* Sets *out to want when it differs from have (or always on create). */
+static void put_str(struct opt_str *out, const char *want, const struct user *cur, const char *have)
+{
+	if (cur ? differs(want, have) : want != NULL) {
+		out->set = true;
+		out->v = want;
+	}
+}
+
+/* *out is copied into a: the JSON it came from dies before the core is called. */
+static bool str_of(struct arena *a, const json_t *v, const char *name, const char **out, char *why,
+		   size_t cap)
+{
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return true;
+	if (!json_is_string(v)) {
+		snprintf(why, cap, "'%s' must be a string", name);
+		return false;
+	}
+	*out = arena_strdup(a, json_string_value(v));
+	return *out != NULL;
+}
+
+/* Attributes mapped to roster's columns (or computed), never kept in custom_attributes. */
+static const char *const mapped_attrs[] = {
+    "schemas", "id",	 "meta",     "externalId", "userName", "emails",
+    "active",  "locale", "timezone", "groups",	   "password", NULL,
+};
+
+static bool is_mapped(const char *k)
+{
+	for (int i = 0; mapped_attrs[i]; i++) {
+		if (strcasecmp(mapped_attrs[i], k) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Reads a whole SCIM User (a POST or PUT body, or a patched resource) into the fields that
+ * change cur (NULL on create). false with why on invalid input. */
+static bool map_user(struct arena *a, const json_t *res, const struct user *cur, struct mapping *m,
+		     char *why, size_t cap)
+{
+	const struct scim_schema *core = scim_user_type()->core;
+	const char *s, *k;
+	json_t *v, *name = scim_get(res, "name"), *emails = scim_get(res, "emails");
+	json_t *ent = scim_get(res, SCIM_URN_ENTERPRISE), *extra = json_object(),
+	       *eextra = json_object();
+	json_t *old_ca = NULL, *new_ca = NULL;
+	bool ok = false;
+
+	memset(m, 0, sizeof(*m));
+	m->active = -1;
+	if (!str_of(a, scim_get(res, "userName"), "userName", &s, why, cap))
+		goto out;
+	if (!s || !*s) {
+		snprintf(why, cap, "'userName' is required");
+		goto out;
+	}
+	put_str(&m->f.username, s, cur, cur ? cur->username : NULL);
+	if (!str_of(a, scim_get(res, "externalId"), "externalId", &s, why, cap))
+		goto out;
+	put_str(&m->f.external_id, s, cur, cur ? cur->external_id : NULL);
+	if (!str_of(a, scim_get(res, "locale"), "locale", &s, why, cap))
+		goto out;
+	put_str(&m->f.locale, s, cur, cur ? cur->locale : NULL);
+	if (!str_of(a, scim_get(res, "timezone"), "timezone", &s, why, cap))
+		goto out;
+	put_str(&m->f.timezone, s, cur, cur ? cur->timezone : NULL);
+	if (name && !json_is_null(name) && !json_is_object(name)) {
+		snprintf(why, cap, "'name' must be an object");
+		goto out;
+	}
+	if (!str_of(a, scim_get(name, "givenName"), "name.givenName", &s, why, cap))
+		goto out;
+	put_str(&m->f.first_name, s, cur, cur ? cur->first_name : NULL);
+	if (!str_of(a, scim_get(name, "familyName"), "name.familyName", &s, why, cap))
+		goto out;
+	put_str(&m->f.last_name, s, cur, cur ? cur->last_name : NULL);
+	if (json_is_object(name)) {
+		json_t *rest = json_object();
+
+		json_object_foreach(name, k, v)
+		{
+			if (strcasecmp(k, "givenName") != 0 && strcasecmp(k, "familyName") != 0 &&
+			    !json_is_null(v))
+				json_object_set(rest, k, v);
+		}
+		if (json_object_size(rest))
+			json_object_set(extra, "name", rest);
+		json_decref(rest);
+	}
+	/* roster keeps one address: the primary one, else the first (docs/scim.md). */
+	s = NULL;
+	if (emails && !json_is_null(emails)) {
+		size_t i;
+		json_t *e, *pick = NULL;
+
+		if (!json_is_array(emails)) {
+			snprintf(why, cap, "'emails' must be an array");
+			goto out;
+		}
+		json_array_foreach(emails, i, e)
+		{
+			if (!pick || json_is_true(scim_get(e, "primary")))
+				pick = e;
+		}
+		if (pick && !str_of(a, scim_get(pick, "value"), "emails.value", &s, why, cap))
+			goto out;
+	}
+	put_str(&m->f.email, s, cur, cur ? cur->email : NULL);
+	v = scim_get(res, "active");
+	if (json_is_boolean(v))
+		m->active = json_is_true(v);
+	else if (json_is_string(v) && (strcasecmp(json_string_value(v), "true") == 0 ||
+				       strcasecmp(json_string_value(v), "false") == 0))
+		m->active = strcasecmp(json_string_value(v), "true") == 0;
+	else if (v && !json_is_null(v)) {
+		snprintf(why, cap, "'active' must be a boolean");
+		goto out;
+	}
+	json_object_foreach((json_t *)res, k, v)
+	{
+		const struct scim_attr *at;
+
+		if (is_mapped(k) || strcasecmp(k, "name") == 0 || json_is_null(v) ||
+		    strncasecmp(k, "urn:", 4) == 0)
+			continue;
+		/* Unknown attributes are ignored (RFC 7644 section 3.3 lets a provider drop
+		 * what it does not support); readOnly ones are the server's. */
+		at = scim_attr_find(core->attrs, core->nattrs, k);
+		if (at && at->mutability != SCIM_M_READ_ONLY)
+			json_object_set(extra, at->name, v);
+	}
+	if (ent && !json_is_null(ent)) {
+		const struct scim_schema *es = scim_ext_find(scim_user_type(), SCIM_URN_ENTERPRISE);
+
+		if (!json_is_object(ent)) {
+			snprintf(why, cap, "'%s' must be an object", SCIM_URN_ENTERPRISE);
+			goto out;
+		}
+		json_object_foreach(ent, k, v)
+		{
+			const struct scim_attr *at = scim_attr_find(es->attrs, es->nattrs, k);
+
+			if (!at || json_is_null(v))
+				continue;
+			if (strcmp(at->name, "department") == 0) {
+				if (!str_of(a, v, "department", &m->department, why, cap))
+					goto out;
+				continue;
+			}
+			json_object_set(eextra, at->name, v);
+		}
+	}
+	if (cur ? differs(m->department, cur->department_name) : m->department != NULL) {
+		/* Resolved to an id by the caller. */
+		m->f.department_id.set = true;
+	}
+	old_ca = json_loads(cur && cur->custom_attributes ? cur->custom_attributes : "{}", 0, NULL);
+	if (!json_is_object(old_ca)) {
+		json_decref(old_ca);
+		old_ca = json_object();
+	}
+	new_ca = json_deep_copy(old_ca);
+	json_object_del(new_ca, CA_CORE);
+	json_object_del(new_ca, CA_ENTERPRISE);
+	if (json_object_size(extra))
+		json_object_set(new_ca, CA_CORE, extra);
+	if (json_object_size(eextra))
+		json_object_set(new_ca, CA_ENTERPRISE, eextra);
+	if (!json_equal(old_ca, new_ca)) {
+		json_t *p = merge_diff(old_ca, new_ca);
+		char *t = json_dumps(p, JSON_COMPACT);
+
+		json_decref(p);
+		m->f.custom_attributes.set = true;
+		m->f.custom_attributes.v = t ? arena_strdup(a, t) : "{}";
+		free(t);
+	}
+	ok = true;
+out:
+	json_decref(extra);
+	json_decref(eextra);
+	json_decref(old_ca);
+	json_decref(new_ca);
+	return ok;
+}
+
+static bool fields_set(const struct user_fields *f)
+{
+	return f->username.set || f->email.set || f->first_name.set || f->last_name.set ||
+	       f->external_id.set || f->locale.set || f->timezone.set || f->department_id.set ||
+	       f->custom_attributes.set;
+}
+
+/* The department tree's node named name (case-insensitively), for the enterprise extension's
+ * "department": unique names only, since the extension carries no path. */
+static enum rs_status dept_by_name(struct core *c, const struct actor *who, struct arena *a,
+				   const char *name, const char **id, struct rs_err *err)
+{
+	struct department_list_query q = {0};
+	struct department_list l;
+	enum rs_status st;
+	int found = 0;
+
+	*id = NULL;
+	q.page.limit = RS_LIST_LIMIT_MAX;
+	do {
+		st = departments_list(c, who, who->tenant_id, &q, a, &l, err);
+		if (st != RS_OK)
+			return st;
+		for (int i = 0; i < l.n; i++) {
+			if (strcasecmp(l.items[i].name, name) == 0) {
+				*id = l.items[i].id;
+				found++;
+			}
+		}
+		q.page.cursor = l.next_cursor;
+	} while (l.next_cursor);
+	if (found == 1)
+		return RS_OK;
+	return rs_fail(err, RS_E_INVALID, "scim.department", "department",
+		       found ? "several departments are named '%s': move the user in roster"
+			     : "no department is named '%s' in the tenant's department tree",
+		       name);
+}
+
+/* Applies m to user cur (NULL: creates), then moves it through the lifecycle when "active"
+ * asks for it (deactivation reason "SCIM"). *out is the user as it now is. */
+static enum rs_status apply(struct core *c, const struct actor *who, struct arena *a,
+			    const struct user *cur, struct mapping *m, int64_t if_match,
+			    struct user *out, struct rs_err *err)
+{
+	struct user_transition_req tr = {.reason = "SCIM"};
+	enum rs_status st;
+	bool move = false;
+
+	if (m->f.department_id.set && m->department) {
+		st = dept_by_name(c, who, a, m->department, &m->f.department_id.v, err);
+		if (st != RS_OK)
+			return st;
+	}
+	if (!cur)
+		st = users_create(c, who, who->tenant_id, &m->f, a, out, err);
+	else if (fields_set(&m->f))
+		st = users_update(c, who, who->tenant_id, cur->id, &m->f, if_match, a, out, err);
+	else {
+		*out = *cur;
+		st = RS_OK;
+	}
+	if (st != RS_OK)
+		return st;
+	if (m->active == 0 &&
+	    (strcmp(out->status, "active") == 0 || strcmp(out->status, "suspended") == 0)) {
+		tr.what = USER_DEACTIVATE;
+		move = true;
+	} else if (m->active == 1 && strcmp(out->status, "deactivated") == 0) {
+		tr.what = USER_REACTIVATE;
+		move = true;
+	} else if (m->active == 1 && strcmp(out->status, "suspended") == 0) {
+		tr.what = USER_RESUME;
+		move = true;
+	}
+	if (!move)
+		return RS_OK;
+	tr.if_match = out->version;
+	return users_transition(c, who, who->tenant_id, out->id, &tr, a, out, err);
+}
+
+/* ---- Handlers --------------------------------------------------------------------------- */
+
+/* A user being deleted is already gone for SCIM: DELETE answered 204 (docs/scim.md). */
+static bool load_or_reply(struct http_req *req, struct http_resp *resp, struct core *c,
+			  const struct actor *who, const char *id, struct user *u)
+{
+	struct rs_err err = {0};
+
+	if (users_get(c, who, who->tenant_id, id, req->arena, u, &err) != RS_OK) {
+		scim_fail_core(req, resp, &err);
+		return false;
+	}
+	if (strcmp(u->status, "deleting") == 0) {
+		scim_error(req, resp, 404, NULL, "no such user");
+		return false;
+	}
+	return true;
+}
+
+static bool precondition_or_reply(struct http_req *req, struct http_resp *resp,
+				  const struct user *u, int64_t *if_match)
+{
+	*if_match = scim_if_match(req);
+	if (*if_match < 0) {
+		scim_error(req, resp, 400, SCIM_INVALID_VALUE, "If-Match must be W/\"<version>\"");
+		return false;
+	}
+	if (*if_match > 0 && *if_match != u->version) {
+		scim_error(req, resp, 412, NULL,
+			   "the resource changed: its version is not If-Match");
+		return false;
+	}
+	return true;
+}
+
+static void reply_user(struct http_req *req, struct http_resp *resp, int status,
+		       const struct user *u)
+{
+	json_t *o = user_json(req->arena, u);
+
+	scim_project(o, http_query(req, "attributes"), http_query(req, "excludedAttributes"));
+	if (status == 201)
+		http_resp_header(req, resp, "Location", user_location(req->arena, u->id));
+	scim_reply(req, resp, status, o, u->version);
+}
+
+static void get(struct http_req *req, struct http_resp *resp, void *app)
+{
+	struct core *c = app;
+	struct actor who;
+	struct user u;
+
+	if (!scim_actor_or_reply(req, resp, c, &who) ||
+	    !load_or_reply(req, resp, c, &who, http_param(req, "id"), &u))
+		return;
+	reply_user(req, resp, 200, &u);
+}
+
+static void me(struct http_req *req, struct http_resp *resp, void *app)
+{
+	struct core *c = app;
+	struct actor who;
+	struct user u;
+
+	if (!scim_actor_or_reply(req, resp, c, &who) ||
+	    !load_or_reply(req, resp, c, &who, who.user_id, &u))
+		return;
+	reply_user(req, resp, 200, &u);
+}
+
+static void create(struct http_req *req, struct http_resp *resp, void *app)
+{
+	struct core *c = app;
+	struct actor who;
+	struct mapping m;
+	struct user u;
+	struct rs_err err = {0};
+	char why[256];
+	json_t *body;
+
+	if (!scim_actor_or_reply(req, resp, c, &who) || !(body = scim_body_or_reply(req, resp)))
+		return;
+	if (!map_user(req->arena, body, NULL, &m, why, sizeof(why))) {
+		json_decref(body);
+		scim_error(req, resp, 400, SCIM_INVALID_VALUE, why);
+		return;
+	}
+	json_decref(body);
+	if (apply(c, &who, req->arena, NULL, &m, 0, &u, &err) != RS_OK) {
+		scim_fail_core(req, resp, &err);
+		return;
+	}
+	reply_user(req, resp, 201, &u);
+}
+
+static void replace(struct http_req *req, struct http_resp *resp, void *app)
+{
+	struct core *c = app;
+	struct actor who;
+	struct mapping m;
+	struct user cur, u;
+	struct rs_err err = {0};
+	int64_t if_match;
+	char why[256];
+	json_t *body;
+
+	if (!scim_actor_or_reply(req, resp, c, &who) ||
+	    !load_or_reply(req, resp, c, &who, http_param(req, "id"), &cur) ||
+	    !precondition_or_reply(req, resp, &cur, &if_match) ||
+	    !(body = scim_body_or_reply(req, resp)))
+		return;
+	if (!map_user(req->arena, body, &cur, &m, why, sizeof(why))) {
+		json_decref(body);
+		scim_error(req, resp, 400, SCIM_INVALID_VALUE, why);
+		return;
+	}
+	json_decref(body);
+	if (apply(c, &who, req->arena, &cur, &m, if_match, &u, &err) != RS_OK) {
+		scim_fail_core(req, resp, &err);
+		return;
+	}
+	reply_user(req, resp, 200, &u);
+}
+
+static void patch(struct http_req *req, struct http_resp *resp, void *app)
+{
+	struct core *c = app;
+	struct actor who;
+	struct mapping m;
+	struct user cur, u;
+	struct rs_err err = {0};
+	struct scim_err serr = {0};
+	int64_t if_match;
+	char why[256];
+	json_t *body, *res, *patched = NULL, *ops;
+	enum rs_status st;
+
+	if (!scim_actor_or_reply(req, resp, c, &who) ||
+	    !load_or_reply(req, resp, c, &who, http_param(req, "id"), &cur) ||
+	    !precondition_or_reply(req, resp, &cur, &if_match) ||
+	    !(body = scim_body_or_reply(req, resp)))
+		return;
+	ops = scim_get(body, "Operations");
+	if (!ops) {
+		json_decref(body);
+		scim_error(req, resp, 400, SCIM_INVALID_SYNTAX,
+			   "a PatchOp request needs \"Operations\"");
+		return;
+	}
+	res = user_json(req->arena, &cur);
+	st = scim_patch_apply(res, ops, scim_user_type(), req->arena, &patched, &serr);
+	json_decref(body);
+	if (st != RS_OK) {
+		json_decref(res);
+		scim_fail_scim(req, resp, &serr);
+		return;
+	}
+	/* Only what the operations changed reaches the core: map_user diffs against cur. */
+	if (!map_user(req->arena, patched, &cur, &m, why, sizeof(why))) {
+		json_decref(res);
+		json_decref(patched);
+		scim_error(req, resp, 400, SCIM_INVALID_VALUE, why);
+		return;
+	}
+	if (m.active >= 0 && json_equal(scim_get(res, "active"), scim_get(patched, "active")))
+		m.active = -1;
+	json_decref(res);
+	json_decref(patched);
+	if (apply(c, &who, req->arena, &cur, &m, if_match, &u, &err) != RS_OK) {
+		scim_fail_core(req, resp, &err);
+		return;
+	}
+	reply_user(req, resp, 200, &u);
+}
+
+static void del(struct http_req *req, struct http_resp *resp, void *app)
+{
+	struct core *c = app;
+	struct actor who;
+	struct user cur;
+	struct task t;
+	struct rs_err err = {0};
+	int64_t if_match;
+
+	if (!scim_actor_or_reply(req, resp, c, &who) ||
+	    !load_or_reply(req, resp, c, &who, http_param(req, "id"), &cur) ||
+	    !precondition_or_reply(req, resp, &cur, &if_match))
+		return;
+	/* Deletion is a task (core/deletion.c); SCIM expects 204 at once, so the task is
+	 * queued and the user answers 404 from now on. */
+	if (users_delete(c, &who, who.tenant_id, cur.id, if_match, NULL, req->arena, &t, &err) !=
+	    RS_OK) {
+		scim_fail_core(req, resp, &err);
+		return;
+	}
+	resp->status = 204;
+	resp->body = NULL;
+	resp->body_len = 0;
+}
+
+/* ---- Lists ------------------------------------------------------------------------------- */
+
+struct list_params {
+	const char *filter, *sort_by, *sort_order, *attributes, *excluded;
+	long long start, count;
+};
+
+static struct user_pred *pred_new(struct arena *a, enum user_pred_op op)
+{
+	struct user_pred *p = arena_alloc(a, sizeof(*p));
+
+	if (p) {
+		memset(p, 0, sizeof(*p));
+		p->op = op;
+	}
+	return p;
+}
+
+#define FILTERABLE                                                                                 \
+	"userName, emails, emails.value, name.givenName, name.familyName, externalId, active, "    \
+	"id, meta.created, meta.lastModified"
+
+/* A tautology the store can index: every user has an id. */
+static struct user_pred *pred_true(struct arena *a)
+{
+	struct user_pred *p = pred_new(a, UP_PR);
+
+	if (p)
+		p->attr = USER_A_ID;
+	return p;
+}
+
+static struct user_pred *pred_not(struct arena *a, struct user_pred *x)
+{
+	struct user_pred *p = x ? pred_new(a, UP_NOT) : NULL;
+
+	if (p)
+		p->a = x;
+	return p;
+}
+
+static bool compile(struct arena *a, const struct scim_filter *f, const char *parent,
+		    struct user_pred **out, char *why, size_t cap);
+
+/* One comparison or presence test on attribute (name, sub), already lower-cased. */
+static bool compile_leaf(struct arena *a, const struct scim_filter *f, const char *name,
+			 const char *sub, struct user_pred **out, char *why, size_t cap)
+{
+	enum user_pred_op op = f->kind == SCIM_F_PRESENT ? UP_PR : (enum user_pred_op)f->cmp;
+	struct user_pred *p;
+	enum user_attr attr;
+	bool is_time = false;
+	char full[96];
+
+	snprintf(full, sizeof(full), "%s%s%s", name, sub ? "." : "", sub ? sub : "");
+	if (strcmp(full, "username") == 0)
+		attr = USER_A_USERNAME;
+	else if (strcmp(full, "emails") == 0 || strcmp(full, "emails.value") == 0)
+		attr = USER_A_EMAIL;
+	else if (strcmp(full, "name.givenname") == 0)
+		attr = USER_A_FIRST_NAME;
+	else if (strcmp(full, "name.familyname") == 0)
+		attr = USER_A_LAST_NAME;
+	else if (strcmp(full, "externalid") == 0)
+		attr = USER_A_EXTERNAL_ID;
+	else if (strcmp(full, "id") == 0)
+		attr = USER_A_ID;
+	else if (strcmp(full, "meta.created") == 0)
+		attr = USER_A_CREATED_AT, is_time = true;
+	else if (strcmp(full, "meta.lastmodified") == 0)
+		attr = USER_A_UPDATED_AT, is_time = true;
+	else if (strcmp(full, "emails.type") == 0 || strcmp(full, "emails.primary") == 0) {
+		/* roster's one address is the primary work address. */
+		bool yes =
+		    f->kind == SCIM_F_PRESENT ||
+		    (strcmp(full, "emails.type") == 0 && f->cmp == SCIM_EQ &&
+		     f->value.kind == SCIM_V_STRING && strcasecmp(f->value.str, "work") == 0) ||
+		    (strcmp(full, "emails.primary") == 0 && f->cmp == SCIM_EQ &&
+		     f->value.kind == SCIM_V_TRUE);
+		struct user_pred *has = pred_new(a, UP_PR);
+
+		if (!has)
+			return false;
+		has->attr = USER_A_EMAIL;
+		*out = yes ? has : pred_not(a, has);
+		return *out != NULL;
+	} else if (strcmp(full, "active") == 0) {
+		struct user_pred *act = pred_new(a, UP_EQ);
+
+		if (!act)
+			return false;
+		act->attr = USER_A_STATUS;
+		act->s = "active";
+		if (f->kind == SCIM_F_PRESENT) {
+			*out = pred_true(a);
+			return *out != NULL;
+		}
+		if ((f->cmp != SCIM_EQ && f->cmp != SCIM_NE) ||
+		    (f->value.kind != SCIM_V_TRUE && f->value.kind != SCIM_V_FALSE)) {
+			snprintf(why, cap, "'active' is compared with eq or ne and true or false");
+			return false;
+		}
+		*out = ((f->value.kind == SCIM_V_TRUE) == (f->cmp == SCIM_EQ)) ? act
+									       : pred_not(a, act);
+		return *out != NULL;
+	} else {
+		snprintf(why, cap,
+			 "filtering on '%s' is not supported; roster filters on " FILTERABLE, full);
+		return false;
+	}
+	if (f->kind == SCIM_F_PRESENT) {
+		if (!(p = pred_new(a, UP_PR)))
+			return false;
+		p->attr = attr;
+		*out = p;
+		return true;
+	}
+	if (f->value.kind == SCIM_V_NULL) {
+		if (f->cmp != SCIM_EQ && f->cmp != SCIM_NE) {
+			snprintf(why, cap, "null is compared with eq or ne only");
+			return false;
+		}
+		if (!(p = pred_new(a, UP_PR)))
+			return false;
+		p->attr = attr;
+		*out = f->cmp == SCIM_NE ? p : pred_not(a, p);
+		return *out != NULL;
+	}
+	if (f->value.kind != SCIM_V_STRING) {
+		snprintf(why, cap, "'%s' is compared with a string", full);
+		return false;
+	}
+	if (!(p = pred_new(a, op)))
+		return false;
+	p->attr = attr;
+	if (is_time) {
+		if (op == UP_CO || op == UP_SW || op == UP_EW) {
+			snprintf(why, cap, "'%s' is compared with eq, ne, gt, ge, lt or le", full);
+			return false;
+		}
+		if (!time_parse(f->value.str, &p->i)) {
+			snprintf(why, cap,
+				 "'%s' needs an RFC 3339 time such as 2026-11-22T14:00:00Z", full);
+			return false;
+		}
+		p->is_int = true;
+	} else {
+		p->s = f->value.str;
+	}
+	*out = p;
+	return true;
+}
+
+static bool compile(struct arena *a, const struct scim_filter *f, const char *parent,
+		    struct user_pred **out, char *why, size_t cap)
+{
+	struct user_pred *p, *l = NULL, *r = NULL;
+	const char *name, *sub;
+
+	*out = NULL;
+	switch (f->kind) {
+	case SCIM_F_AND:
+	case SCIM_F_OR:
+		if (!compile(a, f->left, parent, &l, why, cap) ||
+		    !compile(a, f->right, parent, &r, why, cap))
+			return false;
+		if (!(p = pred_new(a, f->kind == SCIM_F_AND ? UP_AND : UP_OR)))
+			return false;
+		p->a = l;
+		p->b = r;
+		*out = p;
+		return true;
+	case SCIM_F_NOT:
+		if (!compile(a, f->left, parent, &l, why, cap))
+			return false;
+		*out = pred_not(a, l);
+		return *out != NULL;
+	case SCIM_F_VALUE_PATH:
+		if (parent || f->attr.sub) {
+			snprintf(why, cap, "nested value paths are not supported");
+			return false;
+		}
+		if (f->attr.urn_lc &&
+		    strcmp(f->attr.urn_lc, "urn:ietf:params:scim:schemas:core:2.0:user") != 0)
+			goto unsupported;
+		return compile(a, f->left, f->attr.name_lc, out, why, cap);
+	case SCIM_F_COMPARE:
+	case SCIM_F_PRESENT:
+		if (f->attr.urn_lc &&
+		    strcmp(f->attr.urn_lc, "urn:ietf:params:scim:schemas:core:2.0:user") != 0)
+			goto unsupported;
+		name = parent ? parent : f->attr.name_lc;
+		sub = parent ? f->attr.name_lc : f->attr.sub_lc;
+		return compile_leaf(a, f, name, sub, out, why, cap);
+	}
+unsupported:
+	snprintf(
+	    why, cap,
+	    "filtering on extension attributes is not supported; roster filters on " FILTERABLE);
+	return false;
+}
+
+static const char *sort_key(const char *by)
+{
+	static const struct {
+		const char *scim, *core;
+	} keys[] = {
+	    {"userName", "username"},
+	    {"emails", "email"},
+	    {"emails.value", "email"},
+	    {"name.familyName", "last_name"},
+	    {"meta.created", "created_at"},
+	    {"meta.lastModified", "updated_at"},
+	    {SCIM_URN_USER ":userName", "username"},
+	};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcasecmp(keys[i].scim, by) == 0)
+			return keys[i].core;
+	}
+	return NULL;
+}
+
+static void list_run(struct http_req *req, struct http_resp *resp, struct core *c,
+		     const struct actor *who, const struct list_params *lp)
+{
+	struct user_list_query q = {.with_total = true};
+	struct user_list l;
+	struct rs_err err = {0};
+	struct user_pred *where = NULL, *live, *both;
+	long long start = lp->start < 1 ? 1 : lp->start;
+	long long count = lp->count < 0 ? 0 : lp->count > SCIM_LIST_MAX ? SCIM_LIST_MAX : lp->count;
+	json_t *arr, *out;
+	char why[512];
+
+	if (lp->filter && *lp->filter) {
+		struct scim_filter *f;
+		struct scim_err serr = {0};
+
+		if (scim_filter_parse(req->arena, lp->filter, strlen(lp->filter), &f, &serr) !=
+		    RS_OK) {
+			scim_fail_scim(req, resp, &serr);
+			return;
+		}
+		why[0] = '\0';
+		if (!compile(req->arena, f, NULL, &where, why, sizeof(why))) {
+			scim_error(req, resp, 400, SCIM_INVALID_FILTER,
+				   why[0] ? why : "out of memory");
+			return;
+		}
+	}
+	/* Users being deleted are gone for SCIM (see del()). */
+	live = pred_new(req->arena, UP_NE);
+	if (!live) {
+		scim_error(req, resp, 500, NULL, "out of memory");
+		return;
+	}
+	live->attr = USER_A_STATUS;
+	live->s = "deleting";
+	both = where ? pred_new(req->arena, UP_AND) : live;
+	if (where && both) {
+		both->a = where;
+		both->b = live;
+	}
+	q.where = both;
+	if (lp->sort_by && *lp->sort_by) {
+		const char *k = sort_key(lp->sort_by);
+		bool desc = lp->sort_order && strcasecmp(lp->sort_order, "descending") == 0;
+
+		if (!k) {
+			scim_error(req, resp, 400, SCIM_INVALID_VALUE,
+				   "sortBy must be userName, emails.value, name.familyName, "
+				   "meta.created or meta.lastModified");
+			return;
+		}
+		q.sort = desc ? arena_printf(req->arena, "-%s", k) : k;
+	}
+	if (lp->sort_order && *lp->sort_order && strcasecmp(lp->sort_order, "ascending") != 0 &&
+	    strcasecmp(lp->sort_order, "descending") != 0) {
+		scim_error(req, resp, 400, SCIM_INVALID_VALUE,
+			   "sortOrder must be ascending or descending");
+		return;
+	}
+	q.offset = (int)(start - 1 > 1000000000 ? 1000000000 : start - 1);
+	q.page.limit = count ? (int)count : 1;
+	if (users_list(c, who, who->tenant_id, &q, req->arena, &l, &err) != RS_OK) {
+		if (err.status == RS_E_INVALID || err.status == RS_E_TOO_LARGE)
+			scim_error(req, resp, 400, SCIM_INVALID_FILTER, err.msg);
+		else
+			scim_fail_core(req, resp, &err);
+		return;
+	}
+	arr = json_array();
+	for (int i = 0; count && i < l.n; i++) {
+		json_t *o = user_json(req->arena, &l.items[i]);
+
+		scim_project(o, lp->attributes, lp->excluded);
+		json_array_append_new(arr, o);
+	}
+	out = json_pack("{s:[s],s:I,s:I,s:I,s:o}", "schemas", SCIM_URN_LIST, "totalResults",
+			(json_int_t)l.total, "startIndex", (json_int_t)start, "itemsPerPage",
+			(json_int_t)json_array_size(arr), "Resources", arr);
+	scim_reply(req, resp, 200, out, 0);
+}
+
+static bool int_param(struct http_req *req, struct http_resp *resp, const char *name,
+		      const json_t *v, const char *text, long long dflt, long long *out)
+{
+	*out = dflt;
+	if (json_is_integer(v)) {
+		*out = json_integer_value(v);
+		return true;
+	}
+	if (v && !json_is_null(v)) {
+		scim_error(req, resp, 400, SCIM_INVALID_VALUE,
+			   arena_printf(req->arena, "'%s' must be an integer", name));
+		return false;
+	}
+	if (text && !str_to_ll(text, -1000000000LL, 1000000000LL, out)) {
+		scim_error(req, resp, 400, SCIM_INVALID_VALUE,
+			   arena_printf(req->arena, "'%s' must be an integer", name));
+		return false;
+	}
+	return true;
+}
+
+static void list(struct http_req *req, struct http_resp *resp, void *app)
+{
+	struct core *c = app;
+	struct actor who;
+	struct list_params lp = {
+	    .filter = http_query(req, "filter"),
+	    .sort_by = http_query(req, "sortBy"),
+	    .sort_order = http_query(req, "sortOrder"),
+	    .attributes = http_query(req, "attributes"),
+	    .excluded = http_query(req, "excludedAttributes"),
+	};
+
+	if (!scim_actor_or_reply(req, resp, c, &who) ||
+	    !int_param(req, resp, "startIndex", NULL, http_query(req, "startIndex"), 1,
+		       &lp.start) ||
+	    !int_param(req, resp, "count", NULL, http_query(req, "count"), 100, &lp.count))
+		return;
+	list_run(req, resp, c, &who, &lp);
+}
+
+/* Comma-joined names of a JSON array of strings (the .search body's attributes). */
+static const char *names_of(struct arena *a, const json_t *v)
+{
+	const char *s = NULL;
+	size_t i;
+	json_t *e;
+
+	if (json_is_string(v))
+		return json_string_value(v);
+	json_array_foreach(v, i, e)
+	{
+		if (json_is_string(e))
+			s = s ? arena_printf(a, "%s,%s", s, json_string_value(e))
+			      : json_string_value(e);
+	}
+	return s;
+}
+
+static void search(struct http_req *req, struct http_resp *resp, void *app)
+{
+	struct core *c = app;
+	struct actor who;
+	struct list_params lp = {0};
+	json_t *body, *v;
+
+	if (!scim_actor_or_reply(req, resp, c, &who) || !(body = scim_body_or_reply(req, resp)))
+		return;
+	v = scim_get(body, "filter");
+	lp.filter = json_is_string(v) ? arena_strdup(req->arena, json_string_value(v)) : NULL;
+	v = scim_get(body, "sortBy");
+	lp.sort_by = json_is_string(v) ? arena_strdup(req->arena, json_string_value(v)) : NULL;
+	v = scim_get(body, "sortOrder");
+	lp.sort_order = json_is_string(v) ? arena_strdup(req->arena, json_string_value(v)) : NULL;
+	lp.attributes = names_of(req->arena, scim_get(body, "attributes"));
+	lp.excluded = names_of(req->arena, scim_get(body, "excludedAttributes"));
+	if (lp.attributes)
+		lp.attributes = arena_strdup(req->arena, lp.attributes);
+	if (lp.excluded)
+		lp.excluded = arena_strdup(req->arena, lp.excluded);
+	if (!int_param(req, resp, "startIndex", scim_get(body, "startIndex"), NULL, 1, &lp.start) ||
+	    !int_param(req, resp, "count", scim_get(body, "count"), NULL, 100, &lp.count)) {
+		json_decref(body);
+		return;
+	}
+	json_decref(body);
+	list_run(req, resp, c, &who, &lp);
+}
+
+void scim_users_register(struct http_router *r, struct core *c, struct rs_err *err,
+			 enum rs_status *st)
+{
+	static const struct {
+		const char *method, *pattern;
+		http_handler_fn fn;
+	} routes[] = {
+	    {"GET", SCIM_BASE "/Users", list},
+	    {"POST", SCIM_BASE "/Users", create},
+	    {"POST", SCIM_BASE "/Users/.search", search},
+	    {"GET", SCIM_BASE "/Users/{id}", get},
+	    {"PUT", SCIM_BASE "/Users/{id}", replace},
+	    {"PATCH", SCIM_BASE "/Users/{id}", patch},
+	    {"DELETE", SCIM_BASE "/Users/{id}", del},
+	    {"GET", SCIM_BASE "/Me", me},
+	};
+
+	for (size_t i = 0; *st == RS_OK && i < sizeof(routes) / sizeof(routes[0]); i++)
+		*st =
+		    http_route_add(r, routes[i].method, routes[i].pattern, 0, routes[i].fn, c, err);
+}
