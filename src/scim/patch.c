@@ -161,6 +161,23 @@ static bool same_value(const json_t *x, const json_t *y, const struct scim_attr 
 	       strcasecmp(json_string_value(tx), json_string_value(ty)) == 0;
 }
 
+/* Whether item, one value listed by a remove, names x. Unlike same_value, an item without
+ * "type" selects on "value" alone: Entra ID removes members as [{"$ref": null, "value": id}]
+ * while the group holds them as {"value": id, "type": "User", ...}. */
+static bool remove_selects(const json_t *x, const json_t *item, const struct scim_attr *def)
+{
+	const json_t *ty = scim_json_get(item, "type", NULL);
+	const char *a = value_of(x), *b = value_of(item);
+	const struct scim_attr *vd =
+	    def && def->subs ? scim_attr_find(def->subs, def->nsubs, "value") : NULL;
+
+	if (ty && !json_is_null(ty))
+		return same_value(x, item, def);
+	if (json_equal((json_t *)x, (json_t *)item))
+		return true;
+	return a && b && (vd && vd->case_exact ? strcmp(a, b) : strcasecmp(a, b)) == 0;
+}
+
 /* RFC 7643 section 2.4: "primary" true at most once. The last touched value that is primary
  * wins; the others lose the flag. */
 static void primary_unique(json_t *arr, json_t *const *touched, size_t ntouched)
@@ -409,7 +426,7 @@ static enum rs_status apply_multi(struct ctx *c, enum op_kind kind, const struct
 				json_t *w = NULL;
 				if (json_is_string(e) && def && def->type == SCIM_T_COMPLEX)
 					x = w = json_pack("{sO}", "value", e);
-				hit = x && same_value(json_array_get(arr, i), x, def);
+				hit = x && remove_selects(json_array_get(arr, i), x, def);
 				json_decref(w);
 				if (hit)
 					break;
@@ -670,6 +687,20 @@ static enum rs_status apply_key(struct ctx *c, enum op_kind kind, const char *ke
 	return apply_text_path(c, kind, key, value, urn);
 }
 
+/* Whether a path-less value's key k is a readOnly core attribute given its current value:
+ * Okta renames a group with {"op":"replace","value":{"id":<its id>,"displayName":...}}.
+ * Restating a value changes nothing, so it is skipped; any other value stays a mutability
+ * error. */
+static bool restates_read_only(const struct ctx *c, const char *k, const json_t *v)
+{
+	const struct scim_attr *def =
+	    c->rt ? scim_attr_find(c->rt->core->attrs, c->rt->core->nattrs, k) : NULL;
+	const json_t *cur = scim_json_get(c->res, k, NULL);
+
+	return def && def->mutability == SCIM_M_READ_ONLY && cur &&
+	       json_equal((json_t *)cur, (json_t *)v);
+}
+
 static enum rs_status apply_op(struct ctx *c, const json_t *op)
 {
 	const json_t *jop = scim_json_get(op, "op", NULL), *jpath = scim_json_get(op, "path", NULL),
@@ -709,6 +740,8 @@ static enum rs_status apply_op(struct ctx *c, const json_t *op)
 		enum rs_status st;
 		json_object_foreach((json_t *)value, k, m)
 		{
+			if (restates_read_only(c, k, m))
+				continue;
 			if ((st = apply_key(c, kind, k, m, NULL)) != RS_OK)
 				return st;
 		}

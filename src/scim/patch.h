@@ -33,7 +33,10 @@
  *  - "add" on attr[filter].sub (or attr[filter]) when no value matches and the filter is "eq"
  *    comparisons joined by "and": a new value built from those comparisons is appended;
  *  - "remove" with a path to a multi-valued attribute and a "value" listing the values to remove
- *    (complex values match on their "value" sub-attribute).
+ *    (complex values match on their "value" sub-attribute, and on "type" only when the listed
+ *    value gives one);
+ *  - a path-less "value" restating a readOnly core attribute's current value (Okta sends the
+ *    group's "id" with a rename): skipped, where any other value is a mutability error.
  * Multi-valued "add" appends only values not already there (identical JSON, or complex values
  * with the same "value" and "type"); whenever an operation sets "primary" true on a value, the
  * attribute's other values get "primary": false. */

@@ -160,29 +160,6 @@ int64_t scim_if_match(const struct http_req *req)
 	return v;
 }
 
-const char *scim_time(struct arena *a, int64_t ms)
-{
-	char b[TIME_STR_LEN];
-
-	time_format(ms, b);
-	return arena_strdup(a, b);
-}
-
-json_t *scim_get(const json_t *obj, const char *name)
-{
-	const char *k;
-	json_t *v;
-
-	if (!json_is_object(obj))
-		return NULL;
-	json_object_foreach((json_t *)obj, k, v)
-	{
-		if (strcasecmp(k, name) == 0)
-			return v;
-	}
-	return NULL;
-}
-
 /* ---- attributes / excludedAttributes ----------------------------------------------------- */
 
 /* Splits one requested name into (container, attribute, sub-attribute): a core-schema URN

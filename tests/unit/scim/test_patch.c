@@ -16,6 +16,9 @@ static const char group[] =
     "{'id':'g1','displayName':'Tour Guides','members':["
     "{'value':'2819c223-7f76-453a-919d-413861904646','display':'Babs Jensen'},"
     "{'value':'902c246b','display':'Mandy Pepperidge'}]}";
+/* As roster renders a group: members carry "type". */
+static const char typed_group[] = "{'id':'g1','displayName':'Tour Guides','members':["
+				  "{'value':'a1','type':'User'},{'value':'a2','type':'User'}]}";
 static const char user[] =
     "{'schemas':['urn:ietf:params:scim:schemas:core:2.0:User'],'id':'u1','userName':'bjensen',"
     "'active':true,'name':{'familyName':'Jensen','givenName':'Barbara'},"
@@ -54,8 +57,9 @@ static void run(const struct tcase *t, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		json_t *res = load(t[i].res), *ops = load(t[i].ops), *out = NULL, *want;
 		json_t *before = json_deep_copy(res);
-		const struct scim_resource_type *rt =
-		    t[i].res == group ? scim_group_type() : scim_user_type();
+		const struct scim_resource_type *rt = t[i].res == group || t[i].res == typed_group
+							  ? scim_group_type()
+							  : scim_user_type();
 		struct scim_err err = {0};
 		struct arena a;
 		enum rs_status st;
@@ -244,6 +248,18 @@ static void test_deviations(void **state)
 	     "{'value':'2819c223-7f76-453a-919d-413861904646','display':'Babs Jensen'},"
 	     "{'value':'a2'}]}",
 	     NULL},
+	    {"Entra: remove members listed with a null $ref and no type", typed_group,
+	     "[{'op':'Remove','path':'members','value':[{'$ref':null,'value':'a1'}]}]",
+	     "{'id':'g1','displayName':'Tour Guides','members':[{'value':'a2','type':'User'}]}",
+	     NULL},
+	    {"a remove naming another type leaves the member", typed_group,
+	     "[{'op':'Remove','path':'members','value':[{'value':'a1','type':'Group'}]}]",
+	     typed_group, NULL},
+	    {"Okta: rename restating the group's id", typed_group,
+	     "[{'op':'replace','value':{'id':'g1','displayName':'Guides'}}]",
+	     "{'id':'g1','displayName':'Guides','members':["
+	     "{'value':'a1','type':'User'},{'value':'a2','type':'User'}]}",
+	     NULL},
 	    {"members by filter, case-insensitive attribute names", group,
 	     "[{'op':'remove','path':'MEMBERS[Value eq \\'902c246b\\']'}]",
 	     "{'id':'g1','displayName':'Tour Guides','members':["
@@ -326,6 +342,8 @@ static void test_errors(void **state)
 	     "[{'op':'add','path':'emails','value':{'value':'x@y','colour':'red'}}]", NULL,
 	     "invalidValue"},
 	    {"readOnly id", user, "[{'op':'replace','path':'id','value':'x'}]", NULL, "mutability"},
+	    {"readOnly id changed without path", typed_group,
+	     "[{'op':'replace','value':{'id':'g2','displayName':'x'}}]", NULL, "mutability"},
 	    {"readOnly meta sub-attribute", user,
 	     "[{'op':'replace','path':'meta.created','value':'x'}]", NULL, "mutability"},
 	    {"readOnly groups", user, "[{'op':'add','path':'groups','value':[{'value':'g'}]}]",
