@@ -340,7 +340,8 @@ enum rs_status me_required_done(struct core *c, const struct actor *who, const c
 		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "action",
 			       "only terms_of_service is completed by accepting it");
 	}
-	st = core_read(c, target_tx, &x, err);
+	/* Consent sets no password: the history target_tx would load is not needed. */
+	st = core_read(c, target_only_tx, &x, err);
 	if (st == RS_OK && !has_required(&x.u, action))
 		st = rs_fail(err, RS_E_CONFLICT, "user.action_not_required", NULL,
 			     "'%s' is not among your required actions", action);
