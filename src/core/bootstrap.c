@@ -48,7 +48,7 @@ static enum rs_status boot_tx(struct store_tx *tx, void *arg, struct rs_err *err
 		    SV_S("maintenance"), SV_S("Account"), SV_S("account"), SV_S("api"),
 		    SV_S("active"), SV_S(role.id), SV_NULLV, SV_NULLV, SV_NULLV,
 		    SV_S("the platform operator's break-glass account"), SV_NULLV, SV_S("{}"),
-		    SV_S(""), SV_NULLV, SV_NULLV, SV_NULLV, SV_I(now));
+		    SV_S(""), SV_NULLV, SV_NULLV, SV_NULLV, SV_I(now), SV_NULLV);
 	if (st != RS_OK)
 		return st;
 	if (x->token) {

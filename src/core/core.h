@@ -309,6 +309,7 @@ struct user {
 	struct group_ref *groups;
 	int ngroups;
 	const char *department_id, *department_name; /* NULL: in no department */
+	const char *manager_id, *manager_name; /* another live user of the tenant; name: username */
 	const char *locale, *timezone, *description, *external_id;
 	const char *custom_attributes; /* JSON object text, "{}" when empty */
 	const char *required_actions[USER_REQUIRED_ACTIONS_MAX];
@@ -341,6 +342,12 @@ struct user_fields {
 	bool roles_set;
 	const char *const *roles; /* tenant-scope role ids or names */
 	int nroles;
+	/* roles may also name a system-scope role (at most one, and system_role not set): it
+	 * becomes the system role; without one the system role stays (the default on create).
+	 * For surfaces that know roles only as one list (SCIM). */
+	bool roles_any_scope;
+	/* Another live user of the tenant, not the user itself; null: none. */
+	struct opt_str manager_id;
 };
 
 /* A predicate tree over users' indexed attributes, compiled by the store into one indexed
@@ -554,6 +561,25 @@ struct user_transition_req {
 enum rs_status users_transition(struct core *c, const struct actor *who, const char *tenant,
 				const char *id, const struct user_transition_req *req,
 				struct arena *a, struct user *out, struct rs_err *err);
+
+/* A user written as a whole, as an identity provider writes one (SCIM): the fields, the
+ * lifecycle state active asks for and a password, in one transaction that either all happens
+ * or changes nothing. Each part keeps its own permission, rank rule, seat check, audit event
+ * and announcement. active: -1 leaves the state; 0 deactivates an active or suspended user
+ * (with reason); 1 reactivates a deactivated one (seat permitting) or resumes a suspended
+ * one; an invited user stays invited. password: set as users_password_set would (permanent)
+ * unless it already is the user's. */
+struct user_provision {
+	const char *id; /* NULL: create */
+	const struct user_fields *f;
+	int active;
+	const char *reason; /* of a deactivation */
+	const char *password;
+	int64_t if_match; /* 0: unconditional */
+};
+enum rs_status users_provision(struct core *c, const struct actor *who, const char *tenant,
+			       const struct user_provision *p, struct arena *a, struct user *out,
+			       struct rs_err *err);
 
 /* ---- Owned resources (docs/lifecycle.md)
  * ---------------------------------------------------------- */

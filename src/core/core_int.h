@@ -239,6 +239,33 @@ enum rs_status user_write_new(struct store_tx *tx, struct core *c, const struct 
 			      const char *tenant, const struct user_fields *f, struct arena *a,
 			      struct user *out, struct rs_err *err);
 
+/* The update path of users_update inside the caller's write transaction (provisioning). */
+enum rs_status user_write_update(struct store_tx *tx, struct core *c, const struct actor *who,
+				 const char *tenant, const char *id, const struct user_fields *f,
+				 int64_t if_match, struct arena *a, struct user *out,
+				 struct rs_err *err);
+
+/* users_transition inside the caller's write transaction: the same checks and effects. */
+enum rs_status user_transition_in(struct store_tx *tx, struct core *c, const struct actor *who,
+				  const char *tenant, const char *id,
+				  const struct user_transition_req *req, struct arena *a,
+				  struct user *out, struct rs_err *err);
+
+/* A password an administrator (or an identity provider) sets for user id (NULL: a user about
+ * to be created, whose fields context carries): checked against the tenant's policy and
+ * history and hashed, outside any transaction. *hash stays NULL when the password is already
+ * the user's: a provider that sends it again changes nothing. Needs users.update and the rank
+ * rule over an existing user. */
+enum rs_status password_prepare(struct core *c, const struct actor *who, const char *tenant,
+				const char *id, const struct user *context, const char *password,
+				struct arena *a, const char **hash, struct rs_err *err);
+/* Stores a hash from password_prepare inside the caller's write transaction, as
+ * users_password_set does (permanent: completes a pending reset; ends sessions; audited
+ * user.password_set). */
+enum rs_status password_store_in(struct store_tx *tx, struct core *c, const struct actor *who,
+				 const char *tenant_id, const char *user_id, const char *hash,
+				 struct arena *a, struct rs_err *err);
+
 /* Hands every owned resource of u (loaded, checked by the caller) to transfer_to, else to the
  * tenant's default target (core.h, owned resources), inside the caller's write transaction:
  * each move audited (resource.transfer) and announced (resource.transferred, with why:

@@ -350,3 +350,57 @@ enum rs_status me_required_done(struct core *c, const struct actor *who, const c
 	arena_release(&a);
 	return st;
 }
+
+/* ---- provisioning (core/provision.c) -----------------------------------------------------------
+ */
+
+static enum rs_status tenant_only_tx(struct store_tx *tx, void *arg, struct rs_err *err)
+{
+	struct pctx *x = arg;
+
+	return tenant_resolve(tx, x->who, x->tenant, x->a, &x->t, err);
+}
+
+/* (core_int.h) */
+enum rs_status password_prepare(struct core *c, const struct actor *who, const char *tenant,
+				const char *id, const struct user *context, const char *password,
+				struct arena *a, const char **hash, struct rs_err *err)
+{
+	struct pctx x = {
+	    .c = c, .who = who, .tenant = tenant, .id = id, .password = password, .a = a};
+	const char *rehash;
+	enum rs_status st = check_text("password", password, RS_PASSWORD_INPUT_MAX, true, err);
+
+	*hash = NULL;
+	if (st == RS_OK)
+		st = core_read(c, id ? current_hash_tx : tenant_only_tx, &x, err);
+	if (st != RS_OK)
+		return st;
+	/* An identity provider that syncs passwords sends the password again with every
+	 * replacement of the user: the one already set is no change (and no history error). */
+	if (x.hash) {
+		enum pw_verify v = password_verify(c, &x.t, x.hash, password, a, &rehash);
+
+		if (v == PW_MATCH || v == PW_MATCH_REHASH)
+			return RS_OK;
+	}
+	x.hash = NULL;
+	if (context)
+		x.u = *context;
+	st = hash_new(&x, err);
+	if (st == RS_OK)
+		*hash = x.hash;
+	return st;
+}
+
+/* (core_int.h) */
+enum rs_status password_store_in(struct store_tx *tx, struct core *c, const struct actor *who,
+				 const char *tenant_id, const char *user_id, const char *hash,
+				 struct arena *a, struct rs_err *err)
+{
+	struct pctx x = {.c = c, .who = who, .id = user_id, .hash = hash, .a = a};
+
+	x.t.id = tenant_id;
+	x.u.id = user_id;
+	return store_tx_fn(tx, &x, err);
+}

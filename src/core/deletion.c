@@ -77,6 +77,11 @@ enum rs_status user_tombstone(struct store_tx *tx, struct core *c, const struct 
 	if (st == RS_OK)
 		st = Q_EXEC(tx, Q_DEPT_MANAGER_CLEAR_USER, NULL, err, SV_S(u->tenant_id),
 			    SV_S(u->id));
+	/* Its reports keep no reference to a tombstone (their versions move, so a provider's
+	 * next If-Match sees the change). */
+	if (st == RS_OK)
+		st = Q_EXEC(tx, Q_USER_REPORTS_UNLINK, NULL, err, SV_S(u->tenant_id), SV_S(u->id),
+			    SV_I(now));
 	if (st == RS_OK)
 		st = Q_EXEC(tx, Q_INVITATIONS_REVOKE_USER, NULL, err, SV_S(u->tenant_id),
 			    SV_S(u->id), SV_I(now));

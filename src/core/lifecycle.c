@@ -191,11 +191,10 @@ static enum rs_status transition_tx(struct store_tx *tx, void *arg, struct rs_er
 	return user_load(tx, t.id, u.id, x->a, x->out, NULL, err);
 }
 
-enum rs_status users_transition(struct core *c, const struct actor *who, const char *tenant,
-				const char *id, const struct user_transition_req *req,
-				struct arena *a, struct user *out, struct rs_err *err)
+/* The request's own rules, before any store work. */
+static enum rs_status transition_check(struct core *c, const struct user_transition_req *req,
+				       struct rs_err *err)
 {
-	struct ctx x = {c, who, tenant, id, req, a, out};
 	bool needs_reason = req->what == USER_SUSPEND || req->what == USER_DEACTIVATE;
 	enum rs_status st;
 
@@ -220,7 +219,29 @@ enum rs_status users_transition(struct core *c, const struct actor *who, const c
 	if (req->has_until && req->until <= core_now(c))
 		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "until",
 			       "'until' must be in the future");
-	return core_write(c, transition_tx, &x, err);
+	return RS_OK;
+}
+
+/* (core_int.h) */
+enum rs_status user_transition_in(struct store_tx *tx, struct core *c, const struct actor *who,
+				  const char *tenant, const char *id,
+				  const struct user_transition_req *req, struct arena *a,
+				  struct user *out, struct rs_err *err)
+{
+	struct ctx x = {c, who, tenant, id, req, a, out};
+	enum rs_status st = transition_check(c, req, err);
+
+	return st == RS_OK ? transition_tx(tx, &x, err) : st;
+}
+
+enum rs_status users_transition(struct core *c, const struct actor *who, const char *tenant,
+				const char *id, const struct user_transition_req *req,
+				struct arena *a, struct user *out, struct rs_err *err)
+{
+	struct ctx x = {c, who, tenant, id, req, a, out};
+	enum rs_status st = transition_check(c, req, err);
+
+	return st == RS_OK ? core_write(c, transition_tx, &x, err) : st;
 }
 
 /* ---- the end of a suspension -------------------------------------------------------------------

@@ -73,6 +73,8 @@ void row_user(struct store_rows *r, struct arena *a, struct user *u)
 	    store_col_null(r, UC_SUSPENDED_UNTIL) ? 0 : store_col_int(r, UC_SUSPENDED_UNTIL);
 	u->deletion_task = col_str(r, UC_DELETION_TASK, a);
 	u->failed_logins = store_col_int(r, UC_FAILED_LOGINS);
+	u->manager_id = col_str(r, UC_MANAGER, a);
+	u->manager_name = col_str(r, UC_MANAGER_NAME, a);
 	u->last_failed_login_at =
 	    store_col_null(r, UC_LAST_FAILED_LOGIN) ? 0 : store_col_int(r, UC_LAST_FAILED_LOGIN);
 }
@@ -309,6 +311,12 @@ static enum rs_status check_fields(const struct user_fields *f, bool create, str
 	if (f->department_id.set && f->department_id.v && !uuid_valid(f->department_id.v))
 		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "department_id",
 			       "unknown department '%s'", f->department_id.v);
+	if (f->manager_id.set && f->manager_id.v && !uuid_valid(f->manager_id.v))
+		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "manager_id",
+			       "no user '%s' in this tenant", f->manager_id.v);
+	if (f->roles_any_scope && f->system_role.set)
+		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "roles",
+			       "name the system role in 'roles' or in 'system_role', not both");
 	if (f->roles_set && f->nroles > RS_ROLES_PER_USER_MAX)
 		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "roles",
 			       "at most %d roles per user", RS_ROLES_PER_USER_MAX);
@@ -440,6 +448,63 @@ static char *role_names(const struct role_ref *refs, int n, struct arena *a)
 	return s ? arena_printf(a, "%s]", s) : NULL;
 }
 
+/* For a write with roles_any_scope: *out is f with the one system-scope role among f->roles
+ * moved to system_role (by id) and the tenant-scope ones left in roles. */
+static enum rs_status roles_split(struct store_tx *tx, const char *tenant_id,
+				  const struct user_fields *f, struct arena *a,
+				  struct user_fields *out, struct rs_err *err)
+{
+	const char **tenant_roles = arena_alloc(a, sizeof(char *) * (size_t)(f->nroles + 1));
+	struct role r;
+	enum rs_status st;
+
+	if (!tenant_roles)
+		return core_oom(err);
+	*out = *f;
+	out->roles = tenant_roles;
+	out->nroles = 0;
+	for (int i = 0; i < f->nroles; i++) {
+		st = role_find(tx, tenant_id, f->roles[i], a, &r, err);
+		if (st == RS_E_NOT_FOUND)
+			return rs_fail(err, RS_E_INVALID, "request.invalid_field", "roles",
+				       "unknown role '%s'", f->roles[i] ? f->roles[i] : "");
+		if (st != RS_OK)
+			return st;
+		if (strcmp(r.scope, "system") != 0) {
+			tenant_roles[out->nroles++] = r.id;
+			continue;
+		}
+		if (out->system_role.set)
+			return rs_fail(err, RS_E_INVALID, "request.invalid_field", "roles",
+				       "a user has one system role: '%s' and '%s' are both "
+				       "system roles",
+				       out->system_role.v, r.name);
+		out->system_role.set = true;
+		out->system_role.v = r.name;
+	}
+	return RS_OK;
+}
+
+/* A manager is a live user of the tenant other than the user; *name gets its username. */
+static enum rs_status manager_check(struct store_tx *tx, const char *tenant_id, const char *uid,
+				    const char *manager_id, struct arena *a, const char **name,
+				    struct rs_err *err)
+{
+	struct user m;
+	enum rs_status st;
+
+	if (uid && strcmp(uid, manager_id) == 0)
+		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "manager_id",
+			       "a user can't be their own manager");
+	st = user_load(tx, tenant_id, manager_id, a, &m, NULL, err);
+	if (st == RS_E_NOT_FOUND || (st == RS_OK && strcmp(m.status, "deleting") == 0))
+		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "manager_id",
+			       "no user '%s' in this tenant", manager_id);
+	if (st == RS_OK)
+		*name = m.username;
+	return st;
+}
+
 /* ---- writes -----------------------------------------------------------------------------------
  */
 
@@ -485,6 +550,7 @@ static void text_changes(struct changes *ch, const struct user *b, const struct 
 	changes_str(ch, "timezone", b ? b->timezone : NULL, n->timezone);
 	changes_str(ch, "description", b ? b->description : NULL, n->description);
 	changes_str(ch, "external_id", b ? b->external_id : NULL, n->external_id);
+	changes_str(ch, "manager_id", b ? b->manager_id : NULL, n->manager_id);
 	changes_json(ch, "custom_attributes", b ? b->custom_attributes : NULL,
 		     n->custom_attributes);
 	changes_str(ch, "summary_mail_time", b ? b->summary_mail_time : NULL, n->summary_mail_time);
@@ -517,6 +583,10 @@ static bool merge(const struct user_fields *f, const struct user *cur, struct us
 	n->timezone = pick(&f->timezone, cur->timezone);
 	n->description = pick(&f->description, cur->description);
 	n->external_id = pick(&f->external_id, cur->external_id);
+	if (f->manager_id.set && !same_str(f->manager_id.v, cur->manager_id)) {
+		n->manager_id = f->manager_id.v;
+		n->manager_name = NULL; /* filled in by the write, which checks it */
+	}
 	if (f->custom_attributes.set) {
 		n->custom_attributes =
 		    f->custom_attributes.v
@@ -541,14 +611,15 @@ static enum rs_status store_user(struct store_tx *tx, struct wctx *x, const char
 	struct arena *a = x->a;
 	struct store_val idle = n->has_idle_logout ? SV_I(n->idle_logout_minutes) : SV_NULLV;
 
-	return Q_EXEC(
-	    tx, create ? Q_USER_INSERT : Q_USER_UPDATE, NULL, err, SV_S(tid), SV_S(n->id),
-	    SV_S(n->username), SV_S(key_of(a, n->username)), SV_S(n->email),
-	    SV_S(key_of(a, n->email)), SV_S(n->first_name), SV_S(key_of(a, n->first_name)),
-	    SV_S(n->last_name), SV_S(key_of(a, n->last_name)), SV_S(n->type), SV_S(n->status),
-	    SV_S(n->system_role.id), SV_S(n->department_id), SV_S(n->locale), SV_S(n->timezone),
-	    SV_S(n->description), SV_S(n->external_id), SV_S(n->custom_attributes), SV_S(reqact),
-	    idle, SV_S(n->summary_mail_time), SV_S(n->security_profile), SV_I(now));
+	return Q_EXEC(tx, create ? Q_USER_INSERT : Q_USER_UPDATE, NULL, err, SV_S(tid), SV_S(n->id),
+		      SV_S(n->username), SV_S(key_of(a, n->username)), SV_S(n->email),
+		      SV_S(key_of(a, n->email)), SV_S(n->first_name),
+		      SV_S(key_of(a, n->first_name)), SV_S(n->last_name),
+		      SV_S(key_of(a, n->last_name)), SV_S(n->type), SV_S(n->status),
+		      SV_S(n->system_role.id), SV_S(n->department_id), SV_S(n->locale),
+		      SV_S(n->timezone), SV_S(n->description), SV_S(n->external_id),
+		      SV_S(n->custom_attributes), SV_S(reqact), idle, SV_S(n->summary_mail_time),
+		      SV_S(n->security_profile), SV_I(now), SV_S(n->manager_id));
 }
 
 /* The user as the write left it, built from what was written rather than read back: the
@@ -644,7 +715,8 @@ static bool only_roles(const struct user_fields *f)
 					 &f->external_id,
 					 &f->summary_mail_time,
 					 &f->security_profile,
-					 &f->custom_attributes};
+					 &f->custom_attributes,
+					 &f->manager_id};
 
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 		if (texts[i]->set)
@@ -696,6 +768,16 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 	if (!create && strcmp(cur.status, "deleting") == 0)
 		return rs_fail(err, RS_E_CONFLICT, "user.deletion_pending", NULL,
 			       "the user is being deleted (task %s)", cur.deletion_task);
+	if (f->roles_set && f->roles_any_scope) {
+		struct user_fields *split = arena_alloc(x->a, sizeof(*split));
+
+		if (!split)
+			return core_oom(err);
+		st = roles_split(tx, t.id, f, x->a, split, err);
+		if (st != RS_OK)
+			return st;
+		x->f = f = split;
+	}
 	if ((f->system_role.set || f->roles_set) && !create && !x->invite) {
 		st = require_user_perm(tx, x->who, &cur, PERM_ROLES_ASSIGN, err);
 		if (st != RS_OK)
@@ -770,6 +852,12 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 		return core_oom(err);
 	if (dept_moved)
 		n.department_name = dept_name;
+	if (n.manager_id && (create || !same_str(n.manager_id, cur.manager_id))) {
+		st = manager_check(tx, t.id, create ? NULL : cur.id, n.manager_id, x->a,
+				   &n.manager_name, err);
+		if (st != RS_OK)
+			return st;
+	}
 	if (create && x->status)
 		n.status = x->status;
 	if (strlen(n.custom_attributes) > RS_CUSTOM_ATTRS_MAX)
@@ -867,6 +955,26 @@ enum rs_status user_write_new(struct store_tx *tx, struct core *c, const struct 
 {
 	struct wctx x = {.c = c, .who = who, .tenant = tenant, .f = f, .a = a, .out = out};
 	enum rs_status st = check_fields(f, true, err);
+
+	if (st != RS_OK)
+		return st;
+	return write_tx(tx, &x, err);
+}
+
+enum rs_status user_write_update(struct store_tx *tx, struct core *c, const struct actor *who,
+				 const char *tenant, const char *id, const struct user_fields *f,
+				 int64_t if_match, struct arena *a, struct user *out,
+				 struct rs_err *err)
+{
+	struct wctx x = {.c = c,
+			 .who = who,
+			 .tenant = tenant,
+			 .id = id,
+			 .f = f,
+			 .if_match = if_match,
+			 .a = a,
+			 .out = out};
+	enum rs_status st = check_fields(f, false, err);
 
 	if (st != RS_OK)
 		return st;

@@ -30,11 +30,13 @@ enum store_q {
 	Q_USER_INSERT, /* tenant, id, username, username_key, email, email_key, first, first_key,
 			  last, last_key, type, status, system_role, department_id, locale,
 			  timezone, description, external_id, custom_attributes, required_actions,
-			  idle_logout_minutes, summary_mail_time, security_profile, now */
+			  idle_logout_minutes, summary_mail_time, security_profile, now, manager_id */
 	Q_USER_GET,    /* tenant, id -> user row (not deleted) */
-	Q_USER_UPDATE, /* same 23 arguments as insert (status included), then now; bumps version */
+	Q_USER_UPDATE, /* same 23 arguments as insert (status included), then now, manager_id;
+			* bumps version */
 	Q_USER_DELETE, /* tenant, id, now, deleted_by|NULL, username_hash: the tombstone, every
 			* personal field cleared */
+	Q_USER_REPORTS_UNLINK, /* tenant, manager id, now: its reports lose their manager */
 	Q_USER_MARK_DELETING,	   /* tenant, id, task id, now, expected version -> changes */
 	Q_CREDENTIALS_CLEAR,	   /* tenant, user */
 	Q_INVITATIONS_REVOKE_USER, /* tenant, user, now: its pending invitations die */
@@ -281,7 +283,9 @@ enum {
 	UC_DEPT_NAME, /* the name of the department UC_DEPT names */
 	UC_DELETION_TASK,
 	UC_FAILED_LOGINS,
-	UC_LAST_FAILED_LOGIN
+	UC_LAST_FAILED_LOGIN,
+	UC_MANAGER,
+	UC_MANAGER_NAME /* the username of the user UC_MANAGER names */
 };
 enum {
 	DPC_TENANT,

@@ -286,7 +286,7 @@ enum rs_status th_user_insert(struct store *s, const struct th_user *u, struct r
 	arena_init(&ar, 0);
 	/* created_at is the last insert argument; updated_at is set by Q_USER_INSERT to the
 	 * same, so a different updated value goes through an update below. */
-	struct store_val a[24] = {SV_S(u->tenant),
+	struct store_val a[25] = {SV_S(u->tenant),
 				  SV_S(u->id),
 				  SV_S(u->username),
 				  SV_S(str_lower(&ar, u->username)),
@@ -309,11 +309,12 @@ enum rs_status th_user_insert(struct store *s, const struct th_user *u, struct r
 				  SV_NULLV,
 				  SV_NULLV,
 				  SV_NULLV,
-				  SV_I(u->created)};
-	st = th_exec(s, Q_USER_INSERT, a, 24, NULL, err);
+				  SV_I(u->created),
+				  SV_NULLV /* manager_id */};
+	st = th_exec(s, Q_USER_INSERT, a, 25, NULL, err);
 	if (!st && u->updated && u->updated != u->created) {
 		a[23] = SV_I(u->updated);
-		st = th_exec(s, Q_USER_UPDATE, a, 24, NULL, err);
+		st = th_exec(s, Q_USER_UPDATE, a, 25, NULL, err);
 	}
 	arena_release(&ar);
 	return st;

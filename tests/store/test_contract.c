@@ -210,7 +210,7 @@ static void test_roles_users_groups_roundtrip(void **state)
 			    .extid = "ext-1",
 			    .created = 1000};
 	OK(th_user_insert(s, &u, &err));
-	OK(th_query(s, Q_USER_GET, (struct store_val[]){SV_S("t1"), SV_S("u1")}, 2, 25, r, &err));
+	OK(th_query(s, Q_USER_GET, (struct store_val[]){SV_S("t1"), SV_S("u1")}, 2, 35, r, &err));
 	assert_int_equal(r->nrows, 1);
 	assert_string_equal(r->text[0][UC_TENANT], "t1");
 	assert_string_equal(r->text[0][UC_USERNAME], "Alice");
@@ -232,24 +232,25 @@ static void test_roles_users_groups_roundtrip(void **state)
 	u.updated = 2000;
 	u.first = "Alicia";
 	u.created = 2000;
-	struct store_val up[24];
+	struct store_val up[25];
 	{
 		struct arena a;
 
 		arena_init(&a, 0);
-		struct store_val tmp[24] = {
+		struct store_val tmp[25] = {
 		    SV_S("t1"),	  SV_S("u1"),	 SV_S("Alice"),	    SV_S("alice"),
 		    SV_NULLV,	  SV_NULLV,	 SV_S("Alicia"),    SV_S("alicia"),
 		    SV_S("L"),	  SV_S("l"),	 SV_S("person"),    SV_S("suspended"),
 		    SV_S("r1"),	  SV_S("IT"),	 SV_S("en"),	    SV_S("UTC"),
 		    SV_S("desc"), SV_NULLV,	 SV_S("{\"k\":1}"), SV_S("pw"),
-		    SV_I(15),	  SV_S("08:00"), SV_S("strict"),    SV_I(2000)};
+		    SV_I(15),	  SV_S("08:00"), SV_S("strict"),    SV_I(2000),
+		    SV_NULLV};
 		memcpy(up, tmp, sizeof(up));
-		OK(th_exec(s, Q_USER_UPDATE, up, 24, &ch, &err));
+		OK(th_exec(s, Q_USER_UPDATE, up, 25, &ch, &err));
 		assert_int_equal(ch, 1);
 		arena_release(&a);
 	}
-	OK(th_query(s, Q_USER_GET, (struct store_val[]){SV_S("t1"), SV_S("u1")}, 2, 25, r, &err));
+	OK(th_query(s, Q_USER_GET, (struct store_val[]){SV_S("t1"), SV_S("u1")}, 2, 35, r, &err));
 	assert_string_equal(r->text[0][UC_FIRST], "Alicia");
 	assert_string_equal(r->text[0][UC_STATUS], "suspended");
 	assert_string_equal(r->text[0][UC_DEPT], "IT");
@@ -336,7 +337,7 @@ static void test_roles_users_groups_roundtrip(void **state)
 	    (struct store_val[]){SV_S("t1"), SV_S("u1"), SV_I(9), SV_NULLV, SV_S("hmac-sha256:00")},
 	    5, &ch, &err));
 	assert_int_equal(ch, 1);
-	OK(th_query(s, Q_USER_GET, (struct store_val[]){SV_S("t1"), SV_S("u1")}, 2, 25, r, &err));
+	OK(th_query(s, Q_USER_GET, (struct store_val[]){SV_S("t1"), SV_S("u1")}, 2, 35, r, &err));
 	assert_int_equal(r->nrows, 0);
 	OK(th_query(s, Q_ROLE_USES, (struct store_val[]){SV_S("t1"), SV_S("r1")}, 2, 1, r, &err));
 	assert_int_equal(r->ints[0][0], 0);

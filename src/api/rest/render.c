@@ -101,6 +101,10 @@ json_t *render_user(const struct user *u)
 			    u->department_id ? json_pack("{s:s,s:s?}", "id", u->department_id,
 							 "name", u->department_name)
 					     : json_null());
+	json_object_set_new(v, "manager",
+			    u->manager_id ? json_pack("{s:s,s:s?}", "id", u->manager_id, "username",
+						      u->manager_name)
+					  : json_null());
 	json_object_set_new(v, "locale", js_str(u->locale));
 	json_object_set_new(v, "timezone", js_str(u->timezone));
 	json_object_set_new(v, "description", js_str(u->description));

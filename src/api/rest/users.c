@@ -13,6 +13,7 @@ static const char *const user_writable[] = {"username",
 					    "system_role",
 					    "roles",
 					    "department_id",
+					    "manager_id",
 					    "locale",
 					    "timezone",
 					    "description",
@@ -36,6 +37,7 @@ static void read_fields(struct jin *j, struct user_fields *f)
 	jin_str_required(j, "system_role", &f->system_role);
 	jin_strs(j, "roles", &f->roles_set, &f->roles, &f->nroles);
 	jin_str(j, "department_id", &f->department_id);
+	jin_str(j, "manager_id", &f->manager_id);
 	jin_str(j, "locale", &f->locale);
 	jin_str(j, "timezone", &f->timezone);
 	jin_str(j, "description", &f->description);

@@ -17,7 +17,9 @@
 	"required_actions, locked, idle_logout_minutes, summary_mail_time, security_profile, "     \
 	"created_at, updated_at, last_login_at, last_activity_at, version, status_reason, "        \
 	"suspended_until, (SELECT d.name FROM departments d WHERE d.tenant_id = users.tenant_id "  \
-	"AND d.id = users.department_id), deletion_task_id, failed_logins, last_failed_login_at"
+	"AND d.id = users.department_id), deletion_task_id, failed_logins, last_failed_login_at, "     \
+	"manager_id, (SELECT m.username FROM users m WHERE m.tenant_id = users.tenant_id AND "    \
+	"m.id = users.manager_id AND m.status <> 'deleted')"
 #define SESSION_COLS                                                                               \
 	"tenant_id, id, user_id, lookup, secret_hash, csrf_hash, source_ip, user_agent, "          \
 	"created_at, "                                                                             \
@@ -103,8 +105,8 @@ static const char *const pg_sql[Q__COUNT] = {
 	"first_name, first_name_key, last_name, last_name_key, type, status, "
 	"system_role_id, department_id, locale, timezone, description, external_id, "
 	"custom_attributes, required_actions, idle_logout_minutes, summary_mail_time, "
-	"security_profile, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-	"$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $24)",
+	"security_profile, created_at, updated_at, manager_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+	"$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $24, $25)",
     [Q_USER_GET] = "SELECT " USER_COLS " FROM users WHERE tenant_id = $1 AND id = $2 AND "
 		   "status <> 'deleted'",
     [Q_USER_UPDATE] =
@@ -113,7 +115,7 @@ static const char *const pg_sql[Q__COUNT] = {
 	"type = $11, status = $12, system_role_id = $13, department_id = $14, locale = $15, "
 	"timezone = $16, description = $17, external_id = $18, custom_attributes = $19, "
 	"required_actions = $20, idle_logout_minutes = $21, summary_mail_time = $22, "
-	"security_profile = $23, updated_at = $24, version = version + 1 "
+	"security_profile = $23, updated_at = $24, manager_id = $25, version = version + 1 "
 	"WHERE tenant_id = $1 AND id = $2 AND status <> 'deleted'",
     [Q_USER_DELETE] =
 	"UPDATE users SET status = 'deleted', deleted_at = $3, updated_at = $3, "
@@ -123,8 +125,11 @@ static const char *const pg_sql[Q__COUNT] = {
 	"NULL, last_name_key = NULL, description = NULL, external_id = NULL, "
 	"custom_attributes = '{}', locale = NULL, timezone = NULL, summary_mail_time = "
 	"NULL, security_profile = NULL, status_reason = NULL, required_actions = '', "
-	"suspended_until = NULL, version = version + 1 WHERE tenant_id = $1 AND id = $2 "
+	"suspended_until = NULL, manager_id = NULL, version = version + 1 WHERE tenant_id = $1 AND id = $2 "
 	"AND status <> 'deleted'",
+    [Q_USER_REPORTS_UNLINK] =
+	"UPDATE users SET manager_id = NULL, updated_at = $3, version = version + 1 "
+	"WHERE tenant_id = $1 AND manager_id = $2 AND status <> 'deleted'",
     [Q_USER_MARK_DELETING] =
 	"UPDATE users SET status = 'deleting', deletion_task_id = $3, updated_at = $4, "
 	"version = version + 1 WHERE tenant_id = $1 AND id = $2 AND version = $5 AND "
