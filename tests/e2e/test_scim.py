@@ -7,6 +7,7 @@ import os
 import sys
 import time
 import unittest
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
@@ -488,46 +489,129 @@ class GroupTest(ScimBase):
 
 
 class EntraSequenceTest(ScimBase):
-    """Microsoft Entra ID's provisioning sequence (learn.microsoft.com, "Tutorial: Develop and
-    plan provisioning for a SCIM endpoint"): look the user up by userName, create it, read it,
-    update it with PATCH "Replace", disable it with active "False", delete it."""
+    """The "User Operations" of Microsoft's "Tutorial: Develop and plan provisioning for a SCIM
+    endpoint in Microsoft Entra ID" (learn.microsoft.com/entra/identity/app-provisioning/
+    use-scim-to-provision-users-and-groups, section "SCIM protocol requests and responses"),
+    replayed in the order the tutorial lists them, each body as the tutorial shows it (ids and
+    names substituted), preceded by the Test Connection lookup of a random GUID ("Integrate your
+    SCIM endpoint", step "Test Connection"). Content-Type is application/scim+json, as in the
+    tutorial's Examples 2 and 5. Each answer is checked against the tutorial's Response, then
+    roster's own state through REST. test_scim_clients.py holds the tutorial's Group Operations,
+    its Examples 1 to 6, and what roster still answers differently (ClientMismatchTest)."""
+
+    def scim(self, method, path, body=None):
+        return self.c.request(method, BASE + path, json=body, content_type=CT)
+
+    def rest_user(self, uid):
+        return h.expect(self.root.get(h.tpath(self.t, "users", uid)), 200).json
+
+    def assert_user(self, r, status, uid=None):
+        h.expect(r, status)
+        self.assertEqual(r.content_type, CT)  # "The header for all the responses should be ... scim+json"
+        j = r.json
+        self.assertIn(USER, j["schemas"])
+        self.assertIsInstance(j["id"], str)
+        if uid is not None:
+            self.assertEqual(j["id"], uid)
+        self.assertEqual(j["meta"]["resourceType"], "User")
+        self.assertRegex(j["meta"]["created"], h.TIME_RE)
+        self.assertRegex(j["meta"]["lastModified"], h.TIME_RE)
+        return j
 
     def test_sequence(self):
-        name = "Test_User_%s@testuser.com" % h.uid()
-        r = h.expect(self.c.get(BASE + "/Users", params={"filter": 'userName eq "%s"' % name}), 200)
-        self.assertEqual(r.json["totalResults"], 0)
-        self.assertEqual(r.json["Resources"], [])
-        r = self.c.post(BASE + "/Users", content_type=CT, json={
-            "schemas": [USER, ENT], "externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
-            "userName": name, "active": True,
-            "emails": [{"primary": True, "type": "work", "value": name}],
+        tag = h.uuid7()
+        name = "Test_User_%s" % tag
+        mail = "Test_User_%s@testuser.com" % h.uuid7()
+        ext = "0a21f0f2-" + h.uid()
+        # Test Connection: a user that does not exist, by a random GUID: 200 and an empty
+        # ListResponse.
+        r = h.expect(self.scim("GET", "/Users?filter=" + urllib.parse.quote('userName eq "%s"' % h.uuid7())), 200)
+        self.assertEqual(r.content_type, CT)
+        self.assertEqual(r.json, {"schemas": [LIST], "totalResults": 0, "startIndex": 1,
+                                  "itemsPerPage": 0, "Resources": []})
+        # Create User: POST /Users -> 201 Created with id, externalId, meta, userName, name,
+        # active, emails.
+        r = self.scim("POST", "/Users", {
+            "schemas": [USER, ENT],
+            "externalId": ext,
+            "userName": name,
+            "active": True,
+            "emails": [{"primary": True, "type": "work", "value": mail}],
             "meta": {"resourceType": "User"},
             "name": {"formatted": "givenName familyName", "familyName": "familyName", "givenName": "givenName"},
             "roles": []})
-        h.expect(r, 201)
-        uid = r.json["id"]
-        r = h.expect(self.get_user(uid), 200).json
-        self.assertEqual(r["userName"], name)
-        r = h.expect(self.c.get(BASE + "/Users", params={
-            "filter": 'userName eq "%s"' % name, "attributes": "userName"}), 200).json
-        self.assertEqual(r["totalResults"], 1)
-        r = h.expect(self.c.get(BASE + "/Users", params={
-            "filter": 'externalId eq "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef"'}), 200).json
-        self.assertEqual(r["Resources"][0]["id"], uid)
-        r = self.c.patch(BASE + "/Users/" + uid, content_type=CT, json={
-            "schemas": [PATCHOP], "Operations": [
-                {"op": "Replace", "path": 'emails[type eq "work"].value', "value": "updatedEmail@microsoft.com"},
+        u = self.assert_user(r, 201)
+        uid = u["id"]
+        self.assertEqual(r.headers["Location"], BASE + "/Users/" + uid)
+        self.assertEqual(u["externalId"], ext)
+        self.assertEqual(u["userName"], name)
+        self.assertEqual(u["name"], {"formatted": "givenName familyName", "familyName": "familyName",
+                                     "givenName": "givenName"})
+        self.assertIs(u["active"], True)
+        self.assertEqual(u["emails"], [{"value": mail, "type": "work", "primary": True}])
+        ru = self.rest_user(uid)
+        self.assertEqual((ru["username"], ru["email"], ru["first_name"], ru["last_name"], ru["status"]),
+                         (name, mail, "givenName", "familyName", "active"))
+        # Get User: GET /Users/{id} -> 200 with the same resource.
+        g = self.assert_user(self.scim("GET", "/Users/" + uid), 200, uid)
+        self.assertEqual(g, u)
+        # Get User, not found -> 404 ("The detail isn't required, only status").
+        scim_error(self, self.scim("GET", "/Users/5171a35d82074e068ce2"), 404)
+        # Get User by query: GET /Users?filter=userName eq "..." -> a ListResponse of one.
+        r = h.expect(self.scim("GET", "/Users?filter=" + urllib.parse.quote('userName eq "%s"' % name)), 200)
+        self.assertEqual(r.content_type, CT)
+        j = r.json
+        self.assertEqual((j["schemas"], j["totalResults"], j["startIndex"]), ([LIST], 1, 1))
+        self.assertEqual(j["itemsPerPage"], 1)
+        self.assertEqual(j["Resources"], [g])
+        # Get User by query - Zero results.
+        r = h.expect(self.scim("GET", "/Users?filter=" + urllib.parse.quote('userName eq "non-existent user"')), 200)
+        self.assertEqual(r.json, {"schemas": [LIST], "totalResults": 0, "startIndex": 1,
+                                  "itemsPerPage": 0, "Resources": []})
+        # Update User [Multi-valued properties] -> 200 with the user.
+        r = self.scim("PATCH", "/Users/" + uid, {
+            "schemas": [PATCHOP],
+            "Operations": [
+                {"op": "Replace", "path": 'emails[type eq "work"].value', "value": "updatedEmail-%s@microsoft.com" % tag},
                 {"op": "Replace", "path": "name.familyName", "value": "updatedFamilyName"}]})
-        h.expect(r, 200)
-        self.assertEqual(r.json["emails"][0]["value"], "updatedEmail@microsoft.com")
-        self.assertEqual(r.json["name"]["familyName"], "updatedFamilyName")
-        r = self.c.patch(BASE + "/Users/" + uid, content_type=CT, json={
-            "schemas": [PATCHOP], "Operations": [{"op": "Replace", "path": "active", "value": "False"}]})
-        h.expect(r, 200)
-        self.assertIs(r.json["active"], False)
-        r = self.c.delete(BASE + "/Users/" + uid)
+        p = self.assert_user(r, 200, uid)
+        self.assertEqual(p["emails"], [{"value": "updatedEmail-%s@microsoft.com" % tag, "type": "work", "primary": True}])
+        self.assertEqual((p["name"]["givenName"], p["name"]["familyName"]), ("givenName", "updatedFamilyName"))
+        self.assertEqual((p["externalId"], p["userName"], p["active"]), (ext, name, True))
+        ru = self.rest_user(uid)
+        self.assertEqual((ru["email"], ru["last_name"]), ("updatedEmail-%s@microsoft.com" % tag, "updatedFamilyName"))
+        # Update User [Single-valued properties]: userName -> 200 with the new userName.
+        new_name = "5b50642d-%s@testuser.com" % tag
+        r = self.scim("PATCH", "/Users/" + uid, {
+            "schemas": [PATCHOP],
+            "Operations": [{"op": "Replace", "path": "userName", "value": new_name}]})
+        p = self.assert_user(r, 200, uid)
+        self.assertEqual(p["userName"], new_name)
+        self.assertEqual(self.rest_user(uid)["username"], new_name)
+        # Disable User: "active" as the boolean false, Operations before schemas -> the user,
+        # active false.
+        r = self.scim("PATCH", "/Users/" + uid, {
+            "Operations": [{"op": "Replace", "path": "active", "value": False}],
+            "schemas": [PATCHOP]})
+        p = self.assert_user(r, 200, uid)
+        self.assertIs(p["active"], False)
+        self.assertEqual(self.rest_user(uid)["status"], "deactivated")
+        # "The user object should be returned in a request whether or not the user is active."
+        self.assertIs(self.assert_user(self.scim("GET", "/Users/" + uid), 200, uid)["active"], False)
+        r = h.expect(self.scim("GET", "/Users?filter=" + urllib.parse.quote('userName eq "%s"' % new_name)), 200)
+        self.assertEqual([x["id"] for x in r.json["Resources"]], [uid])
+        # Delete User -> 204 No Content; then 404 and absent from lookups.
+        r = self.scim("DELETE", "/Users/" + uid)
         self.assertEqual(r.status, 204, r.describe())
-        scim_error(self, self.get_user(uid), 404)
+        self.assertEqual(r.body, b"")
+        scim_error(self, self.scim("GET", "/Users/" + uid), 404)
+        r = h.expect(self.scim("GET", "/Users?filter=" + urllib.parse.quote('userName eq "%s"' % new_name)), 200)
+        self.assertEqual(r.json["totalResults"], 0)
+        seen = [e["action"] for e in h.audit_events(self.root, self.t, target=uid)]
+        for a in ("user.create", "user.update", "user.deactivate"):
+            self.assertIn(a, seen)
+        for e in h.audit_events(self.root, self.t, target=uid):
+            self.assertEqual(e["actor"]["id"], self.prov_user["id"], e)
 
 
 if __name__ == "__main__":
