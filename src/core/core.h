@@ -137,6 +137,7 @@ enum tenant_setting {
 	TS_LOCKOUT_THRESHOLD,	 /* failed logins in a row that lock the account; 0 = never */
 	TS_LOCKOUT_MINUTES,	 /* a lock ends by itself after this; 0 = an admin unlocks */
 	TS_REFRESH_TOKEN_DAYS,	 /* a refresh token's lifetime (never beyond the session's) */
+	TS_PROVISIONED_PASSWORDS, /* ignore | set: passwords an identity provider sends */
 	TS__COUNT
 };
 struct tenant_setting_def {
@@ -568,14 +569,16 @@ enum rs_status users_transition(struct core *c, const struct actor *who, const c
  * and announcement. active: -1 leaves the state; 0 deactivates an active or suspended user
  * (with reason); 1 reactivates a deactivated one (seat permitting) or resumes a suspended
  * one; an invited user stays invited. password: set as users_password_set would (permanent)
- * unless it already is the user's. */
+ * unless it already is the user's, when the tenant's provisioned_passwords is set; ignored
+ * when it is ignore (refused when password_explicit). */
 struct user_provision {
 	const char *id; /* NULL: create */
 	const struct user_fields *f;
 	int active;
 	const char *reason; /* of a deactivation */
 	const char *password;
-	int64_t if_match; /* 0: unconditional */
+	bool password_explicit; /* asked for by itself (a PATCH), not part of a whole user */
+	int64_t if_match;	/* 0: unconditional */
 };
 enum rs_status users_provision(struct core *c, const struct actor *who, const char *tenant,
 			       const struct user_provision *p, struct arena *a, struct user *out,

@@ -364,7 +364,8 @@ static enum rs_status tenant_only_tx(struct store_tx *tx, void *arg, struct rs_e
 /* (core_int.h) */
 enum rs_status password_prepare(struct core *c, const struct actor *who, const char *tenant,
 				const char *id, const struct user *context, const char *password,
-				struct arena *a, const char **hash, struct rs_err *err)
+				bool explicit, struct arena *a, const char **hash,
+				struct rs_err *err)
 {
 	struct pctx x = {
 	    .c = c, .who = who, .tenant = tenant, .id = id, .password = password, .a = a};
@@ -376,6 +377,13 @@ enum rs_status password_prepare(struct core *c, const struct actor *who, const c
 		st = core_read(c, id ? current_hash_tx : tenant_only_tx, &x, err);
 	if (st != RS_OK)
 		return st;
+	/* The tenant ignores them (docs/scim.md): a placeholder in a created or replaced user
+	 * passes, a change asked for by itself is refused rather than lost. */
+	if (x.t.settings[TS_PROVISIONED_PASSWORDS] == 0)
+		return explicit ? rs_fail(err, RS_E_INVALID, "password.not_provisioned", "password",
+					  "this tenant does not take passwords from identity "
+					  "providers (setting provisioned_passwords is ignore)")
+				: RS_OK;
 	/* An identity provider that syncs passwords sends the password again with every
 	 * replacement of the user: the one already set is no change (and no history error). */
 	if (x.hash) {

@@ -134,7 +134,8 @@ enum rs_status users_provision(struct core *c, const struct actor *who, const ch
 			ctx.first_name = p->f->first_name.v;
 		if (p->f->last_name.set)
 			ctx.last_name = p->f->last_name.v;
-		st = password_prepare(c, who, tenant, p->id, &ctx, p->password, a, &x.hash, err);
+		st = password_prepare(c, who, tenant, p->id, &ctx, p->password,
+				      p->password_explicit, a, &x.hash, err);
 		if (st != RS_OK)
 			return st;
 	}

@@ -4,6 +4,7 @@
 #include <jansson.h>
 
 static const char *const limit_actions[] = {"evict_oldest", "refuse", NULL};
+static const char *const provisioned_passwords[] = {"ignore", "set", NULL};
 
 const struct tenant_setting_def tenant_settings[TS__COUNT] = {
     [TS_INVITATION_DAYS] = {"invitation_days", 1, INVITATION_DAYS_MAX, INVITATION_DAYS_DEFAULT,
@@ -15,6 +16,9 @@ const struct tenant_setting_def tenant_settings[TS__COUNT] = {
     [TS_LOCKOUT_THRESHOLD] = {"lockout_threshold", 0, 1000, 10, NULL},
     [TS_LOCKOUT_MINUTES] = {"lockout_minutes", 0, 10080, 15, NULL},
     [TS_REFRESH_TOKEN_DAYS] = {"refresh_token_days", 1, 365, 30, NULL},
+    /* Off by default: Okta sends a placeholder password with every created user unless the
+     * administrator turned password sync on at both ends. */
+    [TS_PROVISIONED_PASSWORDS] = {"provisioned_passwords", 0, 1, 0, provisioned_passwords},
 };
 
 void tenant_settings_defaults(int64_t out[TS__COUNT])

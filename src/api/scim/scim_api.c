@@ -114,9 +114,11 @@ json_t *scim_body_or_reply(struct http_req *req, struct http_resp *resp)
 		while (n > 0 && ct[n - 1] == ' ')
 			n--;
 		if (!((n == strlen(SCIM_CT) && strncasecmp(ct, SCIM_CT, n) == 0) ||
-		      (n == 16 && strncasecmp(ct, "application/json", n) == 0))) {
+		      (n == 16 && strncasecmp(ct, "application/json", n) == 0) ||
+		      /* Okta's documented exchanges label JSON text/json. */
+		      (n == 9 && strncasecmp(ct, "text/json", n) == 0))) {
 			scim_error(req, resp, 415, NULL,
-				   "send application/scim+json or application/json");
+				   "send application/scim+json, application/json or text/json");
 			return NULL;
 		}
 	}

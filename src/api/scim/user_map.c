@@ -27,6 +27,34 @@ static json_t *ca_member(const json_t *ca, const char *key)
 	return json_is_object(v) ? json_deep_copy(v) : json_object();
 }
 
+/* roster's roles as SCIM roles: the system role (primary) and the tenant roles, by name. */
+static void roles_render(json_t *o, const struct user *u)
+{
+	json_t *roles = json_array();
+
+	if (u->system_role.name)
+		json_array_append_new(
+		    roles, json_pack("{s:s,s:s,s:s,s:b}", "value", u->system_role.name, "display",
+				     u->system_role.name, "type", "system", "primary", true));
+	for (int i = 0; i < u->nroles; i++)
+		json_array_append_new(roles,
+				      json_pack("{s:s,s:s,s:s}", "value", u->roles[i].name,
+						"display", u->roles[i].name, "type", "tenant"));
+	if (json_array_size(roles))
+		json_object_set_new(o, "roles", roles);
+	else
+		json_decref(roles);
+}
+
+/* What roster shows when no name.formatted is kept: "given family". */
+static const char *formatted_of(struct arena *a, const char *given, const char *family)
+{
+	if (!given && !family)
+		return NULL;
+	return arena_printf(a, "%s%s%s", given ? given : "", given && family ? " " : "",
+			    family ? family : "");
+}
+
 json_t *scim_user_render(struct arena *a, const struct user *u)
 {
 	json_t *ca = json_loads(u->custom_attributes ? u->custom_attributes : "{}", 0, NULL);
@@ -49,11 +77,8 @@ json_t *scim_user_render(struct arena *a, const struct user *u)
 	if (u->last_name)
 		json_object_set_new(name, "familyName", json_string(u->last_name));
 	if (!json_object_get(name, "formatted") && (u->first_name || u->last_name))
-		json_object_set_new(
-		    name, "formatted",
-		    json_string(arena_printf(a, "%s%s%s", u->first_name ? u->first_name : "",
-					     u->first_name && u->last_name ? " " : "",
-					     u->last_name ? u->last_name : "")));
+		json_object_set_new(name, "formatted",
+				    json_string(formatted_of(a, u->first_name, u->last_name)));
 	if (json_object_size(name) == 0)
 		json_object_del(o, "name");
 	if (!json_object_get(o, "displayName")) {
@@ -78,8 +103,14 @@ json_t *scim_user_render(struct arena *a, const struct user *u)
 		json_object_set_new(o, "groups", groups);
 	else
 		json_decref(groups);
+	roles_render(o, u);
 	if (u->department_name)
 		json_object_set_new(ent, "department", json_string(u->department_name));
+	if (u->manager_id)
+		json_object_set_new(ent, "manager",
+				    json_pack("{s:s,s:s,s:s?}", "value", u->manager_id, "$ref",
+					      user_location(a, u->manager_id), "displayName",
+					      u->manager_name));
 	if (json_object_size(ent)) {
 		json_array_append_new(schemas, json_string(SCIM_URN_ENTERPRISE));
 		json_object_set_new(o, SCIM_URN_ENTERPRISE, ent);
@@ -155,8 +186,8 @@ static bool str_of(struct arena *a, const json_t *v, const char *name, const cha
 
 /* Attributes mapped to roster's columns (or computed), never kept in custom_attributes. */
 static const char *const mapped_attrs[] = {
-    "schemas", "id",	 "meta",     "externalId", "userName", "emails",
-    "active",  "locale", "timezone", "groups",	   "password", NULL,
+    "schemas", "id",	   "meta",   "externalId", "userName", "emails", "active",
+    "locale",  "timezone", "groups", "password",   "roles",    NULL,
 };
 
 static bool is_mapped(const char *k)
@@ -168,15 +199,98 @@ static bool is_mapped(const char *k)
 	return false;
 }
 
+/* The enterprise manager's id: a string (Entra ID), an object with "value" (RFC 7643), or
+ * a list of one such object (Entra ID's path-less reference form); null or "" for none. */
+static bool manager_of(struct arena *a, const json_t *v, const char **id, char *why, size_t cap)
+{
+	*id = NULL;
+	if (json_is_array(v)) {
+		if (json_array_size(v) > 1) {
+			snprintf(why, cap, "a user has one manager");
+			return false;
+		}
+		v = json_array_get(v, 0);
+	}
+	if (json_is_object(v))
+		v = scim_get(v, "value");
+	if (!v || json_is_null(v))
+		return true;
+	if (!str_of(a, v, "manager.value", id, why, cap))
+		return false;
+	if (!**id)
+		*id = NULL;
+	return true;
+}
+
+static bool role_held(const struct user *u, const char *ref)
+{
+	if (u->system_role.name && (strcasecmp(u->system_role.name, ref) == 0 ||
+				    (u->system_role.id && strcmp(u->system_role.id, ref) == 0)))
+		return true;
+	for (int i = 0; i < u->nroles; i++) {
+		if (strcasecmp(u->roles[i].name, ref) == 0 || strcmp(u->roles[i].id, ref) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* SCIM roles are roster roles named by name (or id), the system role among them: a list that
+ * names exactly the roles cur holds changes nothing; an absent "roles" leaves them as they
+ * are (an identity provider that does not manage roles must not strip them). */
+static bool roles_map(struct arena *a, const json_t *roles, const struct user *cur,
+		      struct scim_user_change *m, char *why, size_t cap)
+{
+	const char **refs;
+	size_t i, n;
+	json_t *e;
+	bool same;
+
+	if (!roles)
+		return true;
+	if (!json_is_array(roles) && !json_is_null(roles)) {
+		snprintf(why, cap, "'roles' must be an array");
+		return false;
+	}
+	n = json_is_array(roles) ? json_array_size(roles) : 0;
+	if (!(refs = arena_alloc(a, sizeof(char *) * (n + 1))))
+		return false;
+	n = 0;
+	json_array_foreach(roles, i, e)
+	{
+		const json_t *v = json_is_object(e) ? scim_get(e, "value") : e;
+		bool dup = false;
+
+		if (!json_is_string(v) || !*json_string_value(v)) {
+			snprintf(why, cap, "each of 'roles' needs a role's name as its value");
+			return false;
+		}
+		for (size_t j = 0; j < n && !dup; j++)
+			dup = strcasecmp(refs[j], json_string_value(v)) == 0;
+		if (!dup && !(refs[n++] = arena_strdup(a, json_string_value(v))))
+			return false;
+	}
+	same = cur != NULL && (size_t)cur->nroles + (cur->system_role.name ? 1 : 0) == n;
+	for (i = 0; same && i < n; i++)
+		same = role_held(cur, refs[i]);
+	if (same || (!cur && n == 0))
+		return true;
+	m->f.roles_set = true;
+	m->f.roles_any_scope = true;
+	m->f.roles = refs;
+	m->f.nroles = (int)n;
+	return true;
+}
+
 bool scim_user_map(struct arena *a, const json_t *res, const struct user *cur,
 		   struct scim_user_change *m, char *why, size_t cap)
 {
 	const struct scim_schema *core = scim_user_type()->core;
-	const char *s, *k;
+	const char *s, *k, *given, *family, *formatted, *username;
 	json_t *v, *name = scim_get(res, "name"), *emails = scim_get(res, "emails");
 	json_t *ent = scim_get(res, SCIM_URN_ENTERPRISE), *extra = json_object(),
 	       *eextra = json_object();
 	json_t *old_ca = NULL, *new_ca = NULL;
+	const char *manager = NULL;
 	bool ok = false;
 
 	memset(m, 0, sizeof(*m));
@@ -188,6 +302,7 @@ bool scim_user_map(struct arena *a, const json_t *res, const struct user *cur,
 		goto out;
 	}
 	put_str(&m->f.username, s, cur, cur ? cur->username : NULL);
+	username = s;
 	if (!str_of(a, scim_get(res, "externalId"), "externalId", &s, why, cap))
 		goto out;
 	put_str(&m->f.external_id, s, cur, cur ? cur->external_id : NULL);
@@ -201,17 +316,25 @@ bool scim_user_map(struct arena *a, const json_t *res, const struct user *cur,
 		snprintf(why, cap, "'name' must be an object");
 		goto out;
 	}
-	if (!str_of(a, scim_get(name, "givenName"), "name.givenName", &s, why, cap))
+	if (!str_of(a, scim_get(name, "givenName"), "name.givenName", &given, why, cap))
 		goto out;
-	put_str(&m->f.first_name, s, cur, cur ? cur->first_name : NULL);
-	if (!str_of(a, scim_get(name, "familyName"), "name.familyName", &s, why, cap))
+	put_str(&m->f.first_name, given, cur, cur ? cur->first_name : NULL);
+	if (!str_of(a, scim_get(name, "familyName"), "name.familyName", &family, why, cap))
 		goto out;
-	put_str(&m->f.last_name, s, cur, cur ? cur->last_name : NULL);
+	put_str(&m->f.last_name, family, cur, cur ? cur->last_name : NULL);
+	formatted = formatted_of(a, given, family);
 	if (json_is_object(name)) {
 		json_t *rest = json_object();
 
 		json_object_foreach(name, k, v)
 		{
+			/* A formatted name that is what roster computes is not kept: it follows
+			 * the names when they change (Entra ID replaces familyName alone). */
+			if (strcasecmp(k, "formatted") == 0 && json_is_string(v) && formatted &&
+			    strcmp(json_string_value(v), formatted) == 0)
+				continue;
+			if (strcasecmp(k, "formatted") == 0 && json_is_string(v))
+				formatted = json_string_value(v);
 			if (strcasecmp(k, "givenName") != 0 && strcasecmp(k, "familyName") != 0 &&
 			    !json_is_null(v))
 				json_object_set(rest, k, v);
@@ -259,9 +382,18 @@ bool scim_user_map(struct arena *a, const json_t *res, const struct user *cur,
 		/* Unknown attributes are ignored (RFC 7644 section 3.3 lets a provider drop
 		 * what it does not support); readOnly ones are the server's. */
 		at = scim_attr_find(core->attrs, core->nattrs, k);
+		/* Likewise a displayName that is the default roster shows. */
+		if (at && strcmp(at->name, "displayName") == 0 && json_is_string(v) &&
+		    strcmp(json_string_value(v), formatted ? formatted : username) == 0)
+			continue;
 		if (at && at->mutability != SCIM_M_READ_ONLY)
 			json_object_set(extra, at->name, v);
 	}
+	if (!roles_map(a, scim_get(res, "roles"), cur, m, why, cap))
+		goto out;
+	v = scim_get(res, "password");
+	if (v && !json_is_null(v) && !str_of(a, v, "password", &m->password, why, cap))
+		goto out;
 	if (ent && !json_is_null(ent)) {
 		const struct scim_schema *es = scim_ext_find(scim_user_type(), SCIM_URN_ENTERPRISE);
 
@@ -280,9 +412,15 @@ bool scim_user_map(struct arena *a, const json_t *res, const struct user *cur,
 					goto out;
 				continue;
 			}
+			if (strcmp(at->name, "manager") == 0) {
+				if (!manager_of(a, v, &manager, why, cap))
+					goto out;
+				continue;
+			}
 			json_object_set(eextra, at->name, v);
 		}
 	}
+	put_str(&m->f.manager_id, manager, cur, cur ? cur->manager_id : NULL);
 	if (cur ? differs(m->department, cur->department_name) : m->department != NULL) {
 		/* Resolved to an id by the caller. */
 		m->f.department_id.set = true;
@@ -334,6 +472,7 @@ enum rs_status scim_user_patch_map(struct arena *a, const struct user *cur, cons
 	/* Only what the operations changed reaches the core: scim_user_map diffs against cur. */
 	if (st == RS_OK && !scim_user_map(a, patched, cur, m, why, sizeof(why)))
 		st = scim_fail(err, RS_E_INVALID, SCIM_INVALID_VALUE, 0, "%s", why);
+	m->password_explicit = m->password != NULL;
 	/* A PATCH that leaves active as it was must not trigger a lifecycle transition. */
 	if (st == RS_OK && m->active >= 0 &&
 	    json_equal(scim_get(res, "active"), scim_get(patched, "active")))

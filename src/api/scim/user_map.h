@@ -15,6 +15,8 @@ struct scim_user_change {
 	struct user_fields f;
 	int active;		/* -1: not given (or, for a PATCH, unchanged) */
 	const char *department; /* the wanted department's name; NULL: none */
+	const char *password;	/* a password the provider sets (or syncs); NULL: none */
+	bool password_explicit; /* set by a PATCH: a change asked for by itself */
 };
 
 /* u as a SCIM User (docs/scim.md, "User mapping"); allocations for strings in a. */

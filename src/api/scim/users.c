@@ -18,13 +18,6 @@ static const char *user_location(struct arena *a, const char *id)
 	return arena_printf(a, SCIM_BASE "/Users/%s", id);
 }
 
-static bool fields_set(const struct user_fields *f)
-{
-	return f->username.set || f->email.set || f->first_name.set || f->last_name.set ||
-	       f->external_id.set || f->locale.set || f->timezone.set || f->department_id.set ||
-	       f->custom_attributes.set;
-}
-
 /* The department tree's node named name (case-insensitively), for the enterprise extension's
  * "department": unique names only, since the extension carries no path. */
 static enum rs_status dept_by_name(struct core *c, const struct actor *who, struct arena *a,
@@ -57,46 +50,28 @@ static enum rs_status dept_by_name(struct core *c, const struct actor *who, stru
 		       name);
 }
 
-/* Applies m to user cur (NULL: creates), then moves it through the lifecycle when "active"
- * asks for it (deactivation reason "SCIM"). *out is the user as it now is. */
+/* Applies m to user cur (NULL: creates) as one core provisioning: the fields, the lifecycle
+ * state "active" asks for (deactivation reason "SCIM") and a password, all or nothing. *out
+ * is the user as it now is. */
 static enum rs_status apply(struct core *c, const struct actor *who, struct arena *a,
 			    const struct user *cur, struct scim_user_change *m, int64_t if_match,
 			    struct user *out, struct rs_err *err)
 {
-	struct user_transition_req tr = {.reason = "SCIM"};
+	struct user_provision p = {.id = cur ? cur->id : NULL,
+				   .f = &m->f,
+				   .active = m->active,
+				   .reason = "SCIM",
+				   .password = m->password,
+				   .password_explicit = m->password_explicit,
+				   .if_match = if_match};
 	enum rs_status st;
-	bool move = false;
 
 	if (m->f.department_id.set && m->department) {
 		st = dept_by_name(c, who, a, m->department, &m->f.department_id.v, err);
 		if (st != RS_OK)
 			return st;
 	}
-	if (!cur)
-		st = users_create(c, who, who->tenant_id, &m->f, a, out, err);
-	else if (fields_set(&m->f))
-		st = users_update(c, who, who->tenant_id, cur->id, &m->f, if_match, a, out, err);
-	else {
-		*out = *cur;
-		st = RS_OK;
-	}
-	if (st != RS_OK)
-		return st;
-	if (m->active == 0 &&
-	    (strcmp(out->status, "active") == 0 || strcmp(out->status, "suspended") == 0)) {
-		tr.what = USER_DEACTIVATE;
-		move = true;
-	} else if (m->active == 1 && strcmp(out->status, "deactivated") == 0) {
-		tr.what = USER_REACTIVATE;
-		move = true;
-	} else if (m->active == 1 && strcmp(out->status, "suspended") == 0) {
-		tr.what = USER_RESUME;
-		move = true;
-	}
-	if (!move)
-		return RS_OK;
-	tr.if_match = out->version;
-	return users_transition(c, who, who->tenant_id, out->id, &tr, a, out, err);
+	return users_provision(c, who, who->tenant_id, &p, a, out, err);
 }
 
 /* ---- Handlers --------------------------------------------------------------------------- */
@@ -116,6 +91,14 @@ static bool load_or_reply(struct http_req *req, struct http_resp *resp, struct c
 		return false;
 	}
 	return true;
+}
+
+/* The user a request names: {id}, or on /Me the token's own. */
+static const char *target(struct http_req *req, const struct actor *who)
+{
+	const char *id = http_param(req, "id");
+
+	return id ? id : who->user_id;
 }
 
 static bool precondition_or_reply(struct http_req *req, struct http_resp *resp,
@@ -206,7 +189,7 @@ static void replace(struct http_req *req, struct http_resp *resp, void *app)
 	json_t *body;
 
 	if (!scim_actor_or_reply(req, resp, c, &who) ||
-	    !load_or_reply(req, resp, c, &who, http_param(req, "id"), &cur) ||
+	    !load_or_reply(req, resp, c, &who, target(req, &who), &cur) ||
 	    !precondition_or_reply(req, resp, &cur, &if_match) ||
 	    !(body = scim_body_or_reply(req, resp)))
 		return;
@@ -236,7 +219,7 @@ static void patch(struct http_req *req, struct http_resp *resp, void *app)
 	enum rs_status st;
 
 	if (!scim_actor_or_reply(req, resp, c, &who) ||
-	    !load_or_reply(req, resp, c, &who, http_param(req, "id"), &cur) ||
+	    !load_or_reply(req, resp, c, &who, target(req, &who), &cur) ||
 	    !precondition_or_reply(req, resp, &cur, &if_match) ||
 	    !(body = scim_body_or_reply(req, resp)))
 		return;
@@ -687,6 +670,8 @@ void scim_users_register(struct http_router *r, struct core *c, struct rs_err *e
 	    {"PATCH", SCIM_BASE "/Users/{id}", patch},
 	    {"DELETE", SCIM_BASE "/Users/{id}", del},
 	    {"GET", SCIM_BASE "/Me", me},
+	    {"PUT", SCIM_BASE "/Me", replace},
+	    {"PATCH", SCIM_BASE "/Me", patch},
 	};
 
 	for (size_t i = 0; *st == RS_OK && i < sizeof(routes) / sizeof(routes[0]); i++)
