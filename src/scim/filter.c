@@ -307,12 +307,73 @@ static enum rs_status group(struct parser *p, struct scim_filter **out)
 	return RS_OK;
 }
 
+/* The operator and value that follow attribute path ap. */
+static enum rs_status attr_op(struct parser *p, const struct scim_attr_path *ap,
+			      struct scim_filter **out)
+{
+	struct scim_filter *f;
+	enum rs_status st;
+	size_t op_at, n;
+
+	if (skip_sp(p) == 0)
+		return fail(p, p->pos, "expected a space and an operator");
+	op_at = p->pos;
+	for (n = 0; is_alpha(at(p, op_at + n));)
+		n++;
+	if (n == 2 && strncasecmp(p->s + op_at, "pr", 2) == 0 && token_end(p, op_at + 2)) {
+		if (!(f = node(p, SCIM_F_PRESENT)))
+			return oom(p);
+		f->attr = *ap;
+		p->pos = op_at + 2;
+		*out = f;
+		return RS_OK;
+	}
+	if (!(f = node(p, SCIM_F_COMPARE)))
+		return oom(p);
+	f->attr = *ap;
+	for (size_t k = 0; k < sizeof(cmp_names) / sizeof(cmp_names[0]); k++) {
+		if (n == 2 && strncasecmp(p->s + op_at, cmp_names[k], 2) == 0) {
+			f->cmp = (enum scim_cmp)k;
+			p->pos = op_at + 2;
+			if (skip_sp(p) == 0)
+				return fail(p, p->pos, "expected a space and a value");
+			if ((st = comp_value(p, &f->value)) != RS_OK)
+				return st;
+			*out = f;
+			return RS_OK;
+		}
+	}
+	return fail(p, op_at, "unknown operator");
+}
+
+/* Entra ID filters on emails[type eq "work"].value eq "…", which RFC 7644's grammar lacks: it
+ * means what emails[type eq "work" and value eq "…"] says (one element satisfies both), and
+ * becomes that tree, so the rest of roster never sees the form. p->pos is at the ".". */
+static enum rs_status vp_sub_compare(struct parser *p, struct scim_filter *vp)
+{
+	struct scim_attr_path sub;
+	struct scim_filter *cmp, *both;
+	enum rs_status st;
+
+	p->pos++;
+	st = attr_path(p, false, false, &sub);
+	if (st == RS_OK)
+		st = attr_op(p, &sub, &cmp);
+	if (st != RS_OK)
+		return st;
+	if (!(both = node(p, SCIM_F_AND)))
+		return oom(p);
+	both->left = vp->left;
+	both->right = cmp;
+	vp->left = both;
+	return RS_OK;
+}
+
 static enum rs_status attr_exp(struct parser *p, struct scim_filter **out)
 {
 	struct scim_attr_path ap;
 	struct scim_filter *f;
 	enum rs_status st;
-	size_t op_at, n;
 
 	if ((st = attr_path(p, !p->in_vp, !p->in_vp, &ap)) != RS_OK)
 		return st;
@@ -333,42 +394,12 @@ static enum rs_status attr_exp(struct parser *p, struct scim_filter **out)
 		if (at(p, p->pos) != ']')
 			return fail(p, p->pos, "expected ']'");
 		p->pos++;
-		if (at(p, p->pos) == '.')
-			return fail(p, p->pos,
-				    "a sub-attribute after a value path is allowed in a PATCH path "
-				    "only");
+		if (at(p, p->pos) == '.' && (st = vp_sub_compare(p, f)) != RS_OK)
+			return st;
 		*out = f;
 		return RS_OK;
 	}
-	if (skip_sp(p) == 0)
-		return fail(p, p->pos, "expected a space and an operator");
-	op_at = p->pos;
-	for (n = 0; is_alpha(at(p, op_at + n));)
-		n++;
-	if (n == 2 && strncasecmp(p->s + op_at, "pr", 2) == 0 && token_end(p, op_at + 2)) {
-		if (!(f = node(p, SCIM_F_PRESENT)))
-			return oom(p);
-		f->attr = ap;
-		p->pos = op_at + 2;
-		*out = f;
-		return RS_OK;
-	}
-	if (!(f = node(p, SCIM_F_COMPARE)))
-		return oom(p);
-	f->attr = ap;
-	for (size_t k = 0; k < sizeof(cmp_names) / sizeof(cmp_names[0]); k++) {
-		if (n == 2 && strncasecmp(p->s + op_at, cmp_names[k], 2) == 0) {
-			f->cmp = (enum scim_cmp)k;
-			p->pos = op_at + 2;
-			if (skip_sp(p) == 0)
-				return fail(p, p->pos, "expected a space and a value");
-			if ((st = comp_value(p, &f->value)) != RS_OK)
-				return st;
-			*out = f;
-			return RS_OK;
-		}
-	}
-	return fail(p, op_at, "unknown operator");
+	return attr_op(p, &ap, out);
 }
 
 /* not > and > or: a "not" binds to the parenthesised filter that follows it. */

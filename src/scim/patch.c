@@ -53,7 +53,8 @@ static void del_key(json_t *container, const char *name)
 
 /* Checks one (single) value against def and returns a new reference to it in canonical form:
  * booleans from "True"/"False", a string for a complex attribute with a "value" sub-attribute
- * wrapped as {"value": ...}, sub-attribute keys spelled as the schema spells them, null
+ * wrapped as {"value": ...}, a list of one value for a singular complex attribute unwrapped,
+ * sub-attribute keys spelled as the schema spells them, null
  * sub-attributes dropped. def NULL: a copy, unchecked. */
 static json_t *check_value(struct ctx *c, const struct scim_attr *def, const json_t *v,
 			   const char *what)
@@ -63,6 +64,10 @@ static json_t *check_value(struct ctx *c, const struct scim_attr *def, const jso
 
 	if (!def)
 		return json_deep_copy(v);
+	/* Entra ID sends a singular manager as a list of one reference. */
+	if (!def->multi_valued && def->type == SCIM_T_COMPLEX && json_is_array(v) &&
+	    json_array_size(v) == 1)
+		v = json_array_get(v, 0);
 	switch (def->type) {
 	case SCIM_T_STRING:
 	case SCIM_T_DATETIME:

@@ -173,7 +173,11 @@ class UserCrudTest(ScimBase):
         self.assertEqual(u["displayName"], "Alice A.")
         self.assertEqual(u["title"], "Analyst")
         self.assertEqual(u["userType"], "Employee")
-        self.assertEqual(u["emails"], [{"value": name + "@example.com", "type": "work", "primary": True}])
+        # roster keeps the primary address; the list comes back as sent.
+        self.assertEqual(u["emails"], [{"type": "home", "value": "other@example.com"},
+                                       {"value": name + "@example.com", "type": "work", "primary": True}])
+        rest = h.expect(self.root.get(h.tpath(self.t, "users", u["id"])), 200).json
+        self.assertEqual(rest["email"], name + "@example.com")
         self.assertEqual(u["phoneNumbers"], [{"value": "+1 555", "type": "work"}])
         self.assertIs(u["active"], True)
         self.assertNotIn("password", u)

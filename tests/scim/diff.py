@@ -29,9 +29,10 @@ KNOWN_FILTERS = [
      'scim2-parse-filter keeps the backslash of every escape but \\"'),
     ('not a pr', {'ok': False}, 'RFC 7644 3.4.2.2: "not" "(" FILTER ")"',
      'scim2-parse-filter accepts "not" without parentheses'),
-    ('emails[type eq "work"].value eq "x"', {'ok': False},
-     'RFC 7644 3.4.2.2: valuePath has no subAttr in a filter (only in a PATCH path, 3.5.2)',
-     'scim2-parse-filter rewrites it to an "and"'),
+    ('emails[type eq "work"].value eq "x"', {'ok': True},
+     'not in RFC 7644 3.4.2.2 (valuePath has no subAttr in a filter) but Entra ID sends it: roster '
+     'reads it as emails[type eq "work" and value eq "x"], one element matching both',
+     'scim2-parse-filter rewrites it to an "and" of two conditions that different elements may meet'),
     ('a eq -1 and b pr', {'ok': True}, 'RFC 7644 3.4.2.2 compValue = number (RFC 7159)',
      'scim2-parse-filter refuses a negative number followed by a space'),
     ('1a pr', {'ok': False}, 'RFC 7644 3.4.2.2: ATTRNAME = ALPHA *(nameChar)',

@@ -29,3 +29,19 @@ json_t *scim_get(const json_t *obj, const char *name)
 	}
 	return NULL;
 }
+
+void scim_del(json_t *obj, const char *name)
+{
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(obj))
+		return;
+	json_object_foreach(obj, k, v)
+	{
+		if (strcasecmp(k, name) == 0) {
+			json_object_del(obj, k);
+			return;
+		}
+	}
+}

@@ -42,6 +42,8 @@ int64_t scim_if_match(const struct http_req *req);
 const char *scim_time(struct arena *a, int64_t ms);
 /* Case-insensitive member lookup (RFC 7643 section 2.1: attribute names are). */
 json_t *scim_get(const json_t *obj, const char *name);
+/* Removes member name (case-insensitively), if there is one. */
+void scim_del(json_t *obj, const char *name);
 /* attributes / excludedAttributes (RFC 7644 section 3.4.2.5) applied to a rendered resource in
  * place; "id" and "schemas" always stay. */
 void scim_project(json_t *res, const char *attributes, const char *excluded);

@@ -46,6 +46,43 @@ static void roles_render(json_t *o, const struct user *u)
 		json_decref(roles);
 }
 
+/* The index of the address roster keeps among emails: the primary one, else the first. */
+static size_t email_pick(const json_t *emails)
+{
+	size_t i, pick = 0;
+	json_t *e;
+
+	json_array_foreach(emails, i, e)
+	{
+		if (json_is_true(scim_get(e, "primary")))
+			return i;
+	}
+	return pick;
+}
+
+/* roster keeps one address (the column, which the REST API may change too); an identity
+ * provider that sent more (other addresses, "display") gets its list back with that
+ * address in its place. */
+static void emails_render(json_t *o, const struct user *u)
+{
+	json_t *kept = json_object_get(o, "emails"), *e;
+
+	if (!u->email) {
+		json_object_del(o, "emails");
+		return;
+	}
+	if (json_is_array(kept) && json_array_size(kept) > 0) {
+		e = json_array_get(kept, email_pick(kept));
+		if (json_is_object(e)) {
+			json_object_set_new(e, "value", json_string(u->email));
+			return;
+		}
+	}
+	json_object_set_new(
+	    o, "emails",
+	    json_pack("[{s:s,s:s,s:b}]", "value", u->email, "type", "work", "primary", true));
+}
+
 /* What roster shows when no name.formatted is kept: "given family". */
 static const char *formatted_of(struct arena *a, const char *given, const char *family)
 {
@@ -86,10 +123,7 @@ json_t *scim_user_render(struct arena *a, const struct user *u)
 
 		json_object_set_new(o, "displayName", f ? json_copy(f) : json_string(u->username));
 	}
-	if (u->email)
-		json_object_set_new(o, "emails",
-				    json_pack("[{s:s,s:s,s:b}]", "value", u->email, "type", "work",
-					      "primary", true));
+	emails_render(o, u);
 	json_object_set_new(o, "active", json_boolean(strcmp(u->status, "active") == 0));
 	if (u->locale)
 		json_object_set_new(o, "locale", json_string(u->locale));
@@ -347,7 +381,7 @@ bool scim_user_map(struct arena *a, const json_t *res, const struct user *cur,
 	s = NULL;
 	if (emails && !json_is_null(emails)) {
 		size_t i;
-		json_t *e, *pick = NULL;
+		json_t *e, *pick, *plain = NULL;
 
 		if (!json_is_array(emails)) {
 			snprintf(why, cap, "'emails' must be an array");
@@ -355,11 +389,19 @@ bool scim_user_map(struct arena *a, const json_t *res, const struct user *cur,
 		}
 		json_array_foreach(emails, i, e)
 		{
-			if (!pick || json_is_true(scim_get(e, "primary")))
-				pick = e;
+			if (!json_is_object(e)) {
+				snprintf(why, cap, "each of 'emails' must be an object");
+				goto out;
+			}
 		}
+		pick = json_array_get(emails, email_pick(emails));
 		if (pick && !str_of(a, scim_get(pick, "value"), "emails.value", &s, why, cap))
 			goto out;
+		/* Kept as sent unless it is just what roster renders for the one address. */
+		if (s && !json_equal(emails, plain = json_pack("[{s:s,s:s,s:b}]", "value", s,
+							       "type", "work", "primary", true)))
+			json_object_set(extra, "emails", emails);
+		json_decref(plain);
 	}
 	put_str(&m->f.email, s, cur, cur ? cur->email : NULL);
 	v = scim_get(res, "active");
@@ -455,6 +497,23 @@ out:
 	return ok;
 }
 
+/* A computed value (name.formatted, displayName) that the operations left as rendered was
+ * roster's, not the provider's: dropped, so that it follows the names it came from. */
+static void drop_computed(const json_t *res, json_t *patched, const struct user *cur)
+{
+	json_t *ca = json_loads(cur->custom_attributes ? cur->custom_attributes : "{}", 0, NULL);
+	json_t *kept = json_object_get(ca, CA_CORE);
+	json_t *rn = scim_get(res, "name"), *pn = scim_get(patched, "name");
+	json_t *rf = scim_get(rn, "formatted"), *pf = scim_get(pn, "formatted");
+	json_t *rd = scim_get(res, "displayName"), *pd = scim_get(patched, "displayName");
+
+	if (rf && pf && json_equal(rf, pf) && !scim_get(scim_get(kept, "name"), "formatted"))
+		scim_del(pn, "formatted");
+	if (rd && pd && json_equal(rd, pd) && !scim_get(kept, "displayName"))
+		scim_del(patched, "displayName");
+	json_decref(ca);
+}
+
 enum rs_status scim_user_patch_map(struct arena *a, const struct user *cur, const json_t *body,
 				   struct scim_user_change *m, struct scim_err *err)
 {
@@ -469,6 +528,8 @@ enum rs_status scim_user_patch_map(struct arena *a, const struct user *cur, cons
 	if (!(res = scim_user_render(a, cur)))
 		return scim_fail(err, RS_E_INTERNAL, SCIM_INVALID_VALUE, 0, "out of memory");
 	st = scim_patch_apply(res, ops, scim_user_type(), a, &patched, err);
+	if (st == RS_OK)
+		drop_computed(res, patched, cur);
 	/* Only what the operations changed reaches the core: scim_user_map diffs against cur. */
 	if (st == RS_OK && !scim_user_map(a, patched, cur, m, why, sizeof(why)))
 		st = scim_fail(err, RS_E_INVALID, SCIM_INVALID_VALUE, 0, "%s", why);

@@ -76,6 +76,28 @@ static void test_rfc_examples(void **state)
 	arena_release(&a);
 }
 
+/* Entra ID's emails[type eq "work"].value eq "…" becomes one value path with an "and". */
+static void test_value_path_sub_compare(void **state)
+{
+	struct arena a;
+	struct scim_filter *f;
+	struct scim_err err;
+	const char *s = "emails[type eq \"work\"].value eq \"x@example.com\" or userName pr";
+
+	(void)state;
+	arena_init(&a, 0);
+	assert_int_equal(scim_filter_parse(&a, s, strlen(s), &f, &err), RS_OK);
+	assert_int_equal(f->kind, SCIM_F_OR);
+	assert_int_equal(f->left->kind, SCIM_F_VALUE_PATH);
+	assert_int_equal(f->left->left->kind, SCIM_F_AND);
+	assert_string_equal(f->left->left->right->attr.name_lc, "value");
+	assert_null(f->left->left->right->attr.sub);
+	assert_string_equal(
+	    scim_filter_print(&a, f),
+	    "emails[type eq \"work\" and value eq \"x@example.com\"] or userName pr");
+	arena_release(&a);
+}
+
 static void test_ast(void **state)
 {
 	struct arena a;
@@ -125,7 +147,9 @@ static void test_errors(void **state)
 	    {"(a pr", 5},
 	    {"not a pr", 4},
 	    {"emails[type eq \"w\"", 18},
-	    {"emails[type eq \"w\"].value eq \"x\"", 19},
+	    {"emails[type eq \"w\"].value", 25},
+	    {"emails[type eq \"w\"].value[a pr] eq \"x\"", 25},
+	    {"emails[type eq \"w\"].urn:a:b eq \"x\"", 20},
 	    {"emails[x[y pr]]", 8},
 	    {"emails[urn:x:y pr]", 7},
 	    {"emails.value[type pr]", 12},
@@ -325,9 +349,13 @@ static void test_eval(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_rfc_examples), cmocka_unit_test(test_ast),
-	    cmocka_unit_test(test_errors),	 cmocka_unit_test(test_limits),
-	    cmocka_unit_test(test_paths),	 cmocka_unit_test(test_eval),
+	    cmocka_unit_test(test_rfc_examples),
+	    cmocka_unit_test(test_ast),
+	    cmocka_unit_test(test_value_path_sub_compare),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_paths),
+	    cmocka_unit_test(test_eval),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
