@@ -88,7 +88,7 @@ class DiscoveryTest(ScimBase):
         self.assertFalse(j["bulk"]["supported"])
         self.assertTrue(j["filter"]["supported"])
         self.assertEqual(j["filter"]["maxResults"], 200)
-        self.assertFalse(j["changePassword"]["supported"])
+        self.assertTrue(j["changePassword"]["supported"])  # where the tenant takes passwords
         self.assertTrue(j["sort"]["supported"])
         self.assertTrue(j["etag"]["supported"])
         self.assertEqual(j["authenticationSchemes"][0]["type"], "oauthbearertoken")

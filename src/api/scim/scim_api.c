@@ -465,7 +465,7 @@ static void spc(struct http_req *req, struct http_resp *resp, void *app)
 		      "documentationUri", "https://github.com/roster/roster/blob/main/docs/scim.md",
 		      "patch", "supported", true, "bulk", "supported", false, "maxOperations", 0,
 		      "maxPayloadSize", 0, "filter", "supported", true, "maxResults", SCIM_LIST_MAX,
-		      "changePassword", "supported", false, "sort", "supported", true, "etag",
+		      "changePassword", "supported", true, "sort", "supported", true, "etag",
 		      "supported", true, "authenticationSchemes", "type", "oauthbearertoken",
 		      "name", "OAuth Bearer Token", "description",
 		      "A roster API token or access token of the tenant, holding scim.provision",
