@@ -113,6 +113,14 @@ class DiscoveryTest(ScimBase):
         self.assertEqual(attrs["groups"]["mutability"], "readOnly")
         self.assertEqual(attrs["password"]["returned"], "never")
         self.assertIn("subAttributes", attrs["name"])
+        self.assertEqual(attrs["userName"]["caseExact"], False)
+        self.assertIn("case-insensitive", attrs["userName"]["description"])
+        self.assertEqual(attrs["password"]["mutability"], "writeOnly")
+        self.assertEqual(attrs["emails"]["uniqueness"], "none")
+        g = h.expect(self.c.get(BASE + "/Schemas/" + GROUP), 200).json
+        gattrs = {a["name"]: a for a in g["attributes"]}
+        self.assertEqual(gattrs["displayName"]["uniqueness"], "server")
+        self.assertFalse(gattrs["displayName"]["required"])
         scim_error(self, self.c.get(BASE + "/Schemas/urn:nope"), 404)
 
 

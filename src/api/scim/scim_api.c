@@ -372,24 +372,71 @@ static const char *const mutability_names[] = {
     [SCIM_M_WRITE_ONLY] = "writeOnly",
 };
 
-static json_t *attr_json(const struct scim_attr *at)
+/* What each top-level attribute is in roster (docs/scim.md, "User mapping", "Group
+ * mapping"): /Schemas describes the server as it behaves, not the RFC's generic text. */
+static const struct {
+	const char *schema, *name, *description;
+	bool unique; /* uniqueness "server" */
+} attr_notes[] = {
+    {SCIM_URN_USER, "userName", "roster's username: unique in the tenant, case-insensitive", true},
+    {SCIM_URN_USER, "name",
+     "givenName and familyName are roster's first and last name; "
+     "formatted is computed from them unless the provider sets another",
+     false},
+    {SCIM_URN_USER, "displayName", "kept as sent; defaults to name.formatted, else userName",
+     false},
+    {SCIM_URN_USER, "active",
+     "false deactivates the user through roster's lifecycle (sessions "
+     "and tokens end, the seat is freed); true reactivates or resumes",
+     false},
+    {SCIM_URN_USER, "password",
+     "set only where the tenant's provisioned_passwords is 'set', "
+     "under the tenant's password policy; never returned",
+     false},
+    {SCIM_URN_USER, "emails",
+     "roster keeps the primary address (else the first) as the "
+     "user's e-mail; the list is returned as sent",
+     false},
+    {SCIM_URN_USER, "groups", "the roster groups the user is a member of", false},
+    {SCIM_URN_USER, "roles",
+     "roster roles by name: the system role (primary) and tenant "
+     "roles; assignment needs roles.assign and the token's rank",
+     false},
+    {SCIM_URN_ENTERPRISE, "department", "the name of a department in the tenant's tree", false},
+    {SCIM_URN_ENTERPRISE, "manager", "another user of the tenant, by id", false},
+    {SCIM_URN_GROUP, "displayName",
+     "roster's group name: unique in the tenant, "
+     "case-insensitive",
+     true},
+    {SCIM_URN_GROUP, "members", "users of the tenant, by id", false},
+};
+
+static json_t *attr_json(const char *schema, const struct scim_attr *at)
 {
-	bool server_unique = strcmp(at->name, "userName") == 0 || strcmp(at->name, "id") == 0;
+	const char *desc = "";
+	bool unique = schema && strcmp(at->name, "id") == 0;
 	const char *returned = at->mutability == SCIM_M_WRITE_ONLY ? "never"
 			       : strcmp(at->name, "id") == 0	   ? "always"
 								   : "default";
-	json_t *o =
-	    json_pack("{s:s,s:s,s:b,s:s,s:b,s:b,s:s,s:s,s:s}", "name", at->name, "type",
-		      type_names[at->type], "multiValued", at->multi_valued, "description", "",
-		      "required", strcmp(at->name, "userName") == 0, "caseExact", at->case_exact,
-		      "mutability", mutability_names[at->mutability], "returned", returned,
-		      "uniqueness", server_unique ? "server" : "none");
+	json_t *o;
 
+	for (size_t i = 0; schema && i < sizeof(attr_notes) / sizeof(attr_notes[0]); i++) {
+		if (strcmp(attr_notes[i].schema, schema) == 0 &&
+		    strcmp(attr_notes[i].name, at->name) == 0) {
+			desc = attr_notes[i].description;
+			unique = attr_notes[i].unique;
+		}
+	}
+	o = json_pack("{s:s,s:s,s:b,s:s,s:b,s:b,s:s,s:s,s:s}", "name", at->name, "type",
+		      type_names[at->type], "multiValued", at->multi_valued, "description", desc,
+		      "required", schema && strcmp(at->name, "userName") == 0, "caseExact",
+		      at->case_exact, "mutability", mutability_names[at->mutability], "returned",
+		      returned, "uniqueness", unique ? "server" : "none");
 	if (o && at->subs) {
 		json_t *subs = json_array();
 
 		for (size_t i = 0; i < at->nsubs; i++)
-			json_array_append_new(subs, attr_json(&at->subs[i]));
+			json_array_append_new(subs, attr_json(NULL, &at->subs[i]));
 		json_object_set_new(o, "subAttributes", subs);
 	}
 	return o;
@@ -406,7 +453,7 @@ static json_t *schema_json(struct arena *a, const struct scim_schema *s, const c
 		    strcmp(s->attrs[i].name, "schemas") == 0 ||
 		    strcmp(s->attrs[i].name, "externalId") == 0)
 			continue;
-		json_array_append_new(attrs, attr_json(&s->attrs[i]));
+		json_array_append_new(attrs, attr_json(s->urn, &s->attrs[i]));
 	}
 	return json_pack("{s:[s],s:s,s:s,s:s,s:o,s:{s:s,s:s}}", "schemas",
 			 "urn:ietf:params:scim:schemas:core:2.0:Schema", "id", s->urn, "name", name,
