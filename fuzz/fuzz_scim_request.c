@@ -8,12 +8,15 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/scim/user_map.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct group_ref groups[] = {{.id = "01a2b3c4-0000-7000-8000-000000000009", .name = "Ops"}};
+static struct role_ref roles[] = {
+    {.id = "01a2b3c4-0000-7000-8000-00000000000a", .name = "Standard User", .rank = 300}};
 
 static const struct user sample = {
     .id = "01a2b3c4-0000-7000-8000-000000000001",
@@ -25,6 +28,11 @@ static const struct user sample = {
     .groups = groups,
     .ngroups = 1,
     .department_name = "Tour",
+    .manager_id = "01a2b3c4-0000-7000-8000-000000000002",
+    .manager_name = "boss",
+    .system_role = {.id = "01a2b3c4-0000-7000-8000-00000000000b", .name = "User", .rank = 300},
+    .roles = roles,
+    .nroles = 1,
     .locale = "en-US",
     .external_id = "ext-1",
     .custom_attributes = "{\"scim\":{\"title\":\"Guide\",\"name\":{\"middleName\":\"J\"}},"
@@ -40,12 +48,23 @@ static bool any_set(const struct scim_user_change *m)
 
 	return f->username.set || f->email.set || f->first_name.set || f->last_name.set ||
 	       f->external_id.set || f->locale.set || f->timezone.set || f->department_id.set ||
-	       f->custom_attributes.set || m->active >= 0;
+	       f->custom_attributes.set || f->manager_id.set || f->roles_set ||
+	       f->system_role.set || m->password || m->active >= 0;
 }
 
 static void check_change(const struct scim_user_change *m)
 {
 	json_t *p;
+
+	/* Roles go to the core as one list of either scope, without duplicates. */
+	if (m->f.roles_set && !m->f.roles_any_scope)
+		abort();
+	for (int i = 0; i < m->f.nroles; i++) {
+		for (int j = 0; j < i; j++) {
+			if (strcasecmp(m->f.roles[i], m->f.roles[j]) == 0)
+				abort();
+		}
+	}
 
 	if (!m->f.custom_attributes.set)
 		return;
@@ -66,11 +85,10 @@ static void round_trip(void)
 	r = scim_user_render(&a, &sample);
 	if (!r || !scim_user_map(&a, r, &sample, &m, why, sizeof(why)))
 		abort();
-	/* active true is restated, not a change. custom_attributes may legitimately change: the
-	 * computed displayName and name.formatted become stored ones once a client sends them
-	 * back. Every roster column must stay as it was. */
+	/* active true is restated, not a change. Nothing else is: no column, no role, the
+	 * manager, and not custom_attributes either (the computed displayName and name.formatted
+	 * are not taken for the client's own). */
 	m.active = m.active == 1 ? -1 : m.active;
-	m.f.custom_attributes.set = false;
 	if (any_set(&m))
 		abort();
 	json_decref(r);
