@@ -312,6 +312,7 @@ static enum rs_status order_ops(struct arena *a, struct bulk_plan *p, struct sci
 		if (done[i])
 			continue;
 		p->ops[i].fail_status = 409;
+		p->ops[i].ndeps = 0;
 		p->ops[i].fail_type = SCIM_INVALID_VALUE;
 		p->ops[i].fail_detail =
 		    "its bulkId references are circular (RFC 7644 section 3.7.1): it is on, or "
