@@ -4,7 +4,7 @@
  * permutation of the operations in which every runnable operation comes after the operations
  * it references, whose failed operations say why, and in which running the operations in that
  * order (every runnable POST creating "id-<n>") resolves exactly the references whose POST is
- * runnable and leaves no "bulkId:" string behind. */
+ * runnable and leaves no "bulkId:" string behind. Every refusal's detail must be UTF-8. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,6 +41,15 @@ static bool has_ref(const json_t *v)
 	return false;
 }
 
+/* A detail goes into a JSON error body: it must be UTF-8. */
+static bool utf8(const char *s)
+{
+	json_t *j = json_string(s);
+
+	json_decref(j);
+	return j != NULL;
+}
+
 static void check_plan(struct arena *a, const struct bulk_plan *p)
 {
 	bool *placed = arena_alloc(a, (size_t)p->nops + 1);
@@ -65,7 +74,8 @@ static void check_plan(struct arena *a, const struct bulk_plan *p)
 			abort();
 		if (op->fail_status) {
 			if ((op->fail_status != 400 && op->fail_status != 409) || !op->fail_type ||
-			    !op->fail_detail || !*op->fail_detail || op->ndeps != 0)
+			    !op->fail_detail || !*op->fail_detail || op->ndeps != 0 ||
+			    !utf8(op->fail_detail))
 				abort();
 			continue;
 		}
@@ -118,7 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (st == RS_OK)
 		check_plan(&a, &p);
 	else if ((st != RS_E_INVALID && st != RS_E_TOO_LARGE && st != RS_E_INTERNAL) ||
-		 !err.detail[0] || (st == RS_E_INVALID && !err.scim_type))
+		 !err.detail[0] || !utf8(err.detail) || (st == RS_E_INVALID && !err.scim_type))
 		abort();
 	arena_release(&a);
 	json_decref(req);

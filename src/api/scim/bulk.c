@@ -217,7 +217,7 @@ static void bulk(struct http_req *req, struct http_resp *resp, void *app)
 				 * resolved, so the operation fails (section 3.7.2). */
 				result_error(req->arena, &res, 409, SCIM_INVALID_VALUE,
 					     arena_printf(req->arena,
-							  "bulkId '%.128s' cannot be resolved: its "
+							  "bulkId '%s' cannot be resolved: its "
 							  "POST failed",
 							  missing));
 				if (id && op->m != BULK_POST)

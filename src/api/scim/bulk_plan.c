@@ -120,6 +120,20 @@ static bool read_op(struct arena *a, const json_t *o, struct bulk_op *op)
 
 /* ---- bulkId references ----------------------------------------------------------------- */
 
+/* The length of s cut to at most max bytes without splitting a UTF-8 sequence: err's detail
+ * is a fixed buffer, and a detail that is not UTF-8 could not be put in a JSON error. */
+static int utf8_prefix(const char *s, int max)
+{
+	int n = (int)strnlen(s, (size_t)max + 1);
+
+	if (n <= max)
+		return n;
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return n;
+}
+
 static int cmp_ref(const void *x, const void *y)
 {
 	return strcmp(*(const char *const *)x, *(const char *const *)y);
@@ -252,7 +266,7 @@ static bool find_deps(struct arena *a, const struct bulk_plan *p, struct bulk_op
 		op->fail_status = 409;
 		op->fail_type = SCIM_INVALID_VALUE;
 		op->fail_detail = arena_printf(
-		    a, "bulkId '%.128s' is not the bulkId of a POST in this request", w.unknown);
+		    a, "bulkId '%s' is not the bulkId of a POST in this request", w.unknown);
 		return false;
 	}
 	return true;
@@ -388,8 +402,8 @@ enum rs_status bulk_plan_read(struct arena *a, const json_t *req, int max_ops,
 	for (int k = 1; k < nall; k++) {
 		if (strcmp(all[k], all[k - 1]) == 0)
 			return scim_fail(err, RS_E_INVALID, SCIM_INVALID_VALUE, 0,
-					 "bulkId '%.128s' is used by more than one operation",
-					 all[k]);
+					 "bulkId '%.*s' is used by more than one operation",
+					 utf8_prefix(all[k], 128), all[k]);
 	}
 	/* The POSTs' bulkIds sorted, for bulk_plan_find(). */
 	{

@@ -162,6 +162,32 @@ static void test_fail_on_errors(void **state)
 	json_decref(req);
 }
 
+/* A long duplicate bulkId of two-byte characters: the detail is cut, but never inside one. */
+static void test_detail_utf8(void **state)
+{
+	char id[301] = "";
+	json_t *req, *op, *d;
+	struct scim_err err = {0};
+	struct bulk_plan p;
+	struct arena a;
+
+	(void)state;
+	id[0] = 'x'; /* odd: a cut at an even length would fall inside a character */
+	for (int i = 0; i < 149; i++)
+		memcpy(id + 1 + 2 * i, "\xc3\xa9", 2);
+	req = load("{'schemas':['" SCIM_URN_BULK_REQUEST "'],'Operations':[]}");
+	op = json_pack("{s:s,s:s,s:s}", "method", "DELETE", "path", "/Users/1", "bulkId", id);
+	json_array_append_new(json_object_get(req, "Operations"), op);
+	json_array_append(json_object_get(req, "Operations"), op);
+	arena_init(&a, 0);
+	assert_int_equal(bulk_plan_read(&a, req, 10, &p, &err), RS_E_INVALID);
+	d = json_string(err.detail);
+	assert_non_null(d);
+	json_decref(d);
+	arena_release(&a);
+	json_decref(req);
+}
+
 static void test_resolve(void **state)
 {
 	json_t *req = load(REQ(
@@ -218,6 +244,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cases),
 	    cmocka_unit_test(test_fail_on_errors),
+	    cmocka_unit_test(test_detail_utf8),
 	    cmocka_unit_test(test_resolve),
 	};
 
