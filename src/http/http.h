@@ -36,6 +36,13 @@ struct http_req {
 	const char *source_ip;	/* textual peer address */
 	bool tls;		/* served over TLS (cookies get Secure) */
 	void *conn;		/* opaque: libmicrohttpd connection */
+	/* Routes flagged HTTP_ROUTE_OWN_413 only: the body was over the route's limit and was
+	 * dropped (body is NULL); the handler answers 413 in its own format. */
+	bool body_too_large;
+	/* An in-process request (conn NULL, built by an adapter that dispatches to its own
+	 * handlers, as api/scim/bulk.c does): http_header() reads these instead. Borrowed. */
+	const struct http_param *headers;
+	int nheaders;
 };
 
 #define HTTP_RESP_HEADERS_MAX 16
@@ -57,6 +64,8 @@ typedef void (*http_handler_fn)(struct http_req *req, struct http_resp *resp, vo
 enum http_route_flags {
 	HTTP_ROUTE_JSON_BODY = 1 << 0, /* a non-empty body must be application/json or */
 				       /* application/<x>+json, else 415 before the handler */
+	HTTP_ROUTE_OWN_413 = 1 << 1,   /* a body over the limit reaches the handler as */
+				       /* req->body_too_large instead of a problem+json 413 */
 };
 
 /* A new router with /healthz, /readyz and /metrics already registered (adding them again is
@@ -69,8 +78,15 @@ void http_router_free(struct http_router *r);
  * everything before http_server_start(). */
 enum rs_status http_route_add(struct http_router *r, const char *method, const char *pattern,
 			      unsigned flags, http_handler_fn fn, void *app, struct rs_err *err);
+/* The same with a body limit of the route's own (body_max bytes, 0: the server's), above or
+ * below the server's: SCIM's /Bulk advertises its maxPayloadSize and must accept exactly that
+ * much whatever the server's default is. */
+enum rs_status http_route_add_sized(struct http_router *r, const char *method, const char *pattern,
+				    unsigned flags, size_t body_max, http_handler_fn fn, void *app,
+				    struct rs_err *err);
 
-/* Request accessors. Results are borrowed (request lifetime); NULL when absent. */
+/* Request accessors. Results are borrowed (request lifetime); NULL when absent. An
+ * in-process request (conn NULL) has only the headers it was given and no query. */
 const char *http_param(const struct http_req *req, const char *name);
 const char *http_query(const struct http_req *req, const char *name);
 const char *http_header(const struct http_req *req, const char *name);

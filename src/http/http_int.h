@@ -57,6 +57,7 @@ struct http_route_method {
 	enum http_method_idx midx;
 	char *method; /* as registered, e.g. "GET" */
 	unsigned flags;
+	size_t body_max; /* 0: the server's body_max */
 	http_handler_fn fn;
 	void *app;
 };

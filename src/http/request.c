@@ -8,8 +8,13 @@
 
 const char *http_header(const struct http_req *req, const char *name)
 {
-	if (!req->conn)
+	if (!req->conn) {
+		for (int i = 0; i < req->nheaders; i++) {
+			if (strcasecmp(req->headers[i].name, name) == 0)
+				return req->headers[i].value;
+		}
 		return NULL;
+	}
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 

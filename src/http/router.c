@@ -136,6 +136,13 @@ static bool same_shape(const struct http_route_path *a, const struct http_route_
 enum rs_status http_route_add(struct http_router *r, const char *method, const char *pattern,
 			      unsigned flags, http_handler_fn fn, void *app, struct rs_err *err)
 {
+	return http_route_add_sized(r, method, pattern, flags, 0, fn, app, err);
+}
+
+enum rs_status http_route_add_sized(struct http_router *r, const char *method, const char *pattern,
+				    unsigned flags, size_t body_max, http_handler_fn fn, void *app,
+				    struct rs_err *err)
+{
 	struct http_route_path np = {0};
 	struct http_route_path *p = NULL;
 	struct http_route_method *m;
@@ -215,6 +222,7 @@ enum rs_status http_route_add(struct http_router *r, const char *method, const c
 	}
 	m->midx = http_method_index(method);
 	m->flags = flags;
+	m->body_max = body_max;
 	m->fn = fn;
 	m->app = app;
 	p->nmethods++;

@@ -163,6 +163,12 @@ static unsigned count_args(struct MHD_Connection *conn)
 	return n > 0 ? (unsigned)n : 0;
 }
 
+/* The body limit of the request's route (its own, else the server's). */
+static size_t body_limit(const struct http_conn_state *st)
+{
+	return st->method && st->method->body_max ? st->method->body_max : st->server->body_max;
+}
+
 /* First call: headers are in, no body yet. Decides everything that does not need the
  * body. Returns false when the answer must go out now (before any body is read). */
 static bool request_begin(struct http_conn_state *st, struct MHD_Connection *conn,
@@ -226,7 +232,9 @@ static bool request_begin(struct http_conn_state *st, struct MHD_Connection *con
 		long long n;
 
 		/* MHD has already refused malformed lengths; this only reads the number. */
-		if (str_to_ll(cl, 0, LLONG_MAX, &n) && (unsigned long long)n > s->body_max) {
+		size_t max = body_limit(st);
+
+		if (str_to_ll(cl, 0, LLONG_MAX, &n) && (unsigned long long)n > max) {
 			const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 									 MHD_HTTP_HEADER_EXPECT);
 
@@ -236,10 +244,10 @@ static bool request_begin(struct http_conn_state *st, struct MHD_Connection *con
 			 * because closing a socket with unread data makes the kernel send a reset
 			 * that can destroy the 413 before the client reads it. */
 			if ((expect && strcasecmp(expect, "100-continue") == 0) ||
-			    (unsigned long long)n - s->body_max > HTTP_DRAIN_MAX)
+			    (unsigned long long)n - max > HTTP_DRAIN_MAX)
 				return false;
 		}
-		if (!st->pending_status && str_to_ll(cl, 0, (long long)s->body_max, &n) && n > 0) {
+		if (!st->pending_status && str_to_ll(cl, 0, (long long)max, &n) && n > 0) {
 			/* Known size: one allocation, no regrowth. */
 			st->body = arena_alloc(&st->arena, (size_t)n + 1);
 			st->body_cap = st->body ? (size_t)n + 1 : 0;
@@ -252,7 +260,7 @@ static bool request_begin(struct http_conn_state *st, struct MHD_Connection *con
  * connection: the client keeps sending long after it was told no. */
 static bool body_append(struct http_conn_state *st, const char *data, size_t n)
 {
-	size_t max = st->server->body_max;
+	size_t max = body_limit(st);
 
 	st->body_seen += n;
 	if (st->body_seen > max)
@@ -347,9 +355,16 @@ static enum MHD_Result finish(struct http_conn_state *st, struct MHD_Connection 
 {
 	struct rs_err err;
 
-	if (st->too_large) {
+	if (st->too_large && !st->pending_status && st->method &&
+	    (st->method->flags & HTTP_ROUTE_OWN_413)) {
+		/* The route answers in its own format (SCIM's error schema for /Bulk). */
+		st->req.body = NULL;
+		st->req.body_len = 0;
+		st->req.body_too_large = true;
+		st->method->fn(&st->req, &st->resp, st->method->app);
+	} else if (st->too_large) {
 		rs_fail(&err, RS_E_TOO_LARGE, "request.too_large", NULL,
-			"the request body is larger than %zu bytes", st->server->body_max);
+			"the request body is larger than %zu bytes", body_limit(st));
 		st->resp.nheaders = 0;
 		answer_problem(st, 413, &err);
 	} else if (st->pending_status) {

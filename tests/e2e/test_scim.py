@@ -85,7 +85,7 @@ class DiscoveryTest(ScimBase):
         self.assertEqual(r.content_type, CT)
         j = r.json
         self.assertTrue(j["patch"]["supported"])
-        self.assertFalse(j["bulk"]["supported"])
+        self.assertTrue(j["bulk"]["supported"])  # test_scim_bulk.py has the rest
         self.assertTrue(j["filter"]["supported"])
         self.assertEqual(j["filter"]["maxResults"], 200)
         self.assertTrue(j["changePassword"]["supported"])  # where the tenant takes passwords

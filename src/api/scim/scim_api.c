@@ -29,15 +29,21 @@ void scim_reply(struct http_req *req, struct http_resp *resp, int status, json_t
 	resp->content_type = SCIM_CT;
 }
 
-void scim_error(struct http_req *req, struct http_resp *resp, int status, const char *scim_type,
-		const char *detail)
+json_t *scim_error_json(struct arena *a, int status, const char *scim_type, const char *detail)
 {
-	json_t *b =
-	    json_pack("{s:[s],s:s,s:s}", "schemas", SCIM_URN_ERROR, "status",
-		      arena_printf(req->arena, "%d", status), "detail", detail ? detail : "");
+	json_t *b = json_pack("{s:[s],s:s,s:s}", "schemas", SCIM_URN_ERROR, "status",
+			      arena_printf(a, "%d", status), "detail", detail ? detail : "");
 
 	if (b && scim_type)
 		json_object_set_new(b, "scimType", json_string(scim_type));
+	return b;
+}
+
+void scim_error(struct http_req *req, struct http_resp *resp, int status, const char *scim_type,
+		const char *detail)
+{
+	json_t *b = scim_error_json(req->arena, status, scim_type, detail);
+
 	if (status == 401)
 		http_resp_header(req, resp, "WWW-Authenticate", "Bearer realm=\"roster\"");
 	scim_reply(req, resp, status, b, 0);
@@ -510,11 +516,12 @@ static void spc(struct http_req *req, struct http_resp *resp, void *app)
 		      "s:s,s:s,s:s,s:b}],s:{s:s,s:s}}",
 		      "schemas", "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig",
 		      "documentationUri", "https://github.com/roster/roster/blob/main/docs/scim.md",
-		      "patch", "supported", true, "bulk", "supported", false, "maxOperations", 0,
-		      "maxPayloadSize", 0, "filter", "supported", true, "maxResults", SCIM_LIST_MAX,
-		      "changePassword", "supported", true, "sort", "supported", true, "etag",
-		      "supported", true, "authenticationSchemes", "type", "oauthbearertoken",
-		      "name", "OAuth Bearer Token", "description",
+		      "patch", "supported", true, "bulk", "supported", true, "maxOperations",
+		      RS_SCIM_BULK_OPS_MAX, "maxPayloadSize", RS_SCIM_BULK_PAYLOAD_MAX, "filter",
+		      "supported", true, "maxResults", SCIM_LIST_MAX, "changePassword", "supported",
+		      true, "sort", "supported", true, "etag", "supported", true,
+		      "authenticationSchemes", "type", "oauthbearertoken", "name",
+		      "OAuth Bearer Token", "description",
 		      "A roster API token or access token of the tenant, holding scim.provision",
 		      "primary", true, "meta", "resourceType", "ServiceProviderConfig", "location",
 		      SCIM_BASE "/ServiceProviderConfig"),
@@ -592,5 +599,7 @@ enum rs_status scim_routes_register(struct http_router *r, struct core *c, struc
 		scim_users_register(r, c, err, &st);
 	if (st == RS_OK)
 		scim_groups_register(r, c, err, &st);
+	if (st == RS_OK)
+		scim_bulk_register(r, c, err, &st);
 	return st;
 }

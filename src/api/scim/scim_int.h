@@ -26,6 +26,8 @@ void scim_reply(struct http_req *req, struct http_resp *resp, int status, json_t
 /* An error in the SCIM error schema (RFC 7644 section 3.12); scim_type may be NULL. */
 void scim_error(struct http_req *req, struct http_resp *resp, int status, const char *scim_type,
 		const char *detail);
+/* The error body alone (new reference), for /Bulk's per-operation responses. */
+json_t *scim_error_json(struct arena *a, int status, const char *scim_type, const char *detail);
 /* A core error as a SCIM error: the status from http_status_of, a scimType where one fits. */
 void scim_fail_core(struct http_req *req, struct http_resp *resp, const struct rs_err *err);
 /* A parser's or the PATCH engine's error: 400 with its scimType. */
@@ -52,5 +54,13 @@ void scim_users_register(struct http_router *r, struct core *c, struct rs_err *e
 			 enum rs_status *st);
 void scim_groups_register(struct http_router *r, struct core *c, struct rs_err *err,
 			  enum rs_status *st);
+void scim_bulk_register(struct http_router *r, struct core *c, struct rs_err *err,
+			enum rs_status *st);
+
+/* The handler a single request of method ("POST" on the collection; "PUT", "PATCH" or
+ * "DELETE" on {id}) reaches, for /Bulk to run an operation through exactly that code; NULL
+ * for any other method. app is the struct core. */
+http_handler_fn scim_users_handler(const char *method);
+http_handler_fn scim_groups_handler(const char *method);
 
 #endif

@@ -678,3 +678,16 @@ void scim_users_register(struct http_router *r, struct core *c, struct rs_err *e
 		*st =
 		    http_route_add(r, routes[i].method, routes[i].pattern, 0, routes[i].fn, c, err);
 }
+
+http_handler_fn scim_users_handler(const char *method)
+{
+	if (strcmp(method, "POST") == 0)
+		return create;
+	if (strcmp(method, "PUT") == 0)
+		return replace;
+	if (strcmp(method, "PATCH") == 0)
+		return patch;
+	if (strcmp(method, "DELETE") == 0)
+		return del;
+	return NULL;
+}

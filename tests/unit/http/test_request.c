@@ -73,6 +73,21 @@ static void test_content_type(void **state)
 	assert_false(http_content_type_is_json(NULL));
 }
 
+/* An in-process request (no connection) has the headers it was given, any case, and no query. */
+static void test_in_process_headers(void **state)
+{
+	const struct http_param h[] = {{"Authorization", "Bearer x"}, {"If-Match", "W/\"2\""}};
+	struct http_req req = {.headers = h, .nheaders = 2};
+
+	(void)state;
+	assert_string_equal(http_header(&req, "authorization"), "Bearer x");
+	assert_string_equal(http_header(&req, "IF-MATCH"), "W/\"2\"");
+	assert_null(http_header(&req, "Content-Type"));
+	assert_null(http_query(&req, "attributes"));
+	req.nheaders = 0;
+	assert_null(http_header(&req, "Authorization"));
+}
+
 static void test_method_index(void **state)
 {
 	(void)state;
@@ -129,9 +144,8 @@ static void test_listen_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_request_id),
-	    cmocka_unit_test(test_content_type),
-	    cmocka_unit_test(test_method_index),
+	    cmocka_unit_test(test_request_id),	       cmocka_unit_test(test_content_type),
+	    cmocka_unit_test(test_in_process_headers), cmocka_unit_test(test_method_index),
 	    cmocka_unit_test(test_listen_parse),
 	};
 

@@ -52,6 +52,18 @@ static void h_echo(struct http_req *req, struct http_resp *resp, void *app)
 	http_resp_json(resp, 200, req->body, req->body_len);
 }
 
+/* A route with a body limit of its own that answers its own 413. */
+static void h_own(struct http_req *req, struct http_resp *resp, void *app)
+{
+	(void)app;
+	if (req->body_too_large) {
+		assert_null(req->body);
+		http_resp_json(resp, 413, "{\"own\":true}", 12);
+		return;
+	}
+	h_echo(req, resp, app);
+}
+
 static void h_slow(struct http_req *req, struct http_resp *resp, void *app)
 {
 	const struct timespec t = {0, 400 * 1000 * 1000};
@@ -295,6 +307,9 @@ static int setup(void **state)
 	    http_route_add(f.r, "POST", "/t/echo", HTTP_ROUTE_JSON_BODY, h_echo, NULL, &err),
 	    RS_OK);
 	assert_int_equal(http_route_add(f.r, "POST", "/t/raw", 0, h_echo, NULL, &err), RS_OK);
+	assert_int_equal(http_route_add_sized(f.r, "POST", "/t/own", HTTP_ROUTE_OWN_413,
+					      4 * BODY_MAX, h_own, NULL, &err),
+			 RS_OK);
 	assert_int_equal(http_route_add(f.r, "GET", "/t/slow", 0, h_slow, NULL, &err), RS_OK);
 	assert_int_equal(http_route_add(f.r, "GET", "/t/q", 0, h_query, NULL, &err), RS_OK);
 	assert_int_equal(http_route_add(f.r, "GET", "/t/unavailable", 0, h_unavailable, NULL, &err),
@@ -439,6 +454,43 @@ static void test_too_large_content_length(void **state)
 		assert_int_equal(r.status, 200);
 		assert_int_equal(r.body_len, BODY_MAX);
 	}
+}
+
+static void test_route_body_limit(void **state)
+{
+	struct fixture *f = *state;
+	struct reply r;
+	char req[4 * BODY_MAX + 512];
+	int n;
+
+	/* Above the server's limit, within the route's: read and handled. */
+	n = snprintf(req, sizeof(req),
+		     "POST /t/own HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+		     "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n",
+		     3 * BODY_MAX);
+	memset(req + n, 'x', 3 * BODY_MAX);
+	roundtrip(f->port, req, (size_t)n + 3 * BODY_MAX, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.body_len, 3 * BODY_MAX);
+	/* Above the route's: the handler answers the 413, drained or announced. */
+	n = snprintf(req, sizeof(req),
+		     "POST /t/own HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+		     "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n",
+		     4 * BODY_MAX + 1);
+	memset(req + n, 'x', sizeof(req) - (size_t)n);
+	roundtrip(f->port, req, sizeof(req), &r);
+	assert_int_equal(r.status, 413);
+	assert_string_equal(r.body, "{\"own\":true}");
+	get(f->port, "POST", "/t/own",
+	    "Content-Type: application/json\r\nContent-Length: 99999\r\nExpect: 100-continue\r\n",
+	    &r);
+	assert_int_equal(r.status, 413);
+	assert_string_equal(r.body, "{\"own\":true}");
+	/* Other routes keep the server's limit. */
+	get(f->port, "POST", "/t/echo",
+	    "Content-Type: application/json\r\nContent-Length: 2000\r\nExpect: 100-continue\r\n",
+	    &r);
+	assert_problem(&r, 413, "request.too_large");
 }
 
 static void test_too_large_chunked(void **state)
@@ -790,6 +842,7 @@ int main(void)
 	    cmocka_unit_test(test_problem_from_handler),
 	    cmocka_unit_test(test_too_large_content_length),
 	    cmocka_unit_test(test_too_large_chunked),
+	    cmocka_unit_test(test_route_body_limit),
 	    cmocka_unit_test(test_content_type),
 	    cmocka_unit_test(test_request_id),
 	    cmocka_unit_test(test_ops),
