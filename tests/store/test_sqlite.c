@@ -252,7 +252,7 @@ static enum rs_status gc_fn(struct store_tx *tx, void *ctx, struct rs_err *err)
 {
 	struct gc_ctx *c = ctx;
 	struct store_val a[] = {SV_S("t1"),  SV_S(c->id), SV_S(c->id),
-				SV_S(c->id), SV_NULLV,	  SV_I(1)};
+				SV_S(c->id), SV_NULLV,	  SV_I(1), SV_NULLV};
 	enum rs_status st;
 
 	while (c->wait_stop && !stopping(c->s))
@@ -267,7 +267,7 @@ static enum rs_status gc_fn(struct store_tx *tx, void *ctx, struct rs_err *err)
 			hook_armed = 1;
 		}
 	}
-	st = store_exec(tx, Q_GROUP_INSERT, a, 6, NULL, err);
+	st = store_exec(tx, Q_GROUP_INSERT, a, 7, NULL, err);
 	if (st)
 		return st;
 	if (c->fail)
