@@ -588,8 +588,8 @@ static enum rs_status apply_member(struct store_tx *tx, struct apply_ctx *x, con
 	if (st != RS_OK)
 		return st;
 	if (add)
-		st = Q_EXEC(tx, Q_GROUP_MEMBER_ADD, &n, err, SV_S(tenant_id), SV_S(gid),
-			    SV_S(u.id), SV_I(core_now(x->c)));
+		st = Q_EXEC(tx, Q_GROUP_MEMBER_ADD, &n, err, SV_S(tenant_id), SV_S(gid), SV_S(u.id),
+			    SV_I(core_now(x->c)));
 	else
 		st = Q_EXEC(tx, Q_GROUP_MEMBER_REMOVE, &n, err, SV_S(tenant_id), SV_S(gid),
 			    SV_S(u.id));
@@ -698,8 +698,7 @@ static enum rs_status apply_tx(struct store_tx *tx, void *arg, struct rs_err *er
 		st = apply_member(tx, x, t.id, id, add[i], true, &members_changed, err);
 	for (int i = 0; st == RS_OK && i < nremove; i++)
 		if (!in_set(add, nadd, remove[i]))
-			st = apply_member(tx, x, t.id, id, remove[i], false, &members_changed,
-					  err);
+			st = apply_member(tx, x, t.id, id, remove[i], false, &members_changed, err);
 	if (st == RS_OK && members_changed && !gc->create)
 		st = Q_EXEC(tx, Q_GROUP_TOUCH, NULL, err, SV_S(t.id), SV_S(id),
 			    SV_I(core_now(x->c)));

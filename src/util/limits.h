@@ -26,11 +26,11 @@
 #define RS_WEBHOOK_URL_MAX 2048
 #define RS_EVENT_TYPE_MAX 64
 #define RS_PASSWORD_INPUT_MAX 4096	/* bytes of a password as sent; policy limits come after */
-#define RS_SCIM_FILTER_MAX 4096	    /* bytes of a SCIM filter or PATCH path */
-#define RS_SCIM_FILTER_DEPTH_MAX 64 /* nested parentheses, nots and value paths in a filter */
-#define RS_SCIM_PATCH_OPS_MAX 1000  /* operations in one SCIM PATCH request */
-#define RS_GROUP_CHANGE_MAX 100000  /* members named in one groups_apply() */
-#define RS_SCIM_JSON_DEPTH_MAX 32   /* nesting of a SCIM resource or PATCH value */
+#define RS_SCIM_FILTER_MAX 4096		/* bytes of a SCIM filter or PATCH path */
+#define RS_SCIM_FILTER_DEPTH_MAX 64	/* nested parentheses, nots and value paths in a filter */
+#define RS_SCIM_PATCH_OPS_MAX 1000	/* operations in one SCIM PATCH request */
+#define RS_GROUP_CHANGE_MAX 100000	/* members named in one groups_apply() */
+#define RS_SCIM_JSON_DEPTH_MAX 32	/* nesting of a SCIM resource or PATCH value */
 #define RS_ARENA_MAX (64 * 1024 * 1024) /* per request, response included */
 
 #endif

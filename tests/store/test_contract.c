@@ -463,8 +463,8 @@ static void test_unique_violations(void **state)
 	expect_conflict(th_exec(s, Q_ROLE_INSERT, rv, 12, NULL, &err), &err, "name_key");
 	OK(th_group(s, "t1", "g1", "Ops"));
 	assert_int_equal(th_group(s, "t1", "g2", "OPS"), RS_E_CONFLICT);
-	struct store_val gv[] = {SV_S("t1"),  SV_S("g2"), SV_S("OPS"),
-				 SV_S("ops"), SV_NULLV,	  SV_I(1), SV_NULLV};
+	struct store_val gv[] = {SV_S("t1"), SV_S("g2"), SV_S("OPS"), SV_S("ops"),
+				 SV_NULLV,   SV_I(1),	 SV_NULLV};
 	expect_conflict(th_exec(s, Q_GROUP_INSERT, gv, 7, NULL, &err), &err, "name_key");
 	struct store_val tk[] = {SV_S("t1"), SV_S("k1"), SV_S("look"), SV_S("h"), SV_S("u1"),
 				 SV_S("n"),  SV_S("r1"), SV_NULLV,     SV_I(1),	  SV_NULLV};
@@ -492,8 +492,8 @@ struct iso_ctx {
 static enum rs_status iso_fn(struct store_tx *tx, void *ctx, struct rs_err *err)
 {
 	struct iso_ctx *c = ctx;
-	struct store_val a[] = {SV_S(c->tenant), SV_S(c->id), SV_S(c->id),
-				SV_S(c->id),	 SV_NULLV,    SV_I(1), SV_NULLV};
+	struct store_val a[] = {SV_S(c->tenant), SV_S(c->id), SV_S(c->id), SV_S(c->id),
+				SV_NULLV,	 SV_I(1),     SV_NULLV};
 	enum rs_status st = store_exec(tx, Q_GROUP_INSERT, a, 7, NULL, err);
 
 	if (st)

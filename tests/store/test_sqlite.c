@@ -251,8 +251,8 @@ static int queued(struct store *st)
 static enum rs_status gc_fn(struct store_tx *tx, void *ctx, struct rs_err *err)
 {
 	struct gc_ctx *c = ctx;
-	struct store_val a[] = {SV_S("t1"),  SV_S(c->id), SV_S(c->id),
-				SV_S(c->id), SV_NULLV,	  SV_I(1), SV_NULLV};
+	struct store_val a[] = {SV_S("t1"), SV_S(c->id), SV_S(c->id), SV_S(c->id),
+				SV_NULLV,   SV_I(1),	 SV_NULLV};
 	enum rs_status st;
 
 	while (c->wait_stop && !stopping(c->s))

@@ -543,5 +543,6 @@ enum rs_status scim_routes_register(struct http_router *r, struct core *c, struc
 		scim_users_register(r, c, err, &st);
 	if (st == RS_OK)
 		scim_groups_register(r, c, err, &st);
+	scim_search_register(r, c, err, &st);
 	return st;
 }
