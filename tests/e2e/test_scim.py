@@ -477,7 +477,7 @@ class GroupTest(ScimBase):
         self.assertEqual(r["totalResults"], 3)
         self.assertEqual(r["itemsPerPage"], 1)
         self.assertEqual(r["Resources"][0]["id"], gs[1]["id"])
-        scim_error(self, self.c.get(BASE + "/Groups", params={"filter": 'displayName co "G"'}), 400, "invalidFilter")
+        scim_error(self, self.c.get(BASE + "/Groups", params={"filter": 'members.display eq "G"'}), 400, "invalidFilter")
         scim_error(self, self.c.post(BASE + "/Groups", json={"schemas": [GROUP]}), 400, "invalidValue")
         scim_error(self, self.c.post(BASE + "/Groups", json={"displayName": names[0]}), 409, "uniqueness")
         # A failing member leaves no group behind.

@@ -126,8 +126,8 @@ static bool precondition_or_reply(struct http_req *req, struct http_resp *resp,
 	return true;
 }
 
-/* The user ids of a members array ([{"value": id}, ...]) in a; false when a member has no
- * string "value" (*why says so). */
+/* The user ids of a members array ([{"value": id}, ...]), copied into a; false when a member
+ * has no string "value" (*why says so). */
 static bool member_ids(struct arena *a, const json_t *members, const char ***out, int *n,
 		       const char **why)
 {
@@ -148,7 +148,11 @@ static bool member_ids(struct arena *a, const json_t *members, const char ***out
 			*why = "every member needs a \"value\" (a user id)";
 			return false;
 		}
-		(*out)[(*n)++] = v;
+		if (!((*out)[*n] = arena_strdup(a, v))) {
+			*why = "out of memory";
+			return false;
+		}
+		(*n)++;
 	}
 	return true;
 }
@@ -395,7 +399,7 @@ static bool gcompile(struct arena *a, const struct scim_filter *f, const char *p
 static bool gcompile_leaf(struct arena *a, const struct scim_filter *f, const char *name,
 			  const char *sub, struct group_pred **out, char *why, size_t cap)
 {
-	enum user_pred_op op = f->kind == SCIM_F_PRESENT ? UP_PR : (enum user_pred_op)f->cmp;
+	enum user_pred_op op = f->kind == SCIM_F_PRESENT ? UP_PR : scim_pred_op(f->cmp);
 	struct group_pred *p;
 	enum group_attr attr;
 	bool is_time = false;

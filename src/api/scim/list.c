@@ -141,6 +141,31 @@ void scim_list_fail(struct http_req *req, struct http_resp *resp, const struct r
 		scim_fail_core(req, resp, err);
 }
 
+enum user_pred_op scim_pred_op(enum scim_cmp cmp)
+{
+	switch (cmp) {
+	case SCIM_EQ:
+		return UP_EQ;
+	case SCIM_NE:
+		return UP_NE;
+	case SCIM_CO:
+		return UP_CO;
+	case SCIM_SW:
+		return UP_SW;
+	case SCIM_EW:
+		return UP_EW;
+	case SCIM_GT:
+		return UP_GT;
+	case SCIM_GE:
+		return UP_GE;
+	case SCIM_LT:
+		return UP_LT;
+	case SCIM_LE:
+		return UP_LE;
+	}
+	return UP_EQ;
+}
+
 static long long clamp_start(long long start)
 {
 	return start < 1 ? 1 : start;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "api/scim/scim_api.h"
+#include "scim/filter.h"
 #include "scim/scim.h"
 
 #define SCIM_BASE "/scim/v2"
@@ -93,6 +94,10 @@ bool scim_groups_query(struct http_req *req, struct http_resp *resp, struct core
 		       const struct actor *who, const struct scim_list_params *lp,
 		       const struct scim_filter *f, long long offset, long long count, json_t *arr,
 		       int64_t *total);
+
+/* The core predicate operator of a filter comparison (the two enums differ: the core's has
+ * PR between EW and GT). Cannot fail. */
+enum user_pred_op scim_pred_op(enum scim_cmp cmp);
 
 /* Answers a query of one resource type (GET /Users, POST /Groups/.search, ...). */
 void scim_list_run(struct http_req *req, struct http_resp *resp, struct core *c,

@@ -321,7 +321,7 @@ static bool compile(struct arena *a, const struct scim_filter *f, const char *pa
 static bool compile_leaf(struct arena *a, const struct scim_filter *f, const char *name,
 			 const char *sub, struct user_pred **out, char *why, size_t cap)
 {
-	enum user_pred_op op = f->kind == SCIM_F_PRESENT ? UP_PR : (enum user_pred_op)f->cmp;
+	enum user_pred_op op = f->kind == SCIM_F_PRESENT ? UP_PR : scim_pred_op(f->cmp);
 	struct user_pred *p;
 	enum user_attr attr;
 	bool is_time = false;
