@@ -190,7 +190,7 @@ class FilterTest(GroupsBase):
         def users(flt):
             r = h.expect(self.c.get(BASE + "/Users", params={"filter": flt}), 200).json
             return sorted(u["userName"] for u in r["Resources"])
-        self.assertEqual(users('userName gt "f2-%s"' % t), ["f3-" + t])
+        self.assertEqual(users('userName gt "f2-%s" and userName lt "g"' % t), ["f3-" + t])
         self.assertEqual(users('userName ge "f2-%s" and userName le "f3-%s"' % (t, t)), ["f2-" + t, "f3-" + t])
         self.assertEqual(users('userName lt "f2-%s" and userName sw "f"' % t), ["f1-" + t])
         self.assertEqual(users('meta.created lt "2000-01-01T00:00:00Z"'), [])
