@@ -223,11 +223,13 @@ static enum rs_status sel_leaf(struct sel_ctx *x, const struct store_pred *p)
 			    "r.tenant_id = users.tenant_id AND r.user_id = users.id AND "
 			    "r.role_id = %c%d))",
 			    ph, n, ph, n);
-		else if (at->kind == SK_MEMBER) /* the group_members_user index */
+		else if (at->kind == SK_MEMBER) /* driven by the group_members_user index: the
+						   user's groups, then each by primary key; the
+						   tenant is always bind 1 */
 			sel_emit(x,
-				 "EXISTS (SELECT 1 FROM group_members m WHERE m.tenant_id = "
-				 "g.tenant_id AND m.user_id = %c%d AND m.group_id = g.id)",
-				 ph, n);
+				 "g.id IN (SELECT m.group_id FROM group_members m WHERE "
+				 "m.tenant_id = %c1 AND m.user_id = %c%d)",
+				 ph, ph, n);
 		else if (at->kind == SK_GROUP)
 			sel_emit(x,
 				 "EXISTS (SELECT 1 FROM group_members m WHERE m.tenant_id = "
