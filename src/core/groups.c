@@ -177,6 +177,12 @@ static enum rs_status member_tx(struct store_tx *tx, struct ctx *x, const struct
 	return st;
 }
 
+/* An empty external id is none: SCIM and REST clients send "" to clear it. */
+static const char *ext_or_null(const char *v)
+{
+	return v && *v ? v : NULL;
+}
+
 static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *err)
 {
 	struct ctx *x = arg;
@@ -212,7 +218,7 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 		}
 		name = x->f->name.v;
 		desc = x->f->description.v;
-		ext = x->f->external_id.v;
+		ext = ext_or_null(x->f->external_id.v);
 		st = Q_EXEC(tx, Q_GROUP_INSERT, NULL, err, SV_S(t.id), SV_S(id), SV_S(name),
 			    SV_S(str_lower(x->a, name)), SV_S(desc), SV_I(core_now(x->c)),
 			    SV_S(ext));
@@ -224,7 +230,7 @@ static enum rs_status write_tx(struct store_tx *tx, void *arg, struct rs_err *er
 		str_copy(id, sizeof(id), g.id);
 		name = x->f->name.set ? x->f->name.v : g.name;
 		desc = x->f->description.set ? x->f->description.v : g.description;
-		ext = x->f->external_id.set ? x->f->external_id.v : g.external_id;
+		ext = x->f->external_id.set ? ext_or_null(x->f->external_id.v) : g.external_id;
 		st = Q_EXEC(tx, Q_GROUP_UPDATE, NULL, err, SV_S(t.id), SV_S(g.id), SV_S(name),
 			    SV_S(str_lower(x->a, name)), SV_S(desc), SV_I(core_now(x->c)),
 			    SV_S(ext));
@@ -633,10 +639,10 @@ static enum rs_status apply_tx(struct store_tx *tx, void *arg, struct rs_err *er
 		}
 		st = Q_EXEC(tx, Q_GROUP_INSERT, NULL, err, SV_S(t.id), SV_S(id), SV_S(f->name.v),
 			    SV_S(str_lower(x->a, f->name.v)), SV_S(f->description.v),
-			    SV_I(core_now(x->c)), SV_S(f->external_id.v));
+			    SV_I(core_now(x->c)), SV_S(ext_or_null(f->external_id.v)));
 		changes_str(ch, "name", NULL, f->name.v);
 		changes_str(ch, "description", NULL, f->description.v);
-		changes_str(ch, "external_id", NULL, f->external_id.v);
+		changes_str(ch, "external_id", NULL, ext_or_null(f->external_id.v));
 		if (st == RS_OK)
 			st = audit_append(tx, x->c, x->who, t.id, "group.create", "group", id,
 					  changes_dump(ch, x->a), err);
@@ -649,7 +655,8 @@ static enum rs_status apply_tx(struct store_tx *tx, void *arg, struct rs_err *er
 		if (st == RS_OK) {
 			const char *name = f->name.set ? f->name.v : g.name;
 			const char *desc = f->description.set ? f->description.v : g.description;
-			const char *ext = f->external_id.set ? f->external_id.v : g.external_id;
+			const char *ext =
+			    f->external_id.set ? ext_or_null(f->external_id.v) : g.external_id;
 
 			str_copy(id, sizeof(id), g.id);
 			changes_str(ch, "name", g.name, name);

@@ -284,6 +284,22 @@ struct scim_filter *scim_filter_for_type(struct arena *a, const struct scim_filt
 	struct scim_filter *p;
 
 	why[0] = '\0';
+	if ((f->kind == SCIM_F_COMPARE || f->kind == SCIM_F_PRESENT) &&
+	    is_resource_type(&f->attr)) {
+		bool same;
+
+		if (f->kind == SCIM_F_PRESENT)
+			return f_const(a, true);
+		if ((f->cmp != SCIM_EQ && f->cmp != SCIM_NE) || f->value.kind != SCIM_V_STRING) {
+			snprintf(why, cap,
+				 "'meta.resourceType' is compared with eq or ne and a "
+				 "string");
+			return NULL;
+		}
+		/* caseExact (RFC 7643 section 3.1) */
+		same = strcmp(f->value.str, rt_name) == 0;
+		return f_const(a, same == (f->cmp == SCIM_EQ));
+	}
 	switch (f->kind) {
 	case SCIM_F_AND:
 	case SCIM_F_OR:
@@ -316,23 +332,6 @@ struct scim_filter *scim_filter_for_type(struct arena *a, const struct scim_filt
 	}
 	case SCIM_F_COMPARE:
 	case SCIM_F_PRESENT:
-		if (is_resource_type(&f->attr)) {
-			bool same;
-
-			if (f->kind == SCIM_F_PRESENT)
-				return f_const(a, true);
-			if ((f->cmp != SCIM_EQ && f->cmp != SCIM_NE) ||
-			    f->value.kind != SCIM_V_STRING) {
-				snprintf(why, cap,
-					 "'meta.resourceType' is compared with eq or ne and a "
-					 "string");
-				return NULL;
-			}
-			/* caseExact (RFC 7643 section 3.1) */
-			same = strcmp(f->value.str, rt_name) == 0;
-			return f_const(a, same == (f->cmp == SCIM_EQ));
-		}
-		/* fall through */
 	case SCIM_F_VALUE_PATH:
 		if (across_types && !defined(rt, &f->attr))
 			return f_const(a, absent_holds(f));
