@@ -217,7 +217,7 @@ static void create(struct http_req *req, struct http_resp *resp, void *app)
 	struct group g;
 	struct group_change ch = {.create = true, .replace_members = true};
 	struct rs_err err = {0};
-	const char *name, *ext, *why = NULL;
+	const char *name, *ext, *why = NULL, **ids = NULL;
 	json_t *body, *members;
 	bool ok;
 
@@ -228,7 +228,8 @@ static void create(struct http_req *req, struct http_resp *resp, void *app)
 		return;
 	}
 	members = members_of(body);
-	ok = member_ids(req->arena, members, (const char ***)&ch.members, &ch.nmembers, &why);
+	ok = member_ids(req->arena, members, &ids, &ch.nmembers, &why);
+	ch.members = ids;
 	json_decref(members);
 	json_decref(body);
 	if (!ok) {
