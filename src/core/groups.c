@@ -168,6 +168,11 @@ static enum rs_status member_tx(struct store_tx *tx, struct ctx *x, const struct
 		return rs_fail(err, RS_E_NOT_FOUND, "group.not_member", NULL,
 			       "the user is not a member of this group");
 	}
+	/* The group's rendering (member_count, SCIM members) changed: so do its version and
+	 * updated_at, as with groups_apply(). */
+	st = Q_EXEC(tx, Q_GROUP_TOUCH, NULL, err, SV_S(t->id), SV_S(g->id), SV_I(core_now(x->c)));
+	if (st != RS_OK)
+		return st;
 	ch = changes_new();
 	changes_str(ch, "user", x->op == G_ADD ? NULL : u.id, x->op == G_ADD ? u.id : NULL);
 	st = audit_append(tx, x->c, x->who, t->id,
