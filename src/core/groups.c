@@ -573,7 +573,9 @@ static enum rs_status members_load(struct store_tx *tx, const char *tenant_id, c
 
 /* One member added or removed, audited; *changed tells whether the membership changed. A user
  * who is not a live user of the tenant is invalid input for an add, and no change for a
- * remove (it cannot be a member). */
+ * remove (it cannot be a member). The rank rule applies to an actual change only, so that a
+ * PUT restating a member the actor outranks leaves it alone rather than failing; a
+ * refusal after the statement ran is undone with the rest of the transaction. */
 static enum rs_status apply_member(struct store_tx *tx, struct apply_ctx *x, const char *tenant_id,
 				   const char *gid, const char *user_id, bool add, bool *changed,
 				   struct rs_err *err)
@@ -581,11 +583,9 @@ static enum rs_status apply_member(struct store_tx *tx, struct apply_ctx *x, con
 	struct user u;
 	struct changes *ch;
 	int64_t n = 0;
-	enum rs_status st;
+	enum rs_status st = RS_E_NOT_FOUND;
 
-	if (!user_id || !uuid_valid(user_id))
-		st = RS_E_NOT_FOUND;
-	else
+	if (user_id && uuid_valid(user_id))
 		st = user_load(tx, tenant_id, user_id, x->a, &u, NULL, err);
 	if (st == RS_E_NOT_FOUND) {
 		if (!add)
@@ -594,8 +594,6 @@ static enum rs_status apply_member(struct store_tx *tx, struct apply_ctx *x, con
 		return rs_fail(err, RS_E_INVALID, "group.member_unknown", "members",
 			       "no user '%s' in this tenant", user_id ? user_id : "");
 	}
-	if (st == RS_OK)
-		st = rank_may_act_on(x->who, u.rank, err); /* DESIGN rule 2 */
 	if (st != RS_OK)
 		return st;
 	if (add)
@@ -605,6 +603,9 @@ static enum rs_status apply_member(struct store_tx *tx, struct apply_ctx *x, con
 		st = Q_EXEC(tx, Q_GROUP_MEMBER_REMOVE, &n, err, SV_S(tenant_id), SV_S(gid),
 			    SV_S(u.id));
 	if (st != RS_OK || n == 0)
+		return st;
+	st = rank_may_act_on(x->who, u.rank, err); /* DESIGN rule 2 */
+	if (st != RS_OK)
 		return st;
 	*changed = true;
 	ch = changes_new();

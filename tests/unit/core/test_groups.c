@@ -254,6 +254,47 @@ static void test_apply_success(void **state)
 	}
 }
 
+/* DESIGN rule 2 on what changes only: restating an outranking member is no change. */
+static void test_rank_only_on_change(void **state)
+{
+	struct env e;
+	const char *mem[1];
+	struct group g, out;
+	struct rs_err err = {0};
+	int64_t before;
+
+	env_init(&e, state);
+	mem[0] = e.adm;
+	g = make(&e, "Admins", NULL, mem, 1);
+	{
+		const char *set[] = {e.adm, e.u1};
+		struct group_change ch = {
+		    .ref = g.id, .replace_members = true, .members = set, .nmembers = 2};
+
+		fx_expect(groups_apply(e.f->core, &e.acc, e.tid, &ch, &e.f->a, &out, &err), &err,
+			  RS_OK, NULL);
+		assert_string_equal(members(&e, g.id), join2(&e, e.adm, e.u1));
+	}
+	before = audit_count(&e);
+	{
+		const char *set[] = {e.u2};
+		struct group_change ch = {
+		    .ref = g.id, .replace_members = true, .members = set, .nmembers = 1};
+
+		fx_expect(groups_apply(e.f->core, &e.acc, e.tid, &ch, &e.f->a, &out, &err), &err,
+			  RS_E_FORBIDDEN, "rank.outranked");
+	}
+	{
+		const char *rm[] = {e.adm};
+		struct group_change ch = {.ref = g.id, .remove = rm, .nremove = 1};
+
+		fx_expect(groups_apply(e.f->core, &e.acc, e.tid, &ch, &e.f->a, &out, &err), &err,
+			  RS_E_FORBIDDEN, "rank.outranked");
+	}
+	assert_string_equal(members(&e, g.id), join2(&e, e.adm, e.u1));
+	assert_int_equal(audit_count(&e), before);
+}
+
 static int select_n(struct env *e, const struct group_pred *where, const char *sort, int offset,
 		    int limit, struct group_list *gl)
 {
@@ -346,6 +387,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_create_with_members, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_apply_is_atomic, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_apply_success, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_rank_only_on_change, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_select, fx_setup, fx_teardown),
 	};
 
