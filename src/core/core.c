@@ -337,6 +337,7 @@ void row_group(struct store_rows *r, struct arena *a, struct group *out)
 	out->updated_at = store_col_int(r, GC_UPDATED);
 	out->version = store_col_int(r, GC_VERSION);
 	out->member_count = store_col_int(r, GC_MEMBERS);
+	out->external_id = col_str(r, GC_EXTERNAL_ID, a);
 }
 
 void row_token(struct store_rows *r, struct arena *a, struct token *out)

@@ -704,12 +704,14 @@ enum rs_status invitations_accept(struct core *c, const char *token,
 
 struct group {
 	const char *id, *tenant_id, *name, *description;
+	const char *external_id; /* the identity provider's key (SCIM externalId); NULL if none */
 	int64_t member_count, created_at, updated_at, version;
 };
 struct group_list {
 	struct group *items;
 	int n;
 	const char *next_cursor;
+	int64_t total; /* groups_select with with_total only */
 };
 struct group_member {
 	const char *id, *username;
@@ -720,7 +722,37 @@ struct member_list {
 	const char *next_cursor;
 };
 struct group_fields {
-	struct opt_str name, description;
+	struct opt_str name, description, external_id; /* external_id: case-exact, not unique */
+};
+
+/* A predicate tree over groups' indexed attributes, compiled by the store into one indexed
+ * query (the twin of struct user_pred; same operators). NAME compares without case;
+ * EXTERNAL_ID and ID case-exactly; CREATED_AT and UPDATED_AT take is_int values (ms since the
+ * epoch); MEMBER takes a user id and UP_EQ only: the groups the user is a direct member of. */
+enum group_attr {
+	GROUP_A_ID,
+	GROUP_A_NAME,
+	GROUP_A_EXTERNAL_ID,
+	GROUP_A_CREATED_AT,
+	GROUP_A_UPDATED_AT,
+	GROUP_A_MEMBER,
+};
+struct group_pred {
+	enum user_pred_op op;
+	enum group_attr attr;
+	bool is_int;
+	int64_t i;
+	const char *s;
+	const struct group_pred *a, *b;
+};
+struct group_query {
+	const struct group_pred *where; /* NULL = every group of the tenant */
+	/* "name", "created_at", "updated_at", "external_id", "id"; "-" first: descending;
+	 * NULL = creation order (ids are time-ordered) */
+	const char *sort;
+	int offset; /* rows skipped (SCIM startIndex - 1) */
+	int limit;  /* 0..RS_LIST_LIMIT_MAX; 0 with with_total: the count only */
+	bool with_total;
 };
 
 enum rs_status groups_list(struct core *c, const struct actor *who, const char *tenant,
@@ -728,6 +760,12 @@ enum rs_status groups_list(struct core *c, const struct actor *who, const char *
 			   struct rs_err *err);
 enum rs_status groups_get(struct core *c, const struct actor *who, const char *tenant,
 			  const char *ref, struct arena *a, struct group *out, struct rs_err *err);
+/* Positional selection of groups (SCIM /Groups): filter, sort, offset, limit and the total,
+ * in one read transaction. A predicate the store cannot compile is RS_E_INVALID with code
+ * "store.bad_select"; nothing is ever filtered in memory. */
+enum rs_status groups_select(struct core *c, const struct actor *who, const char *tenant,
+			     const struct group_query *q, struct arena *a, struct group_list *out,
+			     struct rs_err *err);
 enum rs_status groups_create(struct core *c, const struct actor *who, const char *tenant,
 			     const struct group_fields *f, struct arena *a, struct group *out,
 			     struct rs_err *err);
@@ -743,6 +781,32 @@ enum rs_status groups_member_add(struct core *c, const struct actor *who, const 
 				 const char *ref, const char *user_id, struct rs_err *err);
 enum rs_status groups_member_remove(struct core *c, const struct actor *who, const char *tenant,
 				    const char *ref, const char *user_id, struct rs_err *err);
+
+/* Several changes to one group as one: fields (name, description, external_id; each only if
+ * set) and members to add and to remove, or with replace_members the whole member set
+ * (members then lists it; add/remove are ignored). Everything is checked first (groups.manage,
+ * If-Match, every member a live user of the tenant the actor may act on: DESIGN rule 2), then
+ * applied in one transaction with one audit event per change (group.update,
+ * group.member_add, group.member_remove), so the group either ends as asked or does not
+ * change at all. A member that is no user of the tenant is RS_E_INVALID with code
+ * "group.member_unknown" and field "members" (the message names it). Adding a member already
+ * there or removing one that is not is no change. Any member change bumps the group's version
+ * and updated_at. create: a new group (ref ignored, name required), created with its members
+ * in the same transaction. */
+struct group_change {
+	bool create;
+	const char *ref;  /* id or name; ignored with create */
+	int64_t if_match; /* 0: unconditional */
+	struct group_fields f;
+	const char *const *add, *const *remove;
+	int nadd, nremove;
+	bool replace_members;
+	const char *const *members;
+	int nmembers;
+};
+enum rs_status groups_apply(struct core *c, const struct actor *who, const char *tenant,
+			    const struct group_change *ch, struct arena *a, struct group *out,
+			    struct rs_err *err);
 
 /* ---- API tokens ----------------------------------------------------------------------------- */
 

@@ -57,11 +57,12 @@ enum store_q {
 	Q_USER_SET_STATUS,   /* tenant, id, status, reason|NULL, until|NULL, now, expected version
 				-> changes (0: the user changed meanwhile); bumps version */
 	/* groups */
-	Q_GROUP_INSERT,	       /* tenant, id, name, name_key, desc, now */
+	Q_GROUP_INSERT,	       /* tenant, id, name, name_key, desc, now, external_id */
 	Q_GROUP_GET,	       /* tenant, id -> group row */
 	Q_GROUP_GET_NAME,      /* tenant, name_key -> group row */
 	Q_GROUP_LIST,	       /* tenant, after_id|NULL, limit -> group rows by id */
-	Q_GROUP_UPDATE,	       /* tenant, id, name, name_key, desc, now */
+	Q_GROUP_UPDATE,	       /* tenant, id, name, name_key, desc, now, external_id */
+	Q_GROUP_TOUCH,	       /* tenant, id, now: a member change bumps version, updated_at */
 	Q_GROUP_DELETE,	       /* tenant, id */
 	Q_GROUP_MEMBERS_CLEAR, /* tenant, group */
 	Q_GROUP_MEMBER_ADD,    /* tenant, group, user, now -> changes 0 if already a member */
@@ -300,7 +301,17 @@ enum {
 	DPC_CHILDREN /* its child departments */
 };
 enum { OC_TENANT, OC_ID, OC_OWNER, OC_KIND, OC_EXTID, OC_NAME, OC_CREATED, OC_UPDATED };
-enum { GC_TENANT, GC_ID, GC_NAME, GC_DESC, GC_CREATED, GC_UPDATED, GC_VERSION, GC_MEMBERS };
+enum {
+	GC_TENANT,
+	GC_ID,
+	GC_NAME,
+	GC_DESC,
+	GC_CREATED,
+	GC_UPDATED,
+	GC_VERSION,
+	GC_MEMBERS,
+	GC_EXTERNAL_ID
+};
 enum {
 	KC_TENANT,
 	KC_ID,
@@ -408,7 +419,7 @@ enum {
 };
 
 /* Collections that store_select() can filter, sort and page. */
-enum store_coll { SC_USERS, SC_AUDIT };
+enum store_coll { SC_USERS, SC_AUDIT, SC_GROUPS };
 
 /* SC_USERS attributes; rows have the UC_* layout; deleted users are never returned.
  * _ci: text compared case-insensitively. ROLE, GROUP and DEPARTMENT_TREE take an id and
@@ -429,6 +440,19 @@ enum store_user_attr {
 	UA_DEPARTMENT,	    /* department_id, SO_EQ (direct members) */
 	UA_DEPARTMENT_TREE, /* a department id, SO_EQ: members of it or of any descendant */
 	UA__COUNT
+};
+
+/* SC_GROUPS attributes; rows have the GC_* layout. NAME_CI is the name compared without case
+ * (name_key); EXTERNAL_ID case-exact; MEMBER takes a user id and SO_EQ only: the groups that
+ * user is a direct member of (the group_members_user index). */
+enum store_group_attr {
+	GA_ID,
+	GA_NAME_CI,
+	GA_EXTERNAL_ID,
+	GA_CREATED_AT,
+	GA_UPDATED_AT,
+	GA_MEMBER,
+	GA__COUNT
 };
 
 /* SC_AUDIT attributes; rows have the AC_* layout. SEQ is the only sort key (unique). */

@@ -9,7 +9,7 @@
 
 #include "util/str.h"
 
-enum sel_kind { SK_TEXT, SK_INT, SK_ROLE, SK_GROUP, SK_DEPT_TREE };
+enum sel_kind { SK_TEXT, SK_INT, SK_ROLE, SK_GROUP, SK_DEPT_TREE, SK_MEMBER };
 
 struct sel_attr {
 	const char *col; /* NULL: not an attribute of this collection */
@@ -44,6 +44,16 @@ static const struct sel_attr sel_user_attrs[UA__COUNT] = {
     [UA_DEPARTMENT_TREE] = {"department_id", SK_DEPT_TREE, false, false, false},
 };
 
+/* Groups are read as "groups g" (GROUP_COLS of both engines name the table g). */
+static const struct sel_attr sel_group_attrs[GA__COUNT] = {
+    [GA_ID] = {"g.id", SK_TEXT, false, false, true},
+    [GA_NAME_CI] = {"g.name_key", SK_TEXT, true, false, true},
+    [GA_EXTERNAL_ID] = {"g.external_id", SK_TEXT, false, true, true},
+    [GA_CREATED_AT] = {"g.created_at", SK_INT, false, false, true},
+    [GA_UPDATED_AT] = {"g.updated_at", SK_INT, false, false, true},
+    [GA_MEMBER] = {"g.id", SK_MEMBER, false, false, false},
+};
+
 static const struct sel_attr sel_audit_attrs[AA__COUNT] = {
     [AA_SEQ] = {"seq", SK_INT, false, false, true},
     [AA_ACTOR_ID] = {"actor_id", SK_TEXT, false, true, false},
@@ -58,6 +68,7 @@ static const struct sel_attr sel_audit_attrs[AA__COUNT] = {
 static const struct sel_coll sel_colls[] = {
     [SC_USERS] = {"users", " AND status <> 'deleted'", sel_user_attrs, UA__COUNT, "id"},
     [SC_AUDIT] = {"audit_events", "", sel_audit_attrs, AA__COUNT, NULL},
+    [SC_GROUPS] = {"groups g", "", sel_group_attrs, GA__COUNT, "g.id"},
 };
 
 struct sel_ctx {
@@ -198,9 +209,11 @@ static enum rs_status sel_leaf(struct sel_ctx *x, const struct store_pred *p)
 	col = at->col;
 	guard = at->nullable ? " IS NOT NULL AND " : NULL;
 
-	if (at->kind == SK_ROLE || at->kind == SK_GROUP || at->kind == SK_DEPT_TREE) {
+	if (at->kind == SK_ROLE || at->kind == SK_GROUP || at->kind == SK_DEPT_TREE ||
+	    at->kind == SK_MEMBER) {
 		if (p->op != SO_EQ || p->val.type != SV_TEXT || !p->val.s)
-			return sel_bad(x, "role, group and department tree take eq and an id");
+			return sel_bad(x, "role, group, member and department tree take eq and an "
+					  "id");
 		if (!(n = sel_bind_text(x, p->val.s)))
 			goto too_many;
 		if (at->kind == SK_ROLE)
@@ -210,6 +223,13 @@ static enum rs_status sel_leaf(struct sel_ctx *x, const struct store_pred *p)
 			    "r.tenant_id = users.tenant_id AND r.user_id = users.id AND "
 			    "r.role_id = %c%d))",
 			    ph, n, ph, n);
+		else if (at->kind == SK_MEMBER) /* driven by the group_members_user index: the
+						   user's groups, then each by primary key; the
+						   tenant is always bind 1 */
+			sel_emit(x,
+				 "g.id IN (SELECT m.group_id FROM group_members m WHERE "
+				 "m.tenant_id = %c1 AND m.user_id = %c%d)",
+				 ph, ph, n);
 		else if (at->kind == SK_GROUP)
 			sel_emit(x,
 				 "EXISTS (SELECT 1 FROM group_members m WHERE m.tenant_id = "

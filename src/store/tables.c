@@ -54,7 +54,7 @@ static const struct store_table tables[] = {
 	  "deleted_by", "username_hash", "failed_logins", "last_failed_login_at")},
     {"user_roles", COLS("tenant_id", "user_id", "role_id")},
     {"groups", COLS("tenant_id", "id", "name", "name_key", "description", "created_at",
-		    "updated_at", "version")},
+		    "updated_at", "version", "external_id")},
     {"group_members", COLS("tenant_id", "group_id", "user_id", "added_at")},
     {"api_tokens", COLS("tenant_id", "id", "lookup", "secret_hash", "user_id", "name", "role_id",
 			"created_by", "created_at", "expires_at", "last_used_at", "revoked_at")},

@@ -29,6 +29,7 @@
 #define RS_SCIM_FILTER_MAX 4096	    /* bytes of a SCIM filter or PATCH path */
 #define RS_SCIM_FILTER_DEPTH_MAX 64 /* nested parentheses, nots and value paths in a filter */
 #define RS_SCIM_PATCH_OPS_MAX 1000  /* operations in one SCIM PATCH request */
+#define RS_GROUP_CHANGE_MAX 100000  /* members named in one groups_apply() */
 #define RS_SCIM_JSON_DEPTH_MAX 32   /* nesting of a SCIM resource or PATCH value */
 #define RS_SCIM_BULK_OPS_MAX 1000   /* operations in one SCIM /Bulk request (maxOperations) */
 #define RS_SCIM_BULK_PAYLOAD_MAX (1024 * 1024) /* bytes of a /Bulk body (maxPayloadSize) */

@@ -9,7 +9,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 
 S = None
-GROUP_FIELDS = {"id", "tenant_id", "name", "description", "member_count", "created_at", "updated_at", "version"}
+GROUP_FIELDS = {"id", "tenant_id", "name", "description", "external_id", "member_count", "created_at", "updated_at",
+                "version"}
 
 
 def setUpModule():
@@ -93,7 +94,11 @@ class GroupTest(unittest.TestCase):
         members = self.admin.list_all(gp + "/members")
         self.assertEqual(sorted((m["id"], m["username"]) for m in members),
                          sorted([(a["id"], a["username"]), (b["id"], b["username"])]))
-        self.assertEqual(h.expect(self.admin.get(gp), 200).json["member_count"], 2)
+        now = h.expect(self.admin.get(gp), 200).json
+        self.assertEqual(now["member_count"], 2)
+        # Two memberships changed the group (its member_count, its SCIM members): two versions;
+        # the idempotent PUT changed nothing.
+        self.assertEqual(now["version"], g["version"] + 2)
         ua = h.expect(self.admin.get(h.tpath(self.t, "users", a["id"])), 200).json
         self.assertEqual(ua["groups"], [{"id": g["id"], "name": g["name"]}])
 

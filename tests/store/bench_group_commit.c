@@ -24,10 +24,10 @@ struct bench_ins {
 static enum rs_status bench_fn(struct store_tx *tx, void *ctx, struct rs_err *err)
 {
 	struct bench_ins *b = ctx;
-	struct store_val a[] = {SV_S("t1"),  SV_S(b->id), SV_S(b->id),
-				SV_S(b->id), SV_NULLV,	  SV_I(1)};
+	struct store_val a[] = {SV_S("t1"), SV_S(b->id), SV_S(b->id), SV_S(b->id),
+				SV_NULLV,   SV_I(1),	 SV_NULLV};
 
-	return store_exec(tx, Q_GROUP_INSERT, a, 6, NULL, err);
+	return store_exec(tx, Q_GROUP_INSERT, a, 7, NULL, err);
 }
 
 static void *bench_main(void *arg)

@@ -271,9 +271,9 @@ enum rs_status th_group(struct store *s, const char *tenant, const char *id, con
 	enum rs_status st;
 
 	arena_init(&ar, 0);
-	struct store_val a[] = {SV_S(tenant), SV_S(id),	 SV_S(name), SV_S(str_lower(&ar, name)),
-				SV_NULLV,     SV_I(1000)};
-	st = th_exec(s, Q_GROUP_INSERT, a, 6, NULL, &err);
+	struct store_val a[] = {SV_S(tenant), SV_S(id),	  SV_S(name), SV_S(str_lower(&ar, name)),
+				SV_NULLV,     SV_I(1000), SV_NULLV};
+	st = th_exec(s, Q_GROUP_INSERT, a, 7, NULL, &err);
 	arena_release(&ar);
 	return st;
 }

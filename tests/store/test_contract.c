@@ -315,8 +315,8 @@ static void test_roles_users_groups_roundtrip(void **state)
 	assert_int_equal(r->nrows, 1);
 	OK(th_exec(s, Q_GROUP_UPDATE,
 		   (struct store_val[]){SV_S("t1"), SV_S("g1"), SV_S("Ops2"), SV_S("ops2"),
-					SV_S("d"), SV_I(5)},
-		   6, &ch, &err));
+					SV_S("d"), SV_I(5), SV_S("ext-1")},
+		   7, &ch, &err));
 	assert_int_equal(ch, 1);
 	OK(th_exec(s, Q_GROUP_MEMBER_REMOVE, gm, 3, &ch, &err));
 	assert_int_equal(ch, 1);
@@ -325,9 +325,16 @@ static void test_roles_users_groups_roundtrip(void **state)
 		   &err));
 	assert_int_equal(ch, 0);
 	OK(th_exec(s, Q_GROUP_MEMBERS_CLEAR, gm, 2, &ch, &err));
-	OK(th_query(s, Q_GROUP_GET, (struct store_val[]){SV_S("t1"), SV_S("g1")}, 2, 8, r, &err));
+	OK(th_query(s, Q_GROUP_GET, (struct store_val[]){SV_S("t1"), SV_S("g1")}, 2, 9, r, &err));
 	assert_int_equal(r->ints[0][GC_MEMBERS], 0);
 	assert_int_equal(r->ints[0][GC_VERSION], 2);
+	assert_string_equal(r->text[0][GC_EXTERNAL_ID], "ext-1");
+	OK(th_exec(s, Q_GROUP_TOUCH, (struct store_val[]){SV_S("t1"), SV_S("g1"), SV_I(9)}, 3, &ch,
+		   &err));
+	assert_int_equal(ch, 1);
+	OK(th_query(s, Q_GROUP_GET, (struct store_val[]){SV_S("t1"), SV_S("g1")}, 2, 9, r, &err));
+	assert_int_equal(r->ints[0][GC_VERSION], 3);
+	assert_int_equal(r->ints[0][GC_UPDATED], 9);
 	OK(th_exec(s, Q_GROUP_DELETE, gm, 2, &ch, &err));
 	assert_int_equal(ch, 1);
 
@@ -457,9 +464,9 @@ static void test_unique_violations(void **state)
 	expect_conflict(th_exec(s, Q_ROLE_INSERT, rv, 12, NULL, &err), &err, "name_key");
 	OK(th_group(s, "t1", "g1", "Ops"));
 	assert_int_equal(th_group(s, "t1", "g2", "OPS"), RS_E_CONFLICT);
-	struct store_val gv[] = {SV_S("t1"),  SV_S("g2"), SV_S("OPS"),
-				 SV_S("ops"), SV_NULLV,	  SV_I(1)};
-	expect_conflict(th_exec(s, Q_GROUP_INSERT, gv, 6, NULL, &err), &err, "name_key");
+	struct store_val gv[] = {SV_S("t1"), SV_S("g2"), SV_S("OPS"), SV_S("ops"),
+				 SV_NULLV,   SV_I(1),	 SV_NULLV};
+	expect_conflict(th_exec(s, Q_GROUP_INSERT, gv, 7, NULL, &err), &err, "name_key");
 	struct store_val tk[] = {SV_S("t1"), SV_S("k1"), SV_S("look"), SV_S("h"), SV_S("u1"),
 				 SV_S("n"),  SV_S("r1"), SV_NULLV,     SV_I(1),	  SV_NULLV};
 	OK(th_exec(s, Q_TOKEN_INSERT, tk, 10, NULL, &err));
@@ -486,9 +493,9 @@ struct iso_ctx {
 static enum rs_status iso_fn(struct store_tx *tx, void *ctx, struct rs_err *err)
 {
 	struct iso_ctx *c = ctx;
-	struct store_val a[] = {SV_S(c->tenant), SV_S(c->id), SV_S(c->id),
-				SV_S(c->id),	 SV_NULLV,    SV_I(1)};
-	enum rs_status st = store_exec(tx, Q_GROUP_INSERT, a, 6, NULL, err);
+	struct store_val a[] = {SV_S(c->tenant), SV_S(c->id), SV_S(c->id), SV_S(c->id),
+				SV_NULLV,	 SV_I(1),     SV_NULLV};
+	enum rs_status st = store_exec(tx, Q_GROUP_INSERT, a, 7, NULL, err);
 
 	if (st)
 		return st;

@@ -44,7 +44,7 @@ static void get(struct http_req *req, struct http_resp *resp, void *app)
 static bool read_fields_or_reply(struct http_req *req, struct http_resp *resp,
 				 struct group_fields *f)
 {
-	static const char *const allowed[] = {"name", "description", NULL};
+	static const char *const allowed[] = {"name", "description", "external_id", NULL};
 	struct jin j;
 
 	if (!jin_parse_or_reply(&j, req, resp))
@@ -52,6 +52,7 @@ static bool read_fields_or_reply(struct http_req *req, struct http_resp *resp,
 	jin_only(&j, allowed);
 	jin_str_required(&j, "name", &f->name);
 	jin_str(&j, "description", &f->description);
+	jin_str(&j, "external_id", &f->external_id);
 	jin_release(&j);
 	return jin_ok_or_reply(&j, req, resp);
 }

@@ -142,11 +142,11 @@ json_t *render_role(const struct role *r)
 
 json_t *render_group(const struct group *g)
 {
-	return json_pack("{s:s?,s:s?,s:s?,s:o,s:I,s:o,s:o,s:I}", "id", g->id, "tenant_id",
+	return json_pack("{s:s?,s:s?,s:s?,s:o,s:o,s:I,s:o,s:o,s:I}", "id", g->id, "tenant_id",
 			 g->tenant_id, "name", g->name, "description", js_str(g->description),
-			 "member_count", (json_int_t)g->member_count, "created_at",
-			 js_time(g->created_at), "updated_at", js_time(g->updated_at), "version",
-			 (json_int_t)g->version);
+			 "external_id", js_str(g->external_id), "member_count",
+			 (json_int_t)g->member_count, "created_at", js_time(g->created_at),
+			 "updated_at", js_time(g->updated_at), "version", (json_int_t)g->version);
 }
 
 json_t *render_token(const struct token *t)

@@ -1,14 +1,18 @@
-/* /scim/v2/Groups: roster groups as SCIM Group resources (displayName = name, members = the
- * group's users). The core's group API is the only path; member changes are the core's
- * member add/remove, one audited change each. */
+/* /scim/v2/Groups: roster groups as SCIM Group resources (displayName = name, externalId =
+ * external_id, members = the group's users). The core's group API is the only path: a POST,
+ * PUT or PATCH becomes one groups_apply() (name, externalId and members in one transaction),
+ * and a filter becomes a core group predicate the store compiles to one indexed query. */
 #include "api/scim/scim_int.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "scim/filter.h"
 #include "scim/patch.h"
 #include "util/str.h"
+#include "util/timeutil.h"
 #include "util/uuid.h"
 
 static const char *group_location(struct arena *a, const char *id)
@@ -56,6 +60,8 @@ static enum rs_status group_json(struct core *c, const struct actor *who, struct
 			 "lastModified", scim_time(a, g->updated_at), "location",
 			 group_location(a, g->id), "version",
 			 arena_printf(a, "W/\"%lld\"", (long long)g->version));
+	if (*out && g->external_id)
+		json_object_set_new(*out, "externalId", json_string(g->external_id));
 	return *out ? RS_OK : rs_fail(err, RS_E_INTERNAL, "scim.nomem", NULL, "out of memory");
 }
 
@@ -120,68 +126,51 @@ static bool precondition_or_reply(struct http_req *req, struct http_resp *resp,
 	return true;
 }
 
-static bool has_member(const json_t *members, const char *id)
+/* The user ids of a members array ([{"value": id}, ...]), copied into a; false when a member
+ * has no string "value" (*why says so). */
+static bool member_ids(struct arena *a, const json_t *members, const char ***out, int *n,
+		       const char **why)
 {
 	size_t i;
 	json_t *e;
 
+	*n = 0;
+	*out = arena_alloc(a, sizeof(**out) * (json_array_size(members) + 1));
+	if (!*out) {
+		*why = "out of memory";
+		return false;
+	}
 	json_array_foreach(members, i, e)
 	{
 		const char *v = json_string_value(scim_get(e, "value"));
 
-		if (v && strcmp(v, id) == 0)
-			return true;
+		if (!v) {
+			*why = "every member needs a \"value\" (a user id)";
+			return false;
+		}
+		if (!((*out)[*n] = arena_strdup(a, v))) {
+			*why = "out of memory";
+			return false;
+		}
+		(*n)++;
 	}
-	return false;
+	return true;
 }
 
-/* Brings group g from members old to members new (arrays of {"value": user id}) and to
- * displayName name (NULL: unchanged). A member that is not a user of the tenant is
- * invalidValue. */
-static enum rs_status sync_group(struct core *c, const struct actor *who, struct arena *a,
-				 const struct group *g, const char *name, const json_t *old,
-				 const json_t *new, int64_t if_match, struct rs_err *err)
+static int cmp_str(const void *a, const void *b)
 {
-	enum rs_status st = RS_OK;
-	struct group out;
-	size_t i;
-	json_t *e;
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
-	if (name && strcmp(name, g->name) != 0) {
-		struct group_fields f = {.name = {true, name}};
+/* Whether id is in v[0..n), sorted by sort_ids(). */
+static bool has_id(const char *const *v, int n, const char *id)
+{
+	return n > 0 && bsearch(&id, v, (size_t)n, sizeof(*v), cmp_str) != NULL;
+}
 
-		st = groups_update(c, who, who->tenant_id, g->id, &f, if_match, a, &out, err);
-		if (st != RS_OK)
-			return st;
-	}
-	json_array_foreach(new, i, e)
-	{
-		const char *v = json_string_value(scim_get(e, "value"));
-
-		if (!v)
-			return rs_fail(err, RS_E_INVALID, "scim.member", "members",
-				       "every member needs a \"value\" (a user id)");
-		if (has_member(old, v))
-			continue;
-		st = groups_member_add(c, who, who->tenant_id, g->id, v, err);
-		if (st == RS_E_NOT_FOUND)
-			return rs_fail(err, RS_E_INVALID, "scim.member", "members",
-				       "no user '%s' in this tenant", v);
-		if (st != RS_OK)
-			return st;
-	}
-	json_array_foreach(old, i, e)
-	{
-		const char *v = json_string_value(scim_get(e, "value"));
-
-		if (!v || has_member(new, v))
-			continue;
-		st = groups_member_remove(c, who, who->tenant_id, g->id, v, err);
-		if (st != RS_OK && st != RS_E_NOT_FOUND)
-			return st;
-		st = RS_OK;
-	}
-	return st;
+static void sort_ids(const char **v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_str);
 }
 
 static bool name_of(struct http_req *req, struct http_resp *resp, const json_t *body,
@@ -197,6 +186,23 @@ static bool name_of(struct http_req *req, struct http_resp *resp, const json_t *
 	return *name != NULL;
 }
 
+/* externalId: a string, or absent/null (none); false after replying. */
+static bool external_id_of(struct http_req *req, struct http_resp *resp, const json_t *body,
+			   const char **ext)
+{
+	json_t *v = scim_get(body, "externalId");
+
+	*ext = NULL;
+	if (!v || json_is_null(v))
+		return true;
+	if (!json_is_string(v)) {
+		scim_error(req, resp, 400, SCIM_INVALID_VALUE, "'externalId' must be a string");
+		return false;
+	}
+	*ext = *json_string_value(v) ? arena_strdup(req->arena, json_string_value(v)) : NULL;
+	return true;
+}
+
 static json_t *members_of(const json_t *body)
 {
 	json_t *m = scim_get(body, "members");
@@ -209,39 +215,31 @@ static void create(struct http_req *req, struct http_resp *resp, void *app)
 	struct core *c = app;
 	struct actor who;
 	struct group g;
-	struct group_fields f = {0};
+	struct group_change ch = {.create = true, .replace_members = true};
 	struct rs_err err = {0};
-	const char *name;
-	json_t *body, *none, *members;
+	const char *name, *ext, *why = NULL, **ids = NULL;
+	json_t *body, *members;
+	bool ok;
 
 	if (!scim_actor_or_reply(req, resp, c, &who) || !(body = scim_body_or_reply(req, resp)))
 		return;
-	if (!name_of(req, resp, body, &name)) {
+	if (!name_of(req, resp, body, &name) || !external_id_of(req, resp, body, &ext)) {
 		json_decref(body);
 		return;
 	}
-	f.name = (struct opt_str){true, name};
-	if (groups_create(c, &who, who.tenant_id, &f, req->arena, &g, &err) != RS_OK) {
-		json_decref(body);
-		scim_fail_core(req, resp, &err);
-		return;
-	}
-	none = json_array();
 	members = members_of(body);
+	ok = member_ids(req->arena, members, &ids, &ch.nmembers, &why);
+	ch.members = ids;
+	json_decref(members);
 	json_decref(body);
-	if (sync_group(c, &who, req->arena, &g, NULL, none, members, 0, &err) != RS_OK) {
-		struct rs_err ignored = {0};
-
-		/* Nothing acknowledged, nothing kept: the group goes again. */
-		groups_delete(c, &who, who.tenant_id, g.id, 0, &ignored);
-		json_decref(none);
-		json_decref(members);
-		scim_fail_core(req, resp, &err);
+	if (!ok) {
+		scim_error(req, resp, 400, SCIM_INVALID_VALUE, why);
 		return;
 	}
-	json_decref(none);
-	json_decref(members);
-	if (groups_get(c, &who, who.tenant_id, g.id, req->arena, &g, &err) != RS_OK) {
+	ch.f.name = (struct opt_str){true, name};
+	ch.f.external_id = (struct opt_str){true, ext};
+	/* The group and its members in one transaction: a refused member leaves nothing. */
+	if (groups_apply(c, &who, who.tenant_id, &ch, req->arena, &g, &err) != RS_OK) {
 		scim_fail_core(req, resp, &err);
 		return;
 	}
@@ -264,14 +262,15 @@ static void update(struct http_req *req, struct http_resp *resp, void *app, bool
 	struct core *c = app;
 	struct actor who;
 	struct group g;
+	struct group_change ch = {0};
 	struct rs_err err = {0};
 	struct scim_err serr = {0};
-	int64_t if_match;
-	const char *name;
-	json_t *body, *cur = NULL, *next = NULL;
+	const char **old_ids, **new_ids, **add, **rm, *why = NULL, *name, *ext;
+	int nold, nnew;
+	json_t *body, *cur = NULL, *next = NULL, *members = NULL;
 
 	if (!scim_actor_or_reply(req, resp, c, &who) || !load_or_reply(req, resp, c, &who, &g) ||
-	    !precondition_or_reply(req, resp, &g, &if_match) ||
+	    !precondition_or_reply(req, resp, &g, &ch.if_match) ||
 	    !(body = scim_body_or_reply(req, resp)))
 		return;
 	if (group_json(c, &who, req->arena, &g, true, &cur, &err) != RS_OK) {
@@ -295,20 +294,50 @@ static void update(struct http_req *req, struct http_resp *resp, void *app, bool
 	} else {
 		next = json_incref(body);
 	}
-	if (!name_of(req, resp, next, &name))
+	if (!name_of(req, resp, next, &name) || !external_id_of(req, resp, next, &ext))
 		goto out;
-	{
-		json_t *old = json_object_get(cur, "members"), *new = members_of(next);
-
-		if (sync_group(c, &who, req->arena, &g, name, old, new, if_match, &err) != RS_OK) {
-			json_decref(new);
-			scim_fail_core(req, resp, &err);
-			goto out;
-		}
-		json_decref(new);
+	members = members_of(next);
+	if (!member_ids(req->arena, json_object_get(cur, "members"), &old_ids, &nold, &why) ||
+	    !member_ids(req->arena, members, &new_ids, &nnew, &why)) {
+		scim_error(req, resp, 400, SCIM_INVALID_VALUE, why);
+		goto out;
 	}
-	if (groups_get(c, &who, who.tenant_id, g.id, req->arena, &g, &err) != RS_OK) {
+	/* The resource as the client wants it, as one core change: what differs from the
+	 * rendering it was made from (so a member someone else added meanwhile stays). */
+	sort_ids(old_ids, nold);
+	sort_ids(new_ids, nnew);
+	add = arena_alloc(req->arena, sizeof(*add) * (size_t)(nnew + 1));
+	rm = arena_alloc(req->arena, sizeof(*rm) * (size_t)(nold + 1));
+	if (!add || !rm) {
+		scim_error(req, resp, 500, NULL, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < nnew; i++)
+		if (!has_id(old_ids, nold, new_ids[i]))
+			add[ch.nadd++] = new_ids[i];
+	for (int i = 0; i < nold; i++)
+		if (!has_id(new_ids, nnew, old_ids[i]))
+			rm[ch.nremove++] = old_ids[i];
+	ch.add = add;
+	ch.remove = rm;
+	ch.ref = g.id;
+	if (strcmp(name, g.name) != 0)
+		ch.f.name = (struct opt_str){true, name};
+	if ((ext == NULL) != (g.external_id == NULL) ||
+	    (ext && g.external_id && strcmp(ext, g.external_id) != 0))
+		ch.f.external_id = (struct opt_str){true, ext};
+	if (groups_apply(c, &who, who.tenant_id, &ch, req->arena, &g, &err) != RS_OK) {
 		scim_fail_core(req, resp, &err);
+		goto out;
+	}
+	/* RFC 7644 section 3.5.2: 204 unless the client asked for attributes. Entra ID asks for
+	 * it: a big group's member list on every membership change is what it must not get. */
+	if (is_patch && !http_query(req, "attributes") && !http_query(req, "excludedAttributes")) {
+		http_resp_header(req, resp, "ETag",
+				 arena_printf(req->arena, "W/\"%lld\"", (long long)g.version));
+		resp->status = 204;
+		resp->body = NULL;
+		resp->body_len = 0;
 		goto out;
 	}
 	reply_group(req, resp, c, &who, 200, &g);
@@ -316,6 +345,7 @@ out:
 	json_decref(body);
 	json_decref(cur);
 	json_decref(next);
+	json_decref(members);
 }
 
 static void patch(struct http_req *req, struct http_resp *resp, void *app)
@@ -348,113 +378,276 @@ static void del(struct http_req *req, struct http_resp *resp, void *app)
 	resp->body_len = 0;
 }
 
-/* Groups are looked up by displayName or id (the core's unique keys); no other filter has an
- * index behind it, so none is accepted. */
+/* ---- Lists ------------------------------------------------------------------------------- */
+
+#define FILTERABLE                                                                                 \
+	"displayName, externalId, id, members, members.value, meta.created, meta.lastModified"
+
+static struct group_pred *gpred_new(struct arena *a, enum user_pred_op op)
+{
+	struct group_pred *p = arena_alloc(a, sizeof(*p));
+
+	if (p) {
+		memset(p, 0, sizeof(*p));
+		p->op = op;
+	}
+	return p;
+}
+
+static struct group_pred *gpred_not(struct arena *a, struct group_pred *x)
+{
+	struct group_pred *p = x ? gpred_new(a, UP_NOT) : NULL;
+
+	if (p)
+		p->a = x;
+	return p;
+}
+
+static bool gcompile(struct arena *a, const struct scim_filter *f, const char *parent,
+		     struct group_pred **out, char *why, size_t cap);
+
+/* One comparison or presence test on attribute (name, sub), already lower-cased. */
+static bool gcompile_leaf(struct arena *a, const struct scim_filter *f, const char *name,
+			  const char *sub, struct group_pred **out, char *why, size_t cap)
+{
+	enum user_pred_op op = f->kind == SCIM_F_PRESENT ? UP_PR : scim_pred_op(f->cmp);
+	struct group_pred *p;
+	enum group_attr attr;
+	bool is_time = false;
+	char full[96];
+
+	snprintf(full, sizeof(full), "%s%s%s", name, sub ? "." : "", sub ? sub : "");
+	if (strcmp(full, "displayname") == 0)
+		attr = GROUP_A_NAME;
+	else if (strcmp(full, "externalid") == 0)
+		attr = GROUP_A_EXTERNAL_ID;
+	else if (strcmp(full, "id") == 0)
+		attr = GROUP_A_ID;
+	else if (strcmp(full, "meta.created") == 0)
+		attr = GROUP_A_CREATED_AT, is_time = true;
+	else if (strcmp(full, "meta.lastmodified") == 0)
+		attr = GROUP_A_UPDATED_AT, is_time = true;
+	else if (strcmp(full, "members") == 0 || strcmp(full, "members.value") == 0) {
+		/* The groups a user is a member of: members[value eq id], members eq id. */
+		if (f->kind != SCIM_F_COMPARE || f->cmp != SCIM_EQ ||
+		    f->value.kind != SCIM_V_STRING) {
+			snprintf(why, cap,
+				 "'%s' is filtered with eq and a user id only (the groups of that "
+				 "user)",
+				 full);
+			return false;
+		}
+		if (!(p = gpred_new(a, UP_EQ)))
+			return false;
+		p->attr = GROUP_A_MEMBER;
+		p->s = f->value.str;
+		*out = p;
+		return true;
+	} else {
+		snprintf(why, cap,
+			 "filtering groups on '%s' is not supported; roster filters groups on "
+			 "" FILTERABLE,
+			 full);
+		return false;
+	}
+	if (f->kind == SCIM_F_PRESENT) {
+		if (!(p = gpred_new(a, UP_PR)))
+			return false;
+		p->attr = attr;
+		*out = p;
+		return true;
+	}
+	if (f->value.kind == SCIM_V_NULL) {
+		if (f->cmp != SCIM_EQ && f->cmp != SCIM_NE) {
+			snprintf(why, cap, "null is compared with eq or ne only");
+			return false;
+		}
+		if (!(p = gpred_new(a, UP_PR)))
+			return false;
+		p->attr = attr;
+		*out = f->cmp == SCIM_NE ? p : gpred_not(a, p);
+		return *out != NULL;
+	}
+	if (f->value.kind != SCIM_V_STRING) {
+		snprintf(why, cap, "'%s' is compared with a string", full);
+		return false;
+	}
+	if (!(p = gpred_new(a, op)))
+		return false;
+	p->attr = attr;
+	if (is_time) {
+		if (op == UP_CO || op == UP_SW || op == UP_EW) {
+			snprintf(why, cap, "'%s' is compared with eq, ne, gt, ge, lt or le", full);
+			return false;
+		}
+		if (!time_parse(f->value.str, &p->i)) {
+			snprintf(why, cap,
+				 "'%s' needs an RFC 3339 time such as 2026-11-22T14:00:00Z", full);
+			return false;
+		}
+		p->is_int = true;
+	} else {
+		p->s = f->value.str;
+	}
+	*out = p;
+	return true;
+}
+
+static bool gcompile(struct arena *a, const struct scim_filter *f, const char *parent,
+		     struct group_pred **out, char *why, size_t cap)
+{
+	struct group_pred *p, *l = NULL, *r = NULL;
+	const char *name, *sub;
+
+	*out = NULL;
+	switch (f->kind) {
+	case SCIM_F_AND:
+	case SCIM_F_OR:
+		if (!gcompile(a, f->left, parent, &l, why, cap) ||
+		    !gcompile(a, f->right, parent, &r, why, cap))
+			return false;
+		if (!(p = gpred_new(a, f->kind == SCIM_F_AND ? UP_AND : UP_OR)))
+			return false;
+		p->a = l;
+		p->b = r;
+		*out = p;
+		return true;
+	case SCIM_F_NOT:
+		if (!gcompile(a, f->left, parent, &l, why, cap))
+			return false;
+		*out = gpred_not(a, l);
+		return *out != NULL;
+	case SCIM_F_VALUE_PATH:
+		if (parent || f->attr.sub) {
+			snprintf(why, cap, "nested value paths are not supported");
+			return false;
+		}
+		if (f->attr.urn_lc && strcasecmp(f->attr.urn_lc, SCIM_URN_GROUP) != 0)
+			break;
+		if (strcmp(f->attr.name_lc, "members") != 0) {
+			snprintf(why, cap,
+				 "filtering groups on '%s[...]' is not supported; roster filters "
+				 "groups on " FILTERABLE,
+				 f->attr.name);
+			return false;
+		}
+		return gcompile(a, f->left, f->attr.name_lc, out, why, cap);
+	case SCIM_F_COMPARE:
+	case SCIM_F_PRESENT:
+		if (f->attr.urn_lc && strcasecmp(f->attr.urn_lc, SCIM_URN_GROUP) != 0)
+			break;
+		name = parent ? parent : f->attr.name_lc;
+		sub = parent ? f->attr.name_lc : f->attr.sub_lc;
+		return gcompile_leaf(a, f, name, sub, out, why, cap);
+	}
+	snprintf(why, cap,
+		 "filtering groups on another schema's attributes is not supported; roster "
+		 "filters groups on " FILTERABLE);
+	return false;
+}
+
+static const char *group_sort_key(const char *by)
+{
+	static const struct {
+		const char *scim, *core;
+	} keys[] = {
+	    {"displayName", "name"},
+	    {"externalId", "external_id"},
+	    {"id", "id"},
+	    {"meta.created", "created_at"},
+	    {"meta.lastModified", "updated_at"},
+	    {SCIM_URN_GROUP ":displayName", "name"},
+	};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcasecmp(keys[i].scim, by) == 0)
+			return keys[i].core;
+	}
+	return NULL;
+}
+
+bool scim_groups_query(struct http_req *req, struct http_resp *resp, struct core *c,
+		       const struct actor *who, const struct scim_list_params *lp,
+		       const struct scim_filter *f, long long offset, long long count, json_t *arr,
+		       int64_t *total)
+{
+	struct group_query q = {.with_total = true};
+	struct group_list gl;
+	struct rs_err err = {0};
+	struct group_pred *where = NULL;
+	bool members = wants_members(req, lp->attributes, lp->excluded), desc, ok;
+	char why[512];
+
+	if (f) {
+		/* meta.resourceType reads as a constant here too. */
+		const struct scim_filter *tf = scim_filter_for_type(
+		    req->arena, f, "Group", scim_group_type(), false, why, sizeof(why));
+
+		if (tf && !gcompile(req->arena, tf, NULL, &where, why, sizeof(why)))
+			tf = NULL;
+		if (!tf) {
+			scim_error(req, resp, 400, SCIM_INVALID_FILTER,
+				   why[0] ? why : "out of memory");
+			return false;
+		}
+	}
+	q.where = where;
+	desc = scim_sort_desc(req, resp, lp, &ok);
+	if (!ok)
+		return false;
+	if (lp->sort_by && *lp->sort_by) {
+		const char *k = group_sort_key(lp->sort_by);
+
+		if (!k) {
+			scim_error(req, resp, 400, SCIM_INVALID_VALUE,
+				   "sortBy must be displayName, externalId, id, meta.created or "
+				   "meta.lastModified");
+			return false;
+		}
+		q.sort = desc ? arena_printf(req->arena, "-%s", k) : k;
+	} else if (desc) {
+		q.sort = "-id"; /* creation order, reversed */
+	}
+	q.offset = (int)(offset > 1000000000 ? 1000000000 : offset);
+	q.limit = (int)count;
+	if (groups_select(c, who, who->tenant_id, &q, req->arena, &gl, &err) != RS_OK) {
+		scim_list_fail(req, resp, &err);
+		return false;
+	}
+	for (int i = 0; i < gl.n; i++) {
+		json_t *o;
+
+		if (group_json(c, who, req->arena, &gl.items[i], members, &o, &err) != RS_OK) {
+			scim_fail_core(req, resp, &err);
+			return false;
+		}
+		scim_project(o, lp->attributes, lp->excluded);
+		json_array_append_new(arr, o);
+	}
+	*total = gl.total;
+	return true;
+}
+
 static void list(struct http_req *req, struct http_resp *resp, void *app)
 {
 	struct core *c = app;
 	struct actor who;
-	struct rs_err err = {0};
-	const char *filter = http_query(req, "filter"), *key = NULL;
-	const char *at = http_query(req, "attributes"), *ex = http_query(req, "excludedAttributes");
-	bool members = wants_members(req, at, ex);
-	long long start = 1, count = 100;
-	json_t *arr = json_array(), *out;
-	int64_t total = 0;
-	const char *s;
+	struct scim_list_params lp;
 
-	if (!scim_actor_or_reply(req, resp, c, &who))
-		goto done;
-	if ((s = http_query(req, "startIndex")) &&
-	    !str_to_ll(s, -1000000000LL, 1000000000LL, &start)) {
-		scim_error(req, resp, 400, SCIM_INVALID_VALUE, "'startIndex' must be an integer");
-		goto done;
-	}
-	if ((s = http_query(req, "count")) && !str_to_ll(s, -1000000000LL, 1000000000LL, &count)) {
-		scim_error(req, resp, 400, SCIM_INVALID_VALUE, "'count' must be an integer");
-		goto done;
-	}
-	start = start < 1 ? 1 : start;
-	count = count < 0 ? 0 : count > SCIM_LIST_MAX ? SCIM_LIST_MAX : count;
-	if (filter && *filter) {
-		struct scim_filter *f;
-		struct scim_err serr = {0};
+	if (!scim_actor_or_reply(req, resp, c, &who) || !scim_list_params_query(req, resp, &lp))
+		return;
+	scim_list_run(req, resp, c, &who, &lp, scim_groups_query);
+}
 
-		if (scim_filter_parse(req->arena, filter, strlen(filter), &f, &serr) != RS_OK) {
-			scim_fail_scim(req, resp, &serr);
-			goto done;
-		}
-		if (f->kind != SCIM_F_COMPARE || f->cmp != SCIM_EQ ||
-		    f->value.kind != SCIM_V_STRING || f->attr.sub ||
-		    (strcmp(f->attr.name_lc, "displayname") != 0 &&
-		     strcmp(f->attr.name_lc, "id") != 0)) {
-			scim_error(req, resp, 400, SCIM_INVALID_FILTER,
-				   "groups are filtered by 'displayName eq \"…\"' or 'id eq \"…\"' "
-				   "only");
-			goto done;
-		}
-		key = f->value.str;
-		if (strcmp(f->attr.name_lc, "id") == 0 && !uuid_valid(key))
-			key = NULL; /* no such id: an empty list */
-		else if (strcmp(f->attr.name_lc, "displayname") == 0 && uuid_valid(key))
-			key = NULL; /* the core would read it as an id */
-		if (key) {
-			struct group g;
-			json_t *o;
-			enum rs_status st =
-			    groups_get(c, &who, who.tenant_id, key, req->arena, &g, &err);
+static void search(struct http_req *req, struct http_resp *resp, void *app)
+{
+	struct core *c = app;
+	struct actor who;
+	struct scim_list_params lp;
 
-			if (st != RS_OK && st != RS_E_NOT_FOUND) {
-				scim_fail_core(req, resp, &err);
-				goto done;
-			}
-			if (st == RS_OK) {
-				total = 1;
-				if (start == 1 && count > 0) {
-					if (group_json(c, &who, req->arena, &g, members, &o,
-						       &err) != RS_OK) {
-						scim_fail_core(req, resp, &err);
-						goto done;
-					}
-					scim_project(o, at, ex);
-					json_array_append_new(arr, o);
-				}
-			}
-		}
-	} else {
-		/* The tenant's groups in id order, walked page by page: positional paging over
-		 * the core's cursors. */
-		struct page pg = {.limit = RS_LIST_LIMIT_MAX};
-		struct group_list gl;
-
-		do {
-			if (groups_list(c, &who, who.tenant_id, &pg, req->arena, &gl, &err) !=
-			    RS_OK) {
-				scim_fail_core(req, resp, &err);
-				goto done;
-			}
-			for (int i = 0; i < gl.n; i++, total++) {
-				json_t *o;
-
-				if (total + 1 < start || (long long)json_array_size(arr) >= count)
-					continue;
-				if (group_json(c, &who, req->arena, &gl.items[i], members, &o,
-					       &err) != RS_OK) {
-					scim_fail_core(req, resp, &err);
-					goto done;
-				}
-				scim_project(o, at, ex);
-				json_array_append_new(arr, o);
-			}
-			pg.cursor = gl.next_cursor;
-		} while (gl.next_cursor);
-	}
-	out = json_pack("{s:[s],s:I,s:I,s:I,s:O}", "schemas", SCIM_URN_LIST, "totalResults",
-			(json_int_t)total, "startIndex", (json_int_t)start, "itemsPerPage",
-			(json_int_t)json_array_size(arr), "Resources", arr);
-	scim_reply(req, resp, 200, out, 0);
-done:
-	json_decref(arr);
+	if (!scim_actor_or_reply(req, resp, c, &who) || !scim_list_params_body(req, resp, &lp))
+		return;
+	scim_list_run(req, resp, c, &who, &lp, scim_groups_query);
 }
 
 void scim_groups_register(struct http_router *r, struct core *c, struct rs_err *err,
@@ -464,9 +657,13 @@ void scim_groups_register(struct http_router *r, struct core *c, struct rs_err *
 		const char *method, *pattern;
 		http_handler_fn fn;
 	} routes[] = {
-	    {"GET", SCIM_BASE "/Groups", list},		{"POST", SCIM_BASE "/Groups", create},
-	    {"GET", SCIM_BASE "/Groups/{id}", get},	{"PUT", SCIM_BASE "/Groups/{id}", replace},
-	    {"PATCH", SCIM_BASE "/Groups/{id}", patch}, {"DELETE", SCIM_BASE "/Groups/{id}", del},
+	    {"GET", SCIM_BASE "/Groups", list},
+	    {"POST", SCIM_BASE "/Groups", create},
+	    {"POST", SCIM_BASE "/Groups/.search", search},
+	    {"GET", SCIM_BASE "/Groups/{id}", get},
+	    {"PUT", SCIM_BASE "/Groups/{id}", replace},
+	    {"PATCH", SCIM_BASE "/Groups/{id}", patch},
+	    {"DELETE", SCIM_BASE "/Groups/{id}", del},
 	};
 
 	for (size_t i = 0; *st == RS_OK && i < sizeof(routes) / sizeof(routes[0]); i++)

@@ -601,5 +601,7 @@ enum rs_status scim_routes_register(struct http_router *r, struct core *c, struc
 		scim_groups_register(r, c, err, &st);
 	if (st == RS_OK)
 		scim_bulk_register(r, c, err, &st);
+	if (st == RS_OK)
+		scim_search_register(r, c, err, &st);
 	return st;
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "api/scim/scim_api.h"
+#include "scim/filter.h"
 #include "scim/scim.h"
 
 #define SCIM_BASE "/scim/v2"
@@ -49,6 +50,76 @@ void scim_del(json_t *obj, const char *name);
 /* attributes / excludedAttributes (RFC 7644 section 3.4.2.5) applied to a rendered resource in
  * place; "id" and "schemas" always stay. */
 void scim_project(json_t *res, const char *attributes, const char *excluded);
+
+/* ---- Queries (list.c): GET of a collection, POST .search, the root's POST /.search ---------- */
+
+struct scim_filter;
+
+/* A query as RFC 7644 section 3.4.2 has it, from a query string or a SearchRequest body. The
+ * strings live in the request arena. */
+struct scim_list_params {
+	const char *filter, *sort_by, *sort_order, *attributes, *excluded;
+	long long start, count; /* as sent: list_window() clamps them */
+};
+
+/* The query string's parameters; false after replying (a startIndex or count that is not an
+ * integer). */
+bool scim_list_params_query(struct http_req *req, struct http_resp *resp,
+			    struct scim_list_params *lp);
+/* A SearchRequest body's (RFC 7644 section 3.4.3; attributes may be arrays); false after
+ * replying. */
+bool scim_list_params_body(struct http_req *req, struct http_resp *resp,
+			   struct scim_list_params *lp);
+/* true when sortOrder is "descending"; false after replying when it is neither that nor
+ * "ascending" (*ok false then). */
+bool scim_sort_desc(struct http_req *req, struct http_resp *resp, const struct scim_list_params *lp,
+		    bool *ok);
+/* lp->filter parsed (NULL when there is none; *ok false after replying to a syntax error). */
+struct scim_filter *scim_list_filter(struct http_req *req, struct http_resp *resp,
+				     const struct scim_list_params *lp, bool *ok);
+/* Sends the ListResponse of resources arr (stolen) with totalResults total. */
+void scim_list_reply(struct http_req *req, struct http_resp *resp, long long start, int64_t total,
+		     json_t *arr);
+/* A core error of a selection: the store's refusal of a filter is invalidFilter. */
+void scim_list_fail(struct http_req *req, struct http_resp *resp, const struct rs_err *err);
+
+/* One resource type's share of a query: the number of matches (*total) and the resources at
+ * offset.. (at most count, rendered and projected per lp) appended to arr. f is the parsed
+ * filter or NULL. false after replying. */
+typedef bool (*scim_query_fn)(struct http_req *req, struct http_resp *resp, struct core *c,
+			      const struct actor *who, const struct scim_list_params *lp,
+			      const struct scim_filter *f, long long offset, long long count,
+			      json_t *arr, int64_t *total);
+bool scim_users_query(struct http_req *req, struct http_resp *resp, struct core *c,
+		      const struct actor *who, const struct scim_list_params *lp,
+		      const struct scim_filter *f, long long offset, long long count, json_t *arr,
+		      int64_t *total);
+bool scim_groups_query(struct http_req *req, struct http_resp *resp, struct core *c,
+		       const struct actor *who, const struct scim_list_params *lp,
+		       const struct scim_filter *f, long long offset, long long count, json_t *arr,
+		       int64_t *total);
+
+/* The core predicate operator of a filter comparison (the two enums differ: the core's has
+ * PR between EW and GT). Cannot fail. */
+enum user_pred_op scim_pred_op(enum scim_cmp cmp);
+
+/* Answers a query of one resource type (GET /Users, POST /Groups/.search, ...). */
+void scim_list_run(struct http_req *req, struct http_resp *resp, struct core *c,
+		   const struct actor *who, const struct scim_list_params *lp, scim_query_fn fn);
+
+/* f as it reads against resources of type rt_name ("User", "Group") in a query that spans
+ * resource types, in a: meta.resourceType comparisons become constants, and with across_types
+ * an attribute the type does not define reads as absent (RFC 7644 section 3.4.2: "the service
+ * provider SHALL treat the attribute as if there is no attribute value"). Constants are
+ * written as "id pr" (true) and "not (id pr)" (false), which every type compiles. NULL with
+ * *why set when meta.resourceType is compared other than with eq/ne and a string; NULL with
+ * *why empty when a runs out. */
+struct scim_filter *scim_filter_for_type(struct arena *a, const struct scim_filter *f,
+					 const char *rt_name, const struct scim_resource_type *rt,
+					 bool across_types, char *why, size_t cap);
+
+void scim_search_register(struct http_router *r, struct core *c, struct rs_err *err,
+			  enum rs_status *st);
 
 void scim_users_register(struct http_router *r, struct core *c, struct rs_err *err,
 			 enum rs_status *st);

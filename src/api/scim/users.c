@@ -263,11 +263,6 @@ static void del(struct http_req *req, struct http_resp *resp, void *app)
 
 /* ---- Lists ------------------------------------------------------------------------------- */
 
-struct list_params {
-	const char *filter, *sort_by, *sort_order, *attributes, *excluded;
-	long long start, count;
-};
-
 static struct user_pred *pred_new(struct arena *a, enum user_pred_op op)
 {
 	struct user_pred *p = arena_alloc(a, sizeof(*p));
@@ -309,7 +304,7 @@ static bool compile(struct arena *a, const struct scim_filter *f, const char *pa
 static bool compile_leaf(struct arena *a, const struct scim_filter *f, const char *name,
 			 const char *sub, struct user_pred **out, char *why, size_t cap)
 {
-	enum user_pred_op op = f->kind == SCIM_F_PRESENT ? UP_PR : (enum user_pred_op)f->cmp;
+	enum user_pred_op op = f->kind == SCIM_F_PRESENT ? UP_PR : scim_pred_op(f->cmp);
 	struct user_pred *p;
 	enum user_attr attr;
 	bool is_time = false;
@@ -484,39 +479,31 @@ static const char *sort_key(const char *by)
 	return NULL;
 }
 
-static void list_run(struct http_req *req, struct http_resp *resp, struct core *c,
-		     const struct actor *who, const struct list_params *lp)
+bool scim_users_query(struct http_req *req, struct http_resp *resp, struct core *c,
+		      const struct actor *who, const struct scim_list_params *lp,
+		      const struct scim_filter *f, long long offset, long long count, json_t *arr,
+		      int64_t *total)
 {
 	struct user_list_query q = {.with_total = true};
 	struct user_list l;
 	struct rs_err err = {0};
 	struct user_pred *where = NULL, *live, *both;
-	long long start = lp->start < 1 ? 1 : lp->start;
-	long long count = lp->count < 0 ? 0 : lp->count > SCIM_LIST_MAX ? SCIM_LIST_MAX : lp->count;
-	json_t *arr, *out;
+	bool desc, ok;
 	char why[512];
 
-	if (lp->filter && *lp->filter) {
-		struct scim_filter *f;
-		struct scim_err serr = {0};
-
-		if (scim_filter_parse(req->arena, lp->filter, strlen(lp->filter), &f, &serr) !=
-		    RS_OK) {
-			scim_fail_scim(req, resp, &serr);
-			return;
-		}
+	if (f) {
 		why[0] = '\0';
 		if (!compile(req->arena, f, NULL, &where, why, sizeof(why))) {
 			scim_error(req, resp, 400, SCIM_INVALID_FILTER,
 				   why[0] ? why : "out of memory");
-			return;
+			return false;
 		}
 	}
 	/* Users being deleted are gone for SCIM (see del()). */
 	live = pred_new(req->arena, UP_NE);
 	if (!live) {
 		scim_error(req, resp, 500, NULL, "out of memory");
-		return;
+		return false;
 	}
 	live->attr = USER_A_STATUS;
 	live->s = "deleting";
@@ -526,64 +513,33 @@ static void list_run(struct http_req *req, struct http_resp *resp, struct core *
 		both->b = live;
 	}
 	q.where = both;
+	desc = scim_sort_desc(req, resp, lp, &ok);
+	if (!ok)
+		return false;
 	if (lp->sort_by && *lp->sort_by) {
 		const char *k = sort_key(lp->sort_by);
-		bool desc = lp->sort_order && strcasecmp(lp->sort_order, "descending") == 0;
 
 		if (!k) {
 			scim_error(req, resp, 400, SCIM_INVALID_VALUE,
 				   "sortBy must be userName, emails.value, name.familyName, "
 				   "meta.created or meta.lastModified");
-			return;
+			return false;
 		}
 		q.sort = desc ? arena_printf(req->arena, "-%s", k) : k;
 	}
-	if (lp->sort_order && *lp->sort_order && strcasecmp(lp->sort_order, "ascending") != 0 &&
-	    strcasecmp(lp->sort_order, "descending") != 0) {
-		scim_error(req, resp, 400, SCIM_INVALID_VALUE,
-			   "sortOrder must be ascending or descending");
-		return;
-	}
-	q.offset = (int)(start - 1 > 1000000000 ? 1000000000 : start - 1);
+	q.offset = (int)(offset > 1000000000 ? 1000000000 : offset);
 	q.page.limit = count ? (int)count : 1;
 	if (users_list(c, who, who->tenant_id, &q, req->arena, &l, &err) != RS_OK) {
-		if (err.status == RS_E_INVALID || err.status == RS_E_TOO_LARGE)
-			scim_error(req, resp, 400, SCIM_INVALID_FILTER, err.msg);
-		else
-			scim_fail_core(req, resp, &err);
-		return;
+		scim_list_fail(req, resp, &err);
+		return false;
 	}
-	arr = json_array();
 	for (int i = 0; count && i < l.n; i++) {
 		json_t *o = scim_user_render(req->arena, &l.items[i]);
 
 		scim_project(o, lp->attributes, lp->excluded);
 		json_array_append_new(arr, o);
 	}
-	out = json_pack("{s:[s],s:I,s:I,s:I,s:o}", "schemas", SCIM_URN_LIST, "totalResults",
-			(json_int_t)l.total, "startIndex", (json_int_t)start, "itemsPerPage",
-			(json_int_t)json_array_size(arr), "Resources", arr);
-	scim_reply(req, resp, 200, out, 0);
-}
-
-static bool int_param(struct http_req *req, struct http_resp *resp, const char *name,
-		      const json_t *v, const char *text, long long dflt, long long *out)
-{
-	*out = dflt;
-	if (json_is_integer(v)) {
-		*out = json_integer_value(v);
-		return true;
-	}
-	if (v && !json_is_null(v)) {
-		scim_error(req, resp, 400, SCIM_INVALID_VALUE,
-			   arena_printf(req->arena, "'%s' must be an integer", name));
-		return false;
-	}
-	if (text && !str_to_ll(text, -1000000000LL, 1000000000LL, out)) {
-		scim_error(req, resp, 400, SCIM_INVALID_VALUE,
-			   arena_printf(req->arena, "'%s' must be an integer", name));
-		return false;
-	}
+	*total = l.total;
 	return true;
 }
 
@@ -591,68 +547,22 @@ static void list(struct http_req *req, struct http_resp *resp, void *app)
 {
 	struct core *c = app;
 	struct actor who;
-	struct list_params lp = {
-	    .filter = http_query(req, "filter"),
-	    .sort_by = http_query(req, "sortBy"),
-	    .sort_order = http_query(req, "sortOrder"),
-	    .attributes = http_query(req, "attributes"),
-	    .excluded = http_query(req, "excludedAttributes"),
-	};
+	struct scim_list_params lp;
 
-	if (!scim_actor_or_reply(req, resp, c, &who) ||
-	    !int_param(req, resp, "startIndex", NULL, http_query(req, "startIndex"), 1,
-		       &lp.start) ||
-	    !int_param(req, resp, "count", NULL, http_query(req, "count"), 100, &lp.count))
+	if (!scim_actor_or_reply(req, resp, c, &who) || !scim_list_params_query(req, resp, &lp))
 		return;
-	list_run(req, resp, c, &who, &lp);
-}
-
-/* Comma-joined names of a JSON array of strings (the .search body's attributes). */
-static const char *names_of(struct arena *a, const json_t *v)
-{
-	const char *s = NULL;
-	size_t i;
-	json_t *e;
-
-	if (json_is_string(v))
-		return json_string_value(v);
-	json_array_foreach(v, i, e)
-	{
-		if (json_is_string(e))
-			s = s ? arena_printf(a, "%s,%s", s, json_string_value(e))
-			      : json_string_value(e);
-	}
-	return s;
+	scim_list_run(req, resp, c, &who, &lp, scim_users_query);
 }
 
 static void search(struct http_req *req, struct http_resp *resp, void *app)
 {
 	struct core *c = app;
 	struct actor who;
-	struct list_params lp = {0};
-	json_t *body, *v;
+	struct scim_list_params lp;
 
-	if (!scim_actor_or_reply(req, resp, c, &who) || !(body = scim_body_or_reply(req, resp)))
+	if (!scim_actor_or_reply(req, resp, c, &who) || !scim_list_params_body(req, resp, &lp))
 		return;
-	v = scim_get(body, "filter");
-	lp.filter = json_is_string(v) ? arena_strdup(req->arena, json_string_value(v)) : NULL;
-	v = scim_get(body, "sortBy");
-	lp.sort_by = json_is_string(v) ? arena_strdup(req->arena, json_string_value(v)) : NULL;
-	v = scim_get(body, "sortOrder");
-	lp.sort_order = json_is_string(v) ? arena_strdup(req->arena, json_string_value(v)) : NULL;
-	lp.attributes = names_of(req->arena, scim_get(body, "attributes"));
-	lp.excluded = names_of(req->arena, scim_get(body, "excludedAttributes"));
-	if (lp.attributes)
-		lp.attributes = arena_strdup(req->arena, lp.attributes);
-	if (lp.excluded)
-		lp.excluded = arena_strdup(req->arena, lp.excluded);
-	if (!int_param(req, resp, "startIndex", scim_get(body, "startIndex"), NULL, 1, &lp.start) ||
-	    !int_param(req, resp, "count", scim_get(body, "count"), NULL, 100, &lp.count)) {
-		json_decref(body);
-		return;
-	}
-	json_decref(body);
-	list_run(req, resp, c, &who, &lp);
+	scim_list_run(req, resp, c, &who, &lp, scim_users_query);
 }
 
 void scim_users_register(struct http_router *r, struct core *c, struct rs_err *err,

@@ -32,7 +32,7 @@
 #define GROUP_COLS                                                                                 \
 	"g.tenant_id, g.id, g.name, g.description, g.created_at, g.updated_at, g.version, "        \
 	"(SELECT count(*) FROM group_members m WHERE m.tenant_id = g.tenant_id AND "               \
-	"m.group_id = g.id)"
+	"m.group_id = g.id), g.external_id"
 #define API_CRED_COLS                                                                              \
 	"tenant_id, id, user_id, salt, secret_hash, created_at, expires_at, disabled, "            \
 	"last_used_at"
@@ -171,14 +171,18 @@ static const char *const pg_sql[Q__COUNT] = {
 			   "username_key = $2 AND status <> 'deleted'",
 
     [Q_GROUP_INSERT] = "INSERT INTO groups (tenant_id, id, name, name_key, description, "
-		       "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+		       "created_at, updated_at, external_id) VALUES ($1, $2, $3, $4, $5, "
+		       "$6, $6, $7)",
     [Q_GROUP_GET] = "SELECT " GROUP_COLS " FROM groups g WHERE g.tenant_id = $1 AND g.id = $2",
     [Q_GROUP_GET_NAME] =
 	"SELECT " GROUP_COLS " FROM groups g WHERE g.tenant_id = $1 AND g.name_key = $2",
     [Q_GROUP_LIST] = "SELECT " GROUP_COLS " FROM groups g WHERE g.tenant_id = $1 AND "
 		     "($2::text IS NULL OR g.id > $2) ORDER BY g.id LIMIT $3",
     [Q_GROUP_UPDATE] = "UPDATE groups SET name = $3, name_key = $4, description = $5, "
-		       "updated_at = $6, version = version + 1 WHERE tenant_id = $1 AND id = $2",
+		       "updated_at = $6, external_id = $7, version = version + 1 WHERE "
+		       "tenant_id = $1 AND id = $2",
+    [Q_GROUP_TOUCH] = "UPDATE groups SET updated_at = $3, version = version + 1 WHERE "
+		      "tenant_id = $1 AND id = $2",
     [Q_GROUP_DELETE] = "DELETE FROM groups WHERE tenant_id = $1 AND id = $2",
     [Q_GROUP_MEMBERS_CLEAR] = "DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2",
     [Q_GROUP_MEMBER_ADD] = "INSERT INTO group_members (tenant_id, group_id, user_id, "
@@ -510,6 +514,8 @@ const char *pg_select_cols(enum store_coll c)
 		return USER_COLS;
 	case SC_AUDIT:
 		return AUDIT_COLS;
+	case SC_GROUPS:
+		return GROUP_COLS;
 	}
 	return NULL;
 }

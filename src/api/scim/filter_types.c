@@ -1,0 +1,183 @@
+/* The pure half of queries across resource types (scim_int.h): a filter rewritten for one
+ * resource type, and the core operator of a comparison. No HTTP, no core calls, so that
+ * fuzz/fuzz_scim_query can check it against the evaluator (src/scim/eval.c) without a server. */
+#include "api/scim/scim_int.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+enum user_pred_op scim_pred_op(enum scim_cmp cmp)
+{
+	switch (cmp) {
+	case SCIM_EQ:
+		return UP_EQ;
+	case SCIM_NE:
+		return UP_NE;
+	case SCIM_CO:
+		return UP_CO;
+	case SCIM_SW:
+		return UP_SW;
+	case SCIM_EW:
+		return UP_EW;
+	case SCIM_GT:
+		return UP_GT;
+	case SCIM_GE:
+		return UP_GE;
+	case SCIM_LT:
+		return UP_LT;
+	case SCIM_LE:
+		return UP_LE;
+	}
+	return UP_EQ;
+}
+
+/* ---- Filters across resource types ------------------------------------------------------- */
+
+static struct scim_filter *f_node(struct arena *a, enum scim_filter_kind kind)
+{
+	struct scim_filter *p = arena_alloc(a, sizeof(*p));
+
+	if (p) {
+		memset(p, 0, sizeof(*p));
+		p->kind = kind;
+	}
+	return p;
+}
+
+/* "id pr" (every resource has an id) or "not (id pr)". */
+static struct scim_filter *f_const(struct arena *a, bool v)
+{
+	struct scim_filter *p = f_node(a, SCIM_F_PRESENT), *n;
+
+	if (!p)
+		return NULL;
+	p->attr.name = p->attr.name_lc = "id";
+	if (v)
+		return p;
+	if ((n = f_node(a, SCIM_F_NOT)))
+		n->left = p;
+	return n;
+}
+
+/* 1 for "id pr", 0 for "not (id pr)", -1 for anything else. */
+static int const_of(const struct scim_filter *f)
+{
+	bool neg = false;
+
+	if (f->kind == SCIM_F_NOT) {
+		neg = true;
+		f = f->left;
+	}
+	if (f->kind != SCIM_F_PRESENT || f->attr.urn || f->attr.sub ||
+	    strcmp(f->attr.name_lc, "id") != 0)
+		return -1;
+	return neg ? 0 : 1;
+}
+
+/* Whether resource type rt defines the attribute path p names (its sub-attribute included).
+ * Unqualified names are looked up in the core schema, then in the extensions. */
+static bool defined(const struct scim_resource_type *rt, const struct scim_attr_path *p)
+{
+	const struct scim_attr *at = NULL;
+
+	if (p->urn && strcasecmp(p->urn, rt->core->urn) != 0) {
+		const struct scim_schema *s = scim_ext_find(rt, p->urn);
+
+		if (s)
+			at = scim_attr_find(s->attrs, s->nattrs, p->name);
+	} else {
+		at = scim_attr_find(rt->core->attrs, rt->core->nattrs, p->name);
+		for (size_t i = 0; !at && !p->urn && i < rt->nexts; i++)
+			at = scim_attr_find(rt->exts[i]->attrs, rt->exts[i]->nattrs, p->name);
+	}
+	if (!at)
+		return false;
+	return !p->sub || (at->subs && scim_attr_find(at->subs, at->nsubs, p->sub));
+}
+
+/* meta.resourceType, unqualified or qualified by rt's own core URN (another type's URN names
+ * an attribute rt does not define). */
+static bool is_resource_type(const struct scim_resource_type *rt, const struct scim_attr_path *p)
+{
+	return strcmp(p->name_lc, "meta") == 0 && p->sub_lc &&
+	       strcmp(p->sub_lc, "resourcetype") == 0 &&
+	       (!p->urn || strcasecmp(p->urn, rt->core->urn) == 0);
+}
+
+/* The truth of a comparison (or presence test) on an attribute without a value: the rules of
+ * docs/scim.md "Evaluation" (ne is "not eq", eq null holds for an absent attribute). */
+static bool absent_holds(const struct scim_filter *f)
+{
+	if (f->kind != SCIM_F_COMPARE)
+		return false; /* pr, value paths */
+	if (f->value.kind == SCIM_V_NULL)
+		return f->cmp == SCIM_EQ;
+	return f->cmp == SCIM_NE;
+}
+
+struct scim_filter *scim_filter_for_type(struct arena *a, const struct scim_filter *f,
+					 const char *rt_name, const struct scim_resource_type *rt,
+					 bool across_types, char *why, size_t cap)
+{
+	struct scim_filter *p;
+
+	why[0] = '\0';
+	if ((f->kind == SCIM_F_COMPARE || f->kind == SCIM_F_PRESENT) &&
+	    is_resource_type(rt, &f->attr)) {
+		bool same;
+
+		if (f->kind == SCIM_F_PRESENT)
+			return f_const(a, true);
+		if ((f->cmp != SCIM_EQ && f->cmp != SCIM_NE) || f->value.kind != SCIM_V_STRING) {
+			snprintf(why, cap,
+				 "'meta.resourceType' is compared with eq or ne and a "
+				 "string");
+			return NULL;
+		}
+		/* caseExact (RFC 7643 section 3.1) */
+		same = strcmp(f->value.str, rt_name) == 0;
+		return f_const(a, same == (f->cmp == SCIM_EQ));
+	}
+	switch (f->kind) {
+	case SCIM_F_AND:
+	case SCIM_F_OR:
+	case SCIM_F_NOT: {
+		int l, r = -1;
+
+		if (!(p = f_node(a, f->kind)))
+			return NULL;
+		if (!(p->left =
+			  scim_filter_for_type(a, f->left, rt_name, rt, across_types, why, cap)))
+			return NULL;
+		if (f->kind != SCIM_F_NOT &&
+		    !(p->right =
+			  scim_filter_for_type(a, f->right, rt_name, rt, across_types, why, cap)))
+			return NULL;
+		/* Constants fold away, so that "meta.resourceType eq \"Group\" and displayName
+		 * eq x" asks Users nothing it cannot filter on. */
+		l = const_of(p->left);
+		if (f->kind == SCIM_F_NOT)
+			return l < 0 ? p : f_const(a, !l);
+		r = const_of(p->right);
+		if (f->kind == SCIM_F_AND) {
+			if (l == 0 || r == 0)
+				return f_const(a, false);
+			return l == 1 ? p->right : r == 1 ? p->left : p;
+		}
+		if (l == 1 || r == 1)
+			return f_const(a, true);
+		return l == 0 ? p->right : r == 0 ? p->left : p;
+	}
+	case SCIM_F_COMPARE:
+	case SCIM_F_PRESENT:
+	case SCIM_F_VALUE_PATH:
+		if (across_types && !defined(rt, &f->attr))
+			return f_const(a, absent_holds(f));
+		/* Kept as it is: a value path's filter is over sub-attributes, which the type's
+		 * own compiler checks. */
+		return (struct scim_filter *)f;
+	}
+	snprintf(why, cap, "unknown filter node");
+	return NULL;
+}
