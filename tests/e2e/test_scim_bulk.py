@@ -129,8 +129,9 @@ class RfcExamplesTest(BulkBase):
                 self.assertEqual(e["actor"]["id"], self.prov_user["id"], e)
 
     def test_circular_reference(self):
-        """Section 3.7.1: two groups, each a member of the other. roster does not resolve
-        cycles: both operations fail with 409 and nothing is created; an independent
+        """Section 3.7.1: two groups, each a member of the other (which roster's groups of
+        users could not hold anyway: docs/scim.md says why cycles are refused rather than
+        resolved). Both operations fail with 409 and nothing is created; an independent
         operation of the same request still runs."""
         a, b, c = ("Group A " + h.uid(), "Group B " + h.uid(), "Group C " + h.uid())
         r = self.bulk([
