@@ -239,6 +239,9 @@ enum rs_status user_write_new(struct store_tx *tx, struct core *c, const struct 
 			      const char *tenant, const struct user_fields *f, struct arena *a,
 			      struct user *out, struct rs_err *err);
 
+/* Whether f changes anything at all. */
+bool user_fields_any(const struct user_fields *f);
+
 /* The update path of users_update inside the caller's write transaction (provisioning). */
 enum rs_status user_write_update(struct store_tx *tx, struct core *c, const struct actor *who,
 				 const char *tenant, const char *id, const struct user_fields *f,

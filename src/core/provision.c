@@ -17,31 +17,6 @@ struct prov_ctx {
 	struct user *out;
 };
 
-static bool any_field(const struct user_fields *f)
-{
-	const struct opt_str *texts[] = {&f->username,
-					 &f->email,
-					 &f->first_name,
-					 &f->last_name,
-					 &f->type,
-					 &f->department_id,
-					 &f->locale,
-					 &f->timezone,
-					 &f->description,
-					 &f->external_id,
-					 &f->summary_mail_time,
-					 &f->security_profile,
-					 &f->custom_attributes,
-					 &f->system_role,
-					 &f->manager_id};
-
-	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-		if (texts[i]->set)
-			return true;
-	}
-	return f->roles_set || f->required_actions_set || f->idle_logout_minutes.set;
-}
-
 /* The transition that takes a user in status to the state active asks for, if any. A user
  * who is invited stays invited: only accepting the invitation activates. */
 static bool transition_for(int active, const char *status, enum user_transition *t)
@@ -83,7 +58,7 @@ static enum rs_status provision_tx(struct store_tx *tx, void *arg, struct rs_err
 
 	if (!p->id)
 		st = user_write_new(tx, x->c, x->who, x->tenant, p->f, x->a, x->out, err);
-	else if (any_field(p->f))
+	else if (user_fields_any(p->f))
 		st = user_write_update(tx, x->c, x->who, x->tenant, p->id, p->f, p->if_match, x->a,
 				       x->out, err);
 	else

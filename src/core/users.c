@@ -700,8 +700,8 @@ static enum rs_status user_announce(struct store_tx *tx, struct wctx *x, const s
 	return st;
 }
 
-/* A write that touches nothing but role assignments (PUT …/roles, SCIM roles). */
-static bool only_roles(const struct user_fields *f)
+/* Whether f sets any text field (the roles and numbers aside). */
+static bool any_text(const struct user_fields *f)
 {
 	const struct opt_str *texts[] = {&f->username,
 					 &f->email,
@@ -720,9 +720,22 @@ static bool only_roles(const struct user_fields *f)
 
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 		if (texts[i]->set)
-			return false;
+			return true;
 	}
-	return !f->required_actions_set && !f->idle_logout_minutes.set &&
+	return false;
+}
+
+/* (core_int.h) */
+bool user_fields_any(const struct user_fields *f)
+{
+	return any_text(f) || f->system_role.set || f->roles_set || f->required_actions_set ||
+	       f->idle_logout_minutes.set;
+}
+
+/* A write that touches nothing but role assignments (PUT …/roles, SCIM roles). */
+static bool only_roles(const struct user_fields *f)
+{
+	return !any_text(f) && !f->required_actions_set && !f->idle_logout_minutes.set &&
 	       (f->system_role.set || f->roles_set);
 }
 

@@ -7,6 +7,45 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/timeutil.h"
+
+bool scim_leaf_read(const struct scim_filter *f, const char *full, bool is_time,
+		    struct scim_leaf *out, char *why, size_t cap)
+{
+	memset(out, 0, sizeof(*out));
+	out->op = UP_PR;
+	if (f->kind == SCIM_F_PRESENT)
+		return true;
+	if (f->value.kind == SCIM_V_NULL) {
+		if (f->cmp != SCIM_EQ && f->cmp != SCIM_NE) {
+			snprintf(why, cap, "null is compared with eq or ne only");
+			return false;
+		}
+		out->negate = f->cmp == SCIM_EQ;
+		return true;
+	}
+	if (f->value.kind != SCIM_V_STRING) {
+		snprintf(why, cap, "'%s' is compared with a string", full);
+		return false;
+	}
+	out->op = scim_pred_op(f->cmp);
+	if (!is_time) {
+		out->s = f->value.str;
+		return true;
+	}
+	if (out->op == UP_CO || out->op == UP_SW || out->op == UP_EW) {
+		snprintf(why, cap, "'%s' is compared with eq, ne, gt, ge, lt or le", full);
+		return false;
+	}
+	if (!time_parse(f->value.str, &out->i)) {
+		snprintf(why, cap, "'%s' needs an RFC 3339 time such as 2026-11-22T14:00:00Z",
+			 full);
+		return false;
+	}
+	out->is_int = true;
+	return true;
+}
+
 enum user_pred_op scim_pred_op(enum scim_cmp cmp)
 {
 	switch (cmp) {

@@ -410,7 +410,7 @@ static bool gcompile(struct arena *a, const struct scim_filter *f, const char *p
 static bool gcompile_leaf(struct arena *a, const struct scim_filter *f, const char *name,
 			  const char *sub, struct group_pred **out, char *why, size_t cap)
 {
-	enum user_pred_op op = f->kind == SCIM_F_PRESENT ? UP_PR : scim_pred_op(f->cmp);
+	struct scim_leaf lf;
 	struct group_pred *p;
 	enum group_attr attr;
 	bool is_time = false;
@@ -450,47 +450,14 @@ static bool gcompile_leaf(struct arena *a, const struct scim_filter *f, const ch
 			 full);
 		return false;
 	}
-	if (f->kind == SCIM_F_PRESENT) {
-		if (!(p = gpred_new(a, UP_PR)))
-			return false;
-		p->attr = attr;
-		*out = p;
-		return true;
-	}
-	if (f->value.kind == SCIM_V_NULL) {
-		if (f->cmp != SCIM_EQ && f->cmp != SCIM_NE) {
-			snprintf(why, cap, "null is compared with eq or ne only");
-			return false;
-		}
-		if (!(p = gpred_new(a, UP_PR)))
-			return false;
-		p->attr = attr;
-		*out = f->cmp == SCIM_NE ? p : gpred_not(a, p);
-		return *out != NULL;
-	}
-	if (f->value.kind != SCIM_V_STRING) {
-		snprintf(why, cap, "'%s' is compared with a string", full);
-		return false;
-	}
-	if (!(p = gpred_new(a, op)))
+	if (!scim_leaf_read(f, full, is_time, &lf, why, cap) || !(p = gpred_new(a, lf.op)))
 		return false;
 	p->attr = attr;
-	if (is_time) {
-		if (op == UP_CO || op == UP_SW || op == UP_EW) {
-			snprintf(why, cap, "'%s' is compared with eq, ne, gt, ge, lt or le", full);
-			return false;
-		}
-		if (!time_parse(f->value.str, &p->i)) {
-			snprintf(why, cap,
-				 "'%s' needs an RFC 3339 time such as 2026-11-22T14:00:00Z", full);
-			return false;
-		}
-		p->is_int = true;
-	} else {
-		p->s = f->value.str;
-	}
-	*out = p;
-	return true;
+	p->is_int = lf.is_int;
+	p->i = lf.i;
+	p->s = lf.s;
+	*out = lf.negate ? gpred_not(a, p) : p;
+	return *out != NULL;
 }
 
 static bool gcompile(struct arena *a, const struct scim_filter *f, const char *parent,

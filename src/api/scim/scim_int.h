@@ -103,6 +103,19 @@ bool scim_groups_query(struct http_req *req, struct http_resp *resp, struct core
  * PR between EW and GT). Cannot fail. */
 enum user_pred_op scim_pred_op(enum scim_cmp cmp);
 
+/* The operator and operand of one filter leaf on an attribute the store filters on, the same
+ * for users and groups: "pr", "eq null" (negate) and "ne null" are UP_PR; a time attribute
+ * (is_time) takes eq..le with an RFC 3339 time (is_int, i in ms); any other a string (s).
+ * false with why (naming full, the attribute) for a comparison roster does not make. */
+struct scim_leaf {
+	enum user_pred_op op;
+	bool negate, is_int;
+	int64_t i;
+	const char *s;
+};
+bool scim_leaf_read(const struct scim_filter *f, const char *full, bool is_time,
+		    struct scim_leaf *out, char *why, size_t cap);
+
 /* Answers a query of one resource type (GET /Users, POST /Groups/.search, ...). */
 void scim_list_run(struct http_req *req, struct http_resp *resp, struct core *c,
 		   const struct actor *who, const struct scim_list_params *lp, scim_query_fn fn);
