@@ -184,6 +184,8 @@ static enum rs_status th_collect(struct store_rows *rows, int ncols, struct th_r
 	enum rs_status st;
 	bool has;
 
+	if (ncols > TH_MAXC)
+		abort(); /* a test asking for more columns than th_res holds */
 	out->ncols = ncols;
 	while ((st = store_rows_next(rows, &has, err)) == RS_OK && has) {
 		int r = out->nrows;

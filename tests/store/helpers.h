@@ -18,7 +18,7 @@ extern const struct store_migration sqlite_migrations[];
 #define TH_SCHEMA_VERSION (sqlite_migrations[sqlite_migrations_count - 1].version)
 
 #define TH_MAXR 600
-#define TH_MAXC 25
+#define TH_MAXC 40
 
 struct th_res {
 	int nrows, ncols;
