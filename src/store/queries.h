@@ -14,6 +14,7 @@ enum store_q {
 	Q_TENANT_DELETE,     /* id, now */
 	Q_TENANT_AUDIT_HEAD, /* id -> audit_seq, audit_head (any status) */
 	Q_TENANT_AUDIT_SET,  /* id, seq, head */
+	Q_TENANT_USERS_GEN,  /* id -> users_gen: bumped by every change to its users (0013) */
 	Q_TENANT_LIST_ALL,   /* -> id, slug, status: every tenant, deleted too (audit verify) */
 	Q_TENANT_LOCK,	     /* id: serialises this tenant's writers until commit (row lock) */
 	/* roles */

@@ -17,6 +17,7 @@ struct sel_attr {
 	bool ci;       /* column holds the lower-cased value; lower the operand too */
 	bool nullable; /* comparisons guard against NULL; sorts use coalesce(col, '') */
 	bool sortable;
+	bool substr; /* the dialect's substring index covers it (d->substr_in) */
 };
 
 struct sel_coll {
@@ -29,10 +30,10 @@ struct sel_coll {
 
 static const struct sel_attr sel_user_attrs[UA__COUNT] = {
     [UA_ID] = {"id", SK_TEXT, false, false, true},
-    [UA_USERNAME_CI] = {"username_key", SK_TEXT, true, false, true},
-    [UA_EMAIL_CI] = {"email_key", SK_TEXT, true, true, true},
-    [UA_FIRST_NAME_CI] = {"first_name_key", SK_TEXT, true, true, true},
-    [UA_LAST_NAME_CI] = {"last_name_key", SK_TEXT, true, true, true},
+    [UA_USERNAME_CI] = {"username_key", SK_TEXT, true, false, true, true},
+    [UA_EMAIL_CI] = {"email_key", SK_TEXT, true, true, true, true},
+    [UA_FIRST_NAME_CI] = {"first_name_key", SK_TEXT, true, true, true, true},
+    [UA_LAST_NAME_CI] = {"last_name_key", SK_TEXT, true, true, true, true},
     [UA_TYPE] = {"type", SK_TEXT, false, false, true},
     [UA_STATUS] = {"status", SK_TEXT, false, false, true},
     [UA_EXTERNAL_ID] = {"external_id", SK_TEXT, false, true, true},
@@ -183,6 +184,48 @@ static enum rs_status sel_leaf_like(struct sel_ctx *x, const char *col, const ch
 	return RS_OK;
 }
 
+/* Characters (not bytes) of UTF-8 text: the trigram index counts characters. */
+static size_t sel_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* col LIKE pat, narrowed first by the dialect's substring index: the index yields a superset
+ * of the rows holding v, the LIKE keeps exactly those LIKE alone would, so the answer is the
+ * same with or without the index, also under NOT and OR. */
+static enum rs_status sel_leaf_substr(struct sel_ctx *x, const char *col, const char *guard,
+				      const char *pat, const char *v)
+{
+	size_t len = strlen(v), k = 0;
+	char *mq = arena_alloc(&x->q->a, 2 * len + 3);
+	char in[512];
+	int n, m, w;
+
+	if (!pat || !mq)
+		return sel_nomem(x);
+	/* One FTS5 phrase: the text in double quotes, a quote doubled, anything else literal. */
+	mq[k++] = '"';
+	for (size_t i = 0; i < len; i++) {
+		if (v[i] == '"')
+			mq[k++] = '"';
+		mq[k++] = v[i];
+	}
+	mq[k++] = '"';
+	mq[k] = '\0';
+	if (!(n = sel_bind_text(x, pat)) || !(m = sel_bind_text(x, mq)))
+		return sel_bad(x, "too many values in the selection");
+	w = x->d->substr_in(in, sizeof(in), x->ph, col, m);
+	if (w < 0 || (size_t)w >= sizeof(in))
+		return sel_nomem(x);
+	sel_emit(x, "(%s%s%s LIKE %c%d%s AND %s)", guard ? col : "", guard ? guard : "", col, x->ph,
+		 n, x->d->like_escape, in);
+	return RS_OK;
+}
+
 static enum rs_status sel_leaf(struct sel_ctx *x, const struct store_pred *p)
 {
 	const struct sel_attr *at;
@@ -296,6 +339,9 @@ static enum rs_status sel_leaf(struct sel_ctx *x, const struct store_pred *p)
 	}
 	case SO_EW:
 	case SO_CO:
+		if (at->substr && x->d->substr_in && sel_chars(v) >= SELECT_SQL_SUBSTR_MIN)
+			return sel_leaf_substr(x, col, guard, sel_like(x, v, true, p->op == SO_CO),
+					       v);
 		return sel_leaf_like(x, col, guard, sel_like(x, v, true, p->op == SO_CO));
 	default:
 		return sel_bad(x, "unknown operator %d", (int)p->op);

@@ -70,6 +70,7 @@ static const char *const pg_sql[Q__COUNT] = {
 			"updated_at = $2, version = version + 1 WHERE id = $1",
     /* FOR UPDATE: the chain head is read to be extended; the row lock orders appends. */
     [Q_TENANT_AUDIT_HEAD] = "SELECT audit_seq, audit_head FROM tenants WHERE id = $1 FOR UPDATE",
+    [Q_TENANT_USERS_GEN] = "SELECT users_gen FROM tenants WHERE id = $1",
     [Q_TENANT_AUDIT_SET] = "UPDATE tenants SET audit_seq = $2, audit_head = $3 WHERE id = $1",
     [Q_TENANT_LIST_ALL] = "SELECT id, slug, status FROM tenants ORDER BY id",
     /* The tenant row lock serialises that tenant's writers until COMMIT (READ COMMITTED:

@@ -64,6 +64,7 @@ static const char *const sqlite_sql[Q__COUNT] = {
     [Q_TENANT_DELETE] = "UPDATE tenants SET status = 'deleted', deleted_at = ?2, "
 			"updated_at = ?2, version = version + 1 WHERE id = ?1",
     [Q_TENANT_AUDIT_HEAD] = "SELECT audit_seq, audit_head FROM tenants WHERE id = ?1",
+    [Q_TENANT_USERS_GEN] = "SELECT users_gen FROM tenants WHERE id = ?1",
     [Q_TENANT_AUDIT_SET] = "UPDATE tenants SET audit_seq = ?2, audit_head = ?3 WHERE id = ?1",
     [Q_TENANT_LIST_ALL] = "SELECT id, slug, status FROM tenants ORDER BY id",
     /* SQLite has one writer: every write is already serial. */

@@ -3,6 +3,7 @@
  * prepared once. */
 #include "store/sqlite/sqlite_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,11 +28,23 @@ static char *sqlite_prefix_upper(struct arena *a, const char *prefix, bool *none
 	return up;
 }
 
+/* Candidates from the FTS5 trigram index of migration 0013 (users_trgm, keyed through
+ * users_trgm_ids): a non-correlated IN, so SQLite reads the few matching ids first and looks
+ * each user up by its primary key instead of scanning the tenant. */
+static int sqlite_substr_in(char *buf, size_t cap, char ph, const char *col, int n)
+{
+	return snprintf(buf, cap,
+			"id IN (SELECT m.id FROM users_trgm t CROSS JOIN users_trgm_ids m ON "
+			"m.rid = t.rowid WHERE t.%s MATCH %c%d AND m.tenant_id = %c1)",
+			col, ph, n, ph);
+}
+
 static const struct select_dialect sqlite_dialect = {
     .placeholder = '?',
     .like_escape = " ESCAPE '\\'",
     .cols = sqlite_select_cols,
     .prefix_upper = sqlite_prefix_upper,
+    .substr_in = sqlite_substr_in,
 };
 
 enum rs_status sqlite_select_sql(const struct store_select *sel, char *buf, size_t cap,
