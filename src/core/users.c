@@ -1086,6 +1086,82 @@ static enum rs_status user_pred_compile(const struct user_pred *p, int depth, st
 	return RS_OK;
 }
 
+/* The selection as text, for the paging caches: every predicate with its operator, attribute
+ * and value (length-prefixed, so no two trees spell the same), then the tenant and the sort.
+ * false when the selection is not cacheable: it names other tables (roles, groups, the
+ * department tree), whose changes the tenant's users generation does not follow, or it is
+ * longer than LIST_CACHE_FP_MAX. */
+static bool fp_pred(char *buf, size_t cap, size_t *len, const struct store_pred *p, int depth)
+{
+	int n;
+
+	if (!p || depth > 64)
+		return false;
+	if (p->op == SO_AND || p->op == SO_OR || p->op == SO_NOT) {
+		n = snprintf(buf + *len, cap - *len, "(%d", (int)p->op);
+		if (n < 0 || (size_t)n >= cap - *len)
+			return false;
+		*len += (size_t)n;
+		if (!fp_pred(buf, cap, len, p->a, depth + 1) ||
+		    (p->op != SO_NOT && !fp_pred(buf, cap, len, p->b, depth + 1)))
+			return false;
+		n = snprintf(buf + *len, cap - *len, ")");
+	} else {
+		if (p->attr == UA_ROLE || p->attr == UA_GROUP || p->attr == UA_DEPARTMENT_TREE)
+			return false;
+		if (p->val.type == SV_TEXT && p->val.s)
+			n = snprintf(buf + *len, cap - *len, "[%d %d s%zu:%s]", (int)p->op, p->attr,
+				     strlen(p->val.s), p->val.s);
+		else if (p->val.type == SV_INT)
+			n = snprintf(buf + *len, cap - *len, "[%d %d i%" PRId64 "]", (int)p->op,
+				     p->attr, p->val.i);
+		else if (p->val.type == SV_NULL)
+			n = snprintf(buf + *len, cap - *len, "[%d %d n]", (int)p->op, p->attr);
+		else
+			return false;
+	}
+	if (n < 0 || (size_t)n >= cap - *len)
+		return false;
+	*len += (size_t)n;
+	return true;
+}
+
+static const char *list_fp(const struct store_select *sel, struct arena *a)
+{
+	char *buf = arena_alloc(a, LIST_CACHE_FP_MAX);
+	size_t len;
+	int n;
+
+	if (!buf)
+		return NULL;
+	n = snprintf(buf, LIST_CACHE_FP_MAX, "users %s %d %d ", sel->tenant_id, sel->sort_attr,
+		     sel->desc ? 1 : 0);
+	if (n < 0 || n >= LIST_CACHE_FP_MAX)
+		return NULL;
+	len = (size_t)n;
+	if (sel->where && !fp_pred(buf, LIST_CACHE_FP_MAX, &len, sel->where, 0))
+		return NULL;
+	return buf;
+}
+
+static enum rs_status users_gen(struct store_tx *tx, const char *tenant_id, int64_t *gen,
+				struct rs_err *err)
+{
+	struct store_rows *r = NULL;
+	enum rs_status st = Q_QUERY(tx, Q_TENANT_USERS_GEN, &r, err, SV_S(tenant_id));
+	bool has = false;
+
+	if (st != RS_OK)
+		return st;
+	st = store_rows_next(r, &has, err);
+	if (st == RS_OK && !has)
+		st = rs_fail(err, RS_E_NOT_FOUND, "tenant.not_found", NULL, "no such tenant");
+	if (st == RS_OK)
+		*gen = store_col_int(r, 0);
+	store_rows_close(r);
+	return st;
+}
+
 static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err)
 {
 	struct rctx *x = arg;
@@ -1095,6 +1171,8 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 	struct preds ps = {.n = 0};
 	struct store_rows *r = NULL;
 	struct tenant t;
+	const char *fp = NULL; /* the paging caches' key; NULL: not cached */
+	int64_t gen = 0;
 	int limit = page_limit(&q->page);
 	enum rs_status st;
 	bool more = false;
@@ -1206,7 +1284,18 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 			       "too many filters at once");
 	sel.tenant_id = t.id;
 	sel.where = ps.where;
-	if (q->with_total) {
+	sel.sort_attr = key->attr;
+	/* Positional pages and totals (SCIM) go through the paging caches, keyed by the tenant's
+	 * users generation read here, in the page's own snapshot (docs/scim.md "Paging"). */
+	if ((q->offset > 0 || q->with_total) && !q->page.cursor &&
+	    (fp = list_fp(&sel, x->a)) != NULL) {
+		st = users_gen(tx, t.id, &gen, err);
+		if (st != RS_OK)
+			return st;
+	}
+	if (q->with_total && fp && list_cache_total_get(x->c->lists, fp, gen, &x->list->total)) {
+		/* counted before under this generation */
+	} else if (q->with_total) {
 		struct store_select cnt = sel;
 		bool has = false;
 
@@ -1222,14 +1311,27 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 		r = NULL;
 		if (st != RS_OK)
 			return st;
+		if (fp)
+			list_cache_total_put(x->c->lists, fp, gen, x->list->total);
 	}
 	if (q->offset > 0) {
+		const char *sv, *cid;
+		long long iv;
+
 		if (q->page.cursor)
 			return rs_fail(err, RS_E_INVALID, "request.invalid_parameter", "cursor",
 				       "a cursor and an offset cannot be combined");
-		sel.offset = q->offset;
+		/* A remembered position: seek to the row after it instead of skipping offset
+		 * rows, the same rows in the same order (the sort ends with the unique id). */
+		if (fp && list_cache_pos_get(x->c->lists, fp, gen, q->offset, x->a, &sv, &cid) &&
+		    (!key->is_int || str_to_ll(sv, INT64_MIN, INT64_MAX, &iv))) {
+			sel.has_after = true;
+			sel.after_val = key->is_int ? SV_I(iv) : SV_S(sv);
+			sel.after_id = cid;
+		} else {
+			sel.offset = q->offset;
+		}
 	}
-	sel.sort_attr = key->attr;
 	sel.limit = limit + 1;
 	if (q->page.cursor) {
 		const char *sv, *cid;
@@ -1253,6 +1355,12 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 		return st;
 	st = user_rows_fill(tx, r, x->a, x->list->items, limit, &x->list->n, &more, err);
 	store_rows_close(r);
+	if (st == RS_OK && fp && more) {
+		const struct user *last = &x->list->items[x->list->n - 1];
+
+		list_cache_pos_put(x->c->lists, fp, gen, (int64_t)q->offset + x->list->n,
+				   sort_value(key, last, x->a), last->id);
+	}
 	if (st == RS_OK && more) {
 		const struct user *last = &x->list->items[limit - 1];
 
