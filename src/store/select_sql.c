@@ -70,6 +70,7 @@ struct sel_ctx {
 	struct select_sql *q; /* binds and the arena for lowered values, patterns, bounds */
 	const struct sel_coll *coll;
 	struct rs_err *err;
+	const struct store_pred *drive; /* the substring leaf whose candidates drive the query */
 };
 
 static void sel_emit(struct sel_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -194,18 +195,29 @@ static size_t sel_chars(const char *s)
 	return n;
 }
 
-/* col LIKE pat, narrowed first by the dialect's substring index: the index yields a superset
- * of the rows holding v, the LIKE keeps exactly those LIKE alone would, so the answer is the
- * same with or without the index, also under NOT and OR. */
-static enum rs_status sel_leaf_substr(struct sel_ctx *x, const char *col, const char *guard,
-				      const char *pat, const char *v)
+/* Whether leaf p can use the dialect's substring index: "co" or "ew" with 3 characters or
+ * more on a column the index covers. */
+static bool sel_substr_ok(const struct sel_ctx *x, const struct store_pred *p)
+{
+	const struct sel_attr *at;
+
+	if ((p->op != SO_CO && p->op != SO_EW) || !x->d->substr_cands || p->attr < 0 ||
+	    p->attr >= x->coll->nattrs || p->val.type != SV_TEXT || !p->val.s)
+		return false;
+	at = &x->coll->attrs[p->attr];
+	return at->col && at->substr && sel_chars(p->val.s) >= SELECT_SQL_SUBSTR_MIN;
+}
+
+/* The index's candidates for "column col contains v" (v lowered already), as a subquery text
+ * in out (cap bytes), its MATCH query bound. */
+static enum rs_status sel_cands(struct sel_ctx *x, const char *col, const char *v, char *out,
+				size_t cap)
 {
 	size_t len = strlen(v), k = 0;
 	char *mq = arena_alloc(&x->q->a, 2 * len + 3);
-	char in[512];
-	int n, m, w;
+	int m, w;
 
-	if (!pat || !mq)
+	if (!mq)
 		return sel_nomem(x);
 	/* One FTS5 phrase: the text in double quotes, a quote doubled, anything else literal. */
 	mq[k++] = '"';
@@ -216,13 +228,37 @@ static enum rs_status sel_leaf_substr(struct sel_ctx *x, const char *col, const 
 	}
 	mq[k++] = '"';
 	mq[k] = '\0';
-	if (!(n = sel_bind_text(x, pat)) || !(m = sel_bind_text(x, mq)))
+	if (!(m = sel_bind_text(x, mq)))
 		return sel_bad(x, "too many values in the selection");
-	w = x->d->substr_in(in, sizeof(in), x->ph, col, m);
-	if (w < 0 || (size_t)w >= sizeof(in))
+	w = x->d->substr_cands(out, cap, x->ph, col, m);
+	if (w < 0 || (size_t)w >= cap)
 		return sel_nomem(x);
-	sel_emit(x, "(%s%s%s LIKE %c%d%s AND %s)", guard ? col : "", guard ? guard : "", col, x->ph,
-		 n, x->d->like_escape, in);
+	return RS_OK;
+}
+
+/* col LIKE pat, narrowed by the dialect's substring index: the index yields a superset of the
+ * rows holding v, the LIKE keeps exactly those LIKE alone would, so the answer is the same
+ * with or without the index, also under NOT and OR. The leaf that drives the query (x->drive)
+ * has its candidates in FROM already. */
+static enum rs_status sel_leaf_substr(struct sel_ctx *x, const struct store_pred *p,
+				      const char *col, const char *guard, const char *pat,
+				      const char *v)
+{
+	char in[512];
+	enum rs_status st;
+	int n;
+
+	if (!pat)
+		return sel_nomem(x);
+	if (p == x->drive)
+		return sel_leaf_like(x, col, guard, pat);
+	if (!(n = sel_bind_text(x, pat)))
+		return sel_bad(x, "too many values in the selection");
+	st = sel_cands(x, col, v, in, sizeof(in));
+	if (st)
+		return st;
+	sel_emit(x, "(%s%s%s LIKE %c%d%s AND %s IN (%s))", guard ? col : "", guard ? guard : "",
+		 col, x->ph, n, x->d->like_escape, x->coll->tie, in);
 	return RS_OK;
 }
 
@@ -339,9 +375,9 @@ static enum rs_status sel_leaf(struct sel_ctx *x, const struct store_pred *p)
 	}
 	case SO_EW:
 	case SO_CO:
-		if (at->substr && x->d->substr_in && sel_chars(v) >= SELECT_SQL_SUBSTR_MIN)
-			return sel_leaf_substr(x, col, guard, sel_like(x, v, true, p->op == SO_CO),
-					       v);
+		if (sel_substr_ok(x, p))
+			return sel_leaf_substr(x, p, col, guard,
+					       sel_like(x, v, true, p->op == SO_CO), v);
 		return sel_leaf_like(x, col, guard, sel_like(x, v, true, p->op == SO_CO));
 	default:
 		return sel_bad(x, "unknown operator %d", (int)p->op);
@@ -408,6 +444,20 @@ static enum rs_status sel_pred(struct sel_ctx *x, const struct store_pred *p, in
 	return sel_bad(x, "unknown operator %d", (int)p->op);
 }
 
+/* " ORDER BY key[, tie]" of a selection whose sort attribute sel_order() checked. */
+static void sel_order_by(struct sel_ctx *x, const struct store_select *sel)
+{
+	const struct sel_attr *at = &x->coll->attrs[sel->sort_attr];
+	const char *dir = sel->desc ? " DESC" : "";
+
+	if (at->nullable)
+		sel_emit(x, " ORDER BY coalesce(%s, '')%s", at->col, dir);
+	else
+		sel_emit(x, " ORDER BY %s%s", at->col, dir);
+	if (x->coll->tie && strcmp(at->col, x->coll->tie) != 0)
+		sel_emit(x, ", %s%s", x->coll->tie, dir);
+}
+
 /* ORDER BY key and keyset condition. Nullable text sorts as '' so the order is total and the
  * keyset comparison never meets NULL. */
 static enum rs_status sel_order(struct sel_ctx *x, const struct store_select *sel)
@@ -415,7 +465,6 @@ static enum rs_status sel_order(struct sel_ctx *x, const struct store_select *se
 	const struct sel_coll *co = x->coll;
 	const struct sel_attr *at;
 	char expr[64];
-	const char *dir = sel->desc ? " DESC" : "";
 	const char *cmp = sel->desc ? "<" : ">";
 	bool tie;
 
@@ -456,9 +505,7 @@ static enum rs_status sel_order(struct sel_ctx *x, const struct store_select *se
 			sel_emit(x, " AND %s %s %c%d", expr, cmp, x->ph, n);
 		}
 	}
-	sel_emit(x, " ORDER BY %s%s", expr, dir);
-	if (tie)
-		sel_emit(x, ", %s%s", co->tie, dir);
+	sel_order_by(x, sel);
 	return RS_OK;
 }
 
@@ -466,6 +513,8 @@ static enum rs_status sel_compile(struct sel_ctx *x, const struct store_select *
 {
 	const char *cols;
 	enum rs_status st;
+	char from[768];
+	bool late;
 	int n;
 
 	if ((unsigned)sel->coll >= sizeof(sel_colls) / sizeof(sel_colls[0]) ||
@@ -479,8 +528,47 @@ static enum rs_status sel_compile(struct sel_ctx *x, const struct store_select *
 	if (sel->offset < 0 || (sel->offset > 0 && sel->has_after))
 		return sel_bad(x, "offset must be positive and not combined with a cursor");
 	n = sel_bind_text(x, sel->tenant_id); /* always the first */
-	sel_emit(x, "SELECT %s FROM %s WHERE tenant_id = %c%d%s",
-		 sel->count_only ? "count(*)" : cols, x->coll->table, x->ph, n, x->coll->filter);
+	/* A substring leaf every row must satisfy (under the root's ANDs) drives the query: its
+	 * few candidates come first, each user is then read by primary key. Without statistics
+	 * (a young database) the planner would rather walk a whole tenant in index order. */
+	for (const struct store_pred *p = sel->where; p && !x->drive; p = p->b) {
+		const struct store_pred *leaf = p->op == SO_AND ? p->a : p;
+
+		if (sel_substr_ok(x, leaf))
+			x->drive = leaf;
+		if (p->op != SO_AND)
+			break;
+	}
+	if (x->drive) {
+		const char *v = str_lower(&x->q->a, x->drive->val.s);
+		char in[512];
+
+		if (!v)
+			return sel_nomem(x);
+		st = sel_cands(x, x->coll->attrs[x->drive->attr].col, v, in, sizeof(in));
+		if (st)
+			return st;
+		if (snprintf(from, sizeof(from), "(%s) cand CROSS JOIN %s ON %s.%s = cand.cand_id",
+			     in, x->coll->table, x->coll->table, x->coll->tie) >= (int)sizeof(from))
+			return sel_nomem(x);
+	} else {
+		snprintf(from, sizeof(from), "%s", x->coll->table);
+	}
+	/* Rows are read after the page is chosen: the inner query picks the page's keys (from
+	 * an index alone when one covers the filter and the sort, migration 0013), the outer one
+	 * reads just those rows. Otherwise a filter matching many users would read every
+	 * matching row to sort them and keep a hundred. */
+	late = !sel->count_only && x->coll->tie && x->d->join;
+	if (late)
+		sel_emit(x,
+			 "SELECT %s FROM (SELECT %s.%s AS page_key FROM %s WHERE %s.tenant_id = "
+			 "%c%d%s",
+			 cols, x->coll->table, x->coll->tie, from, x->coll->table, x->ph, n,
+			 x->coll->filter);
+	else
+		sel_emit(x, "SELECT %s FROM %s WHERE %s.tenant_id = %c%d%s",
+			 sel->count_only ? "count(*)" : cols, from, x->coll->table, x->ph, n,
+			 x->coll->filter);
 	if (sel->where) {
 		sel_emit(x, " AND ");
 		st = sel_pred(x, sel->where, 0, 0, SO_AND);
@@ -499,6 +587,12 @@ static enum rs_status sel_compile(struct sel_ctx *x, const struct store_select *
 		if (!(n = sel_bind(x, SV_I(sel->offset))))
 			return sel_bad(x, "too many values in the selection");
 		sel_emit(x, " OFFSET %c%d", x->ph, n);
+	}
+	if (late) {
+		sel_emit(x, ") page%s%s ON %s.tenant_id = %c1 AND %s.%s = page.page_key",
+			 x->d->join, x->coll->table, x->coll->table, x->ph, x->coll->table,
+			 x->coll->tie);
+		sel_order_by(x, sel);
 	}
 done:
 	if (x->overflow)

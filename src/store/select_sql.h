@@ -36,11 +36,14 @@ struct select_dialect {
 	char *(*prefix_upper)(struct arena *a, const char *prefix, bool *none);
 	/* A substring index over the users' lower-cased key columns that LIKE cannot use by
 	 * itself (SQLite's FTS5 trigram table, migration 0013): writes into buf (at most cap
-	 * bytes, snprintf's result) a condition true for every user whose column col contains
-	 * the text that the MATCH query bound as placeholder n spells, and perhaps for others;
-	 * the compiler ANDs it with the exact LIKE. The tenant is placeholder 1. NULL when the
-	 * engine's LIKE uses its index itself (pg_trgm on PostgreSQL). */
-	int (*substr_in)(char *buf, size_t cap, char ph, const char *col, int n);
+	 * bytes, snprintf's result) a subquery of one column, cand_id, yielding the id of every
+	 * user whose column col contains the text that the MATCH query bound as placeholder n
+	 * spells, and perhaps others; the compiler ANDs it with the exact LIKE. The tenant is
+	 * placeholder 1. NULL when the engine's LIKE uses its index itself (pg_trgm). */
+	int (*substr_cands)(char *buf, size_t cap, char ph, const char *col, int n);
+	/* " CROSS JOIN " (SQLite: keeps the page's keys the outer loop) or " JOIN ": joins the
+	 * page's keys to the rows they name. NULL: one query reads the rows as it filters. */
+	const char *join;
 };
 
 /* Substrings shorter than this many characters have no trigram: "co" and "ew" with them

@@ -10,6 +10,16 @@ CREATE INDEX users_email_trgm ON users USING gin (email_key gin_trgm_ops);
 CREATE INDEX users_first_name_trgm ON users USING gin (first_name_key gin_trgm_ops);
 CREATE INDEX users_last_name_trgm ON users USING gin (last_name_key gin_trgm_ops);
 
+-- The e-mail and name indexes carry status and created_at: a filter on them (sw, eq) with the
+-- default order (SCIM lists by creation) is counted and paged from the index (index-only where
+-- the visibility map allows), and only the rows of the page are read (select_sql.c).
+DROP INDEX users_email;
+DROP INDEX users_first_name;
+DROP INDEX users_last_name;
+CREATE INDEX users_email ON users (tenant_id, email_key) INCLUDE (status, created_at);
+CREATE INDEX users_first_name ON users (tenant_id, first_name_key) INCLUDE (status, created_at);
+CREATE INDEX users_last_name ON users (tenant_id, last_name_key) INCLUDE (status, created_at);
+
 -- users_gen: bumped by every change to a tenant's users that can change which users a
 -- selection of users' own columns matches or their order (not last_activity_at, nor the login
 -- counters). The core's paging caches (position, total) are keyed by it and read it in the

@@ -65,6 +65,16 @@ INSERT INTO users_trgm (rowid, username_key, email_key, first_name_key, last_nam
 SELECT m.rid, u.username_key, u.email_key, u.first_name_key, u.last_name_key
 FROM users_trgm_ids m JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.id;
 
+-- The e-mail and name indexes carry status and created_at: a filter on them (sw, eq) with the
+-- default order (SCIM lists by creation) is counted and paged from the index alone, and only
+-- the rows of the page are read (select_sql.c reads rows after choosing the page's keys).
+DROP INDEX users_email;
+DROP INDEX users_first_name;
+DROP INDEX users_last_name;
+CREATE INDEX users_email ON users (tenant_id, email_key, status, created_at);
+CREATE INDEX users_first_name ON users (tenant_id, first_name_key, status, created_at);
+CREATE INDEX users_last_name ON users (tenant_id, last_name_key, status, created_at);
+
 -- users_gen: bumped by every change to a tenant's users that can change which users a
 -- selection of users' own columns matches or their order (not last_activity_at, nor the login
 -- counters). The core's paging caches (position, total) are keyed by it and read it in the
