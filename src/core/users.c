@@ -1177,6 +1177,13 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 	enum rs_status st;
 	bool more = false;
 
+	if (q->limit_max > RS_LIST_LIMIT_MAX && q->page.limit > RS_LIST_LIMIT_MAX) {
+		int max =
+		    q->limit_max < RS_LIST_LIMIT_BULK_MAX ? q->limit_max : RS_LIST_LIMIT_BULK_MAX;
+
+		limit = q->page.limit < max ? q->page.limit : max;
+	}
+
 	st = tenant_resolve(tx, x->who, x->tenant, x->a, &t, err);
 	if (st == RS_OK)
 		st = require_perm_any(x->who, PERM_USERS_READ, err);

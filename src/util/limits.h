@@ -9,6 +9,7 @@
 #define RS_REQUEST_ID_MAX 64
 #define RS_LIST_LIMIT_DEFAULT 50
 #define RS_LIST_LIMIT_MAX 200
+#define RS_LIST_LIMIT_BULK_MAX 1000 /* a users page for SCIM (count): provisioning reads */
 #define RS_USERNAME_MAX 128
 #define RS_EMAIL_MAX 254
 #define RS_NAME_MAX 200	 /* person names, tenant, role and group names */
@@ -26,10 +27,10 @@
 #define RS_WEBHOOK_URL_MAX 2048
 #define RS_EVENT_TYPE_MAX 64
 #define RS_PASSWORD_INPUT_MAX 4096	/* bytes of a password as sent; policy limits come after */
-#define RS_SCIM_FILTER_MAX 4096	    /* bytes of a SCIM filter or PATCH path */
-#define RS_SCIM_FILTER_DEPTH_MAX 64 /* nested parentheses, nots and value paths in a filter */
-#define RS_SCIM_PATCH_OPS_MAX 1000  /* operations in one SCIM PATCH request */
-#define RS_SCIM_JSON_DEPTH_MAX 32   /* nesting of a SCIM resource or PATCH value */
+#define RS_SCIM_FILTER_MAX 4096		/* bytes of a SCIM filter or PATCH path */
+#define RS_SCIM_FILTER_DEPTH_MAX 64	/* nested parentheses, nots and value paths in a filter */
+#define RS_SCIM_PATCH_OPS_MAX 1000	/* operations in one SCIM PATCH request */
+#define RS_SCIM_JSON_DEPTH_MAX 32	/* nesting of a SCIM resource or PATCH value */
 #define RS_ARENA_MAX (64 * 1024 * 1024) /* per request, response included */
 
 #endif

@@ -509,7 +509,9 @@ static void list_run(struct http_req *req, struct http_resp *resp, struct core *
 	struct rs_err err = {0};
 	struct user_pred *where = NULL, *live, *both;
 	long long start = lp->start < 1 ? 1 : lp->start;
-	long long count = lp->count < 0 ? 0 : lp->count > SCIM_LIST_MAX ? SCIM_LIST_MAX : lp->count;
+	long long count = lp->count < 0			    ? 0
+			  : lp->count > SCIM_USERS_LIST_MAX ? SCIM_USERS_LIST_MAX
+							    : lp->count;
 	json_t *arr, *out;
 	char why[512];
 
@@ -563,6 +565,7 @@ static void list_run(struct http_req *req, struct http_resp *resp, struct core *
 	}
 	q.offset = (int)(start - 1 > 1000000000 ? 1000000000 : start - 1);
 	q.page.limit = count ? (int)count : 1;
+	q.limit_max = SCIM_USERS_LIST_MAX;
 	if (users_list(c, who, who->tenant_id, &q, req->arena, &l, &err) != RS_OK) {
 		if (err.status == RS_E_INVALID || err.status == RS_E_TOO_LARGE)
 			scim_error(req, resp, 400, SCIM_INVALID_FILTER, err.msg);
