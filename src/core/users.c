@@ -905,6 +905,134 @@ enum rs_status users_update(struct core *c, const struct actor *who, const char 
 	return st;
 }
 
+/* Makes room for one more element in *arr of n (a power-of-two capacity from 4, in a). */
+static bool grow(struct arena *a, void **arr, size_t size, int n)
+{
+	void *m;
+
+	if (n >= 4 && (n & (n - 1)) != 0)
+		return true; /* not full */
+	if (n > 0 && n < 4)
+		return true;
+	m = arena_alloc(a, size * (size_t)(n ? 2 * n : 4));
+	if (!m)
+		return false;
+	if (n)
+		memcpy(m, *arr, size * (size_t)n);
+	*arr = m;
+	return true;
+}
+
+static int page_by_id(const void *a, const void *b)
+{
+	return strcmp((*(const struct user *const *)a)->id, (*(const struct user *const *)b)->id);
+}
+
+/* The user of the page with this id, or NULL: byid is the page sorted by id. */
+static struct user *page_find(struct user **byid, int n, const char *id)
+{
+	struct user key = {.id = id}, *k = &key, **hit;
+
+	hit = bsearch(&k, byid, (size_t)n, sizeof(*byid), page_by_id);
+	return hit ? *hit : NULL;
+}
+
+/* user_complete() for a page of users in three queries whatever its size: the system roles
+ * (a page has few distinct ones), then the tenant roles and the groups of all its users at
+ * once. Same results, same order per user. */
+static enum rs_status users_complete_page(struct store_tx *tx, struct arena *a, struct user *items,
+					  int n, struct rs_err *err)
+{
+	struct role sys[8];
+	int nsys = 0;
+	struct user **byid = arena_alloc(a, sizeof(*byid) * (size_t)n);
+	char *ids, *p;
+	struct store_rows *r = NULL;
+	enum rs_status st = RS_OK;
+	bool has;
+
+	if (!byid || !(ids = arena_alloc(a, (size_t)n * (UUID_STR_LEN + 3) + 3)))
+		return core_oom(err);
+	/* The ids as a JSON array of strings for the store to unnest. Ids are UUIDs; anything
+	 * else (a foreign row) takes the per-user path rather than be quoted here. */
+	p = ids;
+	*p++ = '[';
+	for (int i = 0; i < n; i++) {
+		if (!uuid_valid(items[i].id)) {
+			for (int k = 0; st == RS_OK && k < n; k++)
+				st = user_complete(tx, a, &items[k], NULL, NULL, NULL, err);
+			return st;
+		}
+		p += sprintf(p, "%s\"%s\"", i ? "," : "", items[i].id);
+		byid[i] = &items[i];
+	}
+	*p++ = ']';
+	*p = '\0';
+	qsort(byid, (size_t)n, sizeof(*byid), page_by_id);
+	for (int i = 0; i < n; i++) {
+		struct user *u = &items[i];
+		const struct role *ro = NULL;
+		struct role one;
+
+		for (int k = 0; k < nsys && !ro; k++)
+			if (strcmp(sys[k].id, u->system_role.id) == 0)
+				ro = &sys[k];
+		if (!ro) {
+			st = role_find(tx, u->tenant_id, u->system_role.id, a, &one, err);
+			if (st != RS_OK)
+				return st == RS_E_NOT_FOUND
+					   ? rs_fail(err, RS_E_INTERNAL, "user.role_missing", NULL,
+						     "a user's system role is missing")
+					   : st;
+			ro = &one;
+			if (nsys < (int)(sizeof(sys) / sizeof(sys[0])))
+				sys[nsys++] = one;
+		}
+		u->system_role.name = ro->name;
+		u->system_role.rank = ro->rank;
+		u->rank = ro->rank;
+	}
+	st = Q_QUERY(tx, Q_USERS_ROLES_PAGE, &r, err, SV_S(items[0].tenant_id), SV_S(ids));
+	if (st != RS_OK)
+		return st;
+	while ((st = store_rows_next(r, &has, err)) == RS_OK && has) {
+		struct user *u = page_find(byid, n, store_col_text(r, 13));
+		struct role ro;
+
+		if (!u)
+			continue;
+		row_role(r, a, &ro);
+		if (!grow(a, (void **)&u->roles, sizeof(*u->roles), u->nroles)) {
+			st = core_oom(err);
+			break;
+		}
+		u->roles[u->nroles++] = (struct role_ref){ro.id, ro.name, ro.rank};
+		if (ro.rank > u->rank)
+			u->rank = ro.rank;
+	}
+	store_rows_close(r);
+	if (st != RS_OK)
+		return st;
+	st = Q_QUERY(tx, Q_USERS_GROUPS_PAGE, &r, err, SV_S(items[0].tenant_id), SV_S(ids));
+	if (st != RS_OK)
+		return st;
+	while ((st = store_rows_next(r, &has, err)) == RS_OK && has) {
+		struct user *u = page_find(byid, n, store_col_text(r, 2));
+
+		if (!u)
+			continue;
+		if (!grow(a, (void **)&u->groups, sizeof(*u->groups), u->ngroups)) {
+			st = core_oom(err);
+			break;
+		}
+		u->groups[u->ngroups].id = col_str(r, 0, a);
+		u->groups[u->ngroups].name = col_str(r, 1, a);
+		u->ngroups++;
+	}
+	store_rows_close(r);
+	return st;
+}
+
 enum rs_status user_rows_fill(struct store_tx *tx, struct store_rows *r, struct arena *a,
 			      struct user *items, int limit, int *n, bool *more, struct rs_err *err)
 {
@@ -921,6 +1049,8 @@ enum rs_status user_rows_fill(struct store_tx *tx, struct store_rows *r, struct 
 		row_user(r, a, &items[(*n)++]);
 	}
 	/* Roles and groups come from other queries: finish reading these rows first. */
+	if (st == RS_OK && *n > 2)
+		return users_complete_page(tx, a, items, *n, err);
 	for (int i = 0; st == RS_OK && i < *n; i++)
 		st = user_complete(tx, a, &items[i], NULL, NULL, NULL, err);
 	return st;

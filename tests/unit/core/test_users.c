@@ -866,6 +866,23 @@ static void check_positional(struct fx *f, const char *tid, const char *sort,
 	all.page.limit = 200;
 	fx_expect(users_list(f->core, &f->platform, tid, &all, &f->a, &ref, &err), &err, RS_OK,
 		  NULL);
+	/* A page's roles and groups come from one query each (users_complete_page): the same as
+	 * reading each user alone. */
+	for (int i = 0; i < ref.n; i++) {
+		const struct user *l = &ref.items[i];
+		struct user g;
+
+		fx_expect(users_get(f->core, &f->platform, tid, l->id, &f->a, &g, &err), &err,
+			  RS_OK, NULL);
+		assert_string_equal(l->system_role.name, g.system_role.name);
+		assert_int_equal(l->rank, g.rank);
+		assert_int_equal(l->nroles, g.nroles);
+		assert_int_equal(l->ngroups, g.ngroups);
+		for (int k = 0; k < l->nroles; k++)
+			assert_string_equal(l->roles[k].id, g.roles[k].id);
+		for (int k = 0; k < l->ngroups; k++)
+			assert_string_equal(l->groups[k].name, g.groups[k].name);
+	}
 	for (int off = 0; off <= ref.n + limit; off += limit) {
 		struct user_list_query q = {
 		    .sort = sort, .where = where, .offset = off, .with_total = true};
@@ -915,6 +932,31 @@ static void test_positional_paging(void **state)
 	const char *id;
 
 	make_people(f, tid);
+	/* More than one group and tenant role for some, in an order to keep. */
+	{
+		struct group_fields gf = {.name = S("Alpha")};
+		struct group g;
+		static const char *const perms[] = {"users.read"};
+		struct role_create_req rq = {
+		    .name = "Editor", .rank = 200, .permissions = perms, .npermissions = 1};
+		struct role ro;
+		static const char *const roles[] = {"Editor", NULL};
+		struct user_fields rf = {.roles_set = true, .roles = roles, .nroles = 1};
+		struct user ru;
+
+		fx_expect(groups_create(f->core, &f->platform, tid, &gf, &f->a, &g, &err), &err,
+			  RS_OK, NULL);
+		fx_expect(roles_create(f->core, &f->platform, tid, &rq, &f->a, &ro, &err), &err,
+			  RS_OK, NULL);
+		for (int i = 0; i < 6; i++) {
+			id = some_user(f, tid, "username", i * 3);
+			fx_expect(groups_member_add(f->core, &f->platform, tid, g.id, id, &err),
+				  &err, RS_OK, NULL);
+			fx_expect(
+			    users_update(f->core, &f->platform, tid, id, &rf, 0, &f->a, &ru, &err),
+			    &err, RS_OK, NULL);
+		}
+	}
 	/* Twice: the second walk goes through the positions and totals the first remembered. */
 	for (int k = 0; k < 2; k++) {
 		for (size_t s = 0; s < sizeof(sorts) / sizeof(sorts[0]); s++) {

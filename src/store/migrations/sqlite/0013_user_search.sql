@@ -75,6 +75,14 @@ CREATE INDEX users_email ON users (tenant_id, email_key, status, created_at);
 CREATE INDEX users_first_name ON users (tenant_id, first_name_key, status, created_at);
 CREATE INDEX users_last_name ON users (tenant_id, last_name_key, status, created_at);
 
+-- users_created and users_updated carry status too, so that a page in creation (or update)
+-- order is chosen from the index alone and stops after the page; without it the planner would
+-- rather scan one of the covering indexes above whole and sort.
+DROP INDEX users_created;
+DROP INDEX users_updated;
+CREATE INDEX users_created ON users (tenant_id, created_at, id, status);
+CREATE INDEX users_updated ON users (tenant_id, updated_at, id, status);
+
 -- users_gen: bumped by every change to a tenant's users that can change which users a
 -- selection of users' own columns matches or their order (not last_activity_at, nor the login
 -- counters). The core's paging caches (position, total) are keyed by it and read it in the
