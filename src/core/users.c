@@ -946,28 +946,25 @@ static enum rs_status users_complete_page(struct store_tx *tx, struct arena *a, 
 	struct role sys[8];
 	int nsys = 0;
 	struct user **byid = arena_alloc(a, sizeof(*byid) * (size_t)n);
-	char *ids, *p;
+	json_t *list = json_array();
+	const char *ids;
 	struct store_rows *r = NULL;
 	enum rs_status st = RS_OK;
 	bool has;
 
-	if (!byid || !(ids = arena_alloc(a, (size_t)n * (UUID_STR_LEN + 3) + 3)))
-		return core_oom(err);
-	/* The ids as a JSON array of strings for the store to unnest. Ids are UUIDs; anything
-	 * else (a foreign row) takes the per-user path rather than be quoted here. */
-	p = ids;
-	*p++ = '[';
-	for (int i = 0; i < n; i++) {
-		if (!uuid_valid(items[i].id)) {
-			for (int k = 0; st == RS_OK && k < n; k++)
-				st = user_complete(tx, a, &items[k], NULL, NULL, NULL, err);
-			return st;
+	/* The ids as a JSON array of strings, for the store to unnest (json_each /
+	 * json_array_elements_text). */
+	for (int i = 0; byid && list && i < n; i++) {
+		if (json_array_append_new(list, json_string(items[i].id)) != 0) {
+			json_decref(list);
+			list = NULL;
+			break;
 		}
-		p += sprintf(p, "%s\"%s\"", i ? "," : "", items[i].id);
 		byid[i] = &items[i];
 	}
-	*p++ = ']';
-	*p = '\0';
+	ids = list ? core_json_dump(list, a) : NULL; /* takes list */
+	if (!byid || !ids)
+		return core_oom(err);
 	qsort(byid, (size_t)n, sizeof(*byid), page_by_id);
 	for (int i = 0; i < n; i++) {
 		struct user *u = &items[i];
