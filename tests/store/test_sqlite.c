@@ -218,6 +218,46 @@ static void test_select_plans(void **state)
 	}
 }
 
+/* The trigram index follows writes made by another program (the sqlite3 shell, a bulk loader):
+ * its triggers queue them, and the store applies the queue when it opens. */
+static void test_trgm_catch_up(void **state)
+{
+	char p[512];
+	struct store *s;
+	sqlite3 *db;
+	struct th_res *r = th_res_new();
+	struct rs_err err;
+	struct store_pred co = {.op = SO_CO, .attr = UA_EMAIL_CI, .val = SV_S("OUTSIDE")};
+	struct store_select sel = {.coll = SC_USERS,
+				   .tenant_id = "t",
+				   .where = &co,
+				   .sort_attr = UA_CREATED_AT,
+				   .limit = 10};
+
+	th_path(p, sizeof(p), "catchup.db");
+	s = th_open(p, STORE_SYNC_OFF);
+	assert_non_null(s);
+	OK(th_tenant(s, "t", "t"));
+	store_free(s);
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db,
+			 "INSERT INTO users (tenant_id, id, username, username_key, email, "
+			 "email_key, type, status, system_role_id, created_at, updated_at) VALUES "
+			 "('t', 'u1', 'x', 'x', 'From@Outside.example', 'from@outside.example', "
+			 "'standard', 'active', 'r', 1, 1)",
+			 NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	s = th_open(p, STORE_SYNC_OFF);
+	assert_non_null(s);
+	OK(th_select(s, &sel, 2, r, &err));
+	assert_int_equal(r->nrows, 1);
+	assert_string_equal(r->text[0][1], "u1");
+	th_res_free(r);
+	store_free(s);
+}
+
 /* ---- group commit: batching and COMMIT failure ---- */
 
 struct gc_ctx {
@@ -461,6 +501,7 @@ int main(void)
 	    cmocka_unit_test(test_read_only),
 	    cmocka_unit_test(test_no_write_in_read),
 	    cmocka_unit_test(test_select_plans),
+	    cmocka_unit_test(test_trgm_catch_up),
 	    cmocka_unit_test(test_group_commit_batches),
 	    cmocka_unit_test(test_commit_failure),
 	    cmocka_unit_test(test_nested_write_refused),

@@ -281,6 +281,20 @@ enum rs_status sqlite_trgm_flush(struct sqlite_conn *c, struct rs_err *err)
 	return st;
 }
 
+enum rs_status sqlite_trgm_catch_up(struct sqlite_conn *c, struct rs_err *err)
+{
+	enum rs_status st = sqlite_ctl(c, SCTL_BEGIN_IMMEDIATE, err);
+
+	if (st != RS_OK)
+		return st;
+	st = sqlite_trgm_flush(c, err);
+	if (st == RS_OK)
+		st = sqlite_ctl(c, SCTL_COMMIT, err);
+	if (st != RS_OK && !sqlite3_get_autocommit(c->db))
+		(void)sqlite_ctl(c, SCTL_ROLLBACK, NULL); /* the open fails anyway */
+	return st;
+}
+
 void sqlite_conn_reset_stray(struct sqlite_conn *c)
 {
 	sqlite3_stmt *st = NULL;

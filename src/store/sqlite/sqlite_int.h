@@ -151,6 +151,9 @@ enum rs_status sqlite_conn_reader(struct sqlite_store *s, struct sqlite_conn **o
  * table, inside the writer's open transaction: triggers may not write a virtual table while
  * trusted_schema is OFF. Cheap when nothing is queued (one indexed probe). */
 enum rs_status sqlite_trgm_flush(struct sqlite_conn *c, struct rs_err *err);
+/* At open, on the writer before it serves: applies what writes by another program (the sqlite3
+ * shell, a bulk loader) left queued, in one transaction of its own. */
+enum rs_status sqlite_trgm_catch_up(struct sqlite_conn *c, struct rs_err *err);
 enum rs_status sqlite_ctl(struct sqlite_conn *c, enum sqlite_ctl which, struct rs_err *err);
 /* Resets statements a store_fn left open (rows it forgot to close), so the transaction can end. */
 void sqlite_conn_reset_stray(struct sqlite_conn *c);
