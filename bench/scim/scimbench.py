@@ -10,6 +10,8 @@ Sub-commands:
                             template row with its own id, userName, e-mail, names, externalId
                             and times; big transactions, synchronous=OFF for the load only
   queries N DIR SEED        the request files for loadgen (query strings, one a line)
+  seek URL TOKEN N           5 pages reached by OFFSET against the 5 pages after them (from the
+                            position each remembered): medians, as JSON
   table DIR                 the Markdown report from the files bench/scim/run left in DIR
 
 Every loaded user n (1…N) is, deterministically:
@@ -200,6 +202,34 @@ def queries(n, out, seed):
     print(json.dumps({"pages": (total + 999) // 1000, "total": total}))
 
 
+def seek(url, tok, n):
+    """Median ms of 5 pages reached by OFFSET and of the 5 pages after them (remembered)."""
+    import statistics
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    host = urllib.parse.urlsplit(url).hostname
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        die(f"refusing non-loopback URL {url}")
+
+    def page(start):
+        req = urllib.request.Request(f"{url}/scim/v2/Users?startIndex={start}&count=1000")
+        req.add_header("Authorization", f"Bearer {tok}")
+        t0 = time.perf_counter()
+        with opener.open(req, timeout=60) as r:
+            r.read()
+        return (time.perf_counter() - t0) * 1000.0
+
+    n = int(n)
+    off, rem = [], []
+    for k in range(5):
+        start = max(1, (n * (5 + k)) // 10) // 1000 * 1000 + 501
+        off.append(page(start))
+        rem.append(page(start + 1000))
+    print(json.dumps({"offset_ms": round(statistics.median(off), 1),
+                      "seek_ms": round(statistics.median(rem), 1),
+                      "offset_runs": [round(x, 1) for x in off],
+                      "seek_runs": [round(x, 1) for x in rem]}))
+
+
 def fmt_n(v):
     return f"{v:,.0f}"
 
@@ -240,13 +270,21 @@ def table(d):
     print(f"Paging: {fmt_n(users)} users in {r['seconds']:.1f} s = **{fmt_n(ups)} users/s**"
           + ("" if done else f" (stopped by the {meta['page_secs']} s bound before the last page)")
           + ".\n")
+    p = os.path.join(d, "seek.json")
+    if os.path.exists(p):
+        k = json.load(open(p))
+        print(f"A page of 1,000 at a position no earlier page ended at (`OFFSET`, startIndex "
+              f"50–90 % into the tenant) against the page after it (seek from the remembered "
+              f"position), 5 pairs, medians: {k['offset_ms']:.1f} ms vs {k['seek_ms']:.1f} ms "
+              f"= **{k['offset_ms'] / k['seek_ms']:.1f}×** (runs: {k['offset_runs']} / "
+              f"{k['seek_runs']}).\n")
 
 
 def main():
     if len(sys.argv) < 2:
         die("usage: scimbench.py setup|load|queries|table …")
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"setup": setup, "load": load, "queries": queries, "table": table}.get(
+    {"setup": setup, "load": load, "queries": queries, "table": table, "seek": seek}.get(
         cmd, lambda *a: die(f"unknown sub-command {cmd}"))(*args)
 
 
