@@ -30,6 +30,7 @@ static void core_caches_free(struct core *c)
 	keys_cache_free(c->keys);
 	api_cache_free(c->api);
 	jwt_cache_free(c->jwts);
+	list_cache_free(c->lists);
 }
 
 enum rs_status core_new(const struct core_config *cfg, struct core **out, struct rs_err *err)
@@ -67,7 +68,9 @@ enum rs_status core_new(const struct core_config *cfg, struct core **out, struct
 	c->keys = keys_cache_new();
 	c->api = api_cache_new();
 	c->jwts = jwt_cache_new();
-	if (!c->cache || !c->sessions || !c->throttle || !c->keys || !c->api || !c->jwts) {
+	c->lists = list_cache_new();
+	if (!c->cache || !c->sessions || !c->throttle || !c->keys || !c->api || !c->jwts ||
+	    !c->lists) {
 		core_caches_free(c);
 		free(c);
 		return core_oom(err);

@@ -406,6 +406,9 @@ struct user_list_query {
 	 * with_total: user_list.total gets the number of matching users. */
 	int offset;
 	bool with_total;
+	/* Up to this many rows per page instead of RS_LIST_LIMIT_MAX (at most
+	 * RS_LIST_LIMIT_BULK_MAX): SCIM clients page through whole tenants. 0: the default. */
+	int limit_max;
 };
 
 struct user_list {

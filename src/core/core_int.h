@@ -51,7 +51,8 @@ struct core {
 	char public_url[CORE_PUBLIC_URL_MAX];
 	struct keys_cache *keys; /* the JWT signing keys (core/keys.c) */
 	int64_t access_token_ttl_ms;
-	struct api_cache *api; /* API users' derived secrets and actors (core/api_users.c) */
+	struct api_cache *api;	  /* API users' derived secrets and actors (core/api_users.c) */
+	struct list_cache *lists; /* users_list's page positions and totals (core/list_cache.c) */
 	atomic_int_fast64_t signed_purged_ms; /* when this node last forgot old signatures */
 };
 
@@ -475,6 +476,24 @@ struct auth_cache *auth_cache_new(void);
 struct session_cache *session_cache_new(void);
 void session_cache_free(struct session_cache *sc);
 /* per_minute: attempts an address may make at once, and then per minute; 0 = no limit. */
+/* users_list's paging caches (core/list_cache.c, docs/scim.md "Paging"). Keyed by a selection
+ * fingerprint (fp, the caller's text naming tenant, predicate tree and sort) and the tenant's
+ * users generation (Q_TENANT_USERS_GEN) read in the same transaction as the page: an entry
+ * only ever answers for the generation it was stored under. pos_put remembers that row pos - 1
+ * of the selection's order has sort value val and id; pos_get gives them back (copies in a).
+ * Thread-safe; bounded to LIST_CACHE_SLOTS entries; a failed allocation caches nothing. */
+#define LIST_CACHE_SLOTS 1024
+#define LIST_CACHE_VAL_MAX 1024
+#define LIST_CACHE_FP_MAX 2048
+struct list_cache *list_cache_new(void);
+void list_cache_free(struct list_cache *lc);
+bool list_cache_pos_get(struct list_cache *lc, const char *fp, int64_t gen, int64_t pos,
+			struct arena *a, const char **val, const char **id);
+void list_cache_pos_put(struct list_cache *lc, const char *fp, int64_t gen, int64_t pos,
+			const char *val, const char *id);
+bool list_cache_total_get(struct list_cache *lc, const char *fp, int64_t gen, int64_t *total);
+void list_cache_total_put(struct list_cache *lc, const char *fp, int64_t gen, int64_t total);
+
 struct throttle *throttle_new(int64_t per_minute);
 void throttle_free(struct throttle *t);
 /* Takes one login attempt of addr from its bucket: 0, or the milliseconds until one is due. */

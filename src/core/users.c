@@ -1026,6 +1026,131 @@ enum rs_status users_update(struct core *c, const struct actor *who, const char 
 	return st;
 }
 
+/* Makes room for one more element in *arr of n (a power-of-two capacity from 4, in a). */
+static bool grow(struct arena *a, void **arr, size_t size, int n)
+{
+	void *m;
+
+	if (n >= 4 && (n & (n - 1)) != 0)
+		return true; /* not full */
+	if (n > 0 && n < 4)
+		return true;
+	m = arena_alloc(a, size * (size_t)(n ? 2 * n : 4));
+	if (!m)
+		return false;
+	if (n)
+		memcpy(m, *arr, size * (size_t)n);
+	*arr = m;
+	return true;
+}
+
+static int page_by_id(const void *a, const void *b)
+{
+	return strcmp((*(const struct user *const *)a)->id, (*(const struct user *const *)b)->id);
+}
+
+/* The user of the page with this id, or NULL: byid is the page sorted by id. */
+static struct user *page_find(struct user **byid, int n, const char *id)
+{
+	struct user key = {.id = id}, *k = &key, **hit;
+
+	hit = bsearch(&k, byid, (size_t)n, sizeof(*byid), page_by_id);
+	return hit ? *hit : NULL;
+}
+
+/* user_complete() for a page of users in three queries whatever its size: the system roles
+ * (a page has few distinct ones), then the tenant roles and the groups of all its users at
+ * once. Same results, same order per user. */
+static enum rs_status users_complete_page(struct store_tx *tx, struct arena *a, struct user *items,
+					  int n, struct rs_err *err)
+{
+	struct role sys[8];
+	int nsys = 0;
+	struct user **byid = arena_alloc(a, sizeof(*byid) * (size_t)n);
+	json_t *list = json_array();
+	const char *ids;
+	struct store_rows *r = NULL;
+	enum rs_status st = RS_OK;
+	bool has;
+
+	/* The ids as a JSON array of strings, for the store to unnest (json_each /
+	 * json_array_elements_text). */
+	for (int i = 0; byid && list && i < n; i++) {
+		if (json_array_append_new(list, json_string(items[i].id)) != 0) {
+			json_decref(list);
+			list = NULL;
+			break;
+		}
+		byid[i] = &items[i];
+	}
+	ids = list ? core_json_dump(list, a) : NULL; /* takes list */
+	if (!byid || !ids)
+		return core_oom(err);
+	qsort(byid, (size_t)n, sizeof(*byid), page_by_id);
+	for (int i = 0; i < n; i++) {
+		struct user *u = &items[i];
+		const struct role *ro = NULL;
+		struct role one;
+
+		for (int k = 0; k < nsys && !ro; k++)
+			if (strcmp(sys[k].id, u->system_role.id) == 0)
+				ro = &sys[k];
+		if (!ro) {
+			st = role_find(tx, u->tenant_id, u->system_role.id, a, &one, err);
+			if (st != RS_OK)
+				return st == RS_E_NOT_FOUND
+					   ? rs_fail(err, RS_E_INTERNAL, "user.role_missing", NULL,
+						     "a user's system role is missing")
+					   : st;
+			ro = &one;
+			if (nsys < (int)(sizeof(sys) / sizeof(sys[0])))
+				sys[nsys++] = one;
+		}
+		u->system_role.name = ro->name;
+		u->system_role.rank = ro->rank;
+		u->rank = ro->rank;
+	}
+	st = Q_QUERY(tx, Q_USERS_ROLES_PAGE, &r, err, SV_S(items[0].tenant_id), SV_S(ids));
+	if (st != RS_OK)
+		return st;
+	while ((st = store_rows_next(r, &has, err)) == RS_OK && has) {
+		struct user *u = page_find(byid, n, store_col_text(r, 13));
+		struct role ro;
+
+		if (!u)
+			continue;
+		row_role(r, a, &ro);
+		if (!grow(a, (void **)&u->roles, sizeof(*u->roles), u->nroles)) {
+			st = core_oom(err);
+			break;
+		}
+		u->roles[u->nroles++] = (struct role_ref){ro.id, ro.name, ro.rank};
+		if (ro.rank > u->rank)
+			u->rank = ro.rank;
+	}
+	store_rows_close(r);
+	if (st != RS_OK)
+		return st;
+	st = Q_QUERY(tx, Q_USERS_GROUPS_PAGE, &r, err, SV_S(items[0].tenant_id), SV_S(ids));
+	if (st != RS_OK)
+		return st;
+	while ((st = store_rows_next(r, &has, err)) == RS_OK && has) {
+		struct user *u = page_find(byid, n, store_col_text(r, 2));
+
+		if (!u)
+			continue;
+		if (!grow(a, (void **)&u->groups, sizeof(*u->groups), u->ngroups)) {
+			st = core_oom(err);
+			break;
+		}
+		u->groups[u->ngroups].id = col_str(r, 0, a);
+		u->groups[u->ngroups].name = col_str(r, 1, a);
+		u->ngroups++;
+	}
+	store_rows_close(r);
+	return st;
+}
+
 enum rs_status user_rows_fill(struct store_tx *tx, struct store_rows *r, struct arena *a,
 			      struct user *items, int limit, int *n, bool *more, struct rs_err *err)
 {
@@ -1042,6 +1167,8 @@ enum rs_status user_rows_fill(struct store_tx *tx, struct store_rows *r, struct 
 		row_user(r, a, &items[(*n)++]);
 	}
 	/* Roles and groups come from other queries: finish reading these rows first. */
+	if (st == RS_OK && *n > 2)
+		return users_complete_page(tx, a, items, *n, err);
 	for (int i = 0; st == RS_OK && i < *n; i++)
 		st = user_complete(tx, a, &items[i], NULL, NULL, NULL, err);
 	return st;
@@ -1207,6 +1334,82 @@ static enum rs_status user_pred_compile(const struct user_pred *p, int depth, st
 	return RS_OK;
 }
 
+/* The selection as text, for the paging caches: every predicate with its operator, attribute
+ * and value (length-prefixed, so no two trees spell the same), then the tenant and the sort.
+ * false when the selection is not cacheable: it names other tables (roles, groups, the
+ * department tree), whose changes the tenant's users generation does not follow, or it is
+ * longer than LIST_CACHE_FP_MAX. */
+static bool fp_pred(char *buf, size_t cap, size_t *len, const struct store_pred *p, int depth)
+{
+	int n;
+
+	if (!p || depth > 64)
+		return false;
+	if (p->op == SO_AND || p->op == SO_OR || p->op == SO_NOT) {
+		n = snprintf(buf + *len, cap - *len, "(%d", (int)p->op);
+		if (n < 0 || (size_t)n >= cap - *len)
+			return false;
+		*len += (size_t)n;
+		if (!fp_pred(buf, cap, len, p->a, depth + 1) ||
+		    (p->op != SO_NOT && !fp_pred(buf, cap, len, p->b, depth + 1)))
+			return false;
+		n = snprintf(buf + *len, cap - *len, ")");
+	} else {
+		if (p->attr == UA_ROLE || p->attr == UA_GROUP || p->attr == UA_DEPARTMENT_TREE)
+			return false;
+		if (p->val.type == SV_TEXT && p->val.s)
+			n = snprintf(buf + *len, cap - *len, "[%d %d s%zu:%s]", (int)p->op, p->attr,
+				     strlen(p->val.s), p->val.s);
+		else if (p->val.type == SV_INT)
+			n = snprintf(buf + *len, cap - *len, "[%d %d i%" PRId64 "]", (int)p->op,
+				     p->attr, p->val.i);
+		else if (p->val.type == SV_NULL)
+			n = snprintf(buf + *len, cap - *len, "[%d %d n]", (int)p->op, p->attr);
+		else
+			return false;
+	}
+	if (n < 0 || (size_t)n >= cap - *len)
+		return false;
+	*len += (size_t)n;
+	return true;
+}
+
+static const char *list_fp(const struct store_select *sel, struct arena *a)
+{
+	char *buf = arena_alloc(a, LIST_CACHE_FP_MAX);
+	size_t len;
+	int n;
+
+	if (!buf)
+		return NULL;
+	n = snprintf(buf, LIST_CACHE_FP_MAX, "users %s %d %d ", sel->tenant_id, sel->sort_attr,
+		     sel->desc ? 1 : 0);
+	if (n < 0 || n >= LIST_CACHE_FP_MAX)
+		return NULL;
+	len = (size_t)n;
+	if (sel->where && !fp_pred(buf, LIST_CACHE_FP_MAX, &len, sel->where, 0))
+		return NULL;
+	return buf;
+}
+
+static enum rs_status users_gen(struct store_tx *tx, const char *tenant_id, int64_t *gen,
+				struct rs_err *err)
+{
+	struct store_rows *r = NULL;
+	enum rs_status st = Q_QUERY(tx, Q_TENANT_USERS_GEN, &r, err, SV_S(tenant_id));
+	bool has = false;
+
+	if (st != RS_OK)
+		return st;
+	st = store_rows_next(r, &has, err);
+	if (st == RS_OK && !has)
+		st = rs_fail(err, RS_E_NOT_FOUND, "tenant.not_found", NULL, "no such tenant");
+	if (st == RS_OK)
+		*gen = store_col_int(r, 0);
+	store_rows_close(r);
+	return st;
+}
+
 static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err)
 {
 	struct rctx *x = arg;
@@ -1216,9 +1419,18 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 	struct preds ps = {.n = 0};
 	struct store_rows *r = NULL;
 	struct tenant t;
+	const char *fp = NULL; /* the paging caches' key; NULL: not cached */
+	int64_t gen = 0;
 	int limit = page_limit(&q->page);
 	enum rs_status st;
 	bool more = false;
+
+	if (q->limit_max > RS_LIST_LIMIT_MAX && q->page.limit > RS_LIST_LIMIT_MAX) {
+		int max =
+		    q->limit_max < RS_LIST_LIMIT_BULK_MAX ? q->limit_max : RS_LIST_LIMIT_BULK_MAX;
+
+		limit = q->page.limit < max ? q->page.limit : max;
+	}
 
 	st = tenant_resolve(tx, x->who, x->tenant, x->a, &t, err);
 	if (st == RS_OK)
@@ -1327,7 +1539,18 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 			       "too many filters at once");
 	sel.tenant_id = t.id;
 	sel.where = ps.where;
-	if (q->with_total) {
+	sel.sort_attr = key->attr;
+	/* Positional pages and totals (SCIM) go through the paging caches, keyed by the tenant's
+	 * users generation read here, in the page's own snapshot (docs/scim.md "Paging"). */
+	if ((q->offset > 0 || q->with_total) && !q->page.cursor &&
+	    (fp = list_fp(&sel, x->a)) != NULL) {
+		st = users_gen(tx, t.id, &gen, err);
+		if (st != RS_OK)
+			return st;
+	}
+	if (q->with_total && fp && list_cache_total_get(x->c->lists, fp, gen, &x->list->total)) {
+		/* counted before under this generation */
+	} else if (q->with_total) {
 		struct store_select cnt = sel;
 		bool has = false;
 
@@ -1343,14 +1566,27 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 		r = NULL;
 		if (st != RS_OK)
 			return st;
+		if (fp)
+			list_cache_total_put(x->c->lists, fp, gen, x->list->total);
 	}
 	if (q->offset > 0) {
+		const char *sv, *cid;
+		long long iv;
+
 		if (q->page.cursor)
 			return rs_fail(err, RS_E_INVALID, "request.invalid_parameter", "cursor",
 				       "a cursor and an offset cannot be combined");
-		sel.offset = q->offset;
+		/* A remembered position: seek to the row after it instead of skipping offset
+		 * rows, the same rows in the same order (the sort ends with the unique id). */
+		if (fp && list_cache_pos_get(x->c->lists, fp, gen, q->offset, x->a, &sv, &cid) &&
+		    (!key->is_int || str_to_ll(sv, INT64_MIN, INT64_MAX, &iv))) {
+			sel.has_after = true;
+			sel.after_val = key->is_int ? SV_I(iv) : SV_S(sv);
+			sel.after_id = cid;
+		} else {
+			sel.offset = q->offset;
+		}
 	}
-	sel.sort_attr = key->attr;
 	sel.limit = limit + 1;
 	if (q->page.cursor) {
 		const char *sv, *cid;
@@ -1374,6 +1610,12 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 		return st;
 	st = user_rows_fill(tx, r, x->a, x->list->items, limit, &x->list->n, &more, err);
 	store_rows_close(r);
+	if (st == RS_OK && fp && more) {
+		const struct user *last = &x->list->items[x->list->n - 1];
+
+		list_cache_pos_put(x->c->lists, fp, gen, (int64_t)q->offset + x->list->n,
+				   sort_value(key, last, x->a), last->id);
+	}
 	if (st == RS_OK && more) {
 		const struct user *last = &x->list->items[limit - 1];
 

@@ -14,6 +14,7 @@ enum store_q {
 	Q_TENANT_DELETE,     /* id, now */
 	Q_TENANT_AUDIT_HEAD, /* id -> audit_seq, audit_head (any status) */
 	Q_TENANT_AUDIT_SET,  /* id, seq, head */
+	Q_TENANT_USERS_GEN,  /* id -> users_gen: bumped by every change to its users (0013) */
 	Q_TENANT_LIST_ALL,   /* -> id, slug, status: every tenant, deleted too (audit verify) */
 	Q_TENANT_LOCK,	     /* id: serialises this tenant's writers until commit (row lock) */
 	/* roles */
@@ -45,8 +46,12 @@ enum store_q {
 	Q_USER_ROLES_CLEAR,	   /* tenant, user */
 	Q_USER_ROLE_ADD,	   /* tenant, user, role */
 	Q_USER_GROUPS,		   /* tenant, user -> group id, name */
-	Q_USER_GROUPS_CLEAR,	   /* tenant, user */
-	Q_USER_BY_USERNAME,	   /* tenant, username_key -> user row (not deleted) */
+	Q_USERS_ROLES_PAGE,  /* tenant, JSON array of user ids -> role row + user id (column 13),
+				by user id, then as Q_USER_ROLES */
+	Q_USERS_GROUPS_PAGE, /* tenant, JSON array of user ids -> group id, name, user id, by user
+				id, then as Q_USER_GROUPS */
+	Q_USER_GROUPS_CLEAR, /* tenant, user */
+	Q_USER_BY_USERNAME,  /* tenant, username_key -> user row (not deleted) */
 	Q_USER_TOUCH,	     /* tenant, id, now: last_activity_at (no version bump: not a change) */
 	Q_USERS_UNUSED,	     /* tenant, cutoff, after_id|NULL, limit -> user rows: active, created
 				before cutoff, no login nor API activity since */

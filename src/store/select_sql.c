@@ -17,10 +17,12 @@ struct sel_attr {
 	bool ci;       /* column holds the lower-cased value; lower the operand too */
 	bool nullable; /* comparisons guard against NULL; sorts use coalesce(col, '') */
 	bool sortable;
+	bool substr; /* the dialect's substring index covers it (d->substr_in) */
 };
 
 struct sel_coll {
-	const char *table;
+	const char *table;  /* as FROM names it */
+	const char *alias;  /* what qualifies its columns */
 	const char *filter; /* the conditions every selection carries besides the tenant */
 	const struct sel_attr *attrs;
 	int nattrs;
@@ -28,47 +30,47 @@ struct sel_coll {
 };
 
 static const struct sel_attr sel_user_attrs[UA__COUNT] = {
-    [UA_ID] = {"id", SK_TEXT, false, false, true},
-    [UA_USERNAME_CI] = {"username_key", SK_TEXT, true, false, true},
-    [UA_EMAIL_CI] = {"email_key", SK_TEXT, true, true, true},
-    [UA_FIRST_NAME_CI] = {"first_name_key", SK_TEXT, true, true, true},
-    [UA_LAST_NAME_CI] = {"last_name_key", SK_TEXT, true, true, true},
-    [UA_TYPE] = {"type", SK_TEXT, false, false, true},
-    [UA_STATUS] = {"status", SK_TEXT, false, false, true},
-    [UA_EXTERNAL_ID] = {"external_id", SK_TEXT, false, true, true},
-    [UA_CREATED_AT] = {"created_at", SK_INT, false, false, true},
-    [UA_UPDATED_AT] = {"updated_at", SK_INT, false, false, true},
-    [UA_ROLE] = {"system_role_id", SK_ROLE, false, false, false},
-    [UA_GROUP] = {"id", SK_GROUP, false, false, false},
-    [UA_DEPARTMENT] = {"department_id", SK_TEXT, false, true, false},
-    [UA_DEPARTMENT_TREE] = {"department_id", SK_DEPT_TREE, false, false, false},
+    [UA_ID] = {"id", SK_TEXT, false, false, true, false},
+    [UA_USERNAME_CI] = {"username_key", SK_TEXT, true, false, true, true},
+    [UA_EMAIL_CI] = {"email_key", SK_TEXT, true, true, true, true},
+    [UA_FIRST_NAME_CI] = {"first_name_key", SK_TEXT, true, true, true, true},
+    [UA_LAST_NAME_CI] = {"last_name_key", SK_TEXT, true, true, true, true},
+    [UA_TYPE] = {"type", SK_TEXT, false, false, true, false},
+    [UA_STATUS] = {"status", SK_TEXT, false, false, true, false},
+    [UA_EXTERNAL_ID] = {"external_id", SK_TEXT, false, true, true, false},
+    [UA_CREATED_AT] = {"created_at", SK_INT, false, false, true, false},
+    [UA_UPDATED_AT] = {"updated_at", SK_INT, false, false, true, false},
+    [UA_ROLE] = {"system_role_id", SK_ROLE, false, false, false, false},
+    [UA_GROUP] = {"id", SK_GROUP, false, false, false, false},
+    [UA_DEPARTMENT] = {"department_id", SK_TEXT, false, true, false, false},
+    [UA_DEPARTMENT_TREE] = {"department_id", SK_DEPT_TREE, false, false, false, false},
 };
 
 /* Groups are read as "groups g" (GROUP_COLS of both engines name the table g). */
 static const struct sel_attr sel_group_attrs[GA__COUNT] = {
-    [GA_ID] = {"g.id", SK_TEXT, false, false, true},
-    [GA_NAME_CI] = {"g.name_key", SK_TEXT, true, false, true},
-    [GA_EXTERNAL_ID] = {"g.external_id", SK_TEXT, false, true, true},
-    [GA_CREATED_AT] = {"g.created_at", SK_INT, false, false, true},
-    [GA_UPDATED_AT] = {"g.updated_at", SK_INT, false, false, true},
-    [GA_MEMBER] = {"g.id", SK_MEMBER, false, false, false},
+    [GA_ID] = {"g.id", SK_TEXT, false, false, true, false},
+    [GA_NAME_CI] = {"g.name_key", SK_TEXT, true, false, true, false},
+    [GA_EXTERNAL_ID] = {"g.external_id", SK_TEXT, false, true, true, false},
+    [GA_CREATED_AT] = {"g.created_at", SK_INT, false, false, true, false},
+    [GA_UPDATED_AT] = {"g.updated_at", SK_INT, false, false, true, false},
+    [GA_MEMBER] = {"g.id", SK_MEMBER, false, false, false, false},
 };
 
 static const struct sel_attr sel_audit_attrs[AA__COUNT] = {
-    [AA_SEQ] = {"seq", SK_INT, false, false, true},
-    [AA_ACTOR_ID] = {"actor_id", SK_TEXT, false, true, false},
-    [AA_TARGET_ID] = {"target_id", SK_TEXT, false, true, false},
-    [AA_ACTION] = {"action", SK_TEXT, false, false, false},
-    [AA_AT] = {"at", SK_INT, false, false, false},
+    [AA_SEQ] = {"seq", SK_INT, false, false, true, false},
+    [AA_ACTOR_ID] = {"actor_id", SK_TEXT, false, true, false, false},
+    [AA_TARGET_ID] = {"target_id", SK_TEXT, false, true, false, false},
+    [AA_ACTION] = {"action", SK_TEXT, false, false, false, false},
+    [AA_AT] = {"at", SK_INT, false, false, false, false},
 };
 
 /* The partial index users_username is only usable when the query carries its WHERE term
  * literally (SQLite) or implies it (PostgreSQL): keep "status <> 'deleted'" exactly as in
  * the 0001_init.sql migrations. */
 static const struct sel_coll sel_colls[] = {
-    [SC_USERS] = {"users", " AND status <> 'deleted'", sel_user_attrs, UA__COUNT, "id"},
-    [SC_AUDIT] = {"audit_events", "", sel_audit_attrs, AA__COUNT, NULL},
-    [SC_GROUPS] = {"groups g", "", sel_group_attrs, GA__COUNT, "g.id"},
+    [SC_USERS] = {"users", "users", " AND status <> 'deleted'", sel_user_attrs, UA__COUNT, "id"},
+    [SC_AUDIT] = {"audit_events", "audit_events", "", sel_audit_attrs, AA__COUNT, NULL},
+    [SC_GROUPS] = {"groups g", "g", "", sel_group_attrs, GA__COUNT, "g.id"},
 };
 
 struct sel_ctx {
@@ -80,6 +82,7 @@ struct sel_ctx {
 	struct select_sql *q; /* binds and the arena for lowered values, patterns, bounds */
 	const struct sel_coll *coll;
 	struct rs_err *err;
+	const struct store_pred *drive; /* the substring leaf whose candidates drive the query */
 };
 
 static void sel_emit(struct sel_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -191,6 +194,83 @@ static enum rs_status sel_leaf_like(struct sel_ctx *x, const char *col, const ch
 		sel_emit(x, "(%s%s%s LIKE %c%d%s)", col, guard, col, x->ph, n, x->d->like_escape);
 	else
 		sel_emit(x, "%s LIKE %c%d%s", col, x->ph, n, x->d->like_escape);
+	return RS_OK;
+}
+
+/* Characters (not bytes) of UTF-8 text: the trigram index counts characters. */
+static size_t sel_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* Whether leaf p can use the dialect's substring index: "co" or "ew" with 3 characters or
+ * more on a column the index covers. */
+static bool sel_substr_ok(const struct sel_ctx *x, const struct store_pred *p)
+{
+	const struct sel_attr *at;
+
+	if ((p->op != SO_CO && p->op != SO_EW) || !x->d->substr_cands || p->attr < 0 ||
+	    p->attr >= x->coll->nattrs || p->val.type != SV_TEXT || !p->val.s)
+		return false;
+	at = &x->coll->attrs[p->attr];
+	return at->col && at->substr && sel_chars(p->val.s) >= SELECT_SQL_SUBSTR_MIN;
+}
+
+/* The index's candidates for "column col contains v" (v lowered already), as a subquery text
+ * in out (cap bytes), its MATCH query bound. */
+static enum rs_status sel_cands(struct sel_ctx *x, const char *col, const char *v, char *out,
+				size_t cap)
+{
+	size_t len = strlen(v), k = 0;
+	char *mq = arena_alloc(&x->q->a, 2 * len + 3);
+	int m, w;
+
+	if (!mq)
+		return sel_nomem(x);
+	/* One FTS5 phrase: the text in double quotes, a quote doubled, anything else literal. */
+	mq[k++] = '"';
+	for (size_t i = 0; i < len; i++) {
+		if (v[i] == '"')
+			mq[k++] = '"';
+		mq[k++] = v[i];
+	}
+	mq[k++] = '"';
+	mq[k] = '\0';
+	if (!(m = sel_bind_text(x, mq)))
+		return sel_bad(x, "too many values in the selection");
+	w = x->d->substr_cands(out, cap, x->ph, col, m);
+	if (w < 0 || (size_t)w >= cap)
+		return sel_nomem(x);
+	return RS_OK;
+}
+
+/* col LIKE pat, narrowed by the dialect's substring index: the index yields a superset of the
+ * rows holding v, the LIKE keeps exactly those LIKE alone would, so the answer is the same
+ * with or without the index, also under NOT and OR. The leaf that drives the query (x->drive)
+ * has its candidates in FROM already. */
+static enum rs_status sel_leaf_substr(struct sel_ctx *x, const struct store_pred *p,
+				      const char *col, const char *guard, const char *pat,
+				      const char *v)
+{
+	char in[512];
+	enum rs_status st;
+	int n;
+
+	if (!pat)
+		return sel_nomem(x);
+	if (p == x->drive)
+		return sel_leaf_like(x, col, guard, pat);
+	if (!(n = sel_bind_text(x, pat)))
+		return sel_bad(x, "too many values in the selection");
+	st = sel_cands(x, col, v, in, sizeof(in));
+	if (st)
+		return st;
+	sel_emit(x, "(%s%s%s LIKE %c%d%s AND %s IN (%s))", guard ? col : "", guard ? guard : "",
+		 col, x->ph, n, x->d->like_escape, x->coll->tie, in);
 	return RS_OK;
 }
 
@@ -316,6 +396,9 @@ static enum rs_status sel_leaf(struct sel_ctx *x, const struct store_pred *p)
 	}
 	case SO_EW:
 	case SO_CO:
+		if (sel_substr_ok(x, p))
+			return sel_leaf_substr(x, p, col, guard,
+					       sel_like(x, v, true, p->op == SO_CO), v);
 		return sel_leaf_like(x, col, guard, sel_like(x, v, true, p->op == SO_CO));
 	default:
 		return sel_bad(x, "unknown operator %d", (int)p->op);
@@ -382,6 +465,20 @@ static enum rs_status sel_pred(struct sel_ctx *x, const struct store_pred *p, in
 	return sel_bad(x, "unknown operator %d", (int)p->op);
 }
 
+/* " ORDER BY key[, tie]" of a selection whose sort attribute sel_order() checked. */
+static void sel_order_by(struct sel_ctx *x, const struct store_select *sel)
+{
+	const struct sel_attr *at = &x->coll->attrs[sel->sort_attr];
+	const char *dir = sel->desc ? " DESC" : "";
+
+	if (at->nullable)
+		sel_emit(x, " ORDER BY coalesce(%s, '')%s", at->col, dir);
+	else
+		sel_emit(x, " ORDER BY %s%s", at->col, dir);
+	if (x->coll->tie && strcmp(at->col, x->coll->tie) != 0)
+		sel_emit(x, ", %s%s", x->coll->tie, dir);
+}
+
 /* ORDER BY key and keyset condition. Nullable text sorts as '' so the order is total and the
  * keyset comparison never meets NULL. */
 static enum rs_status sel_order(struct sel_ctx *x, const struct store_select *sel)
@@ -389,7 +486,6 @@ static enum rs_status sel_order(struct sel_ctx *x, const struct store_select *se
 	const struct sel_coll *co = x->coll;
 	const struct sel_attr *at;
 	char expr[64];
-	const char *dir = sel->desc ? " DESC" : "";
 	const char *cmp = sel->desc ? "<" : ">";
 	bool tie;
 
@@ -430,9 +526,7 @@ static enum rs_status sel_order(struct sel_ctx *x, const struct store_select *se
 			sel_emit(x, " AND %s %s %c%d", expr, cmp, x->ph, n);
 		}
 	}
-	sel_emit(x, " ORDER BY %s%s", expr, dir);
-	if (tie)
-		sel_emit(x, ", %s%s", co->tie, dir);
+	sel_order_by(x, sel);
 	return RS_OK;
 }
 
@@ -440,12 +534,18 @@ static enum rs_status sel_compile(struct sel_ctx *x, const struct store_select *
 {
 	const char *cols;
 	enum rs_status st;
+	const char *tie_col;
+	char from[768];
+	bool late;
 	int n;
 
 	if ((unsigned)sel->coll >= sizeof(sel_colls) / sizeof(sel_colls[0]) ||
 	    !(cols = x->d->cols(sel->coll)))
 		return sel_bad(x, "unknown collection %d", (int)sel->coll);
 	x->coll = &sel_colls[sel->coll];
+	/* The tie column unqualified, for "alias.column" (groups name it g.id already). */
+	tie_col = x->coll->tie && strchr(x->coll->tie, '.') ? strchr(x->coll->tie, '.') + 1
+							    : x->coll->tie;
 	if (!sel->tenant_id)
 		return sel_bad(x, "a selection needs a tenant");
 	if (sel->limit < 1 || sel->limit > SELECT_SQL_LIMIT_MAX)
@@ -453,8 +553,47 @@ static enum rs_status sel_compile(struct sel_ctx *x, const struct store_select *
 	if (sel->offset < 0 || (sel->offset > 0 && sel->has_after))
 		return sel_bad(x, "offset must be positive and not combined with a cursor");
 	n = sel_bind_text(x, sel->tenant_id); /* always the first */
-	sel_emit(x, "SELECT %s FROM %s WHERE tenant_id = %c%d%s",
-		 sel->count_only ? "count(*)" : cols, x->coll->table, x->ph, n, x->coll->filter);
+	/* A substring leaf every row must satisfy (under the root's ANDs) drives the query: its
+	 * few candidates come first, each user is then read by primary key. Without statistics
+	 * (a young database) the planner would rather walk a whole tenant in index order. */
+	for (const struct store_pred *p = sel->where; p && !x->drive; p = p->b) {
+		const struct store_pred *leaf = p->op == SO_AND ? p->a : p;
+
+		if (sel_substr_ok(x, leaf))
+			x->drive = leaf;
+		if (p->op != SO_AND)
+			break;
+	}
+	if (x->drive) {
+		const char *v = str_lower(&x->q->a, x->drive->val.s);
+		char in[512];
+
+		if (!v)
+			return sel_nomem(x);
+		st = sel_cands(x, x->coll->attrs[x->drive->attr].col, v, in, sizeof(in));
+		if (st)
+			return st;
+		if (snprintf(from, sizeof(from), "(%s) cand CROSS JOIN %s ON %s.%s = cand.cand_id",
+			     in, x->coll->table, x->coll->alias, tie_col) >= (int)sizeof(from))
+			return sel_nomem(x);
+	} else {
+		snprintf(from, sizeof(from), "%s", x->coll->table);
+	}
+	/* Rows are read after the page is chosen: the inner query picks the page's keys (from
+	 * an index alone when one covers the filter and the sort, migration 0013), the outer one
+	 * reads just those rows. Otherwise a filter matching many users would read every
+	 * matching row to sort them and keep a hundred. */
+	late = !sel->count_only && x->coll->tie && x->d->join;
+	if (late)
+		sel_emit(x,
+			 "SELECT %s FROM (SELECT %s.%s AS page_key FROM %s WHERE %s.tenant_id = "
+			 "%c%d%s",
+			 cols, x->coll->alias, tie_col, from, x->coll->alias, x->ph, n,
+			 x->coll->filter);
+	else
+		sel_emit(x, "SELECT %s FROM %s WHERE %s.tenant_id = %c%d%s",
+			 sel->count_only ? "count(*)" : cols, from, x->coll->alias, x->ph, n,
+			 x->coll->filter);
 	if (sel->where) {
 		sel_emit(x, " AND ");
 		st = sel_pred(x, sel->where, 0, 0, SO_AND);
@@ -473,6 +612,12 @@ static enum rs_status sel_compile(struct sel_ctx *x, const struct store_select *
 		if (!(n = sel_bind(x, SV_I(sel->offset))))
 			return sel_bad(x, "too many values in the selection");
 		sel_emit(x, " OFFSET %c%d", x->ph, n);
+	}
+	if (late) {
+		sel_emit(x, ") page%s%s ON %s.tenant_id = %c1 AND %s.%s = page.page_key",
+			 x->d->join, x->coll->table, x->coll->alias, x->ph, x->coll->alias,
+			 tie_col);
+		sel_order_by(x, sel);
 	}
 done:
 	if (x->overflow)

@@ -34,7 +34,21 @@ struct select_dialect {
 	 * none and "col >= prefix" alone is exact. NULL without *none: no bound the engine can
 	 * bind (or no memory); the compiler falls back to LIKE 'prefix%'. */
 	char *(*prefix_upper)(struct arena *a, const char *prefix, bool *none);
+	/* A substring index over the users' lower-cased key columns that LIKE cannot use by
+	 * itself (SQLite's FTS5 trigram table, migration 0013): writes into buf (at most cap
+	 * bytes, snprintf's result) a subquery of one column, cand_id, yielding the id of every
+	 * user whose column col contains the text that the MATCH query bound as placeholder n
+	 * spells, and perhaps others; the compiler ANDs it with the exact LIKE. The tenant is
+	 * placeholder 1. NULL when the engine's LIKE uses its index itself (pg_trgm). */
+	int (*substr_cands)(char *buf, size_t cap, char ph, const char *col, int n);
+	/* " CROSS JOIN " (SQLite: keeps the page's keys the outer loop) or " JOIN ": joins the
+	 * page's keys to the rows they name. NULL: one query reads the rows as it filters. */
+	const char *join;
 };
+
+/* Substrings shorter than this many characters have no trigram: "co" and "ew" with them
+ * scan the tenant's users (correct, not indexed; docs/scim.md "Filters"). */
+#define SELECT_SQL_SUBSTR_MIN 3
 
 /* A compiled selection's values, in placeholder order: binds[i] is ?(i+1) / $(i+1). */
 struct select_sql {

@@ -9,6 +9,7 @@
 #define RS_REQUEST_ID_MAX 64
 #define RS_LIST_LIMIT_DEFAULT 50
 #define RS_LIST_LIMIT_MAX 200
+#define RS_LIST_LIMIT_BULK_MAX 1000 /* a users page for SCIM (count): provisioning reads */
 #define RS_USERNAME_MAX 128
 #define RS_EMAIL_MAX 254
 #define RS_NAME_MAX 200	 /* person names, tenant, role and group names */

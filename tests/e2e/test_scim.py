@@ -87,7 +87,7 @@ class DiscoveryTest(ScimBase):
         self.assertTrue(j["patch"]["supported"])
         self.assertTrue(j["bulk"]["supported"])  # test_scim_bulk.py has the rest
         self.assertTrue(j["filter"]["supported"])
-        self.assertEqual(j["filter"]["maxResults"], 200)
+        self.assertEqual(j["filter"]["maxResults"], 1000)
         self.assertTrue(j["changePassword"]["supported"])  # where the tenant takes passwords
         self.assertTrue(j["sort"]["supported"])
         self.assertTrue(j["etag"]["supported"])

@@ -750,11 +750,13 @@ static int uidx[NU]; /* index in sel_names for tenant A users, -1 for tenant B *
 static struct store *sel_store;
 /* u-a-NN in role r-x (tenant role) when NN % 5 == 0; in group g1 when NN % 3 == 0. */
 
+/* The last four are for the substring index (0013): quotes, metacharacters, non-ASCII, case. */
 static const char *sel_names[] = {
-    "Alice", "alice2", "ALBERT", "bob",	   "Bobby",   "carol",	 "a%b",	 "a_b",
-    "a\\b",  "axb",    "zed",	 "Zoe",	   "mallory", "Mal",	 "eve",	 "\xc3\xa9lodie",
-    "trent", "peggy",  "victor", "walter", "ann1",    "ann2",	 "ann3", "ann4",
-    "ann5",  "ann6",   "ann7",	 "ann8",   "xavier",  "yolanda",
+    "Alice",  "alice2",	       "ALBERT",   "bob",      "Bobby",		"carol",   "a%b",
+    "a_b",    "a\\b",	       "axb",	   "zed",      "Zoe",		"mallory", "Mal",
+    "eve",    "\xc3\xa9lodie", "trent",	   "peggy",    "victor",	"walter",  "ann1",
+    "ann2",   "ann3",	       "ann4",	   "ann5",     "ann6",		"ann7",	   "ann8",
+    "xavier", "yolanda",       "o\"brien", "Quo_te_x", "\xc3\x89LOISE", "alICE-3",
 };
 
 static void sel_dataset(void)
@@ -1137,6 +1139,25 @@ static void test_select_ops(void **state)
 	    {UA_ID, "u-a-1"},
 	    {UA_ID, "u-a-05"},
 	    {UA_ID, "u-b"},
+	    /* 3 characters or more: through the substring index where the engine has one */
+	    {UA_USERNAME_CI, "A%B"},
+	    {UA_USERNAME_CI, "o_t"},
+	    {UA_USERNAME_CI, "_TE_"},
+	    {UA_USERNAME_CI, "O\"B"},
+	    {UA_USERNAME_CI, "\"br"},
+	    {UA_USERNAME_CI, "a\\b"},
+	    {UA_USERNAME_CI, "LICE"},
+	    {UA_USERNAME_CI, "ice-3"},
+	    {UA_USERNAME_CI, "\xc3\xa9lo"},
+	    {UA_USERNAME_CI, "\xc3\x89LO"},
+	    {UA_USERNAME_CI, "ann"},
+	    {UA_EMAIL_CI, "E.CO"},
+	    {UA_EMAIL_CI, "@example.org"},
+	    {UA_EMAIL_CI, "xyz"},
+	    {UA_FIRST_NAME_CI, "NN"},
+	    {UA_FIRST_NAME_CI, "ANN"},
+	    {UA_LAST_NAME_CI, "mit"},
+	    {UA_LAST_NAME_CI, "ONES"},
 	};
 	static const enum store_op ops[] = {SO_EQ, SO_NE, SO_CO, SO_SW, SO_EW,
 					    SO_GT, SO_GE, SO_LT, SO_LE};

@@ -194,10 +194,10 @@ static void test_select_plans(void **state)
 		    .coll = SC_GROUPS, .tenant_id = "t", .sort_attr = GA_ID, .limit = 10};
 
 		gs.where = &gname;
-		plan_uses(p, &gs, "USING INDEX groups_name");
+		plan_uses(p, &gs, "INDEX groups_name");
 		gs.where = &gsw;
 		gs.sort_attr = GA_NAME_CI;
-		plan_uses(p, &gs, "USING INDEX groups_name");
+		plan_uses(p, &gs, "INDEX groups_name");
 		/* external_id is not unique: with rows to fetch in id order, an ANALYZE-less file
 		 * walks the tenant's primary-key range instead (users.external_id alike); the
 		 * count (totalResults) goes through the index. */
@@ -210,6 +210,27 @@ static void test_select_plans(void **state)
 		gs.count_only = true;
 		plan_uses(p, &gs, "USING COVERING INDEX group_members_user");
 	}
+	/* "co" and "ew" with 3 characters or more go through the trigram index (0013) and look
+	 * the few candidates up by primary key, whatever the statistics (this file has none);
+	 * shorter ones cannot use it. */
+	{
+		struct store_pred co = {.op = SO_CO, .attr = UA_EMAIL_CI, .val = SV_S("Doe12")};
+		struct store_pred ew = {.op = SO_EW, .attr = UA_LAST_NAME_CI, .val = SV_S("son")};
+		struct store_pred co2 = {.op = SO_CO, .attr = UA_EMAIL_CI, .val = SV_S("oe")};
+		char sql[SQLITE_SEL_SQL_MAX];
+		struct rs_err err;
+
+		sel.sort_attr = UA_CREATED_AT;
+		sel.has_after = false;
+		sel.where = &co;
+		plan_uses(p, &sel, "SCAN t VIRTUAL TABLE INDEX 0:M");
+		sel.where = &ew;
+		plan_uses(p, &sel, "SCAN t VIRTUAL TABLE INDEX 0:M");
+		sel.where = &co2;
+		OK(sqlite_select_sql(&sel, sql, sizeof(sql), &err));
+		assert_null(strstr(sql, "users_trgm"));
+		sel.sort_attr = UA_USERNAME_CI;
+	}
 	/* SQL shape: values are bound, never spliced. */
 	{
 		char sql[SQLITE_SEL_SQL_MAX];
@@ -221,6 +242,46 @@ static void test_select_plans(void **state)
 		OK(sqlite_select_sql(&sel, sql, sizeof(sql), &err));
 		assert_null(strstr(sql, "OR 1=1"));
 	}
+}
+
+/* The trigram index follows writes made by another program (the sqlite3 shell, a bulk loader):
+ * its triggers queue them, and the store applies the queue when it opens. */
+static void test_trgm_catch_up(void **state)
+{
+	char p[512];
+	struct store *s;
+	sqlite3 *db;
+	struct th_res *r = th_res_new();
+	struct rs_err err;
+	struct store_pred co = {.op = SO_CO, .attr = UA_EMAIL_CI, .val = SV_S("OUTSIDE")};
+	struct store_select sel = {.coll = SC_USERS,
+				   .tenant_id = "t",
+				   .where = &co,
+				   .sort_attr = UA_CREATED_AT,
+				   .limit = 10};
+
+	th_path(p, sizeof(p), "catchup.db");
+	s = th_open(p, STORE_SYNC_OFF);
+	assert_non_null(s);
+	OK(th_tenant(s, "t", "t"));
+	store_free(s);
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db,
+			 "INSERT INTO users (tenant_id, id, username, username_key, email, "
+			 "email_key, type, status, system_role_id, created_at, updated_at) VALUES "
+			 "('t', 'u1', 'x', 'x', 'From@Outside.example', 'from@outside.example', "
+			 "'standard', 'active', 'r', 1, 1)",
+			 NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	s = th_open(p, STORE_SYNC_OFF);
+	assert_non_null(s);
+	OK(th_select(s, &sel, 2, r, &err));
+	assert_int_equal(r->nrows, 1);
+	assert_string_equal(r->text[0][1], "u1");
+	th_res_free(r);
+	store_free(s);
 }
 
 /* ---- group commit: batching and COMMIT failure ---- */
@@ -466,6 +527,7 @@ int main(void)
 	    cmocka_unit_test(test_read_only),
 	    cmocka_unit_test(test_no_write_in_read),
 	    cmocka_unit_test(test_select_plans),
+	    cmocka_unit_test(test_trgm_catch_up),
 	    cmocka_unit_test(test_group_commit_batches),
 	    cmocka_unit_test(test_commit_failure),
 	    cmocka_unit_test(test_nested_write_refused),

@@ -545,6 +545,11 @@ bool scim_groups_query(struct http_req *req, struct http_resp *resp, struct core
 	bool members = wants_members(req, lp->attributes, lp->excluded), desc, ok;
 	char why[512];
 
+	/* Groups carry their members: a page holds fewer of them than of users (RFC 7644
+	 * section 3.4.2.4 lets a page hold fewer than count). */
+	if (count > SCIM_LIST_MAX)
+		count = SCIM_LIST_MAX;
+
 	if (f) {
 		/* meta.resourceType reads as a constant here too. */
 		const struct scim_filter *tf = scim_filter_for_type(

@@ -148,7 +148,7 @@ static long long clamp_start(long long start)
 
 static long long clamp_count(long long count)
 {
-	return count < 0 ? 0 : count > SCIM_LIST_MAX ? SCIM_LIST_MAX : count;
+	return count < 0 ? 0 : count > SCIM_USERS_LIST_MAX ? SCIM_USERS_LIST_MAX : count;
 }
 
 void scim_list_run(struct http_req *req, struct http_resp *resp, struct core *c,

@@ -20,6 +20,8 @@
 #define SCIM_URN_PATCH "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 /* The most resources one ListResponse holds (ServiceProviderConfig filter.maxResults). */
 #define SCIM_LIST_MAX RS_LIST_LIMIT_MAX
+/* /Users pages go up to this (count=1000 pages a whole tenant; docs/scim.md "Paging"). */
+#define SCIM_USERS_LIST_MAX RS_LIST_LIMIT_BULK_MAX
 
 /* Sends body (stolen) as application/scim+json; version > 0 adds ETag W/"version". */
 void scim_reply(struct http_req *req, struct http_resp *resp, int status, json_t *body,

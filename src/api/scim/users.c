@@ -496,6 +496,7 @@ bool scim_users_query(struct http_req *req, struct http_resp *resp, struct core 
 	}
 	q.offset = (int)(offset > 1000000000 ? 1000000000 : offset);
 	q.page.limit = count ? (int)count : 1;
+	q.limit_max = SCIM_USERS_LIST_MAX;
 	if (users_list(c, who, who->tenant_id, &q, req->arena, &l, &err) != RS_OK) {
 		scim_list_fail(req, resp, &err);
 		return false;

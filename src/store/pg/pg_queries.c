@@ -72,6 +72,7 @@ static const char *const pg_sql[Q__COUNT] = {
 			"updated_at = $2, version = version + 1 WHERE id = $1",
     /* FOR UPDATE: the chain head is read to be extended; the row lock orders appends. */
     [Q_TENANT_AUDIT_HEAD] = "SELECT audit_seq, audit_head FROM tenants WHERE id = $1 FOR UPDATE",
+    [Q_TENANT_USERS_GEN] = "SELECT users_gen FROM tenants WHERE id = $1",
     [Q_TENANT_AUDIT_SET] = "UPDATE tenants SET audit_seq = $2, audit_head = $3 WHERE id = $1",
     [Q_TENANT_LIST_ALL] = "SELECT id, slug, status FROM tenants ORDER BY id",
     /* The tenant row lock serialises that tenant's writers until COMMIT (READ COMMITTED:
@@ -148,6 +149,17 @@ static const char *const pg_sql[Q__COUNT] = {
     [Q_USER_ROLES_CLEAR] = "DELETE FROM user_roles WHERE tenant_id = $1 AND user_id = $2",
     [Q_USER_ROLE_ADD] = "INSERT INTO user_roles (tenant_id, user_id, role_id) "
 			"VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    /* One query per page of users instead of two per user (users_list renders 1000). */
+    [Q_USERS_ROLES_PAGE] =
+	"SELECT r.tenant_id, r.id, r.name, r.scope, r.rank, r.permissions, "
+	"r.description, r.builtin, r.is_default, r.created_at, r.updated_at, "
+	"r.version, r.department_id, ur.user_id FROM user_roles ur JOIN roles r ON r.tenant_id = "
+	"ur.tenant_id AND r.id = ur.role_id WHERE ur.tenant_id = $1 AND ur.user_id IN (SELECT "
+	"json_array_elements_text($2::json)) ORDER BY ur.user_id, r.rank DESC, r.name_key",
+    [Q_USERS_GROUPS_PAGE] =
+	"SELECT g.id, g.name, m.user_id FROM group_members m JOIN groups g ON g.tenant_id = "
+	"m.tenant_id AND g.id = m.group_id WHERE m.tenant_id = $1 AND m.user_id IN (SELECT "
+	"json_array_elements_text($2::json)) ORDER BY m.user_id, g.name_key",
     [Q_USER_GROUPS] = "SELECT g.id, g.name FROM group_members m JOIN groups g ON "
 		      "g.tenant_id = m.tenant_id AND g.id = m.group_id WHERE m.tenant_id = $1 "
 		      "AND m.user_id = $2 ORDER BY g.name_key",

@@ -108,6 +108,7 @@ static const struct select_dialect pg_dialect = {
     .like_escape = " ESCAPE E'\\\\'",
     .cols = pg_select_cols,
     .prefix_upper = pg_prefix_upper,
+    .join = " JOIN ",
 };
 
 enum rs_status pg_select_sql(const struct store_select *sel, char *buf, size_t cap,

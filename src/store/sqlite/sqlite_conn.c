@@ -16,6 +16,11 @@ static const char *const sqlite_ctl_sql[SCTL__COUNT] = {
     [SCTL_SAVEPOINT] = "SAVEPOINT w",
     [SCTL_RELEASE] = "RELEASE w",
     [SCTL_ROLLBACK_TO] = "ROLLBACK TO w",
+    [SCTL_TRGM_PENDING] = "SELECT 1 FROM users_trgm_pending LIMIT 1",
+    [SCTL_TRGM_APPLY] = "INSERT INTO users_trgm (users_trgm, rowid, username_key, email_key, "
+			"first_name_key, last_name_key) SELECT op, rid, username_key, email_key, "
+			"first_name_key, last_name_key FROM users_trgm_pending ORDER BY seq",
+    [SCTL_TRGM_CLEAR] = "DELETE FROM users_trgm_pending",
 };
 
 /* The column of a unique violation that is not tenant_id: "UNIQUE constraint failed:
@@ -249,6 +254,45 @@ enum rs_status sqlite_ctl(struct sqlite_conn *c, enum sqlite_ctl which, struct r
 	}
 	sqlite3_reset(c->ctl[which]);
 	return RS_OK;
+}
+
+enum rs_status sqlite_trgm_flush(struct sqlite_conn *c, struct rs_err *err)
+{
+	sqlite3_stmt **p = &c->ctl[SCTL_TRGM_PENDING];
+	enum rs_status st;
+	int rc;
+
+	if (!*p) {
+		rc = sqlite3_prepare_v3(c->db, sqlite_ctl_sql[SCTL_TRGM_PENDING], -1,
+					SQLITE_PREPARE_PERSISTENT, p, NULL);
+		if (rc != SQLITE_OK)
+			return sqlite_fail(c->db, rc, err);
+	}
+	rc = sqlite3_step(*p);
+	sqlite3_reset(*p);
+	if (rc == SQLITE_DONE)
+		return RS_OK; /* nothing queued */
+	if (rc != SQLITE_ROW)
+		return sqlite_fail(c->db, rc, err);
+	/* In queue order: an update is the old values' delete, then the new values' insert. */
+	st = sqlite_ctl(c, SCTL_TRGM_APPLY, err);
+	if (st == RS_OK)
+		st = sqlite_ctl(c, SCTL_TRGM_CLEAR, err);
+	return st;
+}
+
+enum rs_status sqlite_trgm_catch_up(struct sqlite_conn *c, struct rs_err *err)
+{
+	enum rs_status st = sqlite_ctl(c, SCTL_BEGIN_IMMEDIATE, err);
+
+	if (st != RS_OK)
+		return st;
+	st = sqlite_trgm_flush(c, err);
+	if (st == RS_OK)
+		st = sqlite_ctl(c, SCTL_COMMIT, err);
+	if (st != RS_OK && !sqlite3_get_autocommit(c->db))
+		(void)sqlite_ctl(c, SCTL_ROLLBACK, NULL); /* the open fails anyway */
+	return st;
 }
 
 void sqlite_conn_reset_stray(struct sqlite_conn *c)

@@ -35,6 +35,9 @@ enum sqlite_ctl {
 	SCTL_SAVEPOINT,
 	SCTL_RELEASE,
 	SCTL_ROLLBACK_TO,
+	SCTL_TRGM_PENDING,
+	SCTL_TRGM_APPLY,
+	SCTL_TRGM_CLEAR,
 	SCTL__COUNT
 };
 
@@ -144,6 +147,13 @@ void sqlite_reader_destroy(void *v);
 enum rs_status sqlite_conn_reader(struct sqlite_store *s, struct sqlite_conn **out,
 				  struct rs_err *err);
 /* Runs a transaction-control statement. */
+/* Applies the substring-index changes the users triggers queued (migration 0013) to the FTS5
+ * table, inside the writer's open transaction: triggers may not write a virtual table while
+ * trusted_schema is OFF. Cheap when nothing is queued (one indexed probe). */
+enum rs_status sqlite_trgm_flush(struct sqlite_conn *c, struct rs_err *err);
+/* At open, on the writer before it serves: applies what writes by another program (the sqlite3
+ * shell, a bulk loader) left queued, in one transaction of its own. */
+enum rs_status sqlite_trgm_catch_up(struct sqlite_conn *c, struct rs_err *err);
 enum rs_status sqlite_ctl(struct sqlite_conn *c, enum sqlite_ctl which, struct rs_err *err);
 /* Resets statements a store_fn left open (rows it forgot to close), so the transaction can end. */
 void sqlite_conn_reset_stray(struct sqlite_conn *c);

@@ -3,6 +3,7 @@
  * prepared once. */
 #include "store/sqlite/sqlite_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,11 +28,24 @@ static char *sqlite_prefix_upper(struct arena *a, const char *prefix, bool *none
 	return up;
 }
 
+/* Candidates from the FTS5 trigram index of migration 0013 (users_trgm, keyed through
+ * users_trgm_ids). CROSS JOIN keeps the MATCH the outer loop: the index's few rowids first,
+ * then their ids by integer key. */
+static int sqlite_substr_cands(char *buf, size_t cap, char ph, const char *col, int n)
+{
+	return snprintf(buf, cap,
+			"SELECT m.id AS cand_id FROM users_trgm t CROSS JOIN users_trgm_ids m ON "
+			"m.rid = t.rowid WHERE t.%s MATCH %c%d AND m.tenant_id = %c1",
+			col, ph, n, ph);
+}
+
 static const struct select_dialect sqlite_dialect = {
     .placeholder = '?',
     .like_escape = " ESCAPE '\\'",
     .cols = sqlite_select_cols,
     .prefix_upper = sqlite_prefix_upper,
+    .substr_cands = sqlite_substr_cands,
+    .join = " CROSS JOIN ",
 };
 
 enum rs_status sqlite_select_sql(const struct store_select *sel, char *buf, size_t cap,

@@ -213,6 +213,8 @@ enum rs_status sqlite_store_open(const struct store_config *cfg, struct store **
 	if (!ret)
 		ret = sqlite_migrate(s->wconn, &s->schema_version, err);
 	if (!ret)
+		ret = sqlite_trgm_catch_up(s->wconn, err);
+	if (!ret)
 		ret = sqlite_checkpointer_start(s, err);
 	if (!ret)
 		ret = sqlite_writer_start(s, err);

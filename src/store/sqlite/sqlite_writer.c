@@ -66,6 +66,9 @@ static void sqlite_run_batch(struct sqlite_store *s, struct sqlite_job *batch)
 			broken = true;
 		}
 	}
+	/* The substring index follows the batch's user changes before anyone can see them. */
+	if (!broken && sqlite_trgm_flush(c, &e) != RS_OK)
+		broken = true;
 	if (!broken && sqlite_ctl(c, SCTL_COMMIT, &e) != RS_OK)
 		broken = true;
 	if (broken) {

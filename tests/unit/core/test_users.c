@@ -852,6 +852,171 @@ static void test_list_filters(void **state)
 	}
 }
 
+/* ---- positional pages (SCIM startIndex) and the paging caches (core/list_cache.c) ---------- */
+
+/* Every positional page of a selection, with its total, against one page holding all of it
+ * (offset 0, no total: never through the caches). */
+static void check_positional(struct fx *f, const char *tid, const char *sort,
+			     const struct user_pred *where, int limit, const char *what)
+{
+	struct user_list_query all = {.sort = sort, .where = where};
+	struct user_list ref;
+	struct rs_err err = {0};
+
+	all.page.limit = 200;
+	fx_expect(users_list(f->core, &f->platform, tid, &all, &f->a, &ref, &err), &err, RS_OK,
+		  NULL);
+	/* A page's roles and groups come from one query each (users_complete_page): the same as
+	 * reading each user alone. */
+	for (int i = 0; i < ref.n; i++) {
+		const struct user *l = &ref.items[i];
+		struct user g;
+
+		fx_expect(users_get(f->core, &f->platform, tid, l->id, &f->a, &g, &err), &err,
+			  RS_OK, NULL);
+		assert_string_equal(l->system_role.name, g.system_role.name);
+		assert_int_equal(l->rank, g.rank);
+		assert_int_equal(l->nroles, g.nroles);
+		assert_int_equal(l->ngroups, g.ngroups);
+		for (int k = 0; k < l->nroles; k++)
+			assert_string_equal(l->roles[k].id, g.roles[k].id);
+		for (int k = 0; k < l->ngroups; k++)
+			assert_string_equal(l->groups[k].name, g.groups[k].name);
+	}
+	for (int off = 0; off <= ref.n + limit; off += limit) {
+		struct user_list_query q = {
+		    .sort = sort, .where = where, .offset = off, .with_total = true};
+		struct user_list pg;
+		int want = ref.n - off < 0 ? 0 : ref.n - off > limit ? limit : ref.n - off;
+
+		q.page.limit = limit;
+		fx_expect(users_list(f->core, &f->platform, tid, &q, &f->a, &pg, &err), &err, RS_OK,
+			  NULL);
+		if (pg.total != ref.n || pg.n != want)
+			fail_msg("%s, sort %s, offset %d: %d rows of %lld, want %d of %d", what,
+				 sort ? sort : "", off, pg.n, (long long)pg.total, want, ref.n);
+		for (int i = 0; i < pg.n; i++) {
+			if (strcmp(pg.items[i].id, ref.items[off + i].id) != 0)
+				fail_msg("%s, sort %s, offset %d, row %d: %s, want %s", what,
+					 sort ? sort : "", off, i, pg.items[i].username,
+					 ref.items[off + i].username);
+		}
+	}
+}
+
+static const char *some_user(struct fx *f, const char *tid, const char *sort, int at)
+{
+	struct user_list_query q = {.sort = sort, .offset = at};
+	struct user_list ul;
+	struct rs_err err = {0};
+
+	q.page.limit = 1;
+	fx_expect(users_list(f->core, &f->platform, tid, &q, &f->a, &ul, &err), &err, RS_OK, NULL);
+	assert_int_equal(ul.n, 1);
+	return ul.items[0].id;
+}
+
+static void test_positional_paging(void **state)
+{
+	struct fx *f = *state;
+	const char *tid = fx_tenant(f, "acme", NULL);
+	static const char *const sorts[] = {NULL,	 "username",	"-email",
+					    "last_name", "-updated_at", "-created_at"};
+	struct user_pred co = {.op = UP_CO, .attr = USER_A_USERNAME, .s = "SER1"};
+	struct user_pred sw = {.op = UP_SW, .attr = USER_A_LAST_NAME, .s = "SMI"};
+	struct user_pred or = {.op = UP_OR, .a = &co, .b = &sw};
+	struct user_fields uf = {.username = S("aaa-first"), .last_name = S("Aaron")};
+	struct user_fields ren = {.username = S("zzz-renamed"), .last_name = S("Smithers")};
+	struct user u;
+	struct rs_err err = {0};
+	const char *id;
+
+	make_people(f, tid);
+	/* More than one group and tenant role for some, in an order to keep. */
+	{
+		struct group_fields gf = {.name = S("Alpha")};
+		struct group g;
+		static const char *const perms[] = {"users.read"};
+		struct role_create_req rq = {
+		    .name = "Editor", .rank = 200, .permissions = perms, .npermissions = 1};
+		struct role ro;
+		static const char *const roles[] = {"Editor", NULL};
+		struct user_fields rf = {.roles_set = true, .roles = roles, .nroles = 1};
+		struct user ru;
+
+		fx_expect(groups_create(f->core, &f->platform, tid, &gf, &f->a, &g, &err), &err,
+			  RS_OK, NULL);
+		fx_expect(roles_create(f->core, &f->platform, tid, &rq, &f->a, &ro, &err), &err,
+			  RS_OK, NULL);
+		for (int i = 0; i < 6; i++) {
+			id = some_user(f, tid, "username", i * 3);
+			fx_expect(groups_member_add(f->core, &f->platform, tid, g.id, id, &err),
+				  &err, RS_OK, NULL);
+			fx_expect(
+			    users_update(f->core, &f->platform, tid, id, &rf, 0, &f->a, &ru, &err),
+			    &err, RS_OK, NULL);
+		}
+	}
+	/* Twice: the second walk goes through the positions and totals the first remembered. */
+	for (int k = 0; k < 2; k++) {
+		for (size_t s = 0; s < sizeof(sorts) / sizeof(sorts[0]); s++) {
+			check_positional(f, tid, sorts[s], NULL, 4, "all");
+			check_positional(f, tid, sorts[s], & or, 2, "co or sw");
+			check_positional(f, tid, sorts[s], &co, 1, "co");
+		}
+	}
+	/* Each write between two walks moves rows; the next walk must see it, not the cache. */
+	fx_expect(users_create(f->core, &f->platform, tid, &uf, &f->a, &u, &err), &err, RS_OK,
+		  NULL);
+	for (size_t s = 0; s < sizeof(sorts) / sizeof(sorts[0]); s++)
+		check_positional(f, tid, sorts[s], NULL, 4, "after a create");
+	id = some_user(f, tid, "username", 7);
+	f->now += 1;
+	fx_expect(users_update(f->core, &f->platform, tid, id, &ren, 0, &f->a, &u, &err), &err,
+		  RS_OK, NULL);
+	for (size_t s = 0; s < sizeof(sorts) / sizeof(sorts[0]); s++) {
+		check_positional(f, tid, sorts[s], NULL, 4, "after a rename");
+		check_positional(f, tid, sorts[s], & or, 2, "co or sw after a rename");
+	}
+	/* A write by another process (or node) moves the generation too: it is the database's. */
+	fx_sql(f, "UPDATE users SET created_at = 0 WHERE username_key = 'user05'");
+	check_positional(f, tid, NULL, NULL, 4, "after another process's write");
+	check_positional(f, tid, "-created_at", NULL, 3, "after another process's write");
+}
+
+/* The cache is what answers a remembered position: with the generation put back by hand after
+ * a change, the page is the remembered one, not OFFSET's (so the generation is the one thing
+ * that keeps positional pages exact). */
+static void test_positional_paging_uses_cache(void **state)
+{
+	struct fx *f = *state;
+	const char *tid = fx_tenant(f, "acme", NULL);
+	struct user_list_query q = {.sort = "username", .offset = 4, .with_total = true};
+	struct user_list a, b;
+	struct rs_err err = {0};
+	int64_t gen;
+	char sql[256];
+
+	make_people(f, tid);
+	q.page.limit = 4;
+	q.offset = 0;
+	fx_expect(users_list(f->core, &f->platform, tid, &q, &f->a, &a, &err), &err, RS_OK, NULL);
+	q.offset = 4;
+	fx_expect(users_list(f->core, &f->platform, tid, &q, &f->a, &a, &err), &err, RS_OK, NULL);
+	gen = fx_sql_int(f, "SELECT users_gen FROM tenants WHERE slug = 'acme'");
+	/* The first user by name moves last: OFFSET 4 now starts one row later. */
+	snprintf(sql, sizeof(sql),
+		 "UPDATE users SET username_key = 'zzzz' WHERE id = '%s'; UPDATE tenants SET "
+		 "users_gen = %lld WHERE slug = 'acme'",
+		 some_user(f, tid, "username", 0), (long long)gen);
+	fx_sql(f, sql);
+	fx_expect(users_list(f->core, &f->platform, tid, &q, &f->a, &b, &err), &err, RS_OK, NULL);
+	assert_int_equal(a.n, b.n);
+	for (int i = 0; i < a.n; i++)
+		assert_string_equal(a.items[i].id, b.items[i].id);
+	assert_int_equal(a.total, b.total);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -865,6 +1030,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_if_match, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_list_sorts_and_paging, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_list_filters, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_positional_paging, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_positional_paging_uses_cache, fx_setup,
+					    fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("core/users", tests, NULL, NULL);
