@@ -140,7 +140,7 @@ static enum rs_status fill_tx(struct store_tx *tx, void *arg, struct rs_err *err
 	if (tok.role.id && role.department_id) {
 		uint64_t there = owner_perms;
 
-		for (int i = 0; i < nscopes; i++) {
+		for (int i = 0; i < nscopes && i < ACTOR_SCOPES_MAX; i++) {
 			if (strcmp(scopes[i].department_id, role.department_id) == 0)
 				there |= scopes[i].perms;
 		}

@@ -347,7 +347,7 @@ struct ictx {
 static enum rs_status refresh_view_tx(struct store_tx *tx, void *arg, struct rs_err *err)
 {
 	struct ictx *x = arg;
-	struct refresh_row rr;
+	struct refresh_row rr = {0};
 	struct session s;
 	int64_t now = core_now(x->c);
 	bool has;
