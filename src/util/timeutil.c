@@ -22,20 +22,32 @@ int64_t time_mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* n as width decimal digits at p (0 <= n < 10^width). */
+static void put_digits(char *p, int n, int width)
+{
+	for (int i = width - 1; i >= 0; i--, n /= 10)
+		p[i] = (char)('0' + n % 10);
+}
+
+/* Digit by digit rather than snprintf: a SCIM page formats two times per user. */
 void time_format(int64_t ms, char out[TIME_STR_LEN])
 {
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
-	char buf[64];
 
 	gmtime_r(&t, &tm);
-	/* Years past 9999 would not fit: clamp, since RFC 3339 has four-digit years. */
+	/* RFC 3339 has four-digit years: clamp what would not fit. */
 	if (tm.tm_year > 9999 - 1900)
 		tm.tm_year = 9999 - 1900;
-	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	memcpy(out, buf, TIME_STR_LEN - 1);
-	out[TIME_STR_LEN - 1] = '\0';
+	if (tm.tm_year < -1900)
+		tm.tm_year = -1900;
+	memcpy(out, "0000-00-00T00:00:00Z", TIME_STR_LEN);
+	put_digits(out, tm.tm_year + 1900, 4);
+	put_digits(out + 5, tm.tm_mon + 1, 2);
+	put_digits(out + 8, tm.tm_mday, 2);
+	put_digits(out + 11, tm.tm_hour, 2);
+	put_digits(out + 14, tm.tm_min, 2);
+	put_digits(out + 17, tm.tm_sec, 2);
 }
 
 static bool digits(const char *s, int n, int *out)
