@@ -151,6 +151,16 @@ static long long clamp_count(long long count)
 	return count < 0 ? 0 : count > SCIM_USERS_LIST_MAX ? SCIM_USERS_LIST_MAX : count;
 }
 
+long long scim_list_start(const struct scim_list_params *lp)
+{
+	return clamp_start(lp->start);
+}
+
+long long scim_list_count(const struct scim_list_params *lp)
+{
+	return clamp_count(lp->count);
+}
+
 void scim_list_run(struct http_req *req, struct http_resp *resp, struct core *c,
 		   const struct actor *who, const struct scim_list_params *lp, scim_query_fn fn)
 {

@@ -76,6 +76,9 @@ bool scim_list_params_body(struct http_req *req, struct http_resp *resp,
  * "ascending" (*ok false then). */
 bool scim_sort_desc(struct http_req *req, struct http_resp *resp, const struct scim_list_params *lp,
 		    bool *ok);
+/* startIndex (1 at least) and count (0..SCIM_USERS_LIST_MAX) as a page uses them. */
+long long scim_list_start(const struct scim_list_params *lp);
+long long scim_list_count(const struct scim_list_params *lp);
 /* lp->filter parsed (NULL when there is none; *ok false after replying to a syntax error). */
 struct scim_filter *scim_list_filter(struct http_req *req, struct http_resp *resp,
 				     const struct scim_list_params *lp, bool *ok);

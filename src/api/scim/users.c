@@ -4,6 +4,7 @@
  * scanned for. */
 #include "api/scim/scim_int.h"
 #include "api/scim/user_map.h"
+#include "api/scim/user_stream.h"
 
 #include <string.h>
 #include <strings.h>
@@ -446,13 +447,13 @@ static const char *sort_key(const char *by)
 	return NULL;
 }
 
-bool scim_users_query(struct http_req *req, struct http_resp *resp, struct core *c,
-		      const struct actor *who, const struct scim_list_params *lp,
-		      const struct scim_filter *f, long long offset, long long count, json_t *arr,
-		      int64_t *total)
+/* The users of one page of a query: the selection of scim_users_query without rendering. */
+static bool users_select(struct http_req *req, struct http_resp *resp, struct core *c,
+			 const struct actor *who, const struct scim_list_params *lp,
+			 const struct scim_filter *f, long long offset, long long count,
+			 struct user_list *l)
 {
 	struct user_list_query q = {.with_total = true};
-	struct user_list l;
 	struct rs_err err = {0};
 	struct user_pred *where = NULL, *live, *both;
 	bool desc, ok;
@@ -497,11 +498,25 @@ bool scim_users_query(struct http_req *req, struct http_resp *resp, struct core 
 	q.offset = (int)(offset > 1000000000 ? 1000000000 : offset);
 	q.page.limit = count ? (int)count : 1;
 	q.limit_max = SCIM_USERS_LIST_MAX;
-	if (users_list(c, who, who->tenant_id, &q, req->arena, &l, &err) != RS_OK) {
+	if (users_list(c, who, who->tenant_id, &q, req->arena, l, &err) != RS_OK) {
 		scim_list_fail(req, resp, &err);
 		return false;
 	}
-	for (int i = 0; count && i < l.n; i++) {
+	if (!count)
+		l->n = 0;
+	return true;
+}
+
+bool scim_users_query(struct http_req *req, struct http_resp *resp, struct core *c,
+		      const struct actor *who, const struct scim_list_params *lp,
+		      const struct scim_filter *f, long long offset, long long count, json_t *arr,
+		      int64_t *total)
+{
+	struct user_list l;
+
+	if (!users_select(req, resp, c, who, lp, f, offset, count, &l))
+		return false;
+	for (int i = 0; i < l.n; i++) {
 		json_t *o = scim_user_render(req->arena, &l.items[i]);
 
 		scim_project(o, lp->attributes, lp->excluded);
@@ -509,6 +524,72 @@ bool scim_users_query(struct http_req *req, struct http_resp *resp, struct core 
 	}
 	*total = l.total;
 	return true;
+}
+
+/* A ListResponse of whole users (no attributes or excludedAttributes) written by YAJL
+ * (user_stream.c) rather than through a jansson tree per user: what a provisioning client
+ * paging a tenant by 1000 asks for. */
+static void list_stream(struct http_req *req, struct http_resp *resp, struct core *c,
+			const struct actor *who, const struct scim_list_params *lp)
+{
+	long long start = scim_list_start(lp), count = scim_list_count(lp);
+	struct user_list l;
+	struct scim_filter *f;
+	const unsigned char *buf;
+	size_t len;
+	yajl_gen g;
+	char *out;
+	bool ok;
+
+	f = scim_list_filter(req, resp, lp, &ok);
+	if (!ok || !users_select(req, resp, c, who, lp, f, start - 1, count, &l))
+		return;
+	if (!(g = yajl_gen_alloc(NULL))) {
+		scim_error(req, resp, 500, NULL, "out of memory");
+		return;
+	}
+	yajl_gen_map_open(g);
+	yajl_gen_string(g, (const unsigned char *)"schemas", 7);
+	yajl_gen_array_open(g);
+	yajl_gen_string(g, (const unsigned char *)SCIM_URN_LIST, strlen(SCIM_URN_LIST));
+	yajl_gen_array_close(g);
+	yajl_gen_string(g, (const unsigned char *)"totalResults", 12);
+	yajl_gen_integer(g, (long long)l.total);
+	yajl_gen_string(g, (const unsigned char *)"startIndex", 10);
+	yajl_gen_integer(g, start);
+	yajl_gen_string(g, (const unsigned char *)"itemsPerPage", 12);
+	yajl_gen_integer(g, l.n);
+	yajl_gen_string(g, (const unsigned char *)"Resources", 9);
+	yajl_gen_array_open(g);
+	for (int i = 0; i < l.n; i++)
+		scim_user_stream(g, req->arena, &l.items[i]);
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	out = yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok
+		  ? arena_alloc(req->arena, len + 1)
+		  : NULL;
+	if (out) {
+		memcpy(out, buf, len);
+		out[len] = '\0';
+	}
+	yajl_gen_free(g);
+	if (!out) {
+		scim_error(req, resp, 500, NULL, "the list could not be written");
+		return;
+	}
+	http_resp_json(resp, 200, out, len);
+	resp->content_type = SCIM_CT;
+}
+
+/* GET /Users and POST /Users/.search: whole users stream; a projection takes the jansson
+ * path, which scim_project() works on. */
+static void list_users(struct http_req *req, struct http_resp *resp, struct core *c,
+		       const struct actor *who, const struct scim_list_params *lp)
+{
+	if ((lp->attributes && *lp->attributes) || (lp->excluded && *lp->excluded))
+		scim_list_run(req, resp, c, who, lp, scim_users_query);
+	else
+		list_stream(req, resp, c, who, lp);
 }
 
 static void list(struct http_req *req, struct http_resp *resp, void *app)
@@ -519,7 +600,7 @@ static void list(struct http_req *req, struct http_resp *resp, void *app)
 
 	if (!scim_actor_or_reply(req, resp, c, &who) || !scim_list_params_query(req, resp, &lp))
 		return;
-	scim_list_run(req, resp, c, &who, &lp, scim_users_query);
+	list_users(req, resp, c, &who, &lp);
 }
 
 static void search(struct http_req *req, struct http_resp *resp, void *app)
@@ -530,7 +611,7 @@ static void search(struct http_req *req, struct http_resp *resp, void *app)
 
 	if (!scim_actor_or_reply(req, resp, c, &who) || !scim_list_params_body(req, resp, &lp))
 		return;
-	scim_list_run(req, resp, c, &who, &lp, scim_users_query);
+	list_users(req, resp, c, &who, &lp);
 }
 
 void scim_users_register(struct http_router *r, struct core *c, struct rs_err *err,
