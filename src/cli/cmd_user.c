@@ -17,6 +17,7 @@ static const struct {
     {"type", "type"},
     {"system-role", "system_role"},
     {"department", "department_id"},
+    {"manager", "manager_id"},
     {"locale", "locale"},
     {"timezone", "timezone"},
     {"description", "description"},
@@ -33,6 +34,7 @@ static const struct {
 	    {"system-role", 0, ARGS_VALUE, "ROLE", "system role (id or name)"},                    \
 	    {"role", 0, ARGS_VALUE | ARGS_MULTI, "ROLE", "tenant role (id or name)"},              \
 	    {"department", 0, ARGS_VALUE, "ID", "department id"},                                  \
+	    {"manager", 0, ARGS_VALUE, "ID", "the user's manager (another user's id)"},            \
 	    {"locale", 0, ARGS_VALUE, "LOCALE", "locale"},                                         \
 	    {"timezone", 0, ARGS_VALUE, "TZ", "time zone"},                                        \
 	    {"description", 0, ARGS_VALUE, "TEXT", "description"},                                 \

@@ -58,6 +58,17 @@ class CliTest(unittest.TestCase):
         users = S.root().list_all(h.tpath(t, "users"), {"username": name})
         self.assertEqual(len(users), 1)
         self.assertEqual(users[0]["email"], name + "@example.com")
+        # --manager: another user of the tenant (the server refuses anything else).
+        boss = h.make_user(S.root(), t, "boss-" + h.uid())
+        code, out, err = roster("user", "update", *conn(), "--tenant", t["slug"], users[0]["id"],
+                                "--manager", boss["id"])
+        self.assertEqual(code, 0, out + err)
+        self.assertEqual(h.expect(S.root().get(h.tpath(t, "users", users[0]["id"])), 200).json["manager"],
+                         {"id": boss["id"], "username": boss["username"]})
+        code, out, err = roster("user", "update", *conn(), "--tenant", t["slug"], users[0]["id"],
+                                "--manager", users[0]["id"])
+        self.assertNotEqual(code, 0, out + err)
+        self.assertIn("their own manager", out + err)
         h.make_user(S.root(), t, "api-made-" + h.uid())
         code, out, err = roster("user", "list", "--json", *conn(), "--tenant", t["slug"])
         self.assertEqual(code, 0, out + err)
