@@ -248,6 +248,42 @@ class PasswordTest(ProvisionBase):
         self.assertNotIn("title", h.expect(self.get_user(u["id"]), 200).json)
 
 
+class ListRenderingTest(ProvisionBase):
+    def test_streamed_page_equals_the_built_one(self):
+        """A page of whole users is written by YAJL, on two threads from 200 users on
+        (user_stream.c); a projection takes the jansson path. With an excludedAttributes that
+        excludes nothing the two must be the same JSON, user for user."""
+        boss = ts.new_user(self.c, "lb-boss-" + h.uid())
+        ops = []
+        for i in range(260):
+            body = {"schemas": [USER, ENT], "userName": "lr-%s-%03d" % (h.uid(), i),
+                    "emails": [{"value": "lr%03d@example.com" % i, "type": "work", "primary": True}],
+                    ENT: {"manager": {"value": boss["id"]}}}
+            if i % 3 == 0:
+                body["name"] = {"givenName": "G\u00e9 \"%d\"" % i, "familyName": "F\\%d" % i}
+            if i % 7 == 0:
+                body["title"] = "kept in custom attributes"
+            if i % 11 == 0:
+                body["active"] = False
+            ops.append({"method": "POST", "path": "/Users", "bulkId": "u%d" % i, "data": body})
+        r = h.expect(self.c.post(BASE + "/Bulk", json={
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": ops},
+            content_type=CT), 200)
+        self.assertTrue(all(o["status"] == "201" for o in r.json["Operations"]))
+        streamed = h.expect(self.c.get(BASE + "/Users", params={"count": 1000}), 200).json
+        built = h.expect(self.c.get(BASE + "/Users", params={"count": 1000,
+                                                              "excludedAttributes": "nickName"}), 200).json
+        self.assertGreaterEqual(streamed["itemsPerPage"], 262)
+        self.assertEqual(streamed, built)
+        # A page that starts inside the tenant, and one of a few users (one thread).
+        for params in ({"startIndex": 37, "count": 211}, {"startIndex": 5, "count": 3}):
+            a = h.expect(self.c.get(BASE + "/Users", params=params), 200).json
+            b = h.expect(self.c.get(BASE + "/Users", params=dict(params, excludedAttributes="nickName")),
+                         200).json
+            self.assertEqual(a, b)
+            self.assertEqual(a["itemsPerPage"], params["count"])
+
+
 class MeTest(ProvisionBase):
     def test_put_and_patch_me(self):
         me = h.expect(self.c.get(BASE + "/Me"), 200).json

@@ -6,6 +6,7 @@
  * fuzz/fuzz_scim_request holds the two to json_equal(). */
 #include "api/scim/user_stream.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -233,4 +234,75 @@ void scim_user_stream(yajl_gen g, struct arena *a, const struct user *u)
 	key_str(g, "version", weak_etag(u->version, ver));
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
+}
+
+/* One half of a page, written on its own thread with its own arena and generator. */
+struct half {
+	const struct user *items;
+	int n;
+	struct arena a;
+	yajl_gen g;
+	const unsigned char *buf; /* "[…]" */
+	size_t len;
+	bool ok;
+};
+
+static void *write_half(void *arg)
+{
+	struct half *h = arg;
+
+	h->ok = false;
+	if (!(h->g = yajl_gen_alloc(NULL)))
+		return NULL;
+	yajl_gen_array_open(h->g);
+	for (int i = 0; i < h->n; i++)
+		scim_user_stream(h->g, &h->a, &h->items[i]);
+	yajl_gen_array_close(h->g);
+	h->ok = yajl_gen_get_buf(h->g, &h->buf, &h->len) == yajl_gen_status_ok && h->len >= 2;
+	return NULL;
+}
+
+char *scim_users_stream_items(struct arena *a, const struct user *items, int n, size_t *len)
+{
+	struct half h[2] = {{.items = items, .n = n / 2}, {.items = items + n / 2, .n = n - n / 2}};
+	bool threaded = n >= SCIM_STREAM_SPLIT_MIN;
+	pthread_t t;
+	char *out = NULL;
+	size_t na, nb;
+
+	if (!threaded) {
+		h[0].n = 0;
+		h[1].items = items;
+		h[1].n = n;
+	}
+	arena_init(&h[0].a, 0);
+	arena_init(&h[1].a, 0);
+	/* The second half on a thread of its own; the first here. Without a thread, both here. */
+	if (threaded && pthread_create(&t, NULL, write_half, &h[1]) != 0)
+		threaded = false;
+	write_half(&h[0]);
+	if (threaded)
+		pthread_join(t, NULL);
+	else
+		write_half(&h[1]);
+	if (h[0].ok && h[1].ok) {
+		na = h[0].len - 2; /* without "[" and "]" */
+		nb = h[1].len - 2;
+		out = arena_alloc(a, na + nb + 2);
+	}
+	if (out) {
+		memcpy(out, h[0].buf + 1, na);
+		*len = na;
+		if (na && nb)
+			out[(*len)++] = ',';
+		memcpy(out + *len, h[1].buf + 1, nb);
+		*len += nb;
+		out[*len] = '\0';
+	}
+	for (int i = 0; i < 2; i++) {
+		if (h[i].g)
+			yajl_gen_free(h[i].g);
+		arena_release(&h[i].a);
+	}
+	return out;
 }

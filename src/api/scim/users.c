@@ -536,15 +536,18 @@ static void list_stream(struct http_req *req, struct http_resp *resp, struct cor
 	struct user_list l;
 	struct scim_filter *f;
 	const unsigned char *buf;
-	size_t len;
+	size_t len, nitems;
 	yajl_gen g;
-	char *out;
+	char *out, *items;
 	bool ok;
 
 	f = scim_list_filter(req, resp, lp, &ok);
 	if (!ok || !users_select(req, resp, c, who, lp, f, start - 1, count, &l))
 		return;
-	if (!(g = yajl_gen_alloc(NULL))) {
+	/* The envelope with an empty Resources, then the users spliced in: its text ends
+	 * with the "[]}" of the empty array and the object. */
+	items = scim_users_stream_items(req->arena, l.items, l.n, &nitems);
+	if (!items || !(g = yajl_gen_alloc(NULL))) {
 		scim_error(req, resp, 500, NULL, "out of memory");
 		return;
 	}
@@ -561,16 +564,16 @@ static void list_stream(struct http_req *req, struct http_resp *resp, struct cor
 	yajl_gen_integer(g, l.n);
 	yajl_gen_string(g, (const unsigned char *)"Resources", 9);
 	yajl_gen_array_open(g);
-	for (int i = 0; i < l.n; i++)
-		scim_user_stream(g, req->arena, &l.items[i]);
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
-	out = yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok
-		  ? arena_alloc(req->arena, len + 1)
-		  : NULL;
-	if (out) {
-		memcpy(out, buf, len);
-		out[len] = '\0';
+	out = NULL;
+	if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok && len >= 3 &&
+	    memcmp(buf + len - 3, "[]}", 3) == 0 &&
+	    (out = arena_alloc(req->arena, len + nitems + 1))) {
+		memcpy(out, buf, len - 2);
+		memcpy(out + len - 2, items, nitems);
+		memcpy(out + len - 2 + nitems, "]}", 3);
+		len += nitems;
 	}
 	yajl_gen_free(g);
 	if (!out) {
