@@ -179,6 +179,50 @@ enum rs_status core_oom(struct rs_err *err)
 	return rs_fail(err, RS_E_INTERNAL, "internal.out_of_memory", NULL, "out of memory");
 }
 
+/* The depth bound is the store's own (select_sql.h): deeper trees are refused there, this
+ * only keeps the recursion finite. */
+static enum rs_status pred_compile(const struct pred *p, int depth, const int *attr_store,
+				   size_t nattr, struct arena *a, const struct store_pred **out,
+				   struct rs_err *err)
+{
+	struct store_pred *q;
+	enum rs_status st;
+
+	if (!p || depth > 128)
+		return rs_fail(err, RS_E_INVALID, "request.invalid_filter", NULL,
+			       "the filter is malformed or nested too deeply");
+	if ((unsigned)p->op > PRED_NOT)
+		return rs_fail(err, RS_E_INVALID, "request.invalid_filter", NULL,
+			       "unknown filter operator");
+	q = arena_alloc(a, sizeof(*q));
+	if (!q)
+		return core_oom(err);
+	memset(q, 0, sizeof(*q));
+	/* enum pred_op lists the operators in enum store_op's order. */
+	q->op = (enum store_op)p->op;
+	if (p->op == PRED_AND || p->op == PRED_OR || p->op == PRED_NOT) {
+		st = pred_compile(p->a, depth + 1, attr_store, nattr, a, &q->a, err);
+		if (st == RS_OK && p->op != PRED_NOT)
+			st = pred_compile(p->b, depth + 1, attr_store, nattr, a, &q->b, err);
+		if (st != RS_OK)
+			return st;
+	} else {
+		if ((unsigned)p->attr >= nattr)
+			return rs_fail(err, RS_E_INVALID, "request.invalid_filter", NULL,
+				       "unknown filter attribute");
+		q->attr = attr_store[p->attr];
+		q->val = p->op == PRED_PR ? SV_NULLV : p->is_int ? SV_I(p->i) : SV_S(p->s);
+	}
+	*out = q;
+	return RS_OK;
+}
+
+enum rs_status core_pred_compile(const struct pred *p, const int *attr_store, size_t nattr,
+				 struct arena *a, const struct store_pred **out, struct rs_err *err)
+{
+	return pred_compile(p, 0, attr_store, nattr, a, out, err);
+}
+
 /* ---- access ------------------------------------------------------------------------------ */
 
 enum rs_status require_perm(const struct actor *who, enum perm p, struct rs_err *err)

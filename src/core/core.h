@@ -368,28 +368,30 @@ enum user_attr {
 	USER_A_CREATED_AT,
 	USER_A_UPDATED_AT,
 };
-enum user_pred_op {
-	UP_EQ,
-	UP_NE,
-	UP_CO,
-	UP_SW,
-	UP_EW,
-	UP_PR,
-	UP_GT,
-	UP_GE,
-	UP_LT,
-	UP_LE,
-	UP_AND,
-	UP_OR,
-	UP_NOT,
+enum pred_op {
+	PRED_EQ,
+	PRED_NE,
+	PRED_CO,
+	PRED_SW,
+	PRED_EW,
+	PRED_PR,
+	PRED_GT,
+	PRED_GE,
+	PRED_LT,
+	PRED_LE,
+	PRED_AND,
+	PRED_OR,
+	PRED_NOT,
 };
-struct user_pred {
-	enum user_pred_op op;
-	enum user_attr attr;
+/* One predicate tree for users and groups alike: attr holds the collection's enum (user_attr,
+ * group_attr), so that the SCIM adapter and the core each walk trees with one function. */
+struct pred {
+	enum pred_op op;
+	int attr;
 	bool is_int;
 	int64_t i;
 	const char *s;
-	const struct user_pred *a, *b;
+	const struct pred *a, *b;
 };
 
 struct user_list_query {
@@ -401,7 +403,7 @@ struct user_list_query {
 	bool direct_only;
 	const char *sort; /* "username", "-created_at" */
 	struct page page;
-	const struct user_pred *where; /* ANDed with the fields above; NULL = none */
+	const struct pred *where; /* ANDed with the fields above; NULL = none */
 	/* Positional paging (SCIM startIndex - 1): skips offset rows; page.cursor must be NULL.
 	 * with_total: user_list.total gets the number of matching users. */
 	int offset;
@@ -729,9 +731,9 @@ struct group_fields {
 };
 
 /* A predicate tree over groups' indexed attributes, compiled by the store into one indexed
- * query (the twin of struct user_pred; same operators). NAME compares without case;
+ * query (a struct pred with attr an enum group_attr). NAME compares without case;
  * EXTERNAL_ID and ID case-exactly; CREATED_AT and UPDATED_AT take is_int values (ms since the
- * epoch); MEMBER takes a user id and UP_EQ only: the groups the user is a direct member of. */
+ * epoch); MEMBER takes a user id and PRED_EQ only: the groups the user is a direct member of. */
 enum group_attr {
 	GROUP_A_ID,
 	GROUP_A_NAME,
@@ -740,16 +742,8 @@ enum group_attr {
 	GROUP_A_UPDATED_AT,
 	GROUP_A_MEMBER,
 };
-struct group_pred {
-	enum user_pred_op op;
-	enum group_attr attr;
-	bool is_int;
-	int64_t i;
-	const char *s;
-	const struct group_pred *a, *b;
-};
 struct group_query {
-	const struct group_pred *where; /* NULL = every group of the tenant */
+	const struct pred *where; /* NULL = every group of the tenant */
 	/* "name", "created_at", "updated_at", "external_id", "id"; "-" first: descending;
 	 * NULL = creation order (ids are time-ordered) */
 	const char *sort;

@@ -75,6 +75,12 @@ enum rs_status core_write_scratch(struct core *c, store_fn fn, void *ctx, struct
 void core_auth_changed(struct core *c);
 bool core_new_id(char out[UUID_STR_LEN]);
 enum rs_status core_oom(struct rs_err *err);
+/* The store's twin of a caller's predicate tree, in a: attr_store maps the collection's
+ * attribute enum (nattr values) to its store attribute. RS_E_INVALID for a tree the core does
+ * not know (an unknown operator or attribute, a missing operand). */
+enum rs_status core_pred_compile(const struct pred *p, const int *attr_store, size_t nattr,
+				 struct arena *a, const struct store_pred **out,
+				 struct rs_err *err);
 
 /* Access. DESIGN rule 1: authorisation is decided here, never in an adapter. */
 enum rs_status require_perm(const struct actor *who, enum perm p, struct rs_err *err);

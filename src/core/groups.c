@@ -349,42 +349,6 @@ static const int group_attr_store[] = {
     [GROUP_A_MEMBER] = GA_MEMBER,
 };
 
-/* The store's twin of a caller's predicate tree, in a (as user_pred_compile in users.c). */
-static enum rs_status group_pred_compile(const struct group_pred *p, int depth, struct arena *a,
-					 const struct store_pred **out, struct rs_err *err)
-{
-	struct store_pred *q;
-	enum rs_status st;
-
-	if (!p || depth > 128)
-		return rs_fail(err, RS_E_INVALID, "request.invalid_filter", NULL,
-			       "the filter is malformed or nested too deeply");
-	if ((unsigned)p->op > UP_NOT)
-		return rs_fail(err, RS_E_INVALID, "request.invalid_filter", NULL,
-			       "unknown filter operator");
-	q = arena_alloc(a, sizeof(*q));
-	if (!q)
-		return core_oom(err);
-	memset(q, 0, sizeof(*q));
-	/* enum user_pred_op lists the operators in enum store_op's order. */
-	q->op = (enum store_op)p->op;
-	if (p->op == UP_AND || p->op == UP_OR || p->op == UP_NOT) {
-		st = group_pred_compile(p->a, depth + 1, a, &q->a, err);
-		if (st == RS_OK && p->op != UP_NOT)
-			st = group_pred_compile(p->b, depth + 1, a, &q->b, err);
-		if (st != RS_OK)
-			return st;
-	} else {
-		if ((unsigned)p->attr > GROUP_A_MEMBER)
-			return rs_fail(err, RS_E_INVALID, "request.invalid_filter", NULL,
-				       "unknown filter attribute");
-		q->attr = group_attr_store[p->attr];
-		q->val = p->op == UP_PR ? SV_NULLV : p->is_int ? SV_I(p->i) : SV_S(p->s);
-	}
-	*out = q;
-	return RS_OK;
-}
-
 struct sel_ctx {
 	struct core *c;
 	const struct actor *who;
@@ -439,7 +403,9 @@ static enum rs_status select_tx(struct store_tx *tx, void *arg, struct rs_err *e
 		sel.sort_attr = group_sorts[i].attr;
 	}
 	if (q->where) {
-		st = group_pred_compile(q->where, 0, x->a, &sel.where, err);
+		st = core_pred_compile(q->where, group_attr_store,
+				       sizeof(group_attr_store) / sizeof(group_attr_store[0]), x->a,
+				       &sel.where, err);
 		if (st != RS_OK)
 			return st;
 	}

@@ -1297,43 +1297,6 @@ static const int user_attr_store[] = {
     [USER_A_UPDATED_AT] = UA_UPDATED_AT,
 };
 
-/* The store's twin of a caller's predicate tree, in a. The depth bound is the store's own
- * (select_sql.h): deeper trees are refused there, this only keeps the recursion finite. */
-static enum rs_status user_pred_compile(const struct user_pred *p, int depth, struct arena *a,
-					const struct store_pred **out, struct rs_err *err)
-{
-	struct store_pred *q;
-	enum rs_status st;
-
-	if (!p || depth > 128)
-		return rs_fail(err, RS_E_INVALID, "request.invalid_filter", NULL,
-			       "the filter is malformed or nested too deeply");
-	q = arena_alloc(a, sizeof(*q));
-	if (!q)
-		return core_oom(err);
-	memset(q, 0, sizeof(*q));
-	if ((unsigned)p->op > UP_NOT)
-		return rs_fail(err, RS_E_INVALID, "request.invalid_filter", NULL,
-			       "unknown filter operator");
-	/* enum user_pred_op lists the operators in enum store_op's order. */
-	q->op = (enum store_op)p->op;
-	if (p->op == UP_AND || p->op == UP_OR || p->op == UP_NOT) {
-		st = user_pred_compile(p->a, depth + 1, a, &q->a, err);
-		if (st == RS_OK && p->op != UP_NOT)
-			st = user_pred_compile(p->b, depth + 1, a, &q->b, err);
-		if (st != RS_OK)
-			return st;
-	} else {
-		if ((unsigned)p->attr > USER_A_UPDATED_AT)
-			return rs_fail(err, RS_E_INVALID, "request.invalid_filter", NULL,
-				       "unknown filter attribute");
-		q->attr = user_attr_store[p->attr];
-		q->val = p->op == UP_PR ? SV_NULLV : p->is_int ? SV_I(p->i) : SV_S(p->s);
-	}
-	*out = q;
-	return RS_OK;
-}
-
 /* The selection as text, for the paging caches: every predicate with its operator, attribute
  * and value (length-prefixed, so no two trees spell the same), then the tenant and the sort.
  * false when the selection is not cacheable: it names other tables (roles, groups, the
@@ -1529,7 +1492,9 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 	if (q->where) {
 		const struct store_pred *w;
 
-		st = user_pred_compile(q->where, 0, x->a, &w, err);
+		st = core_pred_compile(q->where, user_attr_store,
+				       sizeof(user_attr_store) / sizeof(user_attr_store[0]), x->a,
+				       &w, err);
 		if (st != RS_OK)
 			return st;
 		pred_and(&ps, w);

@@ -13,7 +13,7 @@ bool scim_leaf_read(const struct scim_filter *f, const char *full, bool is_time,
 		    struct scim_leaf *out, char *why, size_t cap)
 {
 	memset(out, 0, sizeof(*out));
-	out->op = UP_PR;
+	out->op = PRED_PR;
 	if (f->kind == SCIM_F_PRESENT)
 		return true;
 	if (f->value.kind == SCIM_V_NULL) {
@@ -33,7 +33,7 @@ bool scim_leaf_read(const struct scim_filter *f, const char *full, bool is_time,
 		out->s = f->value.str;
 		return true;
 	}
-	if (out->op == UP_CO || out->op == UP_SW || out->op == UP_EW) {
+	if (out->op == PRED_CO || out->op == PRED_SW || out->op == PRED_EW) {
 		snprintf(why, cap, "'%s' is compared with eq, ne, gt, ge, lt or le", full);
 		return false;
 	}
@@ -46,29 +46,110 @@ bool scim_leaf_read(const struct scim_filter *f, const char *full, bool is_time,
 	return true;
 }
 
-enum user_pred_op scim_pred_op(enum scim_cmp cmp)
+enum pred_op scim_pred_op(enum scim_cmp cmp)
 {
 	switch (cmp) {
 	case SCIM_EQ:
-		return UP_EQ;
+		return PRED_EQ;
 	case SCIM_NE:
-		return UP_NE;
+		return PRED_NE;
 	case SCIM_CO:
-		return UP_CO;
+		return PRED_CO;
 	case SCIM_SW:
-		return UP_SW;
+		return PRED_SW;
 	case SCIM_EW:
-		return UP_EW;
+		return PRED_EW;
 	case SCIM_GT:
-		return UP_GT;
+		return PRED_GT;
 	case SCIM_GE:
-		return UP_GE;
+		return PRED_GE;
 	case SCIM_LT:
-		return UP_LT;
+		return PRED_LT;
 	case SCIM_LE:
-		return UP_LE;
+		return PRED_LE;
 	}
-	return UP_EQ;
+	return PRED_EQ;
+}
+
+/* ---- Filters as core predicates ---------------------------------------------------------- */
+
+struct pred *scim_pred_new(struct arena *a, enum pred_op op)
+{
+	struct pred *p = arena_alloc(a, sizeof(*p));
+
+	if (p) {
+		memset(p, 0, sizeof(*p));
+		p->op = op;
+	}
+	return p;
+}
+
+struct pred *scim_pred_not(struct arena *a, struct pred *x)
+{
+	struct pred *p = x ? scim_pred_new(a, PRED_NOT) : NULL;
+
+	if (p)
+		p->a = x;
+	return p;
+}
+
+struct pred *scim_pred_leaf(struct arena *a, const struct scim_leaf *lf, int attr)
+{
+	struct pred *p = scim_pred_new(a, lf->op);
+
+	if (!p)
+		return NULL;
+	p->attr = attr;
+	p->is_int = lf->is_int;
+	p->i = lf->i;
+	p->s = lf->s;
+	return lf->negate ? scim_pred_not(a, p) : p;
+}
+
+bool scim_pred_compile(struct arena *a, const struct scim_filter *f, const char *parent,
+		       const struct scim_pred_spec *spec, struct pred **out, char *why, size_t cap)
+{
+	struct pred *p, *l = NULL, *r = NULL;
+	const char *name, *sub;
+
+	*out = NULL;
+	switch (f->kind) {
+	case SCIM_F_AND:
+	case SCIM_F_OR:
+		if (!scim_pred_compile(a, f->left, parent, spec, &l, why, cap) ||
+		    !scim_pred_compile(a, f->right, parent, spec, &r, why, cap))
+			return false;
+		if (!(p = scim_pred_new(a, f->kind == SCIM_F_AND ? PRED_AND : PRED_OR)))
+			return false;
+		p->a = l;
+		p->b = r;
+		*out = p;
+		return true;
+	case SCIM_F_NOT:
+		if (!scim_pred_compile(a, f->left, parent, spec, &l, why, cap))
+			return false;
+		*out = scim_pred_not(a, l);
+		return *out != NULL;
+	case SCIM_F_VALUE_PATH:
+		if (parent || f->attr.sub) {
+			snprintf(why, cap, "nested value paths are not supported");
+			return false;
+		}
+		if (f->attr.urn_lc && strcasecmp(f->attr.urn_lc, spec->urn) != 0)
+			break;
+		if (spec->value_path && !spec->value_path(f, why, cap))
+			return false;
+		return scim_pred_compile(a, f->left, f->attr.name_lc, spec, out, why, cap);
+	case SCIM_F_COMPARE:
+	case SCIM_F_PRESENT:
+		if (f->attr.urn_lc && strcasecmp(f->attr.urn_lc, spec->urn) != 0)
+			break;
+		name = parent ? parent : f->attr.name_lc;
+		sub = parent ? f->attr.name_lc : f->attr.sub_lc;
+		return spec->leaf(a, f, name, sub, out, why, cap);
+	}
+	snprintf(why, cap, "%s", spec->other_schema);
+	return false;
 }
 
 /* ---- Filters across resource types ------------------------------------------------------- */

@@ -383,35 +383,12 @@ static void del(struct http_req *req, struct http_resp *resp, void *app)
 #define FILTERABLE                                                                                 \
 	"displayName, externalId, id, members, members.value, meta.created, meta.lastModified"
 
-static struct group_pred *gpred_new(struct arena *a, enum user_pred_op op)
-{
-	struct group_pred *p = arena_alloc(a, sizeof(*p));
-
-	if (p) {
-		memset(p, 0, sizeof(*p));
-		p->op = op;
-	}
-	return p;
-}
-
-static struct group_pred *gpred_not(struct arena *a, struct group_pred *x)
-{
-	struct group_pred *p = x ? gpred_new(a, UP_NOT) : NULL;
-
-	if (p)
-		p->a = x;
-	return p;
-}
-
-static bool gcompile(struct arena *a, const struct scim_filter *f, const char *parent,
-		     struct group_pred **out, char *why, size_t cap);
-
 /* One comparison or presence test on attribute (name, sub), already lower-cased. */
 static bool gcompile_leaf(struct arena *a, const struct scim_filter *f, const char *name,
-			  const char *sub, struct group_pred **out, char *why, size_t cap)
+			  const char *sub, struct pred **out, char *why, size_t cap)
 {
 	struct scim_leaf lf;
-	struct group_pred *p;
+	struct pred *p;
 	enum group_attr attr;
 	bool is_time = false;
 	char full[96];
@@ -437,7 +414,7 @@ static bool gcompile_leaf(struct arena *a, const struct scim_filter *f, const ch
 				 full);
 			return false;
 		}
-		if (!(p = gpred_new(a, UP_EQ)))
+		if (!(p = scim_pred_new(a, PRED_EQ)))
 			return false;
 		p->attr = GROUP_A_MEMBER;
 		p->s = f->value.str;
@@ -450,68 +427,31 @@ static bool gcompile_leaf(struct arena *a, const struct scim_filter *f, const ch
 			 full);
 		return false;
 	}
-	if (!scim_leaf_read(f, full, is_time, &lf, why, cap) || !(p = gpred_new(a, lf.op)))
+	if (!scim_leaf_read(f, full, is_time, &lf, why, cap))
 		return false;
-	p->attr = attr;
-	p->is_int = lf.is_int;
-	p->i = lf.i;
-	p->s = lf.s;
-	*out = lf.negate ? gpred_not(a, p) : p;
+	*out = scim_pred_leaf(a, &lf, attr);
 	return *out != NULL;
 }
 
-static bool gcompile(struct arena *a, const struct scim_filter *f, const char *parent,
-		     struct group_pred **out, char *why, size_t cap)
+/* Members are the one multi-valued attribute groups are filtered through. */
+static bool gvalue_path(const struct scim_filter *f, char *why, size_t cap)
 {
-	struct group_pred *p, *l = NULL, *r = NULL;
-	const char *name, *sub;
-
-	*out = NULL;
-	switch (f->kind) {
-	case SCIM_F_AND:
-	case SCIM_F_OR:
-		if (!gcompile(a, f->left, parent, &l, why, cap) ||
-		    !gcompile(a, f->right, parent, &r, why, cap))
-			return false;
-		if (!(p = gpred_new(a, f->kind == SCIM_F_AND ? UP_AND : UP_OR)))
-			return false;
-		p->a = l;
-		p->b = r;
-		*out = p;
+	if (strcmp(f->attr.name_lc, "members") == 0)
 		return true;
-	case SCIM_F_NOT:
-		if (!gcompile(a, f->left, parent, &l, why, cap))
-			return false;
-		*out = gpred_not(a, l);
-		return *out != NULL;
-	case SCIM_F_VALUE_PATH:
-		if (parent || f->attr.sub) {
-			snprintf(why, cap, "nested value paths are not supported");
-			return false;
-		}
-		if (f->attr.urn_lc && strcasecmp(f->attr.urn_lc, SCIM_URN_GROUP) != 0)
-			break;
-		if (strcmp(f->attr.name_lc, "members") != 0) {
-			snprintf(why, cap,
-				 "filtering groups on '%s[...]' is not supported; roster filters "
-				 "groups on " FILTERABLE,
-				 f->attr.name);
-			return false;
-		}
-		return gcompile(a, f->left, f->attr.name_lc, out, why, cap);
-	case SCIM_F_COMPARE:
-	case SCIM_F_PRESENT:
-		if (f->attr.urn_lc && strcasecmp(f->attr.urn_lc, SCIM_URN_GROUP) != 0)
-			break;
-		name = parent ? parent : f->attr.name_lc;
-		sub = parent ? f->attr.name_lc : f->attr.sub_lc;
-		return gcompile_leaf(a, f, name, sub, out, why, cap);
-	}
 	snprintf(why, cap,
-		 "filtering groups on another schema's attributes is not supported; roster "
-		 "filters groups on " FILTERABLE);
+		 "filtering groups on '%s[...]' is not supported; roster filters "
+		 "groups on " FILTERABLE,
+		 f->attr.name);
 	return false;
 }
+
+static const struct scim_pred_spec group_spec = {
+    .urn = SCIM_URN_GROUP,
+    .other_schema = "filtering groups on another schema's attributes is not supported; roster "
+		    "filters groups on " FILTERABLE,
+    .leaf = gcompile_leaf,
+    .value_path = gvalue_path,
+};
 
 static const char *group_sort_key(const char *by)
 {
@@ -541,7 +481,7 @@ bool scim_groups_query(struct http_req *req, struct http_resp *resp, struct core
 	struct group_query q = {.with_total = true};
 	struct group_list gl;
 	struct rs_err err = {0};
-	struct group_pred *where = NULL;
+	struct pred *where = NULL;
 	bool members = wants_members(req, lp->attributes, lp->excluded), desc, ok;
 	char why[512];
 
@@ -555,7 +495,8 @@ bool scim_groups_query(struct http_req *req, struct http_resp *resp, struct core
 		const struct scim_filter *tf = scim_filter_for_type(
 		    req->arena, f, "Group", scim_group_type(), false, why, sizeof(why));
 
-		if (tf && !gcompile(req->arena, tf, NULL, &where, why, sizeof(why)))
+		if (tf &&
+		    !scim_pred_compile(req->arena, tf, NULL, &group_spec, &where, why, sizeof(why)))
 			tf = NULL;
 		if (!tf) {
 			scim_error(req, resp, 400, SCIM_INVALID_FILTER,

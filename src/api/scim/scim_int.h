@@ -106,20 +106,42 @@ bool scim_groups_query(struct http_req *req, struct http_resp *resp, struct core
 
 /* The core predicate operator of a filter comparison (the two enums differ: the core's has
  * PR between EW and GT). Cannot fail. */
-enum user_pred_op scim_pred_op(enum scim_cmp cmp);
+enum pred_op scim_pred_op(enum scim_cmp cmp);
 
 /* The operator and operand of one filter leaf on an attribute the store filters on, the same
- * for users and groups: "pr", "eq null" (negate) and "ne null" are UP_PR; a time attribute
+ * for users and groups: "pr", "eq null" (negate) and "ne null" are PRED_PR; a time attribute
  * (is_time) takes eq..le with an RFC 3339 time (is_int, i in ms); any other a string (s).
  * false with why (naming full, the attribute) for a comparison roster does not make. */
 struct scim_leaf {
-	enum user_pred_op op;
+	enum pred_op op;
 	bool negate, is_int;
 	int64_t i;
 	const char *s;
 };
 bool scim_leaf_read(const struct scim_filter *f, const char *full, bool is_time,
 		    struct scim_leaf *out, char *why, size_t cap);
+
+/* A filter as a core predicate tree, in a: and, or, not and value paths are walked here, the
+ * leaves left to the resource type's spec. */
+struct scim_pred_spec {
+	/* The type's core schema: an attribute qualified by another URN is refused with
+	 * other_schema as why. */
+	const char *urn, *other_schema;
+	/* One comparison or presence test on attribute (name, sub), already lower-cased: a value
+	 * path's filter comes with name the path's attribute. */
+	bool (*leaf)(struct arena *a, const struct scim_filter *f, const char *name,
+		     const char *sub, struct pred **out, char *why, size_t cap);
+	/* NULL, or false with why for a value path (f) whose attribute the type refuses. */
+	bool (*value_path)(const struct scim_filter *f, char *why, size_t cap);
+};
+bool scim_pred_compile(struct arena *a, const struct scim_filter *f, const char *parent,
+		       const struct scim_pred_spec *spec, struct pred **out, char *why, size_t cap);
+/* A node with op and nothing else set; NULL when a runs out. */
+struct pred *scim_pred_new(struct arena *a, enum pred_op op);
+/* "not x"; NULL when x is (so that a failed allocation passes through) or a runs out. */
+struct pred *scim_pred_not(struct arena *a, struct pred *x);
+/* The comparison scim_leaf_read() read, on attr (negated when lf asks it). */
+struct pred *scim_pred_leaf(struct arena *a, const struct scim_leaf *lf, int attr);
 
 /* Answers a query of one resource type (GET /Users, POST /Groups/.search, ...). */
 void scim_list_run(struct http_req *req, struct http_resp *resp, struct core *c,

@@ -264,49 +264,25 @@ static void del(struct http_req *req, struct http_resp *resp, void *app)
 
 /* ---- Lists ------------------------------------------------------------------------------- */
 
-static struct user_pred *pred_new(struct arena *a, enum user_pred_op op)
-{
-	struct user_pred *p = arena_alloc(a, sizeof(*p));
-
-	if (p) {
-		memset(p, 0, sizeof(*p));
-		p->op = op;
-	}
-	return p;
-}
-
 #define FILTERABLE                                                                                 \
 	"userName, emails, emails.value, name.givenName, name.familyName, externalId, active, "    \
 	"id, meta.created, meta.lastModified"
 
 /* A tautology the store can index: every user has an id. */
-static struct user_pred *pred_true(struct arena *a)
+static struct pred *pred_true(struct arena *a)
 {
-	struct user_pred *p = pred_new(a, UP_PR);
+	struct pred *p = scim_pred_new(a, PRED_PR);
 
 	if (p)
 		p->attr = USER_A_ID;
 	return p;
 }
 
-static struct user_pred *pred_not(struct arena *a, struct user_pred *x)
-{
-	struct user_pred *p = x ? pred_new(a, UP_NOT) : NULL;
-
-	if (p)
-		p->a = x;
-	return p;
-}
-
-static bool compile(struct arena *a, const struct scim_filter *f, const char *parent,
-		    struct user_pred **out, char *why, size_t cap);
-
 /* One comparison or presence test on attribute (name, sub), already lower-cased. */
 static bool compile_leaf(struct arena *a, const struct scim_filter *f, const char *name,
-			 const char *sub, struct user_pred **out, char *why, size_t cap)
+			 const char *sub, struct pred **out, char *why, size_t cap)
 {
 	struct scim_leaf lf;
-	struct user_pred *p;
 	enum user_attr attr;
 	bool is_time = false;
 	char full[96];
@@ -336,15 +312,15 @@ static bool compile_leaf(struct arena *a, const struct scim_filter *f, const cha
 		     f->value.kind == SCIM_V_STRING && strcasecmp(f->value.str, "work") == 0) ||
 		    (strcmp(full, "emails.primary") == 0 && f->cmp == SCIM_EQ &&
 		     f->value.kind == SCIM_V_TRUE);
-		struct user_pred *has = pred_new(a, UP_PR);
+		struct pred *has = scim_pred_new(a, PRED_PR);
 
 		if (!has)
 			return false;
 		has->attr = USER_A_EMAIL;
-		*out = yes ? has : pred_not(a, has);
+		*out = yes ? has : scim_pred_not(a, has);
 		return *out != NULL;
 	} else if (strcmp(full, "active") == 0) {
-		struct user_pred *act = pred_new(a, UP_EQ);
+		struct pred *act = scim_pred_new(a, PRED_EQ);
 
 		if (!act)
 			return false;
@@ -359,72 +335,27 @@ static bool compile_leaf(struct arena *a, const struct scim_filter *f, const cha
 			snprintf(why, cap, "'active' is compared with eq or ne and true or false");
 			return false;
 		}
-		*out = ((f->value.kind == SCIM_V_TRUE) == (f->cmp == SCIM_EQ)) ? act
-									       : pred_not(a, act);
+		*out = ((f->value.kind == SCIM_V_TRUE) == (f->cmp == SCIM_EQ))
+			   ? act
+			   : scim_pred_not(a, act);
 		return *out != NULL;
 	} else {
 		snprintf(why, cap,
 			 "filtering on '%s' is not supported; roster filters on " FILTERABLE, full);
 		return false;
 	}
-	if (!scim_leaf_read(f, full, is_time, &lf, why, cap) || !(p = pred_new(a, lf.op)))
+	if (!scim_leaf_read(f, full, is_time, &lf, why, cap))
 		return false;
-	p->attr = attr;
-	p->is_int = lf.is_int;
-	p->i = lf.i;
-	p->s = lf.s;
-	*out = lf.negate ? pred_not(a, p) : p;
+	*out = scim_pred_leaf(a, &lf, attr);
 	return *out != NULL;
 }
 
-static bool compile(struct arena *a, const struct scim_filter *f, const char *parent,
-		    struct user_pred **out, char *why, size_t cap)
-{
-	struct user_pred *p, *l = NULL, *r = NULL;
-	const char *name, *sub;
-
-	*out = NULL;
-	switch (f->kind) {
-	case SCIM_F_AND:
-	case SCIM_F_OR:
-		if (!compile(a, f->left, parent, &l, why, cap) ||
-		    !compile(a, f->right, parent, &r, why, cap))
-			return false;
-		if (!(p = pred_new(a, f->kind == SCIM_F_AND ? UP_AND : UP_OR)))
-			return false;
-		p->a = l;
-		p->b = r;
-		*out = p;
-		return true;
-	case SCIM_F_NOT:
-		if (!compile(a, f->left, parent, &l, why, cap))
-			return false;
-		*out = pred_not(a, l);
-		return *out != NULL;
-	case SCIM_F_VALUE_PATH:
-		if (parent || f->attr.sub) {
-			snprintf(why, cap, "nested value paths are not supported");
-			return false;
-		}
-		if (f->attr.urn_lc &&
-		    strcmp(f->attr.urn_lc, "urn:ietf:params:scim:schemas:core:2.0:user") != 0)
-			goto unsupported;
-		return compile(a, f->left, f->attr.name_lc, out, why, cap);
-	case SCIM_F_COMPARE:
-	case SCIM_F_PRESENT:
-		if (f->attr.urn_lc &&
-		    strcmp(f->attr.urn_lc, "urn:ietf:params:scim:schemas:core:2.0:user") != 0)
-			goto unsupported;
-		name = parent ? parent : f->attr.name_lc;
-		sub = parent ? f->attr.name_lc : f->attr.sub_lc;
-		return compile_leaf(a, f, name, sub, out, why, cap);
-	}
-unsupported:
-	snprintf(
-	    why, cap,
-	    "filtering on extension attributes is not supported; roster filters on " FILTERABLE);
-	return false;
-}
+static const struct scim_pred_spec user_spec = {
+    .urn = SCIM_URN_USER,
+    .other_schema = "filtering on extension attributes is not supported; roster filters "
+		    "on " FILTERABLE,
+    .leaf = compile_leaf,
+};
 
 static const char *sort_key(const char *by)
 {
@@ -455,27 +386,27 @@ static bool users_select(struct http_req *req, struct http_resp *resp, struct co
 {
 	struct user_list_query q = {.with_total = true};
 	struct rs_err err = {0};
-	struct user_pred *where = NULL, *live, *both;
+	struct pred *where = NULL, *live, *both;
 	bool desc, ok;
 	char why[512];
 
 	if (f) {
 		why[0] = '\0';
-		if (!compile(req->arena, f, NULL, &where, why, sizeof(why))) {
+		if (!scim_pred_compile(req->arena, f, NULL, &user_spec, &where, why, sizeof(why))) {
 			scim_error(req, resp, 400, SCIM_INVALID_FILTER,
 				   why[0] ? why : "out of memory");
 			return false;
 		}
 	}
 	/* Users being deleted are gone for SCIM (see del()). */
-	live = pred_new(req->arena, UP_NE);
+	live = scim_pred_new(req->arena, PRED_NE);
 	if (!live) {
 		scim_error(req, resp, 500, NULL, "out of memory");
 		return false;
 	}
 	live->attr = USER_A_STATUS;
 	live->s = "deleting";
-	both = where ? pred_new(req->arena, UP_AND) : live;
+	both = where ? scim_pred_new(req->arena, PRED_AND) : live;
 	if (where && both) {
 		both->a = where;
 		both->b = live;

@@ -295,7 +295,7 @@ static void test_rank_only_on_change(void **state)
 	assert_int_equal(audit_count(&e), before);
 }
 
-static int select_n(struct env *e, const struct group_pred *where, const char *sort, int offset,
+static int select_n(struct env *e, const struct pred *where, const char *sort, int offset,
 		    int limit, struct group_list *gl)
 {
 	struct group_query q = {
@@ -333,39 +333,39 @@ static void test_select(void **state)
 	assert_int_equal(select_n(&e, NULL, "created_at", 0, 0, &gl), 0);
 	assert_int_equal(gl.total, 3);
 	{
-		struct group_pred p = {.op = UP_EQ, .attr = GROUP_A_MEMBER, .s = e.u2};
+		struct pred p = {.op = PRED_EQ, .attr = GROUP_A_MEMBER, .s = e.u2};
 
 		assert_int_equal(select_n(&e, &p, NULL, 0, 10, &gl), 1);
 		assert_string_equal(gl.items[0].id, b.id);
 	}
 	{
-		struct group_pred m = {.op = UP_EQ, .attr = GROUP_A_MEMBER, .s = e.u1};
-		struct group_pred n = {.op = UP_NOT, .a = &m};
+		struct pred m = {.op = PRED_EQ, .attr = GROUP_A_MEMBER, .s = e.u1};
+		struct pred n = {.op = PRED_NOT, .a = &m};
 
 		assert_int_equal(select_n(&e, &n, NULL, 0, 10, &gl), 1);
 		assert_string_equal(gl.items[0].id, c.id);
 	}
 	{
-		struct group_pred p = {.op = UP_SW, .attr = GROUP_A_NAME, .s = "BE"};
+		struct pred p = {.op = PRED_SW, .attr = GROUP_A_NAME, .s = "BE"};
 
 		assert_int_equal(select_n(&e, &p, NULL, 0, 10, &gl), 1);
 		assert_string_equal(gl.items[0].id, b.id);
 	}
 	{
-		struct group_pred p = {.op = UP_EQ, .attr = GROUP_A_EXTERNAL_ID, .s = "a"};
+		struct pred p = {.op = PRED_EQ, .attr = GROUP_A_EXTERNAL_ID, .s = "a"};
 
 		assert_int_equal(select_n(&e, &p, NULL, 0, 10, &gl), 0); /* case-exact */
 	}
 	{
-		struct group_pred p = {
-		    .op = UP_GE, .attr = GROUP_A_CREATED_AT, .is_int = true, .i = b.created_at};
+		struct pred p = {
+		    .op = PRED_GE, .attr = GROUP_A_CREATED_AT, .is_int = true, .i = b.created_at};
 
 		assert_int_equal(select_n(&e, &p, "-created_at", 0, 10, &gl), 2);
 		assert_string_equal(gl.items[0].id, c.id);
 		assert_string_equal(gl.items[1].id, b.id);
 	}
 	{
-		struct group_pred p = {.op = UP_CO, .attr = GROUP_A_MEMBER, .s = e.u1};
+		struct pred p = {.op = PRED_CO, .attr = GROUP_A_MEMBER, .s = e.u1};
 		struct group_query q = {.where = &p, .limit = 10};
 		struct rs_err err = {0};
 

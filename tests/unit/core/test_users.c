@@ -857,7 +857,7 @@ static void test_list_filters(void **state)
 /* Every positional page of a selection, with its total, against one page holding all of it
  * (offset 0, no total: never through the caches). */
 static void check_positional(struct fx *f, const char *tid, const char *sort,
-			     const struct user_pred *where, int limit, const char *what)
+			     const struct pred *where, int limit, const char *what)
 {
 	struct user_list_query all = {.sort = sort, .where = where};
 	struct user_list ref;
@@ -922,9 +922,9 @@ static void test_positional_paging(void **state)
 	const char *tid = fx_tenant(f, "acme", NULL);
 	static const char *const sorts[] = {NULL,	 "username",	"-email",
 					    "last_name", "-updated_at", "-created_at"};
-	struct user_pred co = {.op = UP_CO, .attr = USER_A_USERNAME, .s = "SER1"};
-	struct user_pred sw = {.op = UP_SW, .attr = USER_A_LAST_NAME, .s = "SMI"};
-	struct user_pred or = {.op = UP_OR, .a = &co, .b = &sw};
+	struct pred co = {.op = PRED_CO, .attr = USER_A_USERNAME, .s = "SER1"};
+	struct pred sw = {.op = PRED_SW, .attr = USER_A_LAST_NAME, .s = "SMI"};
+	struct pred or = {.op = PRED_OR, .a = &co, .b = &sw};
 	struct user_fields uf = {.username = S("aaa-first"), .last_name = S("Aaron")};
 	struct user_fields ren = {.username = S("zzz-renamed"), .last_name = S("Smithers")};
 	struct user u;
