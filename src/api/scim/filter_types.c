@@ -1,6 +1,7 @@
-/* The pure half of queries across resource types (scim_int.h): a filter rewritten for one
- * resource type, and the core operator of a comparison. No HTTP, no core calls, so that
- * fuzz/fuzz_scim_query can check it against the evaluator (src/scim/eval.c) without a server. */
+/* The pure half of queries (scim_int.h): a filter rewritten for one resource type, and a filter
+ * as a core predicate tree (the walk users and groups share, their leaves their own). No HTTP, no
+ * core calls, so that fuzz/fuzz_scim_query can check it against the evaluator (src/scim/eval.c)
+ * without a server. */
 #include "api/scim/scim_int.h"
 
 #include <stdio.h>
