@@ -90,6 +90,9 @@ enum rs_status http_route_add_sized(struct http_router *r, const char *method, c
 const char *http_param(const struct http_req *req, const char *name);
 const char *http_query(const struct http_req *req, const char *name);
 const char *http_header(const struct http_req *req, const char *name);
+/* The version an If-Match header names (W/"n" or "n"): 0 when absent or "*", -1 when it is
+ * malformed (it can never match). */
+int64_t http_if_match(const struct http_req *req);
 /* A parameter of an application/x-www-form-urlencoded body, decoded by libmicrohttpd's post
  * processor: returns how many times it occurs (*value set when exactly once), -1 when the
  * body can't be parsed as a form. */

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/str.h"
+
 const char *http_header(const struct http_req *req, const char *name)
 {
 	if (!req->conn) {
@@ -202,4 +204,29 @@ bool http_content_type_is_json(const char *ct)
 		return true;
 	/* application/<x>+json (RFC 6839 structured syntax suffix), x non-empty. */
 	return n > 5 && strncasecmp(sub + n - 5, "+json", 5) == 0;
+}
+
+int64_t http_if_match(const struct http_req *req)
+{
+	const char *h = http_header(req, "If-Match");
+	long long v;
+	char buf[32];
+	size_t n;
+
+	if (!h)
+		return 0;
+	while (*h == ' ')
+		h++;
+	if (strcmp(h, "*") == 0)
+		return 0;
+	if (strncmp(h, "W/", 2) == 0)
+		h += 2;
+	n = strlen(h);
+	if (n < 3 || n > sizeof(buf) || h[0] != '"' || h[n - 1] != '"')
+		return -1;
+	memcpy(buf, h + 1, n - 2);
+	buf[n - 2] = '\0';
+	if (!str_to_ll(buf, 1, INT64_MAX, &v))
+		return -1;
+	return v;
 }

@@ -129,7 +129,7 @@ static void patch(struct http_req *req, struct http_resp *resp, void *app)
 	if (!rest_actor_or_reply(req, resp, c, &who) || !read_fields_or_reply(req, resp, &f))
 		return;
 	if (departments_update(c, &who, http_param(req, "tenant"), http_param(req, "id"), &f,
-			       rest_if_match(req), req->arena, &d, &err) != RS_OK) {
+			       http_if_match(req), req->arena, &d, &err) != RS_OK) {
 		rest_fail(req, resp, &err);
 		return;
 	}
@@ -146,7 +146,7 @@ static void del(struct http_req *req, struct http_resp *resp, void *app)
 	if (!rest_actor_or_reply(req, resp, c, &who))
 		return;
 	if (departments_delete(c, &who, http_param(req, "tenant"), http_param(req, "id"),
-			       rest_if_match(req), http_query(req, "move_to"), &err) != RS_OK) {
+			       http_if_match(req), http_query(req, "move_to"), &err) != RS_OK) {
 		rest_fail(req, resp, &err);
 		return;
 	}

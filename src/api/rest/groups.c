@@ -88,7 +88,7 @@ static void patch(struct http_req *req, struct http_resp *resp, void *app)
 	if (!rest_actor_or_reply(req, resp, c, &who) || !read_fields_or_reply(req, resp, &f))
 		return;
 	if (groups_update(c, &who, http_param(req, "tenant"), http_param(req, "id"), &f,
-			  rest_if_match(req), req->arena, &g, &err) != RS_OK) {
+			  http_if_match(req), req->arena, &g, &err) != RS_OK) {
 		rest_fail(req, resp, &err);
 		return;
 	}

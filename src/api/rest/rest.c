@@ -306,37 +306,12 @@ void rest_delete(struct http_req *req, struct http_resp *resp, struct core *c, r
 
 	if (!rest_actor_or_reply(req, resp, c, &who))
 		return;
-	if (del(c, &who, http_param(req, "tenant"), http_param(req, "id"), rest_if_match(req),
+	if (del(c, &who, http_param(req, "tenant"), http_param(req, "id"), http_if_match(req),
 		&err) != RS_OK) {
 		rest_fail(req, resp, &err);
 		return;
 	}
 	rest_no_content(resp);
-}
-
-int64_t rest_if_match(const struct http_req *req)
-{
-	const char *h = http_header(req, "If-Match");
-	long long v;
-	char buf[32];
-	size_t n;
-
-	if (!h)
-		return 0;
-	while (*h == ' ')
-		h++;
-	if (strcmp(h, "*") == 0)
-		return 0;
-	if (strncmp(h, "W/", 2) == 0)
-		h += 2;
-	n = strlen(h);
-	if (n < 3 || n > sizeof(buf) || h[0] != '"' || h[n - 1] != '"')
-		return -1;
-	memcpy(buf, h + 1, n - 2);
-	buf[n - 2] = '\0';
-	if (!str_to_ll(buf, 1, INT64_MAX, &v))
-		return -1;
-	return v;
 }
 
 bool rest_page_or_reply(struct http_req *req, struct http_resp *resp, struct page *pg)
@@ -382,7 +357,8 @@ enum rs_status rest_routes_register(struct http_router *r, struct core *c, struc
 	    rest_tasks_register,       rest_auth_register,
 	    rest_oauth_register,       rest_webhooks_register,
 	    rest_outbox_register,      rest_email_templates_register,
-	    rest_invitations_register, rest_resources_register, rest_api_users_register,
+	    rest_invitations_register, rest_resources_register,
+	    rest_api_users_register,
 	};
 
 	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {

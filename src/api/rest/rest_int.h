@@ -73,8 +73,6 @@ typedef enum rs_status (*rest_delete_fn)(struct core *c, const struct actor *who
 					 struct rs_err *err);
 void rest_delete(struct http_req *req, struct http_resp *resp, struct core *c, rest_delete_fn del);
 
-/* If-Match: 0 when absent or "*"; -1 when it can never match (malformed). */
-int64_t rest_if_match(const struct http_req *req);
 /* limit and cursor query parameters. */
 bool rest_page_or_reply(struct http_req *req, struct http_resp *resp, struct page *pg);
 

@@ -110,7 +110,7 @@ static void patch(struct http_req *req, struct http_resp *resp, void *app)
 		return;
 	if (p.rank.set && !p.rank.null && (p.rank.v < -1 || p.rank.v > 100000))
 		p.rank.v = -1;
-	p.if_match = rest_if_match(req);
+	p.if_match = http_if_match(req);
 	if (roles_update(c, &who, http_param(req, "tenant"), http_param(req, "id"), &p, req->arena,
 			 &r, &err) != RS_OK) {
 		rest_fail(req, resp, &err);

@@ -177,7 +177,7 @@ static void patch(struct http_req *req, struct http_resp *resp, void *app)
 	jin_release(&j);
 	if (!jin_ok_or_reply(&j, req, resp))
 		return;
-	p.if_match = rest_if_match(req);
+	p.if_match = http_if_match(req);
 	if (tenants_update(c, &who, http_param(req, "tenant"), &p, req->arena, &t, &err) != RS_OK) {
 		rest_fail(req, resp, &err);
 		return;
@@ -193,7 +193,7 @@ static void del(struct http_req *req, struct http_resp *resp, void *app)
 
 	if (!rest_actor_or_reply(req, resp, c, &who))
 		return;
-	if (tenants_delete(c, &who, http_param(req, "tenant"), rest_if_match(req), &err) != RS_OK) {
+	if (tenants_delete(c, &who, http_param(req, "tenant"), http_if_match(req), &err) != RS_OK) {
 		rest_fail(req, resp, &err);
 		return;
 	}

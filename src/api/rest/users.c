@@ -159,7 +159,7 @@ static void patch(struct http_req *req, struct http_resp *resp, void *app)
 	if (!jin_ok_or_reply(&j, req, resp))
 		return;
 	if (users_update(c, &who, http_param(req, "tenant"), http_param(req, "id"), &f,
-			 rest_if_match(req), req->arena, &u, &err) != RS_OK) {
+			 http_if_match(req), req->arena, &u, &err) != RS_OK) {
 		rest_fail(req, resp, &err);
 		return;
 	}
@@ -187,7 +187,7 @@ static void put_roles(struct http_req *req, struct http_resp *resp, void *app)
 	/* PUT replaces the tenant roles: an absent "roles" means none. */
 	f.roles_set = true;
 	if (users_update(c, &who, http_param(req, "tenant"), http_param(req, "id"), &f,
-			 rest_if_match(req), req->arena, &u, &err) != RS_OK) {
+			 http_if_match(req), req->arena, &u, &err) != RS_OK) {
 		rest_fail(req, resp, &err);
 		return;
 	}
@@ -206,7 +206,7 @@ static void del(struct http_req *req, struct http_resp *resp, void *app)
 
 	if (!rest_actor_or_reply(req, resp, c, &who))
 		return;
-	if (users_delete(c, &who, tenant, http_param(req, "id"), rest_if_match(req),
+	if (users_delete(c, &who, tenant, http_param(req, "id"), http_if_match(req),
 			 http_query(req, "transfer_to"), req->arena, &task, &err) != RS_OK) {
 		rest_fail(req, resp, &err);
 		return;
@@ -251,7 +251,7 @@ static void transition(struct http_req *req, struct http_resp *resp, void *app,
 		}
 		q.has_until = true;
 	}
-	q.if_match = rest_if_match(req);
+	q.if_match = http_if_match(req);
 	if (users_transition(c, &who, http_param(req, "tenant"), http_param(req, "id"), &q,
 			     req->arena, &u, &err) != RS_OK) {
 		rest_fail(req, resp, &err);

@@ -143,31 +143,6 @@ json_t *scim_body_or_reply(struct http_req *req, struct http_resp *resp)
 	return root;
 }
 
-int64_t scim_if_match(const struct http_req *req)
-{
-	const char *h = http_header(req, "If-Match");
-	long long v;
-	char buf[32];
-	size_t n;
-
-	if (!h)
-		return 0;
-	while (*h == ' ')
-		h++;
-	if (strcmp(h, "*") == 0)
-		return 0;
-	if (strncmp(h, "W/", 2) == 0)
-		h += 2;
-	n = strlen(h);
-	if (n < 3 || n > sizeof(buf) || h[0] != '"' || h[n - 1] != '"')
-		return -1;
-	memcpy(buf, h + 1, n - 2);
-	buf[n - 2] = '\0';
-	if (!str_to_ll(buf, 1, INT64_MAX, &v))
-		return -1;
-	return v;
-}
-
 /* ---- attributes / excludedAttributes ----------------------------------------------------- */
 
 /* Splits one requested name into (container, attribute, sub-attribute): a core-schema URN

@@ -42,7 +42,6 @@ bool scim_actor_or_reply(struct http_req *req, struct http_resp *resp, struct co
  * replying. The caller decrefs it. */
 json_t *scim_body_or_reply(struct http_req *req, struct http_resp *resp);
 /* If-Match: 0 when absent or "*", the version of W/"n" or "n", -1 when unreadable. */
-int64_t scim_if_match(const struct http_req *req);
 /* RFC 3339 text of ms in a. */
 const char *scim_time(struct arena *a, int64_t ms);
 /* Case-insensitive member lookup (RFC 7643 section 2.1: attribute names are). */

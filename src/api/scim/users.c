@@ -105,7 +105,7 @@ static const char *target(struct http_req *req, const struct actor *who)
 static bool precondition_or_reply(struct http_req *req, struct http_resp *resp,
 				  const struct user *u, int64_t *if_match)
 {
-	*if_match = scim_if_match(req);
+	*if_match = http_if_match(req);
 	if (*if_match < 0) {
 		scim_error(req, resp, 400, SCIM_INVALID_VALUE, "If-Match must be W/\"<version>\"");
 		return false;
