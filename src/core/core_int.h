@@ -261,15 +261,15 @@ enum rs_status user_transition_in(struct store_tx *tx, struct core *c, const str
 				  const struct user_transition_req *req, struct arena *a,
 				  struct user *out, struct rs_err *err);
 
-/* A password an identity provider sends for user id (NULL: a user about to be created, whose
- * fields context carries): checked against the tenant's policy and history and hashed,
+/* A password an identity provider sends for user id (NULL: a user about to be created), whose
+ * changes f also bring (the policy's context words are the user as it will be): checked against the tenant's policy and history and hashed,
  * outside any transaction. *hash stays NULL when the tenant ignores provisioned passwords
  * (setting provisioned_passwords) or the password already is the user's: a provider that
  * sends it again changes nothing. explicit: the request asks for this change alone (a PATCH),
  * which a tenant that ignores passwords refuses (RS_E_INVALID) instead. Needs users.update
  * and the rank rule over an existing user. */
 enum rs_status password_prepare(struct core *c, const struct actor *who, const char *tenant,
-				const char *id, const struct user *context, const char *password,
+				const char *id, const struct user_fields *f, const char *password,
 				bool explicit, struct arena *a, const char **hash,
 				struct rs_err *err);
 /* Stores a hash from password_prepare inside the caller's write transaction, as

@@ -363,7 +363,7 @@ static enum rs_status tenant_only_tx(struct store_tx *tx, void *arg, struct rs_e
 
 /* (core_int.h) */
 enum rs_status password_prepare(struct core *c, const struct actor *who, const char *tenant,
-				const char *id, const struct user *context, const char *password,
+				const char *id, const struct user_fields *f, const char *password,
 				bool explicit, struct arena *a, const char **hash,
 				struct rs_err *err)
 {
@@ -393,8 +393,15 @@ enum rs_status password_prepare(struct core *c, const struct actor *who, const c
 			return RS_OK;
 	}
 	x.hash = NULL;
-	if (context)
-		x.u = *context;
+	/* The policy's context words are the user's as they will be. */
+	if (f->username.set)
+		x.u.username = f->username.v;
+	if (f->email.set)
+		x.u.email = f->email.v;
+	if (f->first_name.set)
+		x.u.first_name = f->first_name.v;
+	if (f->last_name.set)
+		x.u.last_name = f->last_name.v;
 	st = hash_new(&x, err);
 	if (st == RS_OK)
 		*hash = x.hash;

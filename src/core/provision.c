@@ -93,23 +93,7 @@ enum rs_status users_provision(struct core *c, const struct actor *who, const ch
 		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "active",
 			       "'active' is true, false or absent");
 	if (p->password) {
-		/* The policy's context words are the user's as they will be. */
-		struct user ctx = {0};
-
-		if (p->id) {
-			st = users_get(c, who, tenant, p->id, a, &ctx, err);
-			if (st != RS_OK)
-				return st;
-		}
-		if (p->f->username.set)
-			ctx.username = p->f->username.v;
-		if (p->f->email.set)
-			ctx.email = p->f->email.v;
-		if (p->f->first_name.set)
-			ctx.first_name = p->f->first_name.v;
-		if (p->f->last_name.set)
-			ctx.last_name = p->f->last_name.v;
-		st = password_prepare(c, who, tenant, p->id, &ctx, p->password,
+		st = password_prepare(c, who, tenant, p->id, p->f, p->password,
 				      p->password_explicit, a, &x.hash, err);
 		if (st != RS_OK)
 			return st;
