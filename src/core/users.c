@@ -490,19 +490,26 @@ static enum rs_status manager_check(struct store_tx *tx, const char *tenant_id, 
 				    const char *manager_id, struct arena *a, const char **name,
 				    struct rs_err *err)
 {
+	struct store_rows *r = NULL;
 	struct user m;
+	bool has = false;
 	enum rs_status st;
 
 	if (uid && strcmp(uid, manager_id) == 0)
 		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "manager_id",
 			       "a user can't be their own manager");
-	st = user_load(tx, tenant_id, manager_id, a, &m, NULL, err);
-	if (st == RS_E_NOT_FOUND || (st == RS_OK && strcmp(m.status, "deleting") == 0))
+	/* The row alone: the manager's roles and groups do not matter here. */
+	st = Q_QUERY(tx, Q_USER_GET, &r, err, SV_S(tenant_id), SV_S(manager_id));
+	if (st == RS_OK && (st = store_rows_next(r, &has, err)) == RS_OK && has)
+		row_user(r, a, &m);
+	store_rows_close(r);
+	if (st != RS_OK)
+		return st;
+	if (!has || strcmp(m.status, "deleting") == 0)
 		return rs_fail(err, RS_E_INVALID, "request.invalid_field", "manager_id",
 			       "no user '%s' in this tenant", manager_id);
-	if (st == RS_OK)
-		*name = m.username;
-	return st;
+	*name = m.username;
+	return RS_OK;
 }
 
 /* ---- writes -----------------------------------------------------------------------------------
