@@ -36,7 +36,7 @@ static enum rs_status members_all(struct core *c, const struct actor *who, struc
 			json_array_append_new(
 			    arr, json_pack("{s:s,s:s,s:s,s:s}", "value", ml.items[i].id, "display",
 					   ml.items[i].username, "type", "User", "$ref",
-					   arena_printf(a, SCIM_BASE "/Users/%s", ml.items[i].id)));
+					   scim_user_location(a, ml.items[i].id)));
 		pg.cursor = ml.next_cursor;
 	} while (ml.next_cursor);
 	return RS_OK;

@@ -46,6 +46,11 @@ json_t *scim_body_or_reply(struct http_req *req, struct http_resp *resp);
 const char *scim_time(struct arena *a, int64_t ms);
 /* Case-insensitive member lookup (RFC 7643 section 2.1: attribute names are). */
 json_t *scim_get(const json_t *obj, const char *name);
+/* SCIM_BASE/Users/id, in a. */
+const char *scim_user_location(struct arena *a, const char *id);
+/* The name.formatted roster shows when none is kept: "given family"; NULL without either. */
+const char *scim_formatted_name(struct arena *a, const char *given, const char *family);
+
 /* Removes member name (case-insensitively), if there is one. */
 void scim_del(json_t *obj, const char *name);
 /* attributes / excludedAttributes (RFC 7644 section 3.4.2.5) applied to a rendered resource in

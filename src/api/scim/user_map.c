@@ -15,11 +15,6 @@
 #define CA_CORE "scim"
 #define CA_ENTERPRISE "scim_enterprise"
 
-static const char *user_location(struct arena *a, const char *id)
-{
-	return arena_printf(a, SCIM_BASE "/Users/%s", id);
-}
-
 /* The object ca holds under key, taken over (ca is the caller's fresh parse, dropped next). */
 static json_t *ca_member(const json_t *ca, const char *key)
 {
@@ -84,15 +79,6 @@ static void emails_render(json_t *o, const struct user *u)
 	    json_pack("[{s:s,s:s,s:b}]", "value", u->email, "type", "work", "primary", true));
 }
 
-/* What roster shows when no name.formatted is kept: "given family". */
-static const char *formatted_of(struct arena *a, const char *given, const char *family)
-{
-	if (!given && !family)
-		return NULL;
-	return arena_printf(a, "%s%s%s", given ? given : "", given && family ? " " : "",
-			    family ? family : "");
-}
-
 json_t *scim_user_render(struct arena *a, const struct user *u)
 {
 	/* Most users have none: no parse for them (a page renders a thousand users). */
@@ -117,8 +103,9 @@ json_t *scim_user_render(struct arena *a, const struct user *u)
 	if (u->last_name)
 		json_object_set_new(name, "familyName", json_string(u->last_name));
 	if (!json_object_get(name, "formatted") && (u->first_name || u->last_name))
-		json_object_set_new(name, "formatted",
-				    json_string(formatted_of(a, u->first_name, u->last_name)));
+		json_object_set_new(
+		    name, "formatted",
+		    json_string(scim_formatted_name(a, u->first_name, u->last_name)));
 	if (json_object_size(name) == 0)
 		json_object_del(o, "name");
 	if (!json_object_get(o, "displayName")) {
@@ -146,7 +133,7 @@ json_t *scim_user_render(struct arena *a, const struct user *u)
 	if (u->manager_id)
 		json_object_set_new(ent, "manager",
 				    json_pack("{s:s,s:s,s:s?}", "value", u->manager_id, "$ref",
-					      user_location(a, u->manager_id), "displayName",
+					      scim_user_location(a, u->manager_id), "displayName",
 					      u->manager_name));
 	if (json_object_size(ent)) {
 		json_array_append_new(schemas, json_string(SCIM_URN_ENTERPRISE));
@@ -158,7 +145,7 @@ json_t *scim_user_render(struct arena *a, const struct user *u)
 			    json_pack("{s:s,s:s,s:s,s:s,s:s}", "resourceType", "User", "created",
 				      scim_time(a, u->created_at), "lastModified",
 				      scim_time(a, u->updated_at), "location",
-				      user_location(a, u->id), "version",
+				      scim_user_location(a, u->id), "version",
 				      arena_printf(a, "W/\"%lld\"", (long long)u->version)));
 	return o;
 }
@@ -359,7 +346,7 @@ bool scim_user_map(struct arena *a, const json_t *res, const struct user *cur,
 	if (!str_of(a, scim_get(name, "familyName"), "name.familyName", &family, why, cap))
 		goto out;
 	put_str(&m->f.last_name, family, cur, cur ? cur->last_name : NULL);
-	formatted = formatted_of(a, given, family);
+	formatted = scim_formatted_name(a, given, family);
 	if (json_is_object(name)) {
 		json_t *rest = json_object();
 

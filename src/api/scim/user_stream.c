@@ -65,27 +65,6 @@ void scim_json_stream(yajl_gen g, const json_t *v)
 	}
 }
 
-/* a ‖ b ‖ c in the arena; concatenation instead of arena_printf, which a page of a thousand
- * users would call five thousand times. */
-static const char *cat3(struct arena *ar, const char *a, const char *b, const char *c)
-{
-	size_t na = strlen(a), nb = strlen(b), nc = strlen(c);
-	char *s = arena_alloc(ar, na + nb + nc + 1);
-
-	if (!s)
-		return "";
-	memcpy(s, a, na);
-	memcpy(s + na, b, nb);
-	memcpy(s + na + nb, c, nc + 1);
-	return s;
-}
-
-static const char *full_name(struct arena *a, const struct user *u)
-{
-	return cat3(a, u->first_name ? u->first_name : "", u->first_name && u->last_name ? " " : "",
-		    u->last_name ? u->last_name : "");
-}
-
 /* W/"version" in out (32 bytes), as scim_reply() writes the ETag. */
 static const char *weak_etag(int64_t version, char *out)
 {
@@ -117,7 +96,7 @@ static void stream_name(yajl_gen g, struct arena *a, const struct user *u)
 		key_str(g, "givenName", u->first_name);
 	if (u->last_name)
 		key_str(g, "familyName", u->last_name);
-	key_str(g, "formatted", full_name(a, u));
+	key_str(g, "formatted", scim_formatted_name(a, u->first_name, u->last_name));
 	yajl_gen_map_close(g);
 }
 
@@ -179,7 +158,7 @@ static void stream_enterprise(yajl_gen g, struct arena *a, const struct user *u)
 		STR(g, "manager");
 		yajl_gen_map_open(g);
 		key_str(g, "value", u->manager_id);
-		key_str(g, "$ref", cat3(a, SCIM_BASE, "/Users/", u->manager_id));
+		key_str(g, "$ref", scim_user_location(a, u->manager_id));
 		if (u->manager_name)
 			key_str(g, "displayName", u->manager_name);
 		yajl_gen_map_close(g);
@@ -213,7 +192,9 @@ void scim_user_stream(yajl_gen g, struct arena *a, const struct user *u)
 		key_str(g, "externalId", u->external_id);
 	key_str(g, "userName", u->username);
 	stream_name(g, a, u);
-	key_str(g, "displayName", u->first_name || u->last_name ? full_name(a, u) : u->username);
+	key_str(g, "displayName",
+		u->first_name || u->last_name ? scim_formatted_name(a, u->first_name, u->last_name)
+					      : u->username);
 	STR(g, "active");
 	yajl_gen_bool(g, strcmp(u->status, "active") == 0);
 	if (u->locale)
@@ -230,7 +211,7 @@ void scim_user_stream(yajl_gen g, struct arena *a, const struct user *u)
 	key_str(g, "created", when);
 	time_format(u->updated_at, when);
 	key_str(g, "lastModified", when);
-	key_str(g, "location", cat3(a, SCIM_BASE, "/Users/", u->id));
+	key_str(g, "location", scim_user_location(a, u->id));
 	key_str(g, "version", weak_etag(u->version, ver));
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);

@@ -14,11 +14,6 @@
 #include "util/str.h"
 #include "util/timeutil.h"
 
-static const char *user_location(struct arena *a, const char *id)
-{
-	return arena_printf(a, SCIM_BASE "/Users/%s", id);
-}
-
 /* The department tree's node named name (case-insensitively), for the enterprise extension's
  * "department": unique names only, since the extension carries no path. */
 static enum rs_status dept_by_name(struct core *c, const struct actor *who, struct arena *a,
@@ -125,7 +120,7 @@ static void reply_user(struct http_req *req, struct http_resp *resp, int status,
 
 	scim_project(o, http_query(req, "attributes"), http_query(req, "excludedAttributes"));
 	if (status == 201)
-		http_resp_header(req, resp, "Location", user_location(req->arena, u->id));
+		http_resp_header(req, resp, "Location", scim_user_location(req->arena, u->id));
 	scim_reply(req, resp, status, o, u->version);
 }
 
