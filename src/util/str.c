@@ -100,3 +100,26 @@ unsigned str_hash(const char *s)
 		h = (h ^ (unsigned char)*s) * 16777619u;
 	return h;
 }
+
+const char *str_weak_etag(struct arena *a, int64_t version)
+{
+	char digits[24], *out;
+	int n = 0;
+	uint64_t v = version < 0 ? 0 : (uint64_t)version;
+
+	/* Digit by digit: a SCIM page of a thousand users carries a thousand of these. */
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (!(out = arena_alloc(a, (size_t)n + 5)))
+		return "";
+	out[0] = 'W';
+	out[1] = '/';
+	out[2] = '"';
+	for (int i = 0; i < n; i++)
+		out[3 + i] = digits[n - 1 - i];
+	out[3 + n] = '"';
+	out[4 + n] = '\0';
+	return out;
+}

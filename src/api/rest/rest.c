@@ -283,12 +283,8 @@ void rest_reply(struct http_req *req, struct http_resp *resp, int status, json_t
 				 "out of memory");
 		return;
 	}
-	if (etag_version > 0) {
-		char etag[32];
-
-		snprintf(etag, sizeof(etag), "W/\"%lld\"", (long long)etag_version);
-		http_resp_header(req, resp, "ETag", etag);
-	}
+	if (etag_version > 0)
+		http_resp_header(req, resp, "ETag", str_weak_etag(req->arena, etag_version));
 	http_resp_json(resp, status, body, strlen(body));
 }
 

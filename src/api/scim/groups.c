@@ -58,8 +58,7 @@ static enum rs_status group_json(struct core *c, const struct actor *who, struct
 			 "id", g->id, "displayName", g->name, "members", members, "meta",
 			 "resourceType", "Group", "created", scim_time(a, g->created_at),
 			 "lastModified", scim_time(a, g->updated_at), "location",
-			 group_location(a, g->id), "version",
-			 arena_printf(a, "W/\"%lld\"", (long long)g->version));
+			 group_location(a, g->id), "version", str_weak_etag(a, g->version));
 	if (*out && g->external_id)
 		json_object_set_new(*out, "externalId", json_string(g->external_id));
 	return *out ? RS_OK : rs_fail(err, RS_E_INTERNAL, "scim.nomem", NULL, "out of memory");
@@ -333,8 +332,7 @@ static void update(struct http_req *req, struct http_resp *resp, void *app, bool
 	/* RFC 7644 section 3.5.2: 204 unless the client asked for attributes. Entra ID asks for
 	 * it: a big group's member list on every membership change is what it must not get. */
 	if (is_patch && !http_query(req, "attributes") && !http_query(req, "excludedAttributes")) {
-		http_resp_header(req, resp, "ETag",
-				 arena_printf(req->arena, "W/\"%lld\"", (long long)g.version));
+		http_resp_header(req, resp, "ETag", str_weak_etag(req->arena, g.version));
 		resp->status = 204;
 		resp->body = NULL;
 		resp->body_len = 0;

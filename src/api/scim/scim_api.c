@@ -23,8 +23,7 @@ void scim_reply(struct http_req *req, struct http_resp *resp, int status, json_t
 		return;
 	}
 	if (version > 0)
-		http_resp_header(req, resp, "ETag",
-				 arena_printf(req->arena, "W/\"%lld\"", (long long)version));
+		http_resp_header(req, resp, "ETag", str_weak_etag(req->arena, version));
 	http_resp_json(resp, status, out, strlen(out));
 	resp->content_type = SCIM_CT;
 }

@@ -146,7 +146,7 @@ json_t *scim_user_render(struct arena *a, const struct user *u)
 				      scim_time(a, u->created_at), "lastModified",
 				      scim_time(a, u->updated_at), "location",
 				      scim_user_location(a, u->id), "version",
-				      arena_printf(a, "W/\"%lld\"", (long long)u->version)));
+				      str_weak_etag(a, u->version)));
 	return o;
 }
 

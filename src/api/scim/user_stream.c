@@ -12,6 +12,7 @@
 
 #include "api/scim/scim_int.h"
 #include "api/scim/user_map.h"
+#include "util/str.h"
 #include "util/timeutil.h"
 
 #define STR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
@@ -63,27 +64,6 @@ void scim_json_stream(yajl_gen g, const json_t *v)
 		yajl_gen_null(g);
 		break;
 	}
-}
-
-/* W/"version" in out (32 bytes), as scim_reply() writes the ETag. */
-static const char *weak_etag(int64_t version, char *out)
-{
-	char digits[24];
-	int n = 0;
-	uint64_t v = version < 0 ? 0 : (uint64_t)version;
-
-	do {
-		digits[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	out[0] = 'W';
-	out[1] = '/';
-	out[2] = '"';
-	for (int i = 0; i < n; i++)
-		out[3 + i] = digits[n - 1 - i];
-	out[3 + n] = '"';
-	out[4 + n] = '\0';
-	return out;
 }
 
 static void stream_name(yajl_gen g, struct arena *a, const struct user *u)
@@ -169,7 +149,7 @@ static void stream_enterprise(yajl_gen g, struct arena *a, const struct user *u)
 void scim_user_stream(yajl_gen g, struct arena *a, const struct user *u)
 {
 	bool ent = u->department_name || u->manager_id;
-	char ver[32], when[TIME_STR_LEN];
+	char when[TIME_STR_LEN];
 
 	/* What a provider kept (custom attributes) merges into the resource: rare, so such a
 	 * user takes the jansson path and is only written here. */
@@ -212,7 +192,7 @@ void scim_user_stream(yajl_gen g, struct arena *a, const struct user *u)
 	time_format(u->updated_at, when);
 	key_str(g, "lastModified", when);
 	key_str(g, "location", scim_user_location(a, u->id));
-	key_str(g, "version", weak_etag(u->version, ver));
+	key_str(g, "version", str_weak_etag(a, u->version));
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
 }

@@ -30,6 +30,19 @@ static void test_lower(void **state)
 	arena_release(&a);
 }
 
+static void test_weak_etag(void **state)
+{
+	struct arena a;
+
+	(void)state;
+	arena_init(&a, 0);
+	assert_string_equal(str_weak_etag(&a, 0), "W/\"0\"");
+	assert_string_equal(str_weak_etag(&a, 7), "W/\"7\"");
+	assert_string_equal(str_weak_etag(&a, 1234567890123LL), "W/\"1234567890123\"");
+	assert_string_equal(str_weak_etag(&a, INT64_MAX), "W/\"9223372036854775807\"");
+	arena_release(&a);
+}
+
 static void test_valid_text(void **state)
 {
 	static const struct {
@@ -112,6 +125,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_lower),
+	    cmocka_unit_test(test_weak_etag),
 	    cmocka_unit_test(test_valid_text),
 	    cmocka_unit_test(test_copy),
 	    cmocka_unit_test(test_to_ll),
