@@ -447,6 +447,20 @@ static const char *resolved(struct resolve *r, const char *ref)
 	return id;
 }
 
+static void replace_refs(struct resolve *r, json_t *v, int depth);
+
+/* Member e of an object or array: a reference is replaced in place, anything else walked. */
+static void replace_member(struct resolve *r, json_t *e, int depth)
+{
+	const char *ref = json_is_string(e) ? ref_of(json_string_value(e)) : NULL;
+	const char *id = ref ? resolved(r, ref) : NULL;
+
+	if (id)
+		json_string_set(e, id);
+	else if (!ref)
+		replace_refs(r, e, depth + 1);
+}
+
 static void replace_refs(struct resolve *r, json_t *v, int depth)
 {
 	const char *k;
@@ -456,27 +470,9 @@ static void replace_refs(struct resolve *r, json_t *v, int depth)
 	if (depth >= RS_SCIM_JSON_DEPTH_MAX)
 		return;
 	if (json_is_object(v)) {
-		json_object_foreach(v, k, e)
-		{
-			const char *ref = json_is_string(e) ? ref_of(json_string_value(e)) : NULL;
-			const char *id = ref ? resolved(r, ref) : NULL;
-
-			if (id)
-				json_string_set(e, id);
-			else if (!ref)
-				replace_refs(r, e, depth + 1);
-		}
+		json_object_foreach(v, k, e) replace_member(r, e, depth);
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, e)
-		{
-			const char *ref = json_is_string(e) ? ref_of(json_string_value(e)) : NULL;
-			const char *id = ref ? resolved(r, ref) : NULL;
-
-			if (id)
-				json_string_set(e, id);
-			else if (!ref)
-				replace_refs(r, e, depth + 1);
-		}
+		json_array_foreach(v, i, e) replace_member(r, e, depth);
 	}
 }
 
