@@ -494,6 +494,13 @@ enum rs_status departments_create(struct core *c, const struct actor *who, const
 enum rs_status departments_get(struct core *c, const struct actor *who, const char *tenant,
 			       const char *id, struct arena *a, struct department *out,
 			       struct rs_err *err);
+/* The one department of the tenant named name, case-insensitively, for surfaces that name a
+ * department without its path (SCIM's enterprise "department"). Names are unique among
+ * siblings only: a name two departments share is RS_E_INVALID "department.name_ambiguous",
+ * one none has "department.name_unknown" (field "department"). Needs what reading does. */
+enum rs_status departments_find_name(struct core *c, const struct actor *who,
+				     const char *tenant, const char *name, struct arena *a,
+				     const char **id, struct rs_err *err);
 enum rs_status departments_list(struct core *c, const struct actor *who, const char *tenant,
 				const struct department_list_query *q, struct arena *a,
 				struct department_list *out, struct rs_err *err);

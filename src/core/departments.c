@@ -344,6 +344,60 @@ static enum rs_status read_tx(struct store_tx *tx, void *arg, struct rs_err *err
 	return st;
 }
 
+struct name_ctx {
+	const struct actor *who;
+	const char *tenant, *name;
+	struct arena *a;
+	const char *id;
+	int found;
+};
+
+static enum rs_status by_name_tx(struct store_tx *tx, void *arg, struct rs_err *err)
+{
+	struct name_ctx *x = arg;
+	struct store_rows *r = NULL;
+	struct tenant t;
+	enum rs_status st;
+	bool has;
+
+	st = tenant_resolve(tx, x->who, x->tenant, x->a, &t, err);
+	if (st == RS_OK)
+		st = may_read(x->who, err);
+	if (st == RS_OK)
+		st = Q_QUERY(tx, Q_DEPT_BY_NAME, &r, err, SV_S(t.id),
+			     SV_S(str_lower(x->a, x->name)));
+	while (st == RS_OK && (st = store_rows_next(r, &has, err)) == RS_OK && has) {
+		x->id = col_str(r, 0, x->a);
+		x->found++;
+	}
+	store_rows_close(r);
+	return st;
+}
+
+enum rs_status departments_find_name(struct core *c, const struct actor *who, const char *tenant,
+				     const char *name, struct arena *a, const char **id,
+				     struct rs_err *err)
+{
+	struct name_ctx x = {.who = who, .tenant = tenant, .name = name, .a = a};
+	enum rs_status st = check_text("department", name, RS_NAME_MAX, true, err);
+
+	*id = NULL;
+	if (st == RS_OK)
+		st = core_read(c, by_name_tx, &x, err);
+	if (st != RS_OK)
+		return st;
+	if (x.found == 1) {
+		*id = x.id;
+		return RS_OK;
+	}
+	return rs_fail(err, RS_E_INVALID,
+		       x.found ? "department.name_ambiguous" : "department.name_unknown",
+		       "department",
+		       x.found ? "several departments are named '%s': move the user in roster"
+			       : "no department is named '%s' in the tenant's department tree",
+		       name);
+}
+
 enum rs_status departments_get(struct core *c, const struct actor *who, const char *tenant,
 			       const char *id, struct arena *a, struct department *out,
 			       struct rs_err *err)

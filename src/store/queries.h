@@ -177,6 +177,7 @@ enum store_q {
 			      -> changes; bumps version */
 	Q_DEPT_DELETE,	   /* tenant, id -> changes */
 	Q_DEPT_COUNT,	   /* tenant -> count of departments */
+	Q_DEPT_BY_NAME,	   /* tenant, name_key -> id of the (at most 2) departments so named */
 	Q_DEPT_ANCESTORS,  /* tenant, id -> id, name, depth: the department (depth 0) and its
 			      ancestors up to the root */
 	Q_DEPT_HEIGHT,	   /* tenant, id -> levels below the department (0: a leaf), size of its

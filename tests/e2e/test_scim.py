@@ -269,7 +269,16 @@ class UserCrudTest(ScimBase):
         ru = h.expect(self.root.get(h.tpath(self.t, "users", u["id"])), 200).json
         self.assertEqual(ru["department"]["id"], d["id"])
         r = self.c.post(BASE + "/Users", json={"userName": "dep2-" + h.uid(), ENT: {"department": "Nowhere"}})
-        scim_error(self, r, 400, "invalidValue")
+        self.assertIn("no department is named", scim_error(self, r, 400, "invalidValue")["detail"])
+        # Names are unique among siblings only: a name two departments share is refused.
+        for parent in ("Lab A", "Lab B"):
+            p = h.expect(self.root.post(h.tpath(self.t, "departments"), json={"name": parent}), 201).json
+            h.expect(self.root.post(h.tpath(self.t, "departments"),
+                                    json={"name": "Bench", "parent_id": p["id"]}), 201)
+        name = "dep3-" + h.uid()
+        r = self.c.post(BASE + "/Users", json={"userName": name, ENT: {"department": "bench"}})
+        self.assertIn("several departments", scim_error(self, r, 400, "invalidValue")["detail"])
+        self.assertEqual(self.list_users(filter='userName eq "%s"' % name).json["totalResults"], 0)
 
 
 class PatchTest(ScimBase):

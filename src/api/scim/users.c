@@ -14,38 +14,6 @@
 #include "util/str.h"
 #include "util/timeutil.h"
 
-/* The department tree's node named name (case-insensitively), for the enterprise extension's
- * "department": unique names only, since the extension carries no path. */
-static enum rs_status dept_by_name(struct core *c, const struct actor *who, struct arena *a,
-				   const char *name, const char **id, struct rs_err *err)
-{
-	struct department_list_query q = {0};
-	struct department_list l;
-	enum rs_status st;
-	int found = 0;
-
-	*id = NULL;
-	q.page.limit = RS_LIST_LIMIT_MAX;
-	do {
-		st = departments_list(c, who, who->tenant_id, &q, a, &l, err);
-		if (st != RS_OK)
-			return st;
-		for (int i = 0; i < l.n; i++) {
-			if (strcasecmp(l.items[i].name, name) == 0) {
-				*id = l.items[i].id;
-				found++;
-			}
-		}
-		q.page.cursor = l.next_cursor;
-	} while (l.next_cursor);
-	if (found == 1)
-		return RS_OK;
-	return rs_fail(err, RS_E_INVALID, "scim.department", "department",
-		       found ? "several departments are named '%s': move the user in roster"
-			     : "no department is named '%s' in the tenant's department tree",
-		       name);
-}
-
 /* Applies m to user cur (NULL: creates) as one core provisioning: the fields, the lifecycle
  * state "active" asks for (deactivation reason "SCIM") and a password, all or nothing. *out
  * is the user as it now is. */
@@ -63,7 +31,8 @@ static enum rs_status apply(struct core *c, const struct actor *who, struct aren
 	enum rs_status st;
 
 	if (m->f.department_id.set && m->department) {
-		st = dept_by_name(c, who, a, m->department, &m->f.department_id.v, err);
+		st = departments_find_name(c, who, who->tenant_id, m->department, a,
+					   &m->f.department_id.v, err);
 		if (st != RS_OK)
 			return st;
 	}

@@ -17,8 +17,8 @@
 	"required_actions, locked, idle_logout_minutes, summary_mail_time, security_profile, "     \
 	"created_at, updated_at, last_login_at, last_activity_at, version, status_reason, "        \
 	"suspended_until, (SELECT d.name FROM departments d WHERE d.tenant_id = users.tenant_id "  \
-	"AND d.id = users.department_id), deletion_task_id, failed_logins, last_failed_login_at, "     \
-	"manager_id, (SELECT m.username FROM users m WHERE m.tenant_id = users.tenant_id AND "    \
+	"AND d.id = users.department_id), deletion_task_id, failed_logins, last_failed_login_at, " \
+	"manager_id, (SELECT m.username FROM users m WHERE m.tenant_id = users.tenant_id AND "     \
 	"m.id = users.manager_id AND m.status <> 'deleted')"
 #define SESSION_COLS                                                                               \
 	"tenant_id, id, user_id, lookup, secret_hash, csrf_hash, source_ip, user_agent, "          \
@@ -106,7 +106,8 @@ static const char *const pg_sql[Q__COUNT] = {
 	"first_name, first_name_key, last_name, last_name_key, type, status, "
 	"system_role_id, department_id, locale, timezone, description, external_id, "
 	"custom_attributes, required_actions, idle_logout_minutes, summary_mail_time, "
-	"security_profile, created_at, updated_at, manager_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+	"security_profile, created_at, updated_at, manager_id) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+	"$8, "
 	"$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $24, $25)",
     [Q_USER_GET] = "SELECT " USER_COLS " FROM users WHERE tenant_id = $1 AND id = $2 AND "
 		   "status <> 'deleted'",
@@ -126,7 +127,8 @@ static const char *const pg_sql[Q__COUNT] = {
 	"NULL, last_name_key = NULL, description = NULL, external_id = NULL, "
 	"custom_attributes = '{}', locale = NULL, timezone = NULL, summary_mail_time = "
 	"NULL, security_profile = NULL, status_reason = NULL, required_actions = '', "
-	"suspended_until = NULL, manager_id = NULL, version = version + 1 WHERE tenant_id = $1 AND id = $2 "
+	"suspended_until = NULL, manager_id = NULL, version = version + 1 WHERE tenant_id = $1 AND "
+	"id = $2 "
 	"AND status <> 'deleted'",
     [Q_USER_REPORTS_UNLINK] =
 	"UPDATE users SET manager_id = NULL, updated_at = $3, version = version + 1 "
@@ -411,6 +413,8 @@ static const char *const pg_sql[Q__COUNT] = {
 		      "tenant_id = $1 AND id = $2 AND version = $8",
     [Q_DEPT_DELETE] = "DELETE FROM departments WHERE tenant_id = $1 AND id = $2",
     [Q_DEPT_COUNT] = "SELECT count(*) FROM departments WHERE tenant_id = $1",
+    [Q_DEPT_BY_NAME] = "SELECT id FROM departments WHERE tenant_id = $1 AND name_key = $2 "
+		       "ORDER BY id LIMIT 2",
     [Q_DEPT_ANCESTORS] =
 	"WITH RECURSIVE up(id, name, parent_id, depth) AS (SELECT id, name, parent_id, 0 FROM "
 	"departments WHERE tenant_id = $1 AND id = $2 UNION ALL SELECT d.id, d.name, "
