@@ -1065,35 +1065,107 @@ static struct user *page_find(struct user **byid, int n, const char *id)
 	return hit ? *hit : NULL;
 }
 
-/* user_complete() for a page of users in three queries whatever its size: the system roles
- * (a page has few distinct ones), then the tenant roles and the groups of all its users at
- * once. Same results, same order per user. */
-static enum rs_status users_complete_page(struct store_tx *tx, struct arena *a, struct user *items,
-					  int n, struct rs_err *err)
+/* Rows about users off the page that a range read may meet before the list of ids is cheaper:
+ * a page in id order meets none; a filtered page whose users lie far apart meets many. */
+static int page_misses_max(int n)
+{
+	return 2 * n + 256;
+}
+
+/* Whether the page is in id order (either way), so that its users are one range of ids. */
+static bool page_in_id_order(const struct user *items, int n)
+{
+	bool up = true, down = true;
+
+	for (int i = 1; i < n && (up || down); i++) {
+		int c = strcmp(items[i - 1].id, items[i].id);
+
+		up = up && c < 0;
+		down = down && c > 0;
+	}
+	return up || down;
+}
+
+/* Adds the tenant roles of r's rows to the page's users; *gave_up when more than
+ * page_misses_max() rows were about other users. */
+static enum rs_status page_roles_read(struct store_rows *r, struct arena *a, struct user **byid,
+				      int n, bool *gave_up, struct rs_err *err)
+{
+	enum rs_status st;
+	int misses = 0;
+	bool has;
+
+	while ((st = store_rows_next(r, &has, err)) == RS_OK && has) {
+		struct user *u = page_find(byid, n, store_col_text(r, 13));
+		struct role ro;
+
+		if (!u) {
+			if (++misses > page_misses_max(n)) {
+				*gave_up = true;
+				break;
+			}
+			continue;
+		}
+		row_role(r, a, &ro);
+		if (!grow(a, (void **)&u->roles, sizeof(*u->roles), u->nroles))
+			return core_oom(err);
+		u->roles[u->nroles++] = (struct role_ref){ro.id, ro.name, ro.rank};
+		if (ro.rank > u->rank)
+			u->rank = ro.rank;
+	}
+	return st;
+}
+
+/* As page_roles_read(), for the groups. */
+static enum rs_status page_groups_read(struct store_rows *r, struct arena *a, struct user **byid,
+				       int n, bool *gave_up, struct rs_err *err)
+{
+	enum rs_status st;
+	int misses = 0;
+	bool has;
+
+	while ((st = store_rows_next(r, &has, err)) == RS_OK && has) {
+		struct user *u = page_find(byid, n, store_col_text(r, 2));
+
+		if (!u) {
+			if (++misses > page_misses_max(n)) {
+				*gave_up = true;
+				break;
+			}
+			continue;
+		}
+		if (!grow(a, (void **)&u->groups, sizeof(*u->groups), u->ngroups))
+			return core_oom(err);
+		u->groups[u->ngroups].id = col_str(r, 0, a);
+		u->groups[u->ngroups].name = col_str(r, 1, a);
+		u->ngroups++;
+	}
+	return st;
+}
+
+/* The page's ids as a JSON array of strings, for the store to unnest (json_each /
+ * json_array_elements_text). */
+static const char *page_ids_json(const struct user *items, int n, struct arena *a)
+{
+	json_t *list = json_array();
+
+	for (int i = 0; list && i < n; i++) {
+		if (json_array_append_new(list, json_string(items[i].id)) != 0) {
+			json_decref(list);
+			return NULL;
+		}
+	}
+	return list ? core_json_dump(list, a) : NULL; /* takes list */
+}
+
+/* The system roles of a page: a page has few distinct ones, each read once. */
+static enum rs_status page_system_roles(struct store_tx *tx, struct arena *a, struct user *items,
+					int n, struct rs_err *err)
 {
 	struct role sys[8];
 	int nsys = 0;
-	struct user **byid = arena_alloc(a, sizeof(*byid) * (size_t)n);
-	json_t *list = json_array();
-	const char *ids;
-	struct store_rows *r = NULL;
-	enum rs_status st = RS_OK;
-	bool has;
+	enum rs_status st;
 
-	/* The ids as a JSON array of strings, for the store to unnest (json_each /
-	 * json_array_elements_text). */
-	for (int i = 0; byid && list && i < n; i++) {
-		if (json_array_append_new(list, json_string(items[i].id)) != 0) {
-			json_decref(list);
-			list = NULL;
-			break;
-		}
-		byid[i] = &items[i];
-	}
-	ids = list ? core_json_dump(list, a) : NULL; /* takes list */
-	if (!byid || !ids)
-		return core_oom(err);
-	qsort(byid, (size_t)n, sizeof(*byid), page_by_id);
 	for (int i = 0; i < n; i++) {
 		struct user *u = &items[i];
 		const struct role *ro = NULL;
@@ -1117,44 +1189,82 @@ static enum rs_status users_complete_page(struct store_tx *tx, struct arena *a, 
 		u->system_role.rank = ro->rank;
 		u->rank = ro->rank;
 	}
-	st = Q_QUERY(tx, Q_USERS_ROLES_PAGE, &r, err, SV_S(items[0].tenant_id), SV_S(ids));
-	if (st != RS_OK)
-		return st;
-	while ((st = store_rows_next(r, &has, err)) == RS_OK && has) {
-		struct user *u = page_find(byid, n, store_col_text(r, 13));
-		struct role ro;
+	return RS_OK;
+}
 
-		if (!u)
-			continue;
-		row_role(r, a, &ro);
-		if (!grow(a, (void **)&u->roles, sizeof(*u->roles), u->nroles)) {
-			st = core_oom(err);
-			break;
-		}
-		u->roles[u->nroles++] = (struct role_ref){ro.id, ro.name, ro.rank};
-		if (ro.rank > u->rank)
-			u->rank = ro.rank;
-	}
-	store_rows_close(r);
-	if (st != RS_OK)
-		return st;
-	st = Q_QUERY(tx, Q_USERS_GROUPS_PAGE, &r, err, SV_S(items[0].tenant_id), SV_S(ids));
-	if (st != RS_OK)
-		return st;
-	while ((st = store_rows_next(r, &has, err)) == RS_OK && has) {
-		struct user *u = page_find(byid, n, store_col_text(r, 2));
+/* One completion query of a page: by the range of its ids when the page is in id order (one
+ * ordered walk of an index), else, or when the range holds too many other users, by the list
+ * of its ids (one probe per user). */
+static enum rs_status
+page_complete_query(struct store_tx *tx, struct arena *a, struct user *items, struct user **byid,
+		    int n, enum store_q by_range, enum store_q by_list,
+		    enum rs_status (*read)(struct store_rows *, struct arena *, struct user **, int,
+					   bool *, struct rs_err *),
+		    void (*reset)(struct user *), struct rs_err *err)
+{
+	struct store_rows *r = NULL;
+	const char *ids;
+	enum rs_status st;
+	bool gave_up = false;
 
-		if (!u)
-			continue;
-		if (!grow(a, (void **)&u->groups, sizeof(*u->groups), u->ngroups)) {
-			st = core_oom(err);
-			break;
-		}
-		u->groups[u->ngroups].id = col_str(r, 0, a);
-		u->groups[u->ngroups].name = col_str(r, 1, a);
-		u->ngroups++;
+	if (page_in_id_order(items, n)) {
+		st = Q_QUERY(tx, by_range, &r, err, SV_S(items[0].tenant_id), SV_S(byid[0]->id),
+			     SV_S(byid[n - 1]->id));
+		if (st != RS_OK)
+			return st;
+		st = read(r, a, byid, n, &gave_up, err);
+		store_rows_close(r);
+		if (st != RS_OK || !gave_up)
+			return st;
+		for (int i = 0; i < n; i++)
+			reset(&items[i]);
 	}
+	if (!(ids = page_ids_json(items, n, a)))
+		return core_oom(err);
+	st = Q_QUERY(tx, by_list, &r, err, SV_S(items[0].tenant_id), SV_S(ids));
+	if (st != RS_OK)
+		return st;
+	st = read(r, a, byid, n, &gave_up, err);
 	store_rows_close(r);
+	return st;
+}
+
+static void page_roles_reset(struct user *u)
+{
+	u->roles = NULL;
+	u->nroles = 0;
+	u->rank = u->system_role.rank;
+}
+
+static void page_groups_reset(struct user *u)
+{
+	u->groups = NULL;
+	u->ngroups = 0;
+}
+
+/* user_complete() for a page of users in three queries whatever its size: the system roles,
+ * then the tenant roles and the groups of all its users at once. Same results, same order per
+ * user. */
+static enum rs_status users_complete_page(struct store_tx *tx, struct arena *a, struct user *items,
+					  int n, struct rs_err *err)
+{
+	struct user **byid = arena_alloc(a, sizeof(*byid) * (size_t)n);
+	enum rs_status st;
+
+	if (!byid)
+		return core_oom(err);
+	for (int i = 0; i < n; i++)
+		byid[i] = &items[i];
+	qsort(byid, (size_t)n, sizeof(*byid), page_by_id);
+	st = page_system_roles(tx, a, items, n, err);
+	if (st == RS_OK)
+		st =
+		    page_complete_query(tx, a, items, byid, n, Q_USERS_ROLES_RANGE,
+					Q_USERS_ROLES_PAGE, page_roles_read, page_roles_reset, err);
+	if (st == RS_OK)
+		st = page_complete_query(tx, a, items, byid, n, Q_USERS_GROUPS_RANGE,
+					 Q_USERS_GROUPS_PAGE, page_groups_read, page_groups_reset,
+					 err);
 	return st;
 }
 
@@ -1226,7 +1336,7 @@ struct sort_key {
 static const struct sort_key sort_keys[] = {
     {"created_at", UA_CREATED_AT, true},   {"updated_at", UA_UPDATED_AT, true},
     {"username", UA_USERNAME_CI, false},   {"email", UA_EMAIL_CI, false},
-    {"last_name", UA_LAST_NAME_CI, false},
+    {"last_name", UA_LAST_NAME_CI, false}, {"id", UA_ID, false},
 };
 
 /* The sort value of a row, as the cursor carries it (the engine compares the same form). */
@@ -1248,6 +1358,8 @@ static const char *sort_value(const struct sort_key *k, const struct user *u, st
 	case UA_LAST_NAME_CI:
 		v = u->last_name;
 		break;
+	case UA_ID:
+		return u->id;
 	}
 	return v ? str_lower(a, v) : "";
 }
@@ -1435,8 +1547,8 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 		}
 		if (!key)
 			return rs_fail(err, RS_E_INVALID, "request.invalid_parameter", "sort",
-				       "'sort' must be created_at, updated_at, username, email or "
-				       "last_name, optionally prefixed by '-'");
+				       "'sort' must be created_at, updated_at, username, email, "
+				       "last_name or id, optionally prefixed by '-'");
 		sel.desc = q->sort[0] == '-';
 	}
 	if (q->status && (!in_set(q->status, user_statuses)))

@@ -31,13 +31,14 @@ enum store_q {
 	Q_USER_INSERT, /* tenant, id, username, username_key, email, email_key, first, first_key,
 			  last, last_key, type, status, system_role, department_id, locale,
 			  timezone, description, external_id, custom_attributes, required_actions,
-			  idle_logout_minutes, summary_mail_time, security_profile, now, manager_id */
+			  idle_logout_minutes, summary_mail_time, security_profile, now, manager_id
+			*/
 	Q_USER_GET,    /* tenant, id -> user row (not deleted) */
 	Q_USER_UPDATE, /* same 23 arguments as insert (status included), then now, manager_id;
 			* bumps version */
 	Q_USER_DELETE, /* tenant, id, now, deleted_by|NULL, username_hash: the tombstone, every
 			* personal field cleared */
-	Q_USER_REPORTS_UNLINK, /* tenant, manager id, now: its reports lose their manager */
+	Q_USER_REPORTS_UNLINK,	   /* tenant, manager id, now: its reports lose their manager */
 	Q_USER_MARK_DELETING,	   /* tenant, id, task id, now, expected version -> changes */
 	Q_CREDENTIALS_CLEAR,	   /* tenant, user */
 	Q_INVITATIONS_REVOKE_USER, /* tenant, user, now: its pending invitations die */
@@ -46,12 +47,17 @@ enum store_q {
 	Q_USER_ROLES_CLEAR,	   /* tenant, user */
 	Q_USER_ROLE_ADD,	   /* tenant, user, role */
 	Q_USER_GROUPS,		   /* tenant, user -> group id, name */
-	Q_USERS_ROLES_PAGE,  /* tenant, JSON array of user ids -> role row + user id (column 13),
-				by user id, then as Q_USER_ROLES */
-	Q_USERS_GROUPS_PAGE, /* tenant, JSON array of user ids -> group id, name, user id, by user
-				id, then as Q_USER_GROUPS */
-	Q_USER_GROUPS_CLEAR, /* tenant, user */
-	Q_USER_BY_USERNAME,  /* tenant, username_key -> user row (not deleted) */
+	Q_USERS_ROLES_PAGE,   /* tenant, JSON array of user ids -> role row + user id (column 13),
+				 by user id, then as Q_USER_ROLES */
+	Q_USERS_GROUPS_PAGE,  /* tenant, JSON array of user ids -> group id, name, user id, by user
+				 id, then as Q_USER_GROUPS */
+	Q_USERS_ROLES_RANGE,  /* tenant, lowest user id, highest user id -> as Q_USERS_ROLES_PAGE,
+				 for every user of the tenant within the range */
+	Q_USERS_GROUPS_RANGE, /* tenant, lowest user id, highest user id -> as
+				 Q_USERS_GROUPS_PAGE, for every user of the tenant within the range
+			       */
+	Q_USER_GROUPS_CLEAR,  /* tenant, user */
+	Q_USER_BY_USERNAME,   /* tenant, username_key -> user row (not deleted) */
 	Q_USER_TOUCH,	     /* tenant, id, now: last_activity_at (no version bump: not a change) */
 	Q_USERS_UNUSED,	     /* tenant, cutoff, after_id|NULL, limit -> user rows: active, created
 				before cutoff, no login nor API activity since */

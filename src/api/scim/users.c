@@ -389,6 +389,10 @@ static bool users_select(struct http_req *req, struct http_resp *resp, struct co
 			return false;
 		}
 		q.sort = desc ? arena_printf(req->arena, "-%s", k) : k;
+	} else {
+		/* Creation order is id order (UUIDv7): the primary key is read in place, with no
+		 * second index to look each row up from (docs/scim.md "Sorting and paging"). */
+		q.sort = desc ? "-id" : "id";
 	}
 	q.offset = (int)(offset > 1000000000 ? 1000000000 : offset);
 	q.page.limit = count ? (int)count : 1;

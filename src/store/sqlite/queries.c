@@ -155,6 +155,17 @@ static const char *const sqlite_sql[Q__COUNT] = {
 	"SELECT g.id, g.name, m.user_id FROM group_members m JOIN groups g ON g.tenant_id = "
 	"m.tenant_id AND g.id = m.group_id WHERE m.tenant_id = ?1 AND m.user_id IN (SELECT value "
 	"FROM json_each(?2)) ORDER BY m.user_id, g.name_key",
+    /* A page in id order is one range of the (tenant, user) indexes, read in order. */
+    [Q_USERS_ROLES_RANGE] =
+	"SELECT r.tenant_id, r.id, r.name, r.scope, r.rank, r.permissions, "
+	"r.description, r.builtin, r.is_default, r.created_at, r.updated_at, "
+	"r.version, r.department_id, ur.user_id FROM user_roles ur JOIN roles r ON r.tenant_id = "
+	"ur.tenant_id AND r.id = ur.role_id WHERE ur.tenant_id = ?1 AND ur.user_id >= ?2 AND "
+	"ur.user_id <= ?3 ORDER BY ur.user_id, r.rank DESC, r.name_key",
+    [Q_USERS_GROUPS_RANGE] =
+	"SELECT g.id, g.name, m.user_id FROM group_members m JOIN groups g ON g.tenant_id = "
+	"m.tenant_id AND g.id = m.group_id WHERE m.tenant_id = ?1 AND m.user_id >= ?2 AND "
+	"m.user_id <= ?3 ORDER BY m.user_id, g.name_key",
     [Q_USER_GROUPS] = "SELECT g.id, g.name FROM group_members m JOIN groups g ON "
 		      "g.tenant_id = m.tenant_id AND g.id = m.group_id WHERE m.tenant_id = ?1 "
 		      "AND m.user_id = ?2 ORDER BY g.name_key",
