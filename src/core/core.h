@@ -128,15 +128,15 @@ struct seat_limit {
 /* The tenant's numeric settings (tenant.settings), one table so that every surface validates,
  * renders and documents them alike. An enum setting stores the index of its name. */
 enum tenant_setting {
-	TS_INVITATION_DAYS,	 /* how long an invitation link lives */
-	TS_SESSION_IDLE_MINUTES, /* a session unused this long ends (a user's own
-				    idle_logout_minutes wins) */
-	TS_SESSION_MAX_HOURS,	 /* a session ends this long after the login, used or not */
-	TS_MAX_SESSIONS,	 /* live sessions per user; 0 = no limit */
-	TS_SESSION_LIMIT_ACTION, /* at the limit: evict_oldest or refuse */
-	TS_LOCKOUT_THRESHOLD,	 /* failed logins in a row that lock the account; 0 = never */
-	TS_LOCKOUT_MINUTES,	 /* a lock ends by itself after this; 0 = an admin unlocks */
-	TS_REFRESH_TOKEN_DAYS,	 /* a refresh token's lifetime (never beyond the session's) */
+	TS_INVITATION_DAYS,	  /* how long an invitation link lives */
+	TS_SESSION_IDLE_MINUTES,  /* a session unused this long ends (a user's own
+				     idle_logout_minutes wins) */
+	TS_SESSION_MAX_HOURS,	  /* a session ends this long after the login, used or not */
+	TS_MAX_SESSIONS,	  /* live sessions per user; 0 = no limit */
+	TS_SESSION_LIMIT_ACTION,  /* at the limit: evict_oldest or refuse */
+	TS_LOCKOUT_THRESHOLD,	  /* failed logins in a row that lock the account; 0 = never */
+	TS_LOCKOUT_MINUTES,	  /* a lock ends by itself after this; 0 = an admin unlocks */
+	TS_REFRESH_TOKEN_DAYS,	  /* a refresh token's lifetime (never beyond the session's) */
 	TS_PROVISIONED_PASSWORDS, /* ignore | set: passwords an identity provider sends */
 	TS__COUNT
 };
@@ -411,6 +411,12 @@ struct user_list_query {
 	/* Up to this many rows per page instead of RS_LIST_LIMIT_MAX (at most
 	 * RS_LIST_LIMIT_BULK_MAX): SCIM clients page through whole tenants. 0: the default. */
 	int limit_max;
+	/* When set, called in order with users [from, to) of items as soon as they are read and
+	 * complete, while the rest are read (an adapter may write them meanwhile); users_list
+	 * then returns the same users. A transaction the store runs again calls it again from
+	 * 0, with another items array. */
+	void (*on_users)(void *ctx, const struct user *items, int from, int to);
+	void *on_users_ctx;
 };
 
 struct user_list {
@@ -498,9 +504,9 @@ enum rs_status departments_get(struct core *c, const struct actor *who, const ch
  * department without its path (SCIM's enterprise "department"). Names are unique among
  * siblings only: a name two departments share is RS_E_INVALID "department.name_ambiguous",
  * one none has "department.name_unknown" (field "department"). Needs what reading does. */
-enum rs_status departments_find_name(struct core *c, const struct actor *who,
-				     const char *tenant, const char *name, struct arena *a,
-				     const char **id, struct rs_err *err);
+enum rs_status departments_find_name(struct core *c, const struct actor *who, const char *tenant,
+				     const char *name, struct arena *a, const char **id,
+				     struct rs_err *err);
 enum rs_status departments_list(struct core *c, const struct actor *who, const char *tenant,
 				const struct department_list_query *q, struct arena *a,
 				struct department_list *out, struct rs_err *err);

@@ -156,6 +156,12 @@ void row_user(struct store_rows *r, struct arena *a, struct user *u);
 enum rs_status user_rows_fill(struct store_tx *tx, struct store_rows *r, struct arena *a,
 			      struct user *items, int limit, int *n, bool *more,
 			      struct rs_err *err);
+/* As user_rows_fill(), handing each chunk of completed users to on (see
+ * user_list_query.on_users) as soon as it is read; on may be NULL. */
+enum rs_status user_rows_fill_each(struct store_tx *tx, struct store_rows *r, struct arena *a,
+				   struct user *items, int limit, int *n, bool *more,
+				   void (*on)(void *, const struct user *, int, int), void *ctx,
+				   struct rs_err *err);
 
 /* Audit: builds the changes document and appends an event to the tenant's chain, inside the
  * caller's write transaction. changes is JSON object text or NULL for "{}". */
@@ -262,12 +268,12 @@ enum rs_status user_transition_in(struct store_tx *tx, struct core *c, const str
 				  struct user *out, struct rs_err *err);
 
 /* A password an identity provider sends for user id (NULL: a user about to be created), whose
- * changes f also bring (the policy's context words are the user as it will be): checked against the tenant's policy and history and hashed,
- * outside any transaction. *hash stays NULL when the tenant ignores provisioned passwords
- * (setting provisioned_passwords) or the password already is the user's: a provider that
- * sends it again changes nothing. explicit: the request asks for this change alone (a PATCH),
- * which a tenant that ignores passwords refuses (RS_E_INVALID) instead. Needs users.update
- * and the rank rule over an existing user. */
+ * changes f also bring (the policy's context words are the user as it will be): checked against the
+ * tenant's policy and history and hashed, outside any transaction. *hash stays NULL when the tenant
+ * ignores provisioned passwords (setting provisioned_passwords) or the password already is the
+ * user's: a provider that sends it again changes nothing. explicit: the request asks for this
+ * change alone (a PATCH), which a tenant that ignores passwords refuses (RS_E_INVALID) instead.
+ * Needs users.update and the rank rule over an existing user. */
 enum rs_status password_prepare(struct core *c, const struct actor *who, const char *tenant,
 				const char *id, const struct user_fields *f, const char *password,
 				bool explicit, struct arena *a, const char **hash,

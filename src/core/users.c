@@ -1268,10 +1268,30 @@ static enum rs_status users_complete_page(struct store_tx *tx, struct arena *a, 
 	return st;
 }
 
-enum rs_status user_rows_fill(struct store_tx *tx, struct store_rows *r, struct arena *a,
-			      struct user *items, int limit, int *n, bool *more, struct rs_err *err)
+/* Roles and groups of users items[0..n) whose rows are read. */
+static enum rs_status users_complete(struct store_tx *tx, struct arena *a, struct user *items,
+				     int n, struct rs_err *err)
+{
+	enum rs_status st = RS_OK;
+
+	if (n > 2)
+		return users_complete_page(tx, a, items, n, err);
+	for (int i = 0; st == RS_OK && i < n; i++)
+		st = user_complete(tx, a, &items[i], NULL, NULL, NULL, err);
+	return st;
+}
+
+/* Users handed to on_users at a time: small enough that an adapter writing them keeps up with
+ * the reading, large enough that completing them stays a few queries per hundred users. */
+#define USERS_CHUNK 100
+
+enum rs_status user_rows_fill_each(struct store_tx *tx, struct store_rows *r, struct arena *a,
+				   struct user *items, int limit, int *n, bool *more,
+				   void (*on)(void *, const struct user *, int, int), void *ctx,
+				   struct rs_err *err)
 {
 	enum rs_status st;
+	int done = 0;
 	bool has;
 
 	*n = 0;
@@ -1282,13 +1302,27 @@ enum rs_status user_rows_fill(struct store_tx *tx, struct store_rows *r, struct 
 			break;
 		}
 		row_user(r, a, &items[(*n)++]);
+		/* Without on, roles and groups come after the last row: one query each. */
+		if (on && *n - done == USERS_CHUNK) {
+			st = users_complete(tx, a, items + done, *n - done, err);
+			if (st != RS_OK)
+				return st;
+			on(ctx, items, done, *n);
+			done = *n;
+		}
 	}
-	/* Roles and groups come from other queries: finish reading these rows first. */
-	if (st == RS_OK && *n > 2)
-		return users_complete_page(tx, a, items, *n, err);
-	for (int i = 0; st == RS_OK && i < *n; i++)
-		st = user_complete(tx, a, &items[i], NULL, NULL, NULL, err);
+	if (st == RS_OK && *n > done) {
+		st = users_complete(tx, a, items + done, *n - done, err);
+		if (st == RS_OK && on)
+			on(ctx, items, done, *n);
+	}
 	return st;
+}
+
+enum rs_status user_rows_fill(struct store_tx *tx, struct store_rows *r, struct arena *a,
+			      struct user *items, int limit, int *n, bool *more, struct rs_err *err)
+{
+	return user_rows_fill_each(tx, r, a, items, limit, n, more, NULL, NULL, err);
 }
 
 /* ---- reads -------------------------------------------------------------------------------------
@@ -1686,13 +1720,15 @@ static enum rs_status list_tx(struct store_tx *tx, void *arg, struct rs_err *err
 		sel.after_val = key->is_int ? SV_I(iv) : SV_S(sv);
 		sel.after_id = cid;
 	}
-	x->list->items = arena_alloc(x->a, sizeof(*x->list->items) * (size_t)(limit + 1));
+	/* row_user() clears each item it fills. */
+	x->list->items = arena_alloc_uninit(x->a, sizeof(*x->list->items) * (size_t)(limit + 1));
 	if (!x->list->items)
 		return core_oom(err);
 	st = store_select(tx, &sel, &r, err);
 	if (st != RS_OK)
 		return st;
-	st = user_rows_fill(tx, r, x->a, x->list->items, limit, &x->list->n, &more, err);
+	st = user_rows_fill_each(tx, r, x->a, x->list->items, limit, &x->list->n, &more,
+				 q->on_users, q->on_users_ctx, err);
 	store_rows_close(r);
 	if (st == RS_OK && fp && more) {
 		const struct user *last = &x->list->items[x->list->n - 1];

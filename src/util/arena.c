@@ -107,6 +107,11 @@ static void *arena_alloc_raw(struct arena *a, size_t n)
 	return p;
 }
 
+void *arena_alloc_uninit(struct arena *a, size_t n)
+{
+	return arena_alloc_raw(a, n);
+}
+
 void *arena_alloc(struct arena *a, size_t n)
 {
 	void *p = arena_alloc_raw(a, n);

@@ -21,6 +21,8 @@ void arena_release(struct arena *a);
 
 /* Returns zeroed memory aligned for any type, or NULL when the cap is reached or malloc fails. */
 void *arena_alloc(struct arena *a, size_t n);
+/* As arena_alloc(), not zeroed: for buffers the caller fills whole (a page of text). */
+void *arena_alloc_uninit(struct arena *a, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -197,73 +197,240 @@ void scim_user_stream(yajl_gen g, struct arena *a, const struct user *u)
 	yajl_gen_map_close(g);
 }
 
-/* One half of a page, written on its own thread with its own arena and generator. */
-struct half {
-	const struct user *items;
-	int n;
-	struct arena a;
-	yajl_gen g;
-	const unsigned char *buf; /* "[…]" */
+/* ---- A ListResponse written while its users are read ---------------------------------- */
+
+/* A growing text in an arena, fed by YAJL's print callback (no copy through yajl_buf). */
+struct obuf {
+	struct arena *a;
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void obuf_print(void *ctx, const char *s, size_t n)
+{
+	struct obuf *o = ctx;
+
+	if (o->oom)
+		return;
+	if (o->cap - o->len < n) {
+		size_t cap = o->cap * 2 > o->len + n ? o->cap * 2 : o->len + n;
+		char *p = arena_alloc_uninit(o->a, cap);
+
+		if (!p) {
+			o->oom = true;
+			return;
+		}
+		if (o->len)
+			memcpy(p, o->p, o->len);
+		o->p = p;
+		o->cap = cap;
+	}
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+}
+
+/* Users [from, to) of a page, written by whichever thread took them. */
+struct chunk {
+	int from, to;
+	enum { CHUNK_READY, CHUNK_TAKEN, CHUNK_WRITTEN } state;
+	const char *text; /* the users, comma-separated, without brackets */
 	size_t len;
 	bool ok;
 };
 
-static void *write_half(void *arg)
-{
-	struct half *h = arg;
+#define WRITER_CHUNKS 64
 
-	h->ok = false;
-	if (!(h->g = yajl_gen_alloc(NULL)))
-		return NULL;
-	yajl_gen_array_open(h->g);
-	for (int i = 0; i < h->n; i++)
-		scim_user_stream(h->g, &h->a, &h->items[i]);
-	yajl_gen_array_close(h->g);
-	h->ok = yajl_gen_get_buf(h->g, &h->buf, &h->len) == yajl_gen_status_ok && h->len >= 2;
+struct scim_page_writer {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	const struct user *items;
+	struct chunk chunks[WRITER_CHUNKS];
+	int nchunks;
+	bool closed; /* finish() was called: no chunk will be added */
+	bool broken; /* chunks that do not line up (the store ran the read again, or too many):
+			the page is written whole in finish() */
+	bool helper; /* the helper thread runs */
+	pthread_t thread;
+	struct arena ha; /* the helper's strings and texts */
+};
+
+/* Bytes a user takes, about: the first allocation of a chunk's text rarely grows. */
+#define USER_TEXT_GUESS 768
+
+static void chunk_write(struct chunk *c, const struct user *items, struct arena *a)
+{
+	struct obuf o = {.a = a};
+	yajl_gen g = yajl_gen_alloc(NULL);
+
+	c->ok = false;
+	o.cap = (size_t)(c->to - c->from) * USER_TEXT_GUESS + 16;
+	if (!g || !(o.p = arena_alloc_uninit(a, o.cap)) ||
+	    !yajl_gen_config(g, yajl_gen_print_callback, obuf_print, &o)) {
+		if (g)
+			yajl_gen_free(g);
+		return;
+	}
+	yajl_gen_array_open(g);
+	for (int i = c->from; i < c->to; i++)
+		scim_user_stream(g, a, &items[i]);
+	yajl_gen_array_close(g);
+	yajl_gen_free(g);
+	if (o.oom || o.len < 2)
+		return;
+	c->text = o.p + 1; /* without "[" and "]" */
+	c->len = o.len - 2;
+	c->ok = true;
+}
+
+/* The first chunk nobody took, or NULL; called with mu held. */
+static struct chunk *chunk_next(struct scim_page_writer *w)
+{
+	for (int i = 0; !w->broken && i < w->nchunks; i++)
+		if (w->chunks[i].state == CHUNK_READY)
+			return &w->chunks[i];
 	return NULL;
 }
 
-char *scim_users_stream_items(struct arena *a, const struct user *items, int n, size_t *len)
+/* Takes and writes chunks until none is left; with wait, also waits for chunks to come until
+ * the writer is closed. Called with mu held; returns with it held. */
+static void chunks_work(struct scim_page_writer *w, struct arena *a, bool wait)
 {
-	struct half h[2] = {{.items = items, .n = n / 2}, {.items = items + n / 2, .n = n - n / 2}};
-	bool threaded = n >= SCIM_STREAM_SPLIT_MIN;
-	pthread_t t;
-	char *out = NULL;
-	size_t na, nb;
+	for (;;) {
+		struct chunk *c = chunk_next(w);
 
-	if (!threaded) {
-		h[0].n = 0;
-		h[1].items = items;
-		h[1].n = n;
+		if (c) {
+			c->state = CHUNK_TAKEN;
+			pthread_mutex_unlock(&w->mu);
+			chunk_write(c, w->items, a);
+			pthread_mutex_lock(&w->mu);
+			c->state = CHUNK_WRITTEN;
+			pthread_cond_broadcast(&w->cv);
+			continue;
+		}
+		if (!wait || w->closed || w->broken)
+			return;
+		pthread_cond_wait(&w->cv, &w->mu);
 	}
-	arena_init(&h[0].a, 0);
-	arena_init(&h[1].a, 0);
-	/* The second half on a thread of its own; the first here. Without a thread, both here. */
-	if (threaded && pthread_create(&t, NULL, write_half, &h[1]) != 0)
-		threaded = false;
-	write_half(&h[0]);
-	if (threaded)
-		pthread_join(t, NULL);
-	else
-		write_half(&h[1]);
-	if (h[0].ok && h[1].ok) {
-		na = h[0].len - 2; /* without "[" and "]" */
-		nb = h[1].len - 2;
-		out = arena_alloc(a, na + nb + 2);
+}
+
+static void *helper_main(void *arg)
+{
+	struct scim_page_writer *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	chunks_work(w, &w->ha, true);
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+struct scim_page_writer *scim_page_writer_new(struct arena *a, bool helper)
+{
+	struct scim_page_writer *w = arena_alloc(a, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	arena_init(&w->ha, 0);
+	w->helper = helper && pthread_create(&w->thread, NULL, helper_main, w) == 0;
+	return w;
+}
+
+void scim_page_writer_users(void *ctx, const struct user *items, int from, int to)
+{
+	struct scim_page_writer *w = ctx;
+
+	pthread_mutex_lock(&w->mu);
+	if (w->nchunks == WRITER_CHUNKS || items != (w->nchunks ? w->items : items) ||
+	    from != (w->nchunks ? w->chunks[w->nchunks - 1].to : 0)) {
+		w->broken = true;
+	} else if (!w->broken) {
+		w->items = items;
+		w->chunks[w->nchunks++] = (struct chunk){.from = from, .to = to};
 	}
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Closes w and waits for its helper. With a, the chunks nobody took are written by the caller
+ * into a; without, they are dropped. */
+static void writer_close(struct scim_page_writer *w, struct arena *a)
+{
+	pthread_mutex_lock(&w->mu);
+	w->closed = true;
+	if (!a)
+		w->broken = true;
+	pthread_cond_broadcast(&w->cv);
+	if (a)
+		chunks_work(w, a, false);
+	pthread_mutex_unlock(&w->mu);
+	if (w->helper)
+		pthread_join(w->thread, NULL);
+	w->helper = false;
+}
+
+/* Whether the chunks are exactly items[0..n), each written. */
+static bool chunks_cover(const struct scim_page_writer *w, const struct user *items, int n)
+{
+	int at = 0;
+
+	if (w->broken || (w->nchunks && w->items != items))
+		return false;
+	for (int i = 0; i < w->nchunks; i++) {
+		if (w->chunks[i].from != at || !w->chunks[i].ok)
+			return false;
+		at = w->chunks[i].to;
+	}
+	return at == n;
+}
+
+char *scim_page_writer_finish(struct scim_page_writer *w, struct arena *a, const char *head,
+			      size_t headlen, const struct user *items, int n, size_t *len)
+{
+	size_t total = headlen + 2 + 1;
+	char *out;
+
+	writer_close(w, a);
+	if (!chunks_cover(w, items, n)) {
+		/* Nothing came in chunks (a small page) or they do not line up: the page whole. */
+		w->nchunks = 1;
+		w->chunks[0] = (struct chunk){.from = 0, .to = n};
+		w->items = items;
+		chunk_write(&w->chunks[0], items, a);
+		if (!w->chunks[0].ok) {
+			scim_page_writer_free(w);
+			return NULL;
+		}
+	}
+	for (int i = 0; i < w->nchunks; i++)
+		total += w->chunks[i].len + 1;
+	out = arena_alloc_uninit(a, total);
 	if (out) {
-		memcpy(out, h[0].buf + 1, na);
-		*len = na;
-		if (na && nb)
-			out[(*len)++] = ',';
-		memcpy(out + *len, h[1].buf + 1, nb);
-		*len += nb;
-		out[*len] = '\0';
+		memcpy(out, head, headlen);
+		*len = headlen;
+		for (int i = 0; i < w->nchunks; i++) {
+			if (!w->chunks[i].len)
+				continue;
+			if (*len > headlen)
+				out[(*len)++] = ',';
+			memcpy(out + *len, w->chunks[i].text, w->chunks[i].len);
+			*len += w->chunks[i].len;
+		}
+		memcpy(out + *len, "]}", 3);
+		*len += 2;
 	}
-	for (int i = 0; i < 2; i++) {
-		if (h[i].g)
-			yajl_gen_free(h[i].g);
-		arena_release(&h[i].a);
-	}
+	scim_page_writer_free(w);
 	return out;
+}
+
+void scim_page_writer_free(struct scim_page_writer *w)
+{
+	if (!w)
+		return;
+	if (w->helper)
+		writer_close(w, NULL);
+	arena_release(&w->ha);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
 }

@@ -17,9 +17,23 @@ void scim_user_stream(yajl_gen g, struct arena *a, const struct user *u);
  * client one page at a time, so the second CPU would otherwise idle). */
 #define SCIM_STREAM_SPLIT_MIN 200
 
-/* items[0..n) as the elements of a JSON array (comma-separated, no brackets), in a; *len its
- * length. NULL when out of memory. */
-char *scim_users_stream_items(struct arena *a, const struct user *items, int n, size_t *len);
+/* A ListResponse of users written while the core reads them: the core hands it chunks of
+ * complete users (user_list_query.on_users = scim_page_writer_users), which a helper thread
+ * writes as they come; finish() writes what is left on the calling thread and joins the text.
+ * With helper false, or when the chunks do not line up, finish() writes the page whole. */
+struct scim_page_writer;
+
+/* A writer in a (NULL when out of memory); with helper, its thread starts now. */
+struct scim_page_writer *scim_page_writer_new(struct arena *a, bool helper);
+/* user_list_query.on_users: users [from, to) of items are complete. */
+void scim_page_writer_users(void *ctx, const struct user *items, int from, int to);
+/* head (the ListResponse up to and including the "[" of Resources), then items[0..n) – the
+ * users_list result the chunks came from – then "]}", in a; *len its length. Frees w. NULL
+ * when out of memory. */
+char *scim_page_writer_finish(struct scim_page_writer *w, struct arena *a, const char *head,
+			      size_t headlen, const struct user *items, int n, size_t *len);
+/* Stops and frees a writer that will not be finished (the list failed). */
+void scim_page_writer_free(struct scim_page_writer *w);
 
 /* Writes the jansson value v to g. */
 void scim_json_stream(yajl_gen g, const json_t *v);

@@ -346,7 +346,7 @@ static const char *sort_key(const char *by)
 static bool users_select(struct http_req *req, struct http_resp *resp, struct core *c,
 			 const struct actor *who, const struct scim_list_params *lp,
 			 const struct scim_filter *f, long long offset, long long count,
-			 struct user_list *l)
+			 struct scim_page_writer *w, struct user_list *l)
 {
 	struct user_list_query q = {.with_total = true};
 	struct rs_err err = {0};
@@ -397,6 +397,10 @@ static bool users_select(struct http_req *req, struct http_resp *resp, struct co
 	q.offset = (int)(offset > 1000000000 ? 1000000000 : offset);
 	q.page.limit = count ? (int)count : 1;
 	q.limit_max = SCIM_USERS_LIST_MAX;
+	if (w) {
+		q.on_users = scim_page_writer_users;
+		q.on_users_ctx = w;
+	}
 	if (users_list(c, who, who->tenant_id, &q, req->arena, l, &err) != RS_OK) {
 		scim_list_fail(req, resp, &err);
 		return false;
@@ -413,7 +417,7 @@ bool scim_users_query(struct http_req *req, struct http_resp *resp, struct core 
 {
 	struct user_list l;
 
-	if (!users_select(req, resp, c, who, lp, f, offset, count, &l))
+	if (!users_select(req, resp, c, who, lp, f, offset, count, NULL, &l))
 		return false;
 	for (int i = 0; i < l.n; i++) {
 		json_t *o = scim_user_render(req->arena, &l.items[i]);
@@ -426,27 +430,36 @@ bool scim_users_query(struct http_req *req, struct http_resp *resp, struct core 
 }
 
 /* A ListResponse of whole users (no attributes or excludedAttributes) written by YAJL
- * (user_stream.c) rather than through a jansson tree per user: what a provisioning client
- * paging a tenant by 1000 asks for. */
+ * (user_stream.c) rather than through a jansson tree per user, and written while the core reads
+ * the page: what a provisioning client paging a tenant by 1000 asks for. */
 static void list_stream(struct http_req *req, struct http_resp *resp, struct core *c,
 			const struct actor *who, const struct scim_list_params *lp)
 {
 	long long start = scim_list_start(lp), count = scim_list_count(lp);
+	struct scim_page_writer *w;
 	struct user_list l;
 	struct scim_filter *f;
 	const unsigned char *buf;
-	size_t len, nitems;
+	size_t len;
 	yajl_gen g;
-	char *out, *items;
+	char *out;
 	bool ok;
 
 	f = scim_list_filter(req, resp, lp, &ok);
-	if (!ok || !users_select(req, resp, c, who, lp, f, start - 1, count, &l))
+	if (!ok)
 		return;
+	if (!(w = scim_page_writer_new(req->arena, count >= SCIM_STREAM_SPLIT_MIN))) {
+		scim_error(req, resp, 500, NULL, "out of memory");
+		return;
+	}
+	if (!users_select(req, resp, c, who, lp, f, start - 1, count, w, &l)) {
+		scim_page_writer_free(w);
+		return;
+	}
 	/* The envelope with an empty Resources, then the users spliced in: its text ends
 	 * with the "[]}" of the empty array and the object. */
-	items = scim_users_stream_items(req->arena, l.items, l.n, &nitems);
-	if (!items || !(g = yajl_gen_alloc(NULL))) {
+	if (!(g = yajl_gen_alloc(NULL))) {
+		scim_page_writer_free(w);
 		scim_error(req, resp, 500, NULL, "out of memory");
 		return;
 	}
@@ -467,13 +480,11 @@ static void list_stream(struct http_req *req, struct http_resp *resp, struct cor
 	yajl_gen_map_close(g);
 	out = NULL;
 	if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok && len >= 3 &&
-	    memcmp(buf + len - 3, "[]}", 3) == 0 &&
-	    (out = arena_alloc(req->arena, len + nitems + 1))) {
-		memcpy(out, buf, len - 2);
-		memcpy(out + len - 2, items, nitems);
-		memcpy(out + len - 2 + nitems, "]}", 3);
-		len += nitems;
-	}
+	    memcmp(buf + len - 3, "[]}", 3) == 0)
+		out = scim_page_writer_finish(w, req->arena, (const char *)buf, len - 2, l.items,
+					      l.n, &len);
+	else
+		scim_page_writer_free(w);
 	yajl_gen_free(g);
 	if (!out) {
 		scim_error(req, resp, 500, NULL, "the list could not be written");
