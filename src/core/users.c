@@ -1283,7 +1283,7 @@ static enum rs_status users_complete(struct store_tx *tx, struct arena *a, struc
 
 /* Users handed to on_users at a time: small enough that an adapter writing them keeps up with
  * the reading, large enough that completing them stays a few queries per hundred users. */
-#define USERS_CHUNK 100
+#define USERS_CHUNK 50
 
 enum rs_status user_rows_fill_each(struct store_tx *tx, struct store_rows *r, struct arena *a,
 				   struct user *items, int limit, int *n, bool *more,

@@ -283,6 +283,51 @@ class ListRenderingTest(ProvisionBase):
             self.assertEqual(a, b)
             self.assertEqual(a["itemsPerPage"], params["count"])
 
+    def test_pages_carry_each_users_roles_and_groups(self):
+        """A page is read and completed a chunk at a time while it is written: its users' roles
+        and groups come from the range of their ids when the page is in id order, else (or
+        when the range holds too many other users) from the list of their ids. Whatever the
+        page's order, filter or size, each user on it has the roles and groups that reading
+        that one user shows."""
+        pre = "rg-%s-" % h.uid()
+        ops = [{"method": "POST", "path": "/Users", "bulkId": "u%d" % i, "data": {
+            "schemas": [USER], "userName": "%s%03d" % (pre, i)}} for i in range(130)]
+        r = h.expect(self.c.post(BASE + "/Bulk", json={
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": ops},
+            content_type=CT), 200)
+        ids = [o["location"].rsplit("/", 1)[1] for o in r.json["Operations"]]
+        # Three groups of everyone: a page of three users far apart meets some 390 memberships
+        # of others in its range of ids, more than the range read allows.
+        for g in ("all-a", "all-b", "all-c"):
+            h.expect(self.c.post(BASE + "/Groups", json={
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                "displayName": pre + g, "members": [{"value": i} for i in ids]}, content_type=CT), 201)
+        h.expect(self.c.post(BASE + "/Groups", json={
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": pre + "odd", "members": [{"value": i} for i in ids[1::2]]},
+            content_type=CT), 201)
+        for i in ids[::3]:
+            h.expect(self.root.patch(h.tpath(self.t, "users", i), json={
+                "roles": ["Standard User", "Read Only Commenter"]}), 200)
+        one = {}
+        for i in ids:
+            u = h.expect(self.c.get(BASE + "/Users/" + i), 200).json
+            one[i] = (u.get("groups"), u.get("roles"))
+        self.assertEqual(len(one[ids[1]][0]), 4)
+        self.assertEqual(len(one[ids[0]][1]), 3)  # the system role and two tenant roles
+        far = " or ".join('userName eq "%s%03d"' % (pre, i) for i in (0, 64, 129))
+        pages = [{"count": 1000}, {"count": 1000, "sortBy": "userName"},
+                 {"count": 1000, "sortOrder": "descending", "sortBy": "meta.created"},
+                 {"startIndex": 3, "count": 77}, {"count": 1000, "filter": far},
+                 {"count": 1000, "filter": 'userName sw "%s"' % pre}]
+        for params in pages:
+            got = h.expect(self.c.get(BASE + "/Users", params=params), 200).json["Resources"]
+            mine = [u for u in got if u["id"] in one]
+            if "startIndex" not in params:
+                self.assertEqual(len(mine), 3 if params.get("filter") == far else 130, params)
+            for u in mine:
+                self.assertEqual((u.get("groups"), u.get("roles")), one[u["id"]], params)
+
 
 class MeTest(ProvisionBase):
     def test_put_and_patch_me(self):

@@ -211,6 +211,11 @@ static void obuf_print(void *ctx, const char *s, size_t n)
 {
 	struct obuf *o = ctx;
 
+	/* Most calls are one byte: a quote, colon, comma or bracket. */
+	if (n == 1 && o->len < o->cap) {
+		o->p[o->len++] = *s;
+		return;
+	}
 	if (o->oom)
 		return;
 	if (o->cap - o->len < n) {

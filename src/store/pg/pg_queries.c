@@ -16,10 +16,11 @@
 	"department_id, locale, timezone, description, external_id, custom_attributes, "           \
 	"required_actions, locked, idle_logout_minutes, summary_mail_time, security_profile, "     \
 	"created_at, updated_at, last_login_at, last_activity_at, version, status_reason, "        \
-	"suspended_until, (SELECT d.name FROM departments d WHERE d.tenant_id = users.tenant_id "  \
-	"AND d.id = users.department_id), deletion_task_id, failed_logins, last_failed_login_at, " \
-	"manager_id, (SELECT m.username FROM users m WHERE m.tenant_id = users.tenant_id AND "     \
-	"m.id = users.manager_id AND m.status <> 'deleted')"
+	"suspended_until, CASE WHEN users.department_id IS NOT NULL THEN (SELECT d.name FROM "     \
+	"departments d WHERE d.tenant_id = users.tenant_id AND d.id = users.department_id) END, "  \
+	"deletion_task_id, failed_logins, last_failed_login_at, manager_id, CASE WHEN "            \
+	"users.manager_id IS NOT NULL THEN (SELECT m.username FROM users m WHERE m.tenant_id = "   \
+	"users.tenant_id AND m.id = users.manager_id AND m.status <> 'deleted') END"
 #define SESSION_COLS                                                                               \
 	"tenant_id, id, user_id, lookup, secret_hash, csrf_hash, source_ip, user_agent, "          \
 	"created_at, "                                                                             \
