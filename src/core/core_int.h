@@ -493,8 +493,10 @@ void session_cache_free(struct session_cache *sc);
  * users generation (Q_TENANT_USERS_GEN) read in the same transaction as the page: an entry
  * only ever answers for the generation it was stored under. pos_put remembers that row pos - 1
  * of the selection's order has sort value val and id; pos_get gives them back (copies in a).
- * Thread-safe; bounded to LIST_CACHE_SLOTS entries; a failed allocation caches nothing. */
+ * Thread-safe; bounded to LIST_CACHE_SLOTS positions and LIST_CACHE_TOTALS totals; a failed
+ * allocation caches nothing. */
 #define LIST_CACHE_SLOTS 1024
+#define LIST_CACHE_TOTALS 256
 #define LIST_CACHE_VAL_MAX 1024
 #define LIST_CACHE_FP_MAX 2048
 struct list_cache *list_cache_new(void);

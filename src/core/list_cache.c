@@ -21,9 +21,12 @@ struct lc_entry {
 	char id[UUID_STR_LEN]; /* LC_POS: its id */
 };
 
+/* Totals have slots of their own: a walk of a large tenant stores a position per page, which
+ * would otherwise push out the one total that costs the most to count again. */
 struct list_cache {
 	pthread_mutex_t mu;
 	struct lc_entry slots[LIST_CACHE_SLOTS];
+	struct lc_entry totals[LIST_CACHE_TOTALS];
 };
 
 struct list_cache *list_cache_new(void)
@@ -50,6 +53,8 @@ void list_cache_free(struct list_cache *lc)
 		return;
 	for (int i = 0; i < LIST_CACHE_SLOTS; i++)
 		lc_clear(&lc->slots[i]);
+	for (int i = 0; i < LIST_CACHE_TOTALS; i++)
+		lc_clear(&lc->totals[i]);
 	pthread_mutex_destroy(&lc->mu);
 	free(lc);
 }
@@ -71,11 +76,17 @@ static uint64_t lc_hash(enum lc_kind kind, const char *fp, int64_t pos)
 	return h;
 }
 
+static struct lc_entry *lc_entry_of(struct list_cache *lc, enum lc_kind kind, uint64_t h)
+{
+	return kind == LC_TOTAL ? &lc->totals[h % LIST_CACHE_TOTALS]
+				: &lc->slots[h % LIST_CACHE_SLOTS];
+}
+
 static struct lc_entry *lc_find(struct list_cache *lc, enum lc_kind kind, const char *fp,
 				int64_t gen, int64_t pos)
 {
 	uint64_t h = lc_hash(kind, fp, pos);
-	struct lc_entry *e = &lc->slots[h % LIST_CACHE_SLOTS];
+	struct lc_entry *e = lc_entry_of(lc, kind, h);
 
 	if (e->kind != kind || e->hash != h || e->gen != gen || e->pos != pos ||
 	    strcmp(e->fp, fp) != 0)
@@ -87,7 +98,7 @@ static struct lc_entry *lc_slot(struct list_cache *lc, enum lc_kind kind, const 
 				int64_t gen, int64_t pos)
 {
 	uint64_t h = lc_hash(kind, fp, pos);
-	struct lc_entry *e = &lc->slots[h % LIST_CACHE_SLOTS];
+	struct lc_entry *e = lc_entry_of(lc, kind, h);
 	char *copy = strdup(fp);
 
 	if (!copy)

@@ -1017,9 +1017,37 @@ static void test_positional_paging_uses_cache(void **state)
 	assert_int_equal(a.total, b.total);
 }
 
+/* A walk of a large tenant stores one position per page; its total, the dearest entry to
+ * compute again, stays (totals have slots of their own), and answers only for its generation. */
+static void test_list_cache_walk_keeps_its_total(void **state)
+{
+	struct list_cache *lc = list_cache_new();
+	const char *fp = "users t-1 20 ";
+	struct arena a;
+	const char *val, *id;
+	int64_t total = 0;
+
+	(void)state;
+	assert_non_null(lc);
+	arena_init(&a, 0);
+	list_cache_total_put(lc, fp, 7, 1000002);
+	for (int64_t pos = 1000; pos <= 4 * LIST_CACHE_SLOTS * 1000; pos += 1000)
+		list_cache_pos_put(lc, fp, 7, pos, "01a204d4-cedd-7121-8c97-3aa76db0bf48",
+				   "01a204d4-cedd-7121-8c97-3aa76db0bf48");
+	assert_true(list_cache_total_get(lc, fp, 7, &total));
+	assert_int_equal(total, 1000002);
+	assert_false(list_cache_total_get(lc, fp, 8, &total));
+	assert_true(list_cache_pos_get(lc, fp, 7, 4 * LIST_CACHE_SLOTS * 1000, &a, &val, &id));
+	assert_string_equal(id, "01a204d4-cedd-7121-8c97-3aa76db0bf48");
+	assert_false(list_cache_pos_get(lc, fp, 8, 4 * LIST_CACHE_SLOTS * 1000, &a, &val, &id));
+	arena_release(&a);
+	list_cache_free(lc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_list_cache_walk_keeps_its_total),
 	    cmocka_unit_test_setup_teardown(test_validation, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_create_roundtrip, fx_setup, fx_teardown),
 	    cmocka_unit_test(test_merge_patch_rfc7396),
