@@ -405,6 +405,11 @@ class UserListTest(unittest.TestCase):
         self.assertEqual(desc, sorted(self.users, reverse=True))
         created = [x["id"] for x in h.expect(self.root.get(p), 200).json["items"]]
         self.assertEqual(created, [self.users[n]["id"] for n in ("alice", "alina", "bob", "carol", "dave", "erin")])
+        # Ids are UUIDv7: id order is creation order, read straight from the primary key.
+        by_id = [x["id"] for x in h.expect(self.root.get(p, params={"sort": "id"}), 200).json["items"]]
+        self.assertEqual(by_id, created)
+        by_id = [x["id"] for x in h.expect(self.root.get(p, params={"sort": "-id"}), 200).json["items"]]
+        self.assertEqual(by_id, created[::-1])
         last = [x["last_name"] for x in h.expect(self.root.get(p, params={"sort": "last_name", "username_prefix": "a"}),
                                                  200).json["items"]]
         self.assertEqual(last, ["Anders", "Zed"])
@@ -412,7 +417,7 @@ class UserListTest(unittest.TestCase):
 
     def test_cursor_walk(self):
         p = h.tpath(self.t, "users")
-        for sort in ("created_at", "-username", "username"):
+        for sort in ("created_at", "-username", "username", "id", "-id"):
             seen = []
             params = {"limit": 2, "sort": sort}
             pages = 0

@@ -13,8 +13,9 @@
  * differ). Strings it formats go into a. */
 void scim_user_stream(yajl_gen g, struct arena *a, const struct user *u);
 
-/* A page of users from this many on is written by two threads (the server answers a paging
- * client one page at a time, so the second CPU would otherwise idle). */
+/* A page of users from this many on is written on a helper thread while the core reads it
+ * (the server answers a paging client one page at a time, so the second CPU would otherwise
+ * idle); a smaller one is written after the read on the request thread. */
 #define SCIM_STREAM_SPLIT_MIN 200
 
 /* A ListResponse of users written while the core reads them: the core hands it chunks of
