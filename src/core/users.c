@@ -1086,46 +1086,52 @@ static bool page_in_id_order(const struct user *items, int n)
 	return up || down;
 }
 
-/* Adds the tenant roles of r's rows to the page's users; *gave_up when more than
- * page_misses_max() rows were about other users. */
-static enum rs_status page_roles_read(struct store_rows *r, struct arena *a, struct user **byid,
-				      int n, bool *gave_up, struct rs_err *err)
+/* One row of a page's roles: adds the role to u. */
+static bool page_role_add(struct store_rows *r, struct arena *a, struct user *u)
 {
-	enum rs_status st;
-	int misses = 0;
-	bool has;
+	struct role ro;
 
-	while ((st = store_rows_next(r, &has, err)) == RS_OK && has) {
-		struct user *u = page_find(byid, n, store_col_text(r, 13));
-		struct role ro;
-
-		if (!u) {
-			if (++misses > page_misses_max(n)) {
-				*gave_up = true;
-				break;
-			}
-			continue;
-		}
-		row_role(r, a, &ro);
-		if (!grow(a, (void **)&u->roles, sizeof(*u->roles), u->nroles))
-			return core_oom(err);
-		u->roles[u->nroles++] = (struct role_ref){ro.id, ro.name, ro.rank};
-		if (ro.rank > u->rank)
-			u->rank = ro.rank;
-	}
-	return st;
+	row_role(r, a, &ro);
+	if (!grow(a, (void **)&u->roles, sizeof(*u->roles), u->nroles))
+		return false;
+	u->roles[u->nroles++] = (struct role_ref){ro.id, ro.name, ro.rank};
+	if (ro.rank > u->rank)
+		u->rank = ro.rank;
+	return true;
 }
 
-/* As page_roles_read(), for the groups. */
-static enum rs_status page_groups_read(struct store_rows *r, struct arena *a, struct user **byid,
-				       int n, bool *gave_up, struct rs_err *err)
+/* One row of a page's groups: adds the group to u. */
+static bool page_group_add(struct store_rows *r, struct arena *a, struct user *u)
+{
+	if (!grow(a, (void **)&u->groups, sizeof(*u->groups), u->ngroups))
+		return false;
+	u->groups[u->ngroups].id = col_str(r, 0, a);
+	u->groups[u->ngroups].name = col_str(r, 1, a);
+	u->ngroups++;
+	return true;
+}
+
+/* How a completion query of a page is read: the column of the user id, what a row adds, and
+ * how a user is put back to before (when a range read gives way to the list of ids). */
+struct page_part {
+	enum store_q by_range, by_list;
+	int user_col;
+	bool (*add)(struct store_rows *, struct arena *, struct user *);
+	void (*reset)(struct user *);
+};
+
+/* Adds r's rows to the page's users; *gave_up when more than page_misses_max() rows were
+ * about other users. */
+static enum rs_status page_rows_read(const struct page_part *pp, struct store_rows *r,
+				     struct arena *a, struct user **byid, int n, bool *gave_up,
+				     struct rs_err *err)
 {
 	enum rs_status st;
 	int misses = 0;
 	bool has;
 
 	while ((st = store_rows_next(r, &has, err)) == RS_OK && has) {
-		struct user *u = page_find(byid, n, store_col_text(r, 2));
+		struct user *u = page_find(byid, n, store_col_text(r, pp->user_col));
 
 		if (!u) {
 			if (++misses > page_misses_max(n)) {
@@ -1134,11 +1140,8 @@ static enum rs_status page_groups_read(struct store_rows *r, struct arena *a, st
 			}
 			continue;
 		}
-		if (!grow(a, (void **)&u->groups, sizeof(*u->groups), u->ngroups))
+		if (!pp->add(r, a, u))
 			return core_oom(err);
-		u->groups[u->ngroups].id = col_str(r, 0, a);
-		u->groups[u->ngroups].name = col_str(r, 1, a);
-		u->ngroups++;
 	}
 	return st;
 }
@@ -1192,43 +1195,6 @@ static enum rs_status page_system_roles(struct store_tx *tx, struct arena *a, st
 	return RS_OK;
 }
 
-/* One completion query of a page: by the range of its ids when the page is in id order (one
- * ordered walk of an index), else, or when the range holds too many other users, by the list
- * of its ids (one probe per user). */
-static enum rs_status
-page_complete_query(struct store_tx *tx, struct arena *a, struct user *items, struct user **byid,
-		    int n, enum store_q by_range, enum store_q by_list,
-		    enum rs_status (*read)(struct store_rows *, struct arena *, struct user **, int,
-					   bool *, struct rs_err *),
-		    void (*reset)(struct user *), struct rs_err *err)
-{
-	struct store_rows *r = NULL;
-	const char *ids;
-	enum rs_status st;
-	bool gave_up = false;
-
-	if (page_in_id_order(items, n)) {
-		st = Q_QUERY(tx, by_range, &r, err, SV_S(items[0].tenant_id), SV_S(byid[0]->id),
-			     SV_S(byid[n - 1]->id));
-		if (st != RS_OK)
-			return st;
-		st = read(r, a, byid, n, &gave_up, err);
-		store_rows_close(r);
-		if (st != RS_OK || !gave_up)
-			return st;
-		for (int i = 0; i < n; i++)
-			reset(&items[i]);
-	}
-	if (!(ids = page_ids_json(items, n, a)))
-		return core_oom(err);
-	st = Q_QUERY(tx, by_list, &r, err, SV_S(items[0].tenant_id), SV_S(ids));
-	if (st != RS_OK)
-		return st;
-	st = read(r, a, byid, n, &gave_up, err);
-	store_rows_close(r);
-	return st;
-}
-
 static void page_roles_reset(struct user *u)
 {
 	u->roles = NULL;
@@ -1240,6 +1206,45 @@ static void page_groups_reset(struct user *u)
 {
 	u->groups = NULL;
 	u->ngroups = 0;
+}
+
+static const struct page_part page_roles = {Q_USERS_ROLES_RANGE, Q_USERS_ROLES_PAGE, 13,
+					    page_role_add, page_roles_reset};
+static const struct page_part page_groups = {Q_USERS_GROUPS_RANGE, Q_USERS_GROUPS_PAGE, 2,
+					     page_group_add, page_groups_reset};
+
+/* One completion query of a page: by the range of its ids when the page is in id order (one
+ * ordered walk of an index), else, or when the range holds too many other users, by the list
+ * of its ids (one probe per user). */
+static enum rs_status page_complete_query(struct store_tx *tx, struct arena *a, struct user *items,
+					  struct user **byid, int n, const struct page_part *pp,
+					  struct rs_err *err)
+{
+	struct store_rows *r = NULL;
+	const char *ids;
+	enum rs_status st;
+	bool gave_up = false;
+
+	if (page_in_id_order(items, n)) {
+		st = Q_QUERY(tx, pp->by_range, &r, err, SV_S(items[0].tenant_id), SV_S(byid[0]->id),
+			     SV_S(byid[n - 1]->id));
+		if (st != RS_OK)
+			return st;
+		st = page_rows_read(pp, r, a, byid, n, &gave_up, err);
+		store_rows_close(r);
+		if (st != RS_OK || !gave_up)
+			return st;
+		for (int i = 0; i < n; i++)
+			pp->reset(&items[i]);
+	}
+	if (!(ids = page_ids_json(items, n, a)))
+		return core_oom(err);
+	st = Q_QUERY(tx, pp->by_list, &r, err, SV_S(items[0].tenant_id), SV_S(ids));
+	if (st != RS_OK)
+		return st;
+	st = page_rows_read(pp, r, a, byid, n, &gave_up, err);
+	store_rows_close(r);
+	return st;
 }
 
 /* user_complete() for a page of users in three queries whatever its size: the system roles,
@@ -1258,13 +1263,9 @@ static enum rs_status users_complete_page(struct store_tx *tx, struct arena *a, 
 	qsort(byid, (size_t)n, sizeof(*byid), page_by_id);
 	st = page_system_roles(tx, a, items, n, err);
 	if (st == RS_OK)
-		st =
-		    page_complete_query(tx, a, items, byid, n, Q_USERS_ROLES_RANGE,
-					Q_USERS_ROLES_PAGE, page_roles_read, page_roles_reset, err);
+		st = page_complete_query(tx, a, items, byid, n, &page_roles, err);
 	if (st == RS_OK)
-		st = page_complete_query(tx, a, items, byid, n, Q_USERS_GROUPS_RANGE,
-					 Q_USERS_GROUPS_PAGE, page_groups_read, page_groups_reset,
-					 err);
+		st = page_complete_query(tx, a, items, byid, n, &page_groups, err);
 	return st;
 }
 
