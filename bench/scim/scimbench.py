@@ -10,6 +10,8 @@ Sub-commands:
                             template row with its own id, userName, e-mail, names, externalId
                             and times; big transactions, synchronous=OFF for the load only
   queries N DIR SEED        the request files for loadgen (query strings, one a line)
+  orders URL TOKEN N         50 pages in the default order (id) against the same 50 sorted by
+                            meta.created, alternating: medians, as JSON
   seek URL TOKEN N           5 pages reached by OFFSET against the 5 pages after them (from the
                             position each remembered): medians, as JSON
   table DIR                 the Markdown report from the files bench/scim/run left in DIR
@@ -230,6 +232,38 @@ def seek(url, tok, n):
                       "seek_runs": [round(x, 1) for x in rem]}))
 
 
+def orders(url, tok, n):
+    """Median ms of 50 consecutive pages of 1000 in the default order (id: a walk of the primary
+    key) and of the same stretch with sortBy=meta.created (a walk of users_created, each row then
+    looked up by key), alternating page by page, from the middle of the tenant; each walk's
+    first position is remembered by a page before the stretch."""
+    import statistics
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    host = urllib.parse.urlsplit(url).hostname
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        die(f"refusing non-loopback URL {url}")
+
+    def page(start, extra):
+        req = urllib.request.Request(f"{url}/scim/v2/Users?startIndex={start}&count=1000{extra}")
+        req.add_header("Authorization", f"Bearer {tok}")
+        t0 = time.perf_counter()
+        with opener.open(req, timeout=60) as r:
+            body = r.read()
+        if len(body) < 1000:
+            die(f"page {start}{extra}: {body[:200]!r}")
+        return (time.perf_counter() - t0) * 1000.0
+
+    first = (int(n) // 2) // 1000 * 1000 + 1
+    kinds = {"id": "", "created": "&sortBy=meta.created"}
+    runs = {k: [] for k in kinds}
+    for k, extra in kinds.items():
+        page(first - 1000, extra)
+    for i in range(50):
+        for k, extra in kinds.items():
+            runs[k].append(page(first + 1000 * i, extra))
+    print(json.dumps({k + "_ms": round(statistics.median(v), 2) for k, v in runs.items()}))
+
+
 def fmt_n(v):
     return f"{v:,.0f}"
 
@@ -279,12 +313,22 @@ def table(d):
               f"= **{k['offset_ms'] / k['seek_ms']:.1f}×** (runs: {k['offset_runs']} / "
               f"{k['seek_runs']}).\n")
 
+    p = os.path.join(d, "orders.json")
+    if os.path.exists(p):
+        k = json.load(open(p))
+        print(f"The same 50 pages of 1,000 from the middle of the tenant, alternately in the "
+              f"default order (id: one walk of the primary key) and with `sortBy=meta.created` "
+              f"(a walk of the creation index, each row then read by key), medians through "
+              f"Python's urllib: {k['created_ms']:.2f} ms vs {k['id_ms']:.2f} ms = "
+              f"**{k['created_ms'] / k['id_ms']:.2f}×**.\n")
+
 
 def main():
     if len(sys.argv) < 2:
         die("usage: scimbench.py setup|load|queries|table …")
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"setup": setup, "load": load, "queries": queries, "table": table, "seek": seek}.get(
+    {"setup": setup, "load": load, "queries": queries, "table": table, "seek": seek,
+     "orders": orders}.get(
         cmd, lambda *a: die(f"unknown sub-command {cmd}"))(*args)
 
 
