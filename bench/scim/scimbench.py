@@ -6,6 +6,7 @@ Sub-commands:
                             user with it and its API token (DIR/token), and one user created
                             through SCIM POST /Users whose row is the template of the bulk load
                             (DIR/template-username)
+  load-pg URI N TEMPLATE    the same on PostgreSQL, streamed to psql's COPY
   load DB N TEMPLATE        inserts users 1…N into DB (the server stopped), each a copy of the
                             template row with its own id, userName, e-mail, names, externalId
                             and times; big transactions, synchronous=OFF for the load only
@@ -176,6 +177,46 @@ def load(db, n, template):
     print(json.dumps({"users": n, "seconds": round(time.monotonic() - t0, 1)}))
 
 
+def load_pg(uri, n, template):
+    """load on PostgreSQL: the same rows, streamed to COPY through psql (no Python driver)."""
+    import subprocess
+    n = int(n)
+    psql = ["psql", uri, "-X", "-q", "-v", "ON_ERROR_STOP=1"]
+    got = subprocess.run(psql + ["-At", "-c", f"SELECT row_to_json(u) FROM (SELECT {', '.join(COLS)} "
+                                 f"FROM users WHERE username_key = '{template}') u"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    if not got:
+        die(f"no template user {template} at {uri}")
+    tpl = json.loads(got)
+    rnd = random.Random(7)
+    base = tpl["created_at"] - n
+    t0 = time.monotonic()
+    cp = subprocess.Popen(psql + ["-c", f"\\copy users ({', '.join(COLS)}) FROM pstdin"],
+                          stdin=subprocess.PIPE, text=True)
+
+    def cell(v):
+        return "\\N" if v is None else str(v)
+
+    for i in range(1, n + 1):
+        u = user_of(i)
+        ms = base + i
+        r = dict(tpl)
+        r.update(id=uuid7(ms, i & 0xFFF, rnd), username=u["username"],
+                 username_key=u["username"].lower(), email=u["email"],
+                 email_key=u["email"].lower(), first_name=u["first"],
+                 first_name_key=u["first"].lower(), last_name=u["last"],
+                 last_name_key=u["last"].lower(), external_id=u["external_id"],
+                 created_at=ms, updated_at=ms)
+        cp.stdin.write("\t".join(cell(r[c]) for c in COLS) + "\n")
+        if i % 100000 == 0:
+            print(f"bench/scim: streamed {i} users ({time.monotonic() - t0:.0f} s)", file=sys.stderr)
+    cp.stdin.close()
+    if cp.wait() != 0:
+        die("COPY into users failed")
+    subprocess.run(psql + ["-c", "ANALYZE"], check=True)
+    print(json.dumps({"users": n, "seconds": round(time.monotonic() - t0, 1)}))
+
+
 def q(s):
     return urllib.parse.quote(s, safe="")
 
@@ -233,7 +274,7 @@ def seek(url, tok, n):
 
 
 def orders(url, tok, n):
-    """Median ms of 50 consecutive pages of 1000 in the default order (id: a walk of the primary
+    """Median ms of 50 (fewer in a small tenant) consecutive pages of 1000 in the default order (id: a walk of the primary
     key) and of the same stretch with sortBy=meta.created (a walk of users_created, each row then
     looked up by key), alternating page by page, from the middle of the tenant; each walk's
     first position is remembered by a page before the stretch."""
@@ -258,10 +299,12 @@ def orders(url, tok, n):
     runs = {k: [] for k in kinds}
     for k, extra in kinds.items():
         page(first - 1000, extra)
-    for i in range(50):
+    for i in range(max(1, min(50, (int(n) - first) // 1000))):
         for k, extra in kinds.items():
             runs[k].append(page(first + 1000 * i, extra))
-    print(json.dumps({k + "_ms": round(statistics.median(v), 2) for k, v in runs.items()}))
+    out = {k + "_ms": round(statistics.median(v), 2) for k, v in runs.items()}
+    out["pages"] = len(runs["id"])
+    print(json.dumps(out))
 
 
 def fmt_n(v):
@@ -273,10 +316,10 @@ def table(d):
     m = meta["machine"]
     print(f"### bench/scim/run — {meta['date']}\n")
     print(f"Machine: {m['nproc']} CPUs, {m['cpu']}, {m['ram']} RAM, {m['disk']}, Linux "
-          f"{m['kernel']}, SQLite {m['sqlite']}; roster {m['commit']} ({m['buildtype']} build); "
+          f"{m['kernel']}, {m['engine']}; roster {m['commit']} ({m['buildtype']} build); "
           f"loadgen on the same machine, concurrency 1.\n")
     print(f"Users in the tenant: {fmt_n(meta['total'])} ({fmt_n(meta['users'])} loaded + the "
-          f"provisioner + the template). Loading: {meta['load']}. Database file: "
+          f"provisioner + the template). Loading: {meta['load']}. Database: "
           f"{meta['db_mib']:,.0f} MiB.\n")
     print("| request | requests | failed | seconds | req/s | p50 ms | p99 ms | max ms | target | verdict |")
     print("| --- | --: | --: | --: | --: | --: | --: | --: | --- | :-: |")
@@ -316,7 +359,8 @@ def table(d):
     p = os.path.join(d, "orders.json")
     if os.path.exists(p):
         k = json.load(open(p))
-        print(f"The same 50 pages of 1,000 from the middle of the tenant, alternately in the "
+        print(f"The same {k.get('pages', 50)} pages of 1,000 from the middle of the tenant, "
+              f"alternately in the "
               f"default order (id: one walk of the primary key) and with `sortBy=meta.created` "
               f"(a walk of the creation index, each row then read by key), medians through "
               f"Python's urllib: {k['created_ms']:.2f} ms vs {k['id_ms']:.2f} ms = "
@@ -328,7 +372,7 @@ def main():
         die("usage: scimbench.py setup|load|queries|table …")
     cmd, args = sys.argv[1], sys.argv[2:]
     {"setup": setup, "load": load, "queries": queries, "table": table, "seek": seek,
-     "orders": orders}.get(
+     "orders": orders, "load-pg": load_pg}.get(
         cmd, lambda *a: die(f"unknown sub-command {cmd}"))(*args)
 
 
