@@ -421,7 +421,12 @@ static PGresult *fx_pg_exec(struct fx *f, const char *sql, bool tamper, PGconn *
 }
 #endif
 
-void fx_sql(struct fx *f, const char *sql)
+bool fx_is_pg(const struct fx *f)
+{
+	return fx_is_pg_uri(f->db);
+}
+
+static void fx_sql_run(struct fx *f, const char *sql, bool tamper)
 {
 	sqlite3 *db;
 	char *msg = NULL;
@@ -430,7 +435,7 @@ void fx_sql(struct fx *f, const char *sql)
 #ifdef FX_HAVE_LIBPQ
 		PGconn *c = NULL;
 
-		PQclear(fx_pg_exec(f, sql, true, &c));
+		PQclear(fx_pg_exec(f, sql, tamper, &c));
 		PQfinish(c);
 		return;
 #endif
@@ -443,6 +448,16 @@ void fx_sql(struct fx *f, const char *sql)
 		fail();
 	}
 	sqlite3_close(db);
+}
+
+void fx_sql(struct fx *f, const char *sql)
+{
+	fx_sql_run(f, sql, true);
+}
+
+void fx_sql_live(struct fx *f, const char *sql)
+{
+	fx_sql_run(f, sql, false);
 }
 
 int64_t fx_sql_int(struct fx *f, const char *sql)

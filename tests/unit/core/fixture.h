@@ -70,8 +70,14 @@ enum rs_status fx_delete(struct fx *f, const struct actor *who, const char *tena
 /* Runs every due job, as one node's runner would. */
 void fx_run_jobs(struct fx *f);
 
-/* Runs SQL on the database file directly (another connection), as a tamperer would. */
+/* Whether the fixture's store is PostgreSQL (ROSTER_TEST_PG), not SQLite. */
+bool fx_is_pg(const struct fx *f);
+/* Runs SQL on the database directly (another connection), as a tamperer would: on
+ * PostgreSQL with the triggers off (session_replication_role = replica). */
 void fx_sql(struct fx *f, const char *sql);
+/* As fx_sql(), with the database's triggers on, as a writer of the schema's own would run it.
+ * One statement is one transaction (on PostgreSQL, so is one call). */
+void fx_sql_live(struct fx *f, const char *sql);
 /* The first column of the first row of a query, as an integer. */
 int64_t fx_sql_int(struct fx *f, const char *sql);
 

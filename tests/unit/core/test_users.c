@@ -1017,6 +1017,31 @@ static void test_positional_paging_uses_cache(void **state)
 	assert_int_equal(a.total, b.total);
 }
 
+/* users_gen moves with every commit that changes users (the paging caches rely on it); on
+ * PostgreSQL once per transaction and tenant, not once per row (migration 0015: one UPDATE of
+ * the tenant row per row written made a large transaction quadratic). */
+static void test_users_gen_once_per_transaction(void **state)
+{
+	struct fx *f = *state;
+	const char *tid = fx_tenant(f, "acme", NULL);
+	const char *gen = "SELECT users_gen FROM tenants WHERE slug = 'acme'";
+	const char *touch = "UPDATE users SET updated_at = updated_at + 1 WHERE tenant_id = "
+			    "(SELECT id FROM tenants WHERE slug = 'acme')";
+	int64_t n, g0, g1, g2;
+
+	make_people(f, tid);
+	n = fx_sql_int(f, "SELECT count(*) FROM users WHERE tenant_id = (SELECT id FROM tenants "
+			  "WHERE slug = 'acme')");
+	assert_true(n > 2);
+	g0 = fx_sql_int(f, gen);
+	fx_sql_live(f, touch); /* one statement, one transaction, n rows */
+	g1 = fx_sql_int(f, gen);
+	fx_sql_live(f, touch);
+	g2 = fx_sql_int(f, gen);
+	assert_int_equal(g1 - g0, fx_is_pg(f) ? 1 : n);
+	assert_int_equal(g2 - g1, fx_is_pg(f) ? 1 : n);
+}
+
 /* A walk of a large tenant stores one position per page; its total, the dearest entry to
  * compute again, stays (totals have slots of their own), and answers only for its generation. */
 static void test_list_cache_walk_keeps_its_total(void **state)
@@ -1048,6 +1073,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_list_cache_walk_keeps_its_total),
+	    cmocka_unit_test_setup_teardown(test_users_gen_once_per_transaction, fx_setup,
+					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_validation, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_create_roundtrip, fx_setup, fx_teardown),
 	    cmocka_unit_test(test_merge_patch_rfc7396),
