@@ -166,7 +166,7 @@ enum rs_status sqlite_conn_open(struct sqlite_store *s, bool writer, struct sqli
 	 * kernel's page cache, which is shared and not in our RSS, hold the rest. */
 	if (!st)
 		st = sqlite_pragma(c->db,
-				   writer ? "PRAGMA cache_size=-4096" : "PRAGMA cache_size=-512",
+				   writer ? "PRAGMA cache_size=-4096" : "PRAGMA cache_size=-256",
 				   NULL, err);
 out:
 	if (st) {
