@@ -137,6 +137,20 @@ COLS = ["tenant_id", "id", "username", "username_key", "email", "email_key", "fi
         "security_profile", "created_at", "updated_at"]
 
 
+def loaded_row(tpl, i, base, rnd):
+    """Loaded user i: the template's row with its own id, names, keys and times (base + i ms)."""
+    u = user_of(i)
+    ms = base + i
+    r = dict(tpl)
+    r.update(id=uuid7(ms, i & 0xFFF, rnd), username=u["username"],
+             username_key=u["username"].lower(), email=u["email"],
+             email_key=u["email"].lower(), first_name=u["first"],
+             first_name_key=u["first"].lower(), last_name=u["last"],
+             last_name_key=u["last"].lower(), external_id=u["external_id"],
+             created_at=ms, updated_at=ms)
+    return r
+
+
 def load(db, n, template):
     n = int(n)
     con = sqlite3.connect(db, isolation_level=None)
@@ -156,15 +170,7 @@ def load(db, n, template):
     for lo in range(1, n + 1, batch):
         rows = []
         for i in range(lo, min(n, lo + batch - 1) + 1):
-            u = user_of(i)
-            ms = base + i
-            r = dict(tpl)
-            r.update(id=uuid7(ms, i & 0xFFF, rnd), username=u["username"],
-                     username_key=u["username"].lower(), email=u["email"],
-                     email_key=u["email"].lower(), first_name=u["first"],
-                     first_name_key=u["first"].lower(), last_name=u["last"],
-                     last_name_key=u["last"].lower(), external_id=u["external_id"],
-                     created_at=ms, updated_at=ms)
+            r = loaded_row(tpl, i, base, rnd)
             rows.append(tuple(r[c] for c in COLS))
         con.execute("BEGIN")
         con.executemany(sql, rows)
@@ -198,15 +204,7 @@ def load_pg(uri, n, template):
         return "\\N" if v is None else str(v)
 
     for i in range(1, n + 1):
-        u = user_of(i)
-        ms = base + i
-        r = dict(tpl)
-        r.update(id=uuid7(ms, i & 0xFFF, rnd), username=u["username"],
-                 username_key=u["username"].lower(), email=u["email"],
-                 email_key=u["email"].lower(), first_name=u["first"],
-                 first_name_key=u["first"].lower(), last_name=u["last"],
-                 last_name_key=u["last"].lower(), external_id=u["external_id"],
-                 created_at=ms, updated_at=ms)
+        r = loaded_row(tpl, i, base, rnd)
         cp.stdin.write("\t".join(cell(r[c]) for c in COLS) + "\n")
         if i % 100000 == 0:
             print(f"bench/scim: streamed {i} users ({time.monotonic() - t0:.0f} s)", file=sys.stderr)
