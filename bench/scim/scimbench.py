@@ -73,10 +73,14 @@ def die(msg):
     sys.exit(1)
 
 
-def request(method, url, tok, body=None, ctype="application/json"):
+def loopback_or_die(url):
     host = urllib.parse.urlsplit(url).hostname
     if host not in ("127.0.0.1", "localhost", "::1") and not (host or "").startswith("127."):
         die(f"refusing non-loopback URL {url}")
+
+
+def request(method, url, tok, body=None, ctype="application/json"):
+    loopback_or_die(url)
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(url, data=data, method=method)
     req.add_header("Authorization", f"Bearer {tok}")
@@ -243,22 +247,28 @@ def queries(n, out, seed):
     print(json.dumps({"pages": (total + 999) // 1000, "total": total}))
 
 
-def seek(url, tok, n):
-    """Median ms of 5 pages reached by OFFSET and of the 5 pages after them (remembered)."""
-    import statistics
+def page_timer(url, tok):
+    """page(start, extra): ms to read the page of 1000 users at startIndex start (query extra
+    appended), which must be a ListResponse."""
+    loopback_or_die(url)
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    host = urllib.parse.urlsplit(url).hostname
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        die(f"refusing non-loopback URL {url}")
 
-    def page(start):
-        req = urllib.request.Request(f"{url}/scim/v2/Users?startIndex={start}&count=1000")
+    def page(start, extra=""):
+        req = urllib.request.Request(f"{url}/scim/v2/Users?startIndex={start}&count=1000{extra}")
         req.add_header("Authorization", f"Bearer {tok}")
         t0 = time.perf_counter()
         with opener.open(req, timeout=60) as r:
-            r.read()
+            body = r.read()
+        if len(body) < 1000:
+            die(f"page {start}{extra}: {body[:200]!r}")
         return (time.perf_counter() - t0) * 1000.0
+    return page
 
+
+def seek(url, tok, n):
+    """Median ms of 5 pages reached by OFFSET and of the 5 pages after them (remembered)."""
+    import statistics
+    page = page_timer(url, tok)
     n = int(n)
     off, rem = [], []
     for k in range(5):
@@ -272,26 +282,12 @@ def seek(url, tok, n):
 
 
 def orders(url, tok, n):
-    """Median ms of 50 (fewer in a small tenant) consecutive pages of 1000 in the default order (id: a walk of the primary
-    key) and of the same stretch with sortBy=meta.created (a walk of users_created, each row then
-    looked up by key), alternating page by page, from the middle of the tenant; each walk's
-    first position is remembered by a page before the stretch."""
+    """Median ms of 50 (fewer in a small tenant) consecutive pages of 1000 in the default order
+    (id: a walk of the primary key) and of the same stretch with sortBy=meta.created (a walk of
+    users_created, each row then looked up by key), alternating page by page, from the middle
+    of the tenant; each walk's first position is remembered by a page before the stretch."""
     import statistics
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    host = urllib.parse.urlsplit(url).hostname
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        die(f"refusing non-loopback URL {url}")
-
-    def page(start, extra):
-        req = urllib.request.Request(f"{url}/scim/v2/Users?startIndex={start}&count=1000{extra}")
-        req.add_header("Authorization", f"Bearer {tok}")
-        t0 = time.perf_counter()
-        with opener.open(req, timeout=60) as r:
-            body = r.read()
-        if len(body) < 1000:
-            die(f"page {start}{extra}: {body[:200]!r}")
-        return (time.perf_counter() - t0) * 1000.0
-
+    page = page_timer(url, tok)
     first = (int(n) // 2) // 1000 * 1000 + 1
     kinds = {"id": "", "created": "&sortBy=meta.created"}
     runs = {k: [] for k in kinds}
