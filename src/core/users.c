@@ -1247,9 +1247,9 @@ static enum rs_status page_complete_query(struct store_tx *tx, struct arena *a, 
 	return st;
 }
 
-/* user_complete() for a page of users in three queries whatever its size: the system roles,
- * then the tenant roles and the groups of all its users at once. Same results, same order per
- * user. */
+/* user_complete() for a page of users in three queries whatever its size, one user or a
+ * thousand: the system roles, then the tenant roles and the groups of all its users at once.
+ * Same results, same order per user. */
 static enum rs_status users_complete_page(struct store_tx *tx, struct arena *a, struct user *items,
 					  int n, struct rs_err *err)
 {
@@ -1266,19 +1266,6 @@ static enum rs_status users_complete_page(struct store_tx *tx, struct arena *a, 
 		st = page_complete_query(tx, a, items, byid, n, &page_roles, err);
 	if (st == RS_OK)
 		st = page_complete_query(tx, a, items, byid, n, &page_groups, err);
-	return st;
-}
-
-/* Roles and groups of users items[0..n) whose rows are read. */
-static enum rs_status users_complete(struct store_tx *tx, struct arena *a, struct user *items,
-				     int n, struct rs_err *err)
-{
-	enum rs_status st = RS_OK;
-
-	if (n > 2)
-		return users_complete_page(tx, a, items, n, err);
-	for (int i = 0; st == RS_OK && i < n; i++)
-		st = user_complete(tx, a, &items[i], NULL, NULL, NULL, err);
 	return st;
 }
 
@@ -1305,7 +1292,7 @@ enum rs_status user_rows_fill_each(struct store_tx *tx, struct store_rows *r, st
 		row_user(r, a, &items[(*n)++]);
 		/* Without on, roles and groups come after the last row: one query each. */
 		if (on && *n - done == USERS_CHUNK) {
-			st = users_complete(tx, a, items + done, *n - done, err);
+			st = users_complete_page(tx, a, items + done, *n - done, err);
 			if (st != RS_OK)
 				return st;
 			on(ctx, items, done, *n);
@@ -1313,7 +1300,7 @@ enum rs_status user_rows_fill_each(struct store_tx *tx, struct store_rows *r, st
 		}
 	}
 	if (st == RS_OK && *n > done) {
-		st = users_complete(tx, a, items + done, *n - done, err);
+		st = users_complete_page(tx, a, items + done, *n - done, err);
 		if (st == RS_OK && on)
 			on(ctx, items, done, *n);
 	}
